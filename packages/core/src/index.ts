@@ -1,0 +1,17 @@
+export type { Body, ByteRange, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, SignedUrlOptions } from './object-store.ts';
+export { StorageError, isStorageError, abortedError, throwIfAborted } from './errors.ts';
+export type { StorageErrorCode, StorageErrorOptions } from './errors.ts';
+export { MAX_KEY_BYTES, keyProblem, validateKey, validatePrefix } from './keys.ts';
+export { FALLBACK_FILENAME, MAX_FILENAME_BYTES, sanitizeFilename } from './filename.ts';
+export { DEFAULT_CONTENT_TYPE, contentDisposition, guessContentType, isInlineContentType, mediaType, servedContentType } from './content-type.ts';
+export { digestingStream, portableSha256, sha256Base64, toBase64, toHex } from './checksum.ts';
+export type { Sha256Factory, StreamDigest, StreamingHash } from './checksum.ts';
+export { bodyChunks, bodyToStream, collectBytes, knownBodySize } from './body.ts';
+export { resolveRange } from './range.ts';
+export type { ResolvedRange } from './range.ts';
+export {
+  DEFAULT_MAX_FILE_UPLOAD_MIB, S3_STORAGE_CLASSES, bucketNameProblem, parseBoolean, parsePositiveInteger, parseStorageSettings,
+} from './settings.ts';
+export type {
+  Environment, LocalStorageSettings, S3AddressingStyle, S3Credentials, S3Settings, S3StorageClass, S3StorageSettings, StorageSettings,
+} from './settings.ts';

@@ -1,0 +1,1 @@
+export { nodeSha256 } from './sha256.ts';
