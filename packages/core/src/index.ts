@@ -15,3 +15,5 @@ export {
 export type {
   Environment, LocalStorageSettings, S3AddressingStyle, S3Credentials, S3Settings, S3StorageClass, S3StorageSettings, StorageSettings,
 } from './settings.ts';
+export { MemoryStore } from './memory-store.ts';
+export type { MemoryStoreOptions } from './memory-store.ts';
