@@ -17,3 +17,9 @@ export type {
 } from './settings.ts';
 export { MemoryStore } from './memory-store.ts';
 export type { MemoryStoreOptions } from './memory-store.ts';
+export { withCache } from './cache/cached-store.ts';
+export type { CacheStats, CachedStore } from './cache/cached-store.ts';
+export {
+  CACHE_INDEX_BYTES_PER_ENTRY, DEFAULT_CACHE_INACTIVE_TIME, DEFAULT_DISK_CACHE_SIZE, DEFAULT_MEMORY_CACHE_SIZE, DEFAULT_SLICE_SIZE,
+} from './cache/cache-options.ts';
+export type { CacheOptions } from './cache/cache-options.ts';

@@ -1,0 +1,585 @@
+import { bodyChunks } from '../body.ts';
+import { portableSha256 } from '../checksum.ts';
+import { StorageError, abortedError, isStorageError, throwIfAborted } from '../errors.ts';
+import { validateKey } from '../keys.ts';
+import type {
+  Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, SignedUrlOptions,
+} from '../object-store.ts';
+import { resolveRange } from '../range.ts';
+import { CacheIndex } from './cache-index.ts';
+import type { CachedSlice } from './cache-index.ts';
+import { sliceDigest } from './slice-digest.ts';
+import type { SliceDigest } from './slice-digest.ts';
+import { resolveCacheOptions } from './cache-options.ts';
+import type { CacheOptions, ResolvedCacheOptions } from './cache-options.ts';
+import {
+  TIER_LAYOUT_PREFIX, decodeSliceMetadata, encodeSliceMetadata, hashOriginKey, parseTierKey, tierKeyOf,
+} from './tier-layout.ts';
+
+/** What the cache has done since it was made; every count is of slices unless it says bytes. */
+export interface CacheStats {
+  /** Slice reads served from the tier. */
+  readonly hits: number;
+  /** Slice reads that fetched the slice from the origin: one origin GET each. */
+  readonly misses: number;
+  /** Slice reads that shared a fetch another reader had already started, so caused no origin read. */
+  readonly coalesced: number;
+  /** Bytes read from the origin to fill slices. */
+  readonly originBytes: number;
+  /** Slices dropped to stay within the entry or disk limit. */
+  readonly evictions: number;
+  /** Slices dropped for being idle for the inactive time. */
+  readonly expirations: number;
+  /** Cached slices whose size or checksum was wrong: discarded and fetched again, never served. */
+  readonly discarded: number;
+  /** Bytes of slices the tier holds now. */
+  readonly bytesHeld: number;
+  /** Slices the tier holds now. */
+  readonly entriesHeld: number;
+  /** The entry limit derived from `memoryCacheSize`. */
+  readonly maxEntries: number;
+  /** The disk limit, `diskCacheSize`. */
+  readonly maxBytes: number;
+}
+
+/** An `ObjectStore` that reads through a cache tier; see `withCache`. */
+export interface CachedStore extends ObjectStore {
+  /** A snapshot of the counters. Never throws. */
+  stats(): CacheStats;
+  /**
+   * Rebuilds the index from the tier (done once, on first use, by every operation that needs it); call it at start
+   * to pay for it early. Never throws: a tier that cannot be listed leaves the cache empty.
+   */
+  ready(): Promise<void>;
+  /** Resolves once slice writes and deletes running in the background have finished. Never throws. */
+  drain(): Promise<void>;
+}
+
+/** Bytes of one slice that a reader holds: the tier's or origin's chunks, unchanged. */
+type SliceChunks = readonly Uint8Array[];
+
+interface Flight {
+  readonly etag: string;
+  readonly data: Promise<SliceChunks>;
+  /** Set when the object is written or deleted through the cache: the fetched bytes must not be cached. */
+  cancelled: boolean;
+}
+
+/** Origin failures reach the caller as `StorageError`s; anything else means the origin could not answer. */
+function fromOrigin(error: unknown, key: string): StorageError {
+  if (isStorageError(error)) return error;
+  return new StorageError('Unavailable', `the origin failed while reading "${key}"`, { key, cause: error });
+}
+
+function copyInfo(info: ObjectInfo): ObjectInfo {
+  return { ...info, lastModified: new Date(info.lastModified.getTime()), metadata: { ...info.metadata } };
+}
+
+/** The parts of `chunks` (which start at byte `chunksStart` of the object) that lie in `[from, to)`. */
+function bytesBetween(chunks: SliceChunks, chunksStart: number, from: number, to: number, copy: boolean): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let position = chunksStart;
+  for (const chunk of chunks) {
+    const chunkEnd = position + chunk.byteLength;
+    if (chunkEnd > from && position < to) {
+      const part = chunk.subarray(Math.max(0, from - position), Math.min(chunk.byteLength, to - position));
+      out.push(copy ? part.slice() : part);
+    }
+    position = chunkEnd;
+    if (position >= to) break;
+  }
+  return out;
+}
+
+/** Waits for `promise`, or rejects with `Aborted` as soon as the signal fires, without cancelling the work. */
+async function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, key: string): Promise<T> {
+  if (signal === undefined) return promise;
+  throwIfAborted(signal, key);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => {
+      reject(abortedError(key, signal.reason));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, aborted]);
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+  }
+}
+
+const REBUILD_CONCURRENCY = 16;
+
+/** Errors that mean the origin object was replaced during a read; `get` retries these once, before serving. */
+const changedAtOrigin = new WeakSet<StorageError>();
+
+async function* eachChunk(chunks: SliceChunks): AsyncGenerator<Uint8Array, void, undefined> {
+  for (const chunk of chunks) yield chunk;
+  await Promise.resolve();
+}
+
+/**
+ * The read-through cache. Reads are served slice by slice: a slice in the index is read from the tier and checked
+ * against its size and SHA-256 before any byte of it is served; a missing or failed one is fetched from the origin
+ * with a ranged GET, shared by every reader that wants it meanwhile (single flight), then written to the tier in
+ * the background. Writes, deletes, copies and listings go to the origin; anything written through the cache drops
+ * its cached slices. Objects are taken as immutable by key: a cached object is served without asking the origin.
+ */
+class ReadThroughCache implements CachedStore {
+  readonly name: string;
+  readonly #origin: ObjectStore;
+  readonly #options: ResolvedCacheOptions;
+  readonly #tier: ObjectStore;
+  readonly #index: CacheIndex;
+  readonly #digest: SliceDigest;
+  /** Fetches from the origin in progress, by origin key and slice number. */
+  readonly #flights = new Map<string, Map<number, Flight>>();
+  /** Heads in progress, by origin key, so concurrent misses on one object ask the origin once. */
+  readonly #infoFlights = new Map<string, Promise<ObjectInfo | undefined>>();
+  /** The last tier operation per tier key: writes and deletes of one key run in order, never overlapping. */
+  readonly #tierQueues = new Map<string, Promise<unknown>>();
+  readonly #keyHashes = new Map<string, string>();
+  /** Slice writes that follow finished fetches, so `drain` can wait for them. */
+  readonly #storing = new Set<Promise<void>>();
+  #loading: Promise<void> | undefined;
+  #hits = 0;
+  #misses = 0;
+  #coalesced = 0;
+  #originBytes = 0;
+  #discarded = 0;
+
+  constructor(origin: ObjectStore, options: ResolvedCacheOptions) {
+    this.#origin = origin;
+    this.#options = options;
+    this.#tier = options.tier;
+    this.#index = new CacheIndex(options, options.now);
+    this.#digest = sliceDigest(options.sha256);
+    this.name = `cached(${origin.name})`;
+  }
+
+  stats(): CacheStats {
+    return {
+      hits: this.#hits,
+      misses: this.#misses,
+      coalesced: this.#coalesced,
+      originBytes: this.#originBytes,
+      evictions: this.#index.evictions,
+      expirations: this.#index.expirations,
+      discarded: this.#discarded,
+      bytesHeld: this.#index.bytes,
+      entriesHeld: this.#index.entries,
+      maxEntries: this.#options.maxEntries,
+      maxBytes: this.#options.maxBytes,
+    };
+  }
+
+  ready(): Promise<void> {
+    this.#loading ??= this.#rebuild().catch(() => undefined);
+    return this.#loading;
+  }
+
+  async drain(): Promise<void> {
+    while (this.#storing.size > 0 || this.#tierQueues.size > 0) {
+      await Promise.all([...this.#storing, ...this.#tierQueues.values()]);
+    }
+  }
+
+  /**
+   * Reads through the cache; see `ObjectStore.get`. The first slice is ready when this resolves. Also throws
+   * `IntegrityError` when the object changes at the origin, behind the cache, after its first slice was served.
+   */
+  async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+    validateKey(key);
+    throwIfAborted(options.signal, key);
+    await this.ready();
+    try {
+      return await this.#open(key, options);
+    } catch (error) {
+      if (!(error instanceof StorageError) || !changedAtOrigin.has(error)) throw error;
+      // Replaced between the info and the first slice: the cache dropped the old version, so read the new one.
+      return this.#open(key, options);
+    }
+  }
+
+  async #open(key: string, options: GetOptions): Promise<GetResult> {
+    const { signal } = options;
+    this.#expireIdle();
+    const info = this.#index.info(key) ?? (await unlessAborted(this.#originInfo(key), signal, key));
+    const range = options.range === undefined ? undefined : resolveRange(options.range, info.size, key);
+    const from = range?.start ?? 0;
+    const to = range === undefined ? info.size : range.end + 1;
+    const { sliceSize } = this.#options;
+    const lastSlice = to === 0 ? 0 : Math.floor((to - 1) / sliceSize);
+    let nextSlice = Math.floor(from / sliceSize);
+    const readNext = async (): Promise<Uint8Array[]> => {
+      const sliceNumber = nextSlice;
+      nextSlice += 1;
+      const { chunks, shared } = await this.#readSlice(info, sliceNumber, signal);
+      // Chunks shared with other readers (and with the tier write) are copied, so no reader can change another's.
+      return bytesBetween(chunks, sliceNumber * sliceSize, from, to, shared);
+    };
+    let queue = await readNext();
+    const body = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        throwIfAborted(signal, key);
+        while (queue.length === 0 && nextSlice <= lastSlice) queue = await readNext();
+        const chunk = queue.shift();
+        if (chunk === undefined) controller.close();
+        else controller.enqueue(chunk);
+      },
+      cancel: () => {
+        queue = [];
+        nextSlice = lastSlice + 1;
+      },
+    });
+    return { ...copyInfo(info), body, range };
+  }
+
+  /** The cached info, else the origin's (one head for concurrent callers); see `ObjectStore.head`. */
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    validateKey(key);
+    await this.ready();
+    this.#expireIdle();
+    const cached = this.#index.info(key);
+    if (cached !== undefined) return copyInfo(cached);
+    try {
+      return await this.#origin.head(key);
+    } catch (error) {
+      throw fromOrigin(error, key);
+    }
+  }
+
+  /** Writes to the origin, then drops any cached slices of the key; see `ObjectStore.put`. */
+  async put(key: string, body: Body, options?: PutOptions): Promise<ObjectInfo> {
+    validateKey(key);
+    await this.ready();
+    try {
+      return await this.#origin.put(key, body, options);
+    } finally {
+      // Also after a failed put: the origin may hold a new object even if the put reported an error.
+      await this.#invalidate(key);
+    }
+  }
+
+  /** See `ObjectStore.delete`; drops the key's cached slices. */
+  async delete(key: string): Promise<void> {
+    validateKey(key);
+    await this.ready();
+    try {
+      await this.#origin.delete(key);
+    } finally {
+      await this.#invalidate(key);
+    }
+  }
+
+  /** See `ObjectStore.deleteMany`; drops the cached slices of every key. */
+  async deleteMany(keys: Iterable<string>): Promise<void> {
+    const all = Array.from(keys);
+    for (const key of all) validateKey(key);
+    await this.ready();
+    try {
+      await this.#origin.deleteMany(all);
+    } finally {
+      await Promise.all(all.map((key) => this.#invalidate(key)));
+    }
+  }
+
+  /** See `ObjectStore.copy`; drops the cached slices of the destination. */
+  async copy(fromKey: string, toKey: string): Promise<ObjectInfo> {
+    validateKey(fromKey);
+    validateKey(toKey);
+    await this.ready();
+    try {
+      return await this.#origin.copy(fromKey, toKey);
+    } finally {
+      await this.#invalidate(toKey);
+    }
+  }
+
+  /** The origin's listing: the cache holds slices, not a complete picture of the namespace. */
+  list(options?: ListOptions): AsyncIterable<ObjectSummary> {
+    return this.#origin.list(options);
+  }
+
+  signedUrl(key: string, options: SignedUrlOptions): Promise<string> {
+    return this.#origin.signedUrl(key, options);
+  }
+
+  publicUrl(key: string): string {
+    return this.#origin.publicUrl(key);
+  }
+
+  async #originInfo(key: string): Promise<ObjectInfo> {
+    let flight = this.#infoFlights.get(key);
+    if (flight === undefined) {
+      flight = this.#origin.head(key).finally(() => {
+        if (this.#infoFlights.get(key) === flight) this.#infoFlights.delete(key);
+      });
+      this.#infoFlights.set(key, flight);
+    }
+    let info: ObjectInfo | undefined;
+    try {
+      info = await flight;
+    } catch (error) {
+      throw fromOrigin(error, key);
+    }
+    if (info === undefined) throw new StorageError('NotFound', `no object "${key}" in ${this.#origin.name}`, { key });
+    return info;
+  }
+
+  /** One slice's bytes, verified: from the tier when it holds a good copy, else from the origin. */
+  async #readSlice(
+    info: ObjectInfo,
+    sliceNumber: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ readonly chunks: SliceChunks; readonly shared: boolean }> {
+    this.#expireIdle();
+    const cached = this.#index.slice(info.key, info.etag, sliceNumber);
+    if (cached !== undefined) {
+      const chunks = await this.#readFromTier(cached, signal);
+      if (chunks !== undefined) {
+        this.#hits += 1;
+        this.#index.touch(cached);
+        return { chunks, shared: false };
+      }
+    }
+    return { chunks: await this.#fetch(info, sliceNumber, signal), shared: true };
+  }
+
+  /**
+   * The slice's bytes from the tier once their size and SHA-256 match the index, or `undefined` (after dropping the
+   * slice) when they do not or the tier cannot read it. Throws only `Aborted`.
+   */
+  async #readFromTier(slice: CachedSlice, signal: AbortSignal | undefined): Promise<SliceChunks | undefined> {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    try {
+      const result = await this.#tier.get(slice.tierKey, { signal });
+      if (result.size !== slice.size) {
+        await result.body.cancel();
+      } else {
+        for await (const chunk of bodyChunks(result.body)) {
+          size += chunk.byteLength;
+          if (size > slice.size) break;
+          chunks.push(chunk);
+        }
+      }
+    } catch (error) {
+      if (signal?.aborted === true) throw abortedError(slice.key, signal.reason);
+      if (!isStorageError(error, 'NotFound')) return undefined;
+      // The tier lost it (deleted behind the cache's back): forget it, nothing to discard.
+      this.#index.removeSlice(slice);
+      return undefined;
+    }
+    if (size === slice.size && (await this.#digest(chunks)) === slice.sha256) return chunks;
+    this.#discarded += 1;
+    this.#index.removeSlice(slice);
+    this.#deleteFromTier([slice]);
+    return undefined;
+  }
+
+  /** Fetches a slice from the origin, sharing one fetch among all readers that want it meanwhile. */
+  async #fetch(info: ObjectInfo, sliceNumber: number, signal: AbortSignal | undefined): Promise<SliceChunks> {
+    let flights = this.#flights.get(info.key);
+    const existing = flights?.get(sliceNumber);
+    if (existing !== undefined && existing.etag === info.etag) {
+      this.#coalesced += 1;
+      return unlessAborted(existing.data, signal, info.key);
+    }
+    if (flights === undefined) {
+      flights = new Map();
+      this.#flights.set(info.key, flights);
+    }
+    const flight: Flight = { etag: info.etag, data: this.#fetchFromOrigin(info, sliceNumber), cancelled: false };
+    flights.set(sliceNumber, flight);
+    this.#misses += 1;
+    const forget = (): void => {
+      const current = this.#flights.get(info.key);
+      if (current?.get(sliceNumber) !== flight) return;
+      current.delete(sliceNumber);
+      if (current.size === 0) this.#flights.delete(info.key);
+    };
+    // The flight stays findable until its slice is in the index, so later readers never fetch it a second time.
+    const storing: Promise<void> = flight.data
+      .then(
+        (chunks) => this.#store(info, sliceNumber, chunks, flight),
+        // A failed fetch is forgotten at once: the next reader tries again.
+        () => undefined,
+      )
+      .finally(() => {
+        forget();
+        this.#storing.delete(storing);
+      });
+    this.#storing.add(storing);
+    return unlessAborted(flight.data, signal, info.key);
+  }
+
+  async #fetchFromOrigin(info: ObjectInfo, sliceNumber: number): Promise<SliceChunks> {
+    const { key } = info;
+    const { sliceSize } = this.#options;
+    const start = sliceNumber * sliceSize;
+    const expected = Math.min(sliceSize, info.size - start);
+    // A whole-object GET for single-slice objects: an empty object satisfies no range.
+    const range = info.size <= sliceSize ? undefined : { start, end: start + expected - 1 };
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    try {
+      const result = await this.#origin.get(key, { range });
+      if (result.etag !== info.etag || result.size !== info.size) {
+        await result.body.cancel();
+        await this.#invalidate(key);
+        const changed = new StorageError('IntegrityError', `"${key}" changed at the origin while it was being read; read it again`, { key });
+        changedAtOrigin.add(changed);
+        throw changed;
+      }
+      for await (const chunk of bodyChunks(result.body)) {
+        size += chunk.byteLength;
+        this.#originBytes += chunk.byteLength;
+        chunks.push(chunk);
+      }
+    } catch (error) {
+      if (isStorageError(error, 'NotFound')) await this.#invalidate(key);
+      throw fromOrigin(error, key);
+    }
+    if (size !== expected) {
+      throw new StorageError('IntegrityError', `the origin sent ${size} bytes of "${key}" at ${start}, not ${expected}`, { key });
+    }
+    return chunks;
+  }
+
+  /** Writes a fetched slice to the tier and indexes it; failures only mean the slice stays uncached. */
+  async #store(info: ObjectInfo, sliceNumber: number, chunks: SliceChunks, flight: Flight): Promise<void> {
+    const size = chunks.reduce((total, chunk) => total + chunk.byteLength, 0);
+    if (!this.#index.fits(size)) return;
+    const sha256 = await this.#digest(chunks);
+    const tierKey = tierKeyOf(this.#keyHash(info.key), sliceNumber);
+    const metadata = encodeSliceMetadata({ info, sliceSize: this.#options.sliceSize, sha256 });
+    try {
+      await this.#onTier(tierKey, () =>
+        this.#tier.put(tierKey, eachChunk(chunks), { metadata, sha256, size, contentType: 'application/octet-stream' }),
+      );
+    } catch {
+      return;
+    }
+    if (flight.cancelled) {
+      this.#deleteFromTier([{ tierKey }]);
+      return;
+    }
+    this.#deleteFromTier(this.#index.add(info, { sliceNumber, tierKey, size, sha256 }));
+  }
+
+  /** Drops every cached slice of the key and cancels its fetches in flight. */
+  async #invalidate(key: string): Promise<void> {
+    const flights = this.#flights.get(key);
+    if (flights !== undefined) {
+      for (const flight of flights.values()) flight.cancelled = true;
+      this.#flights.delete(key);
+    }
+    this.#infoFlights.delete(key);
+    const removed = this.#index.remove(key);
+    await Promise.all(removed.map((slice) => this.#onTier(slice.tierKey, () => this.#tier.delete(slice.tierKey)).catch(() => undefined)));
+  }
+
+  #expireIdle(): void {
+    this.#deleteFromTier(this.#index.expireIdle());
+  }
+
+  /** Deletes tier objects in the background; one that stays behind is found again, and dropped, on rebuild. */
+  #deleteFromTier(slices: readonly { readonly tierKey: string }[]): void {
+    for (const { tierKey } of slices) {
+      this.#onTier(tierKey, () => this.#tier.delete(tierKey)).catch(() => undefined);
+    }
+  }
+
+  /** Runs `operation` after every earlier tier operation on the same tier key has settled. */
+  #onTier<T>(tierKey: string, operation: () => Promise<T>): Promise<T> {
+    const previous = this.#tierQueues.get(tierKey) ?? Promise.resolve();
+    const run = previous.then(operation);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#tierQueues.set(tierKey, settled);
+    void settled.then(() => {
+      if (this.#tierQueues.get(tierKey) === settled) this.#tierQueues.delete(tierKey);
+    });
+    return run;
+  }
+
+  #keyHash(key: string): string {
+    let keyHash = this.#keyHashes.get(key);
+    if (keyHash === undefined) {
+      keyHash = hashOriginKey(key, this.#options.sha256 ?? portableSha256);
+      // Bounded like the index itself; the hash is cheap to compute again.
+      if (this.#keyHashes.size >= this.#options.maxEntries) this.#keyHashes.clear();
+      this.#keyHashes.set(key, keyHash);
+    }
+    return keyHash;
+  }
+
+  /**
+   * Rebuilds the index from the tier: every slice under the layout prefix whose metadata is intact, whose key
+   * matches its origin key and whose size fits its place is indexed, oldest first, so the limits keep the newest.
+   * A slice's tier `lastModified` stands for its last use, since reads are not recorded in the tier.
+   * Everything else under the prefix is deleted.
+   */
+  async #rebuild(): Promise<void> {
+    const found: { readonly info: ObjectInfo; readonly slice: Omit<CachedSlice, 'lastUsed' | 'key' | 'etag'>; readonly lastUsed: number }[] = [];
+    const unusable: { readonly tierKey: string }[] = [];
+    const examine = async (tierKey: string): Promise<void> => {
+      const parsed = parseTierKey(tierKey);
+      if (parsed === undefined) {
+        unusable.push({ tierKey });
+        return;
+      }
+      const head = await this.#tier.head(tierKey);
+      if (head === undefined) return;
+      const description = decodeSliceMetadata(head.metadata);
+      const { sliceSize } = this.#options;
+      if (description === undefined || description.sliceSize !== sliceSize) {
+        unusable.push({ tierKey });
+        return;
+      }
+      const { info, sha256 } = description;
+      const start = parsed.sliceNumber * sliceSize;
+      // Slice 0 exists even for an empty object; every other slice must start inside the object.
+      const inPlace = parsed.sliceNumber === 0 || start < info.size;
+      const expectedSize = Math.max(0, Math.min(sliceSize, info.size - start));
+      if (!inPlace || head.size !== expectedSize || this.#keyHash(info.key) !== parsed.keyHash) {
+        unusable.push({ tierKey });
+        return;
+      }
+      found.push({ info, slice: { sliceNumber: parsed.sliceNumber, tierKey, size: head.size, sha256 }, lastUsed: head.lastModified.getTime() });
+    };
+    let batch: Promise<void>[] = [];
+    for await (const summary of this.#tier.list({ prefix: TIER_LAYOUT_PREFIX })) {
+      batch.push(examine(summary.key).catch(() => undefined));
+      if (batch.length >= REBUILD_CONCURRENCY) {
+        await Promise.all(batch);
+        batch = [];
+      }
+    }
+    await Promise.all(batch);
+    found.sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const { info, slice, lastUsed } of found) {
+      if (this.#index.isIdle(lastUsed) || !this.#index.fits(slice.size)) {
+        unusable.push(slice);
+        continue;
+      }
+      unusable.push(...this.#index.add(info, slice, lastUsed));
+    }
+    this.#deleteFromTier(unusable);
+  }
+}
+
+/**
+ * Puts a read-through cache in front of `origin`: reads are served from `options.tier` when it holds the object
+ * and filled from the origin when it does not, in slices, within Zulip's nginx limits (entries, disk bytes, idle
+ * time). Writes, deletes, copies and listings go to the origin and drop the affected cached slices. With the
+ * origin down, cached objects are still served and uncached ones fail with `Unavailable`.
+ * Throws `InvalidSettings` for an option that is not a positive integer.
+ */
+export function withCache(origin: ObjectStore, options: CacheOptions): CachedStore {
+  return new ReadThroughCache(origin, resolveCacheOptions(options));
+}
