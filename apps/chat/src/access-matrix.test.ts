@@ -1,0 +1,209 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestChat } from '../test/chat-fixture.ts';
+import type { Client, TestChat, UploadedAttachment } from '../test/chat-fixture.ts';
+
+const PRIVATE_BYTES = 'core team only: the secret plan\n';
+const PUBLIC_BYTES = 'general: the lunch menu\n';
+const UNLINKED_BYTES = 'not posted anywhere yet\n';
+
+interface Denial {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Headers;
+}
+
+async function fetchDenial(client: Client, path: string): Promise<Denial> {
+  const response = await client.request('GET', path);
+  return { status: response.status, body: await response.text(), headers: response.headers };
+}
+
+/** A refused request must say nothing about the file: no bytes, no size, no type, no ETag. */
+function expectNoLeak(denial: Denial, secret: string): void {
+  expect(denial.body).not.toContain(secret.trim());
+  expect(denial.headers.get('etag')).toBeNull();
+  expect(denial.headers.get('content-disposition')).toBeNull();
+  expect(denial.headers.get('content-type')).toBe('application/json; charset=utf-8');
+}
+
+describe('who may read /user_uploads (local store)', () => {
+  let chat: TestChat;
+  let hamlet: Client;
+  let iago: Client;
+  let othello: Client;
+  let lear: Client;
+  let privateFile: UploadedAttachment;
+  let publicFile: UploadedAttachment;
+  let unlinkedFile: UploadedAttachment;
+  let missing: Denial;
+
+  beforeAll(async () => {
+    chat = await startTestChat();
+    [hamlet, iago, othello, lear] = await Promise.all([
+      chat.login('hamlet@zulip.test'), chat.login('iago@zulip.test'), chat.login('othello@zulip.test'), chat.login('lear@lear.test'),
+    ]);
+    privateFile = await hamlet.upload('plan.txt', PRIVATE_BYTES, 'text/plain');
+    await hamlet.post(await hamlet.channelId('core team'), `see [plan](${privateFile.url})`);
+    publicFile = await othello.upload('menu.txt', PUBLIC_BYTES, 'text/plain');
+    await othello.post(await othello.channelId('general'), `lunch: ${publicFile.url}`);
+    unlinkedFile = await othello.upload('draft.txt', UNLINKED_BYTES, 'text/plain');
+    // What a request for a file that never existed looks like: every refusal below must look the same.
+    missing = await fetchDenial(othello, privateFile.url.replace(/\/[^/]+\/plan\.txt$/u, '/AAAAAAAAAAAAAAAAAAAAAAAA/plan.txt'));
+  });
+
+  afterAll(async () => {
+    await chat.close();
+  });
+
+  it('serves the owner', async () => {
+    const response = await hamlet.request('GET', privateFile.url);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(PRIVATE_BYTES);
+  });
+
+  it('serves a subscriber of the private channel the file was posted in', async () => {
+    const response = await iago.request('GET', privateFile.url);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(PRIVATE_BYTES);
+  });
+
+  it('serves a same-realm user who can see the public message', async () => {
+    for (const client of [iago, hamlet]) {
+      const response = await client.request('GET', publicFile.url);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe(PUBLIC_BYTES);
+    }
+  });
+
+  it('refuses a non-subscriber of the private channel exactly like a missing file', async () => {
+    expect(missing.status).toBe(404);
+    const denial = await fetchDenial(othello, privateFile.url);
+    expect(denial.status).toBe(missing.status);
+    expect(denial.body).toBe(missing.body);
+    expectNoLeak(denial, PRIVATE_BYTES);
+  });
+
+  it('refuses another realm, for public and private files alike', async () => {
+    for (const [file, bytes] of [[privateFile, PRIVATE_BYTES], [publicFile, PUBLIC_BYTES]] as const) {
+      const denial = await fetchDenial(lear, file.url);
+      expect(denial.status).toBe(404);
+      expect(denial.body).toBe(missing.body);
+      expectNoLeak(denial, bytes);
+    }
+  });
+
+  it('refuses everyone but the owner a file no message links', async () => {
+    expect((await othello.request('GET', unlinkedFile.url)).status).toBe(200);
+    for (const client of [hamlet, iago, lear]) {
+      const denial = await fetchDenial(client, unlinkedFile.url);
+      expect(denial.status).toBe(404);
+      expect(denial.body).toBe(missing.body);
+      expectNoLeak(denial, UNLINKED_BYTES);
+    }
+  });
+
+  it('asks anonymous users to log in, for existing and missing files alike', async () => {
+    const anonymous = chat.anonymous();
+    const existing = await fetchDenial(anonymous, privateFile.url);
+    const absent = await fetchDenial(anonymous, `${privateFile.url}-absent`);
+    expect(existing.status).toBe(401);
+    expect(existing.body).toBe(absent.body);
+    expectNoLeak(existing, PRIVATE_BYTES);
+    const browser = await anonymous.request('GET', privateFile.url, { headers: { accept: 'text/html' } });
+    expect(browser.status).toBe(302);
+    expect(browser.headers.get('location')).toBe(`/?next=${encodeURIComponent(privateFile.url)}`);
+  });
+
+  it('refuses HEAD the same way as GET', async () => {
+    expect((await othello.request('HEAD', privateFile.url)).status).toBe(404);
+    expect((await lear.request('HEAD', publicFile.url)).status).toBe(404);
+    const owner = await hamlet.request('HEAD', privateFile.url);
+    expect(owner.status).toBe(200);
+    expect(owner.headers.get('content-length')).toBe(String(PRIVATE_BYTES.length));
+  });
+
+  it('does not let a link in a message grant access to a file its sender cannot read', async () => {
+    // Othello guesses the URL of the private file and posts it in a public channel.
+    const message = await othello.post(await othello.channelId('general'), `look: ${privateFile.url}`);
+    expect(message.attachments).toEqual([]);
+    expect((await othello.request('GET', privateFile.url)).status).toBe(404);
+  });
+
+  describe('signed links', () => {
+    async function signedPath(client: Client, file: UploadedAttachment): Promise<string> {
+      const { status, body } = await client.json<{ url: string; expiresIn: number }>('GET', `/api/signed-url?path=${encodeURIComponent(file.url)}`);
+      expect(status).toBe(200);
+      expect(body.expiresIn).toBe(60);
+      return body.url;
+    }
+
+    it('serves a valid link without any cookie', async () => {
+      const link = await signedPath(iago, privateFile);
+      const response = await chat.anonymous().request('GET', link);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe(PRIVATE_BYTES);
+    });
+
+    it('gives no link to a user who may not read the file', async () => {
+      const { status } = await othello.json('GET', `/api/signed-url?path=${encodeURIComponent(privateFile.url)}`);
+      expect(status).toBe(404);
+      expect((await lear.json('GET', `/api/signed-url?path=${encodeURIComponent(publicFile.url)}`)).status).toBe(404);
+    });
+
+    it('refuses a tampered signature, a swapped key and a changed expiry', async () => {
+      const link = await signedPath(hamlet, privateFile);
+      const url = new URL(link, chat.url);
+      const signature = url.searchParams.get('signature') ?? '';
+      const tampered = new URL(url);
+      tampered.searchParams.set('signature', `${signature.slice(0, -1)}${signature.endsWith('A') ? 'B' : 'A'}`);
+      const swapped = new URL(url);
+      swapped.pathname = new URL(publicFile.url, chat.url).pathname;
+      const extended = new URL(url);
+      extended.searchParams.set('expires', String(Number(url.searchParams.get('expires')) + 3600));
+      const anonymous = chat.anonymous();
+      for (const bad of [tampered, swapped, extended]) {
+        const denial = await fetchDenial(anonymous, `${bad.pathname}${bad.search}`);
+        expect(denial.status).toBe(403);
+        expectNoLeak(denial, PRIVATE_BYTES);
+        expectNoLeak(denial, PUBLIC_BYTES);
+      }
+    });
+
+    it('refuses a link once its 60 seconds are over', async () => {
+      const link = await signedPath(hamlet, privateFile);
+      expect((await chat.anonymous().request('GET', link)).status).toBe(200);
+      chat.advance(61_000);
+      try {
+        const denial = await fetchDenial(chat.anonymous(), link);
+        expect(denial.status).toBe(403);
+        expectNoLeak(denial, PRIVATE_BYTES);
+      } finally {
+        chat.advance(-61_000);
+      }
+    });
+  });
+
+  describe('after deletions', () => {
+    it('a deleted message no longer grants access; the owner keeps it', async () => {
+      const file = await hamlet.upload('once.txt', 'visible through one message\n', 'text/plain');
+      const message = await hamlet.post(await hamlet.channelId('general'), `here ${file.url}`);
+      expect((await othello.request('GET', file.url)).status).toBe(200);
+      expect((await othello.request('DELETE', `/api/messages/${message.id}`)).status).toBe(403);
+      expect((await hamlet.request('DELETE', `/api/messages/${message.id}`)).status).toBe(200);
+      expect((await othello.request('GET', file.url)).status).toBe(404);
+      expect((await hamlet.request('GET', file.url)).status).toBe(200);
+    });
+
+    it('a deleted attachment answers 404 to everyone, even through a signed link made before', async () => {
+      const file = await hamlet.upload('gone.txt', 'soon gone\n', 'text/plain');
+      await hamlet.post(await hamlet.channelId('general'), file.url);
+      expect((await iago.request('GET', file.url)).status).toBe(200);
+      const { body } = await hamlet.json<{ url: string }>('GET', `/api/signed-url?path=${encodeURIComponent(file.url)}`);
+      expect((await iago.request('DELETE', `/api/attachments/${file.id}`)).status).toBe(404);
+      expect((await hamlet.request('DELETE', `/api/attachments/${file.id}`)).status).toBe(200);
+      for (const client of [hamlet, iago]) expect((await client.request('GET', file.url)).status).toBe(404);
+      expect((await chat.anonymous().request('GET', body.url)).status).toBe(404);
+      const stored = new URL(file.url, chat.url).pathname.slice('/user_uploads/'.length);
+      expect(await chat.stores.uploads.head(decodeURIComponent(stored))).toBeUndefined();
+    });
+  });
+});

@@ -1,0 +1,165 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isStorageError } from '@stowage/core';
+import { ApiError, notFound } from './api-error.ts';
+import type { AttachmentRecord, ChatData, RealmImage, RealmRecord, UserRecord } from './chat-data.ts';
+import { keyPath } from './chat-stores.ts';
+import type { ChatStores } from './chat-stores.ts';
+import { readCookie, sendError } from './http-io.ts';
+import { CSRF_COOKIE, SESSION_COOKIE, Sessions } from './sessions.ts';
+import type { ActiveSession } from './sessions.ts';
+import { SmallObjectCache } from './small-object-cache.ts';
+import { isClientGone } from './serve-object.ts';
+import { avatarKeys, realmImageKeys } from './upload-keys.ts';
+
+export interface ChatAppOptions {
+  readonly data: ChatData;
+  readonly stores: ChatStores;
+  /** `MAX_FILE_UPLOAD_SIZE` in bytes. */
+  readonly maxFileUploadBytes: number;
+  /** Largest avatar, icon, logo or emoji upload; Zulip's default is 5 MiB. */
+  readonly maxImageUploadBytes?: number | undefined;
+  /** Server secret mixed into avatar hashes so avatar URLs cannot be guessed. */
+  readonly avatarSalt: string;
+  /** Folder of the web UI's static files; none means only the API is served. */
+  readonly webRoot?: string | undefined;
+  /** Milliseconds since the epoch; injectable so tests can move time. */
+  readonly now?: (() => number) | undefined;
+  /** Where unexpected errors are reported; defaults to the console. */
+  readonly logError?: ((error: unknown) => void) | undefined;
+}
+
+export type Handler = (app: ChatApp, req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+
+const SMALL_OBJECT_BYTES = 256 * 1024;
+
+/** The chat server's state and the checks every route shares (session, CSRF, JSON views). */
+export class ChatApp {
+  readonly data: ChatData;
+  readonly stores: ChatStores;
+  readonly sessions: Sessions;
+  readonly maxFileUploadBytes: number;
+  readonly maxImageUploadBytes: number;
+  readonly avatarSalt: string;
+  readonly webRoot: string | undefined;
+  readonly now: () => number;
+  /** Small private uploads answered from memory (the hot path); entries are dropped when deleted. */
+  readonly uploadCache: SmallObjectCache = new SmallObjectCache(SMALL_OBJECT_BYTES, 64 * 1024 * 1024);
+  readonly avatarCache: SmallObjectCache = new SmallObjectCache(SMALL_OBJECT_BYTES, 16 * 1024 * 1024);
+  readonly #logError: (error: unknown) => void;
+
+  constructor(options: ChatAppOptions) {
+    this.data = options.data;
+    this.stores = options.stores;
+    this.maxFileUploadBytes = options.maxFileUploadBytes;
+    this.maxImageUploadBytes = options.maxImageUploadBytes ?? 5 * 1024 * 1024;
+    this.avatarSalt = options.avatarSalt;
+    this.webRoot = options.webRoot;
+    this.now = options.now ?? Date.now;
+    this.sessions = new Sessions(this.data, this.now);
+    this.#logError = options.logError ?? ((error) => {
+      console.error(error);
+    });
+  }
+
+  session(req: IncomingMessage): ActiveSession | undefined {
+    return this.sessions.find(readCookie(req.headers.cookie, SESSION_COOKIE));
+  }
+
+  requireSession(req: IncomingMessage): ActiveSession {
+    const session = this.session(req);
+    if (session === undefined) throw new ApiError(401, 'Unauthenticated', 'log in first');
+    return session;
+  }
+
+  /**
+   * A state-changing request must echo the CSRF token in `X-CSRF-Token`: the session's once logged in, else the
+   * `stowage_csrf` cookie (double submit). Another site can make the browser send cookies, not this header.
+   */
+  requireCsrf(req: IncomingMessage, session: ActiveSession | undefined): void {
+    const sent = req.headers['x-csrf-token'];
+    const expected = session?.csrfToken ?? readCookie(req.headers.cookie, CSRF_COOKIE);
+    if (typeof sent !== 'string' || expected === undefined || expected.length < 16 || sent !== expected) {
+      throw new ApiError(403, 'CsrfFailed', 'missing or wrong X-CSRF-Token header: reload the page and try again');
+    }
+  }
+
+  /** Session and CSRF check for every state-changing API call. */
+  requireWrite(req: IncomingMessage): ActiveSession {
+    const session = this.requireSession(req);
+    this.requireCsrf(req, session);
+    return session;
+  }
+
+  requireAdmin(req: IncomingMessage): ActiveSession {
+    const session = this.requireWrite(req);
+    if (!session.user.isAdmin) throw new ApiError(403, 'Forbidden', 'only organization administrators may do this');
+    return session;
+  }
+
+  avatarUrl(key: string): string {
+    return this.stores.avatarPublicUrl?.(key) ?? keyPath('/user_avatars/', key);
+  }
+
+  userView(user: UserRecord): Record<string, unknown> {
+    const keys = user.avatarHash === null ? undefined : avatarKeys(user.realmId, user.avatarHash);
+    return {
+      id: user.id,
+      realmId: user.realmId,
+      email: user.email,
+      fullName: user.fullName,
+      isAdmin: user.isAdmin,
+      avatarUrl: keys === undefined ? null : this.avatarUrl(keys.small),
+      avatarMediumUrl: keys === undefined ? null : this.avatarUrl(keys.medium),
+    };
+  }
+
+  realmImageUrl(realm: RealmRecord, image: RealmImage): string | null {
+    const version = image === 'icon' ? realm.iconVersion : image === 'logo' ? realm.logoVersion : realm.nightLogoVersion;
+    if (version === 0) return null;
+    return `${this.avatarUrl(realmImageKeys(realm.id, image).image)}?version=${version}`;
+  }
+
+  attachmentView(attachment: AttachmentRecord): Record<string, unknown> {
+    return {
+      id: attachment.id,
+      name: attachment.name,
+      size: attachment.size,
+      contentType: attachment.contentType,
+      url: keyPath('/user_uploads/', attachment.key),
+      thumbnailUrl: attachment.thumbnailKey === null ? null : keyPath('/user_uploads/', attachment.thumbnailKey),
+      createdAt: new Date(attachment.createdAt).toISOString(),
+    };
+  }
+
+  /** Runs a handler and turns any failure into the JSON error response API.md describes. */
+  async run(handler: Handler, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    try {
+      await handler(this, req, res, url);
+    } catch (error) {
+      this.fail(res, error);
+    }
+  }
+
+  fail(res: ServerResponse, error: unknown): void {
+    if (res.headersSent) {
+      // Mid-body: the only honest signal left is to cut the connection.
+      if (!isClientGone(error)) this.#logError(error);
+      res.destroy();
+      return;
+    }
+    if (error instanceof ApiError) {
+      sendError(res, error, error.status === 413 ? { connection: 'close' } : {});
+      return;
+    }
+    if (isStorageError(error, 'NotFound') || isStorageError(error, 'InvalidKey')) {
+      sendError(res, notFound());
+      return;
+    }
+    if (isClientGone(error) || isStorageError(error, 'Aborted')) {
+      res.destroy();
+      return;
+    }
+    this.#logError(error);
+    sendError(res, new ApiError(500, 'Internal', 'the server failed to complete the request; please try again'));
+  }
+}

@@ -1,0 +1,41 @@
+import type { ObjectStore } from '@stowage/core';
+
+/** What a signed-link check concluded about a request. */
+export type SignedLinkCheck =
+  | { readonly kind: 'absent' }
+  | {
+      readonly kind: 'valid';
+      readonly key: string;
+      readonly disposition: 'inline' | 'attachment' | undefined;
+      readonly filename: string | undefined;
+    }
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+/**
+ * The two stores of a deployment and how the app serves them. Built from the storage settings at the entry point
+ * (`openChatStores`), or by hand in tests.
+ */
+export interface ChatStores {
+  /** Private: message attachments and their thumbnails. */
+  readonly uploads: ObjectStore;
+  /** Public: avatars, realm icons and logos, custom emoji. */
+  readonly avatars: ObjectStore;
+  /** The local store's layout adds a shard directory to attachment keys (Zulip's). */
+  readonly shardAttachmentKeys: boolean;
+  /** Answer upload requests with a redirect to a 60 s signed store URL instead of streaming through the app. */
+  readonly redirectUploads: boolean;
+  /**
+   * The URL clients fetch a public avatar-store key from. Undefined: the app serves it at `/user_avatars/{key}`.
+   */
+  readonly avatarPublicUrl: ((key: string) => string) | undefined;
+  /**
+   * Checks the signature on a `/user_uploads/...` request (local store: HMAC token made by its `signedUrl`).
+   * `absent` when the request carries none. Undefined when the store's signed URLs point elsewhere (S3).
+   */
+  readonly checkSignedLink: ((url: URL, now: Date) => SignedLinkCheck) | undefined;
+}
+
+/** The path of a key below a URL prefix, each segment percent-encoded. */
+export function keyPath(prefix: string, key: string): string {
+  return `${prefix}${key.split('/').map(encodeURIComponent).join('/')}`;
+}

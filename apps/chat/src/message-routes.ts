@@ -1,0 +1,115 @@
+import { keyProblem } from '@stowage/core';
+import { ApiError, badRequest, notFound } from './api-error.ts';
+import type { ChatApp, Handler } from './chat-app.ts';
+import type { AttachmentRecord, MessageRecord, UserRecord } from './chat-data.ts';
+import { parseId, readJsonObject, requireString, sendJson } from './http-io.ts';
+
+const MAX_MESSAGE_CHARACTERS = 10_000;
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 200;
+// An upload link in message text, relative or absolute; stops at white space and the usual closing punctuation.
+const UPLOAD_LINK = /\/user_uploads\/([^\s?#)\]"'<>]+)/gu;
+
+/** `GET /api/realm`. */
+export const getRealm: Handler = (app, req, res) => {
+  const { user } = app.requireSession(req);
+  const realm = app.data.realm(user.realmId);
+  if (realm === undefined) throw notFound();
+  sendJson(res, 200, {
+    id: realm.id,
+    name: realm.name,
+    iconUrl: app.realmImageUrl(realm, 'icon'),
+    logoUrl: app.realmImageUrl(realm, 'logo'),
+    nightLogoUrl: app.realmImageUrl(realm, 'night_logo'),
+    maxFileUploadBytes: app.maxFileUploadBytes,
+    maxImageUploadBytes: app.maxImageUploadBytes,
+    quotaBytes: realm.quotaBytes,
+    usedBytes: app.data.realmUsedBytes(realm.id),
+  });
+  return Promise.resolve();
+};
+
+/** `GET /api/users`. */
+export const getUsers: Handler = (app, req, res) => {
+  const { user } = app.requireSession(req);
+  sendJson(res, 200, { users: app.data.usersOfRealm(user.realmId).map((member) => app.userView(member)) });
+  return Promise.resolve();
+};
+
+/** `GET /api/channels`. */
+export const getChannels: Handler = (app, req, res) => {
+  const { user } = app.requireSession(req);
+  const channels = app.data.visibleChannels(user).map(({ id, name, isPrivate, subscribed }) => ({ id, name, isPrivate, subscribed }));
+  sendJson(res, 200, { channels });
+  return Promise.resolve();
+};
+
+function messageViews(app: ChatApp, viewer: UserRecord, messages: readonly MessageRecord[]): Record<string, unknown>[] {
+  const senders = new Map(app.data.usersOfRealm(viewer.realmId).map((member) => [member.id, member]));
+  const attachments = app.data.attachmentsOfMessages(messages.map((message) => message.id));
+  return messages.map((message) => {
+    const sender = senders.get(message.senderId);
+    return {
+      id: message.id,
+      channelId: message.channelId,
+      sender: { id: message.senderId, fullName: sender?.fullName ?? 'unknown', avatarUrl: sender === undefined ? null : app.userView(sender).avatarUrl },
+      content: message.content,
+      createdAt: new Date(message.createdAt).toISOString(),
+      attachments: (attachments.get(message.id) ?? []).map((attachment) => app.attachmentView(attachment)),
+    };
+  });
+}
+
+/** `GET /api/channels/{id}/messages`. */
+export const getMessages: Handler = (app, req, res, url) => {
+  const { user } = app.requireSession(req);
+  const channelId = parseId(url.pathname.split('/')[3], 'channel id');
+  if (app.data.visibleChannel(user, channelId) === undefined) throw notFound();
+  const before = url.searchParams.has('before') ? parseId(url.searchParams.get('before'), 'before') : undefined;
+  const limit = url.searchParams.has('limit') ? Math.min(parseId(url.searchParams.get('limit'), 'limit'), MAX_PAGE) : DEFAULT_PAGE;
+  sendJson(res, 200, { messages: messageViews(app, user, app.data.messages(channelId, before, limit)) });
+  return Promise.resolve();
+};
+
+/** The attachments a message text links that the sender may read; links to anything else grant nothing. */
+function linkedAttachments(app: ChatApp, sender: UserRecord, content: string): AttachmentRecord[] {
+  const found = new Map<number, AttachmentRecord>();
+  for (const match of content.matchAll(UPLOAD_LINK)) {
+    let key: string;
+    try {
+      key = decodeURIComponent(match[1] ?? '');
+    } catch {
+      continue;
+    }
+    if (keyProblem(key) !== undefined) continue;
+    const attachment = app.data.attachmentByKey(key);
+    if (attachment !== undefined && app.data.canRead(sender, attachment)) found.set(attachment.id, attachment);
+  }
+  return [...found.values()];
+}
+
+/** `POST /api/channels/{id}/messages`. */
+export const postMessage: Handler = async (app, req, res, url) => {
+  const { user } = app.requireWrite(req);
+  const channelId = parseId(url.pathname.split('/')[3], 'channel id');
+  if (app.data.visibleChannel(user, channelId) === undefined) throw notFound();
+  const content = requireString(await readJsonObject(req), 'content').trim();
+  if (content === '') throw badRequest('a message needs some text');
+  if (content.length > MAX_MESSAGE_CHARACTERS) throw badRequest(`a message may have at most ${MAX_MESSAGE_CHARACTERS} characters`);
+  const attachments = linkedAttachments(app, user, content);
+  const id = app.data.createMessage(channelId, user.id, content, app.now(), attachments.map((attachment) => attachment.id));
+  const message = app.data.message(id);
+  if (message === undefined) throw notFound();
+  sendJson(res, 201, messageViews(app, user, [message])[0]);
+};
+
+/** `DELETE /api/messages/{id}`: the sender, or an admin of the realm. */
+export const deleteMessage: Handler = (app, req, res, url) => {
+  const { user } = app.requireWrite(req);
+  const message = app.data.message(parseId(url.pathname.split('/')[3], 'message id'));
+  if (message === undefined || app.data.visibleChannel(user, message.channelId) === undefined) throw notFound();
+  if (message.senderId !== user.id && !user.isAdmin) throw new ApiError(403, 'Forbidden', 'only the sender or an administrator may delete a message');
+  app.data.deleteMessage(message.id, app.now());
+  sendJson(res, 200, {});
+  return Promise.resolve();
+};

@@ -1,0 +1,161 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { collectBytes, contentDisposition, isStorageError, resolveRange, servedContentType } from '@stowage/core';
+import type { GetResult, ObjectInfo, ObjectStore } from '@stowage/core';
+import { notFound } from './api-error.ts';
+import { parseRangeHeader } from './range-header.ts';
+import type { SmallObjectCache } from './small-object-cache.ts';
+
+/** Private uploads: no script, no plugins beyond the browser's PDF viewer, media only from this origin. */
+export const UPLOAD_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; object-src 'self'; frame-ancestors 'self'";
+export const PRIVATE_CACHE_CONTROL = 'private, immutable';
+export const PUBLIC_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+export interface ServeObjectOptions {
+  readonly cacheControl: string;
+  /** The name offered to the browser. */
+  readonly filename: string;
+  /** `inline` is honoured only for the safe types (core's `contentDisposition`). */
+  readonly disposition: 'inline' | 'attachment';
+  /** Adds the strict CSP (private uploads). */
+  readonly csp: boolean;
+}
+
+type Headers = Record<string, string | number>;
+
+function baseHeaders(info: ObjectInfo, options: ServeObjectOptions): Headers {
+  const headers: Headers = {
+    'content-type': servedContentType(info.contentType),
+    'content-disposition': contentDisposition(options.filename, info.contentType, options.disposition),
+    'cache-control': options.cacheControl,
+    etag: info.etag,
+    'last-modified': info.lastModified.toUTCString(),
+    'accept-ranges': 'bytes',
+    'x-content-type-options': 'nosniff',
+  };
+  if (options.csp) headers['content-security-policy'] = UPLOAD_CSP;
+  return headers;
+}
+
+/** RFC 9110 weak comparison: `*`, or any listed tag equal to ours once `W/` is dropped. */
+function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  const ours = etag.replace(/^W\//u, '');
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//u, '') === ours);
+}
+
+function rangeNotSatisfiable(res: ServerResponse, size: number): void {
+  const body = JSON.stringify({ error: { code: 'RangeNotSatisfiable', message: `the range is outside the file (${size} bytes)` } });
+  res.writeHead(416, { 'content-range': `bytes */${size}`, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Answers from bytes in memory: 304, 206 or 200. */
+function sendFromMemory(req: IncomingMessage, res: ServerResponse, cached: { info: ObjectInfo; bytes: Uint8Array }, options: ServeObjectOptions): void {
+  const { info, bytes } = cached;
+  const headers = baseHeaders(info, options);
+  if (matchesIfNoneMatch(req.headers['if-none-match'], info.etag)) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  const range = parseRangeHeader(req.headers.range);
+  if (range !== undefined) {
+    let resolved;
+    try {
+      resolved = resolveRange(range, bytes.byteLength, info.key);
+    } catch {
+      rangeNotSatisfiable(res, bytes.byteLength);
+      return;
+    }
+    headers['content-range'] = `bytes ${resolved.start}-${resolved.end}/${bytes.byteLength}`;
+    headers['content-length'] = resolved.end - resolved.start + 1;
+    res.writeHead(206, headers);
+    res.end(req.method === 'HEAD' ? undefined : bytes.subarray(resolved.start, resolved.end + 1));
+    return;
+  }
+  headers['content-length'] = bytes.byteLength;
+  res.writeHead(200, headers);
+  res.end(req.method === 'HEAD' ? undefined : bytes);
+}
+
+async function streamBody(res: ServerResponse, body: ReadableStream<Uint8Array>): Promise<void> {
+  await pipeline(Readable.fromWeb(body as NodeReadableStream<Uint8Array>), res);
+}
+
+/**
+ * Serves one object with ETag/304 and single-range 206 support. Small objects are read whole once and then
+ * answered from `cache`; larger ones are streamed from the store. A missing object is `NotFound`.
+ */
+export async function serveObject(
+  req: IncomingMessage,
+  res: ServerResponse,
+  store: ObjectStore,
+  key: string,
+  options: ServeObjectOptions,
+  cache: SmallObjectCache | undefined,
+): Promise<void> {
+  const cached = cache?.get(key);
+  if (cached !== undefined) {
+    sendFromMemory(req, res, cached, options);
+    return;
+  }
+  const range = parseRangeHeader(req.headers.range);
+  let result: GetResult;
+  try {
+    if (req.method === 'HEAD') {
+      const info = await store.head(key);
+      if (info === undefined) throw notFound();
+      const headers = baseHeaders(info, options);
+      const notModified = matchesIfNoneMatch(req.headers['if-none-match'], info.etag);
+      if (!notModified) headers['content-length'] = info.size;
+      res.writeHead(notModified ? 304 : 200, headers);
+      res.end();
+      return;
+    }
+    result = await store.get(key, { range });
+  } catch (error) {
+    if (isStorageError(error, 'NotFound')) throw notFound();
+    if (isStorageError(error, 'InvalidRange')) {
+      const info = await store.head(key);
+      if (info === undefined) throw notFound();
+      rangeNotSatisfiable(res, info.size);
+      return;
+    }
+    throw error;
+  }
+  if (matchesIfNoneMatch(req.headers['if-none-match'], result.etag)) {
+    await result.body.cancel();
+    res.writeHead(304, baseHeaders(result, options));
+    res.end();
+    return;
+  }
+  if (cache !== undefined && result.range === undefined && result.size <= cache.maxObjectBytes) {
+    const bytes = await collectBytes(result.body);
+    const info: ObjectInfo = {
+      key: result.key, size: result.size, contentType: result.contentType, lastModified: result.lastModified, etag: result.etag,
+      sha256: result.sha256, contentDisposition: result.contentDisposition, cacheControl: result.cacheControl, metadata: result.metadata,
+    };
+    cache.set(key, { info, bytes });
+    sendFromMemory(req, res, { info, bytes }, options);
+    return;
+  }
+  const headers = baseHeaders(result, options);
+  if (result.range !== undefined) {
+    headers['content-range'] = `bytes ${result.range.start}-${result.range.end}/${result.size}`;
+    headers['content-length'] = result.range.end - result.range.start + 1;
+    res.writeHead(206, headers);
+  } else {
+    headers['content-length'] = result.size;
+    res.writeHead(200, headers);
+  }
+  await streamBody(res, result.body);
+}
+
+/** Whether an error means the client went away mid-response (nothing to answer). */
+export function isClientGone(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && (error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'ECONNRESET');
+}

@@ -1,0 +1,57 @@
+import type { ObjectInfo } from '@stowage/core';
+
+export interface CachedObject {
+  readonly info: ObjectInfo;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Keeps small objects in memory, least recently used dropped first. Upload and avatar keys are immutable (a new
+ * file gets a new key), so an entry never goes stale; the app removes an entry when it deletes the object.
+ */
+export class SmallObjectCache {
+  /** Objects up to this size are kept; larger ones are always streamed from the store. */
+  readonly maxObjectBytes: number;
+  readonly #maxTotalBytes: number;
+  readonly #entries = new Map<string, CachedObject>();
+  #totalBytes = 0;
+
+  constructor(maxObjectBytes: number, maxTotalBytes: number) {
+    this.maxObjectBytes = maxObjectBytes;
+    this.#maxTotalBytes = maxTotalBytes;
+  }
+
+  get(key: string): CachedObject | undefined {
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) {
+      // Re-inserting moves the key to the end of the Map's order: the most recently used.
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  set(key: string, entry: CachedObject): void {
+    if (entry.bytes.byteLength > this.maxObjectBytes || entry.bytes.byteLength > this.#maxTotalBytes) return;
+    this.delete(key);
+    this.#entries.set(key, entry);
+    this.#totalBytes += entry.bytes.byteLength;
+    for (const [oldest, old] of this.#entries) {
+      if (this.#totalBytes <= this.#maxTotalBytes) break;
+      this.#entries.delete(oldest);
+      this.#totalBytes -= old.bytes.byteLength;
+    }
+  }
+
+  delete(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
+    this.#entries.delete(key);
+    this.#totalBytes -= entry.bytes.byteLength;
+  }
+
+  /** Bytes held now. */
+  get totalBytes(): number {
+    return this.#totalBytes;
+  }
+}

@@ -1,0 +1,118 @@
+import { ApiFailure, failureFromResponse } from './api-failure.ts';
+import type { Channel, Emoji, Message, MyAttachment, Realm, User } from './types.ts';
+
+let csrfToken = '';
+
+/** The token every state-changing request echoes in `X-CSRF-Token`. */
+export function currentCsrfToken(): string {
+  return csrfToken;
+}
+
+async function request(method: string, path: string, body?: BodyInit | object, contentType?: string): Promise<unknown> {
+  const headers: Record<string, string> = {};
+  if (method !== 'GET') headers['X-CSRF-Token'] = csrfToken;
+  let payload: BodyInit | undefined;
+  if (body instanceof Blob) {
+    payload = body;
+    headers['Content-Type'] = contentType ?? (body.type === '' ? 'application/octet-stream' : body.type);
+  } else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    headers['Content-Type'] = 'application/json';
+  }
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
+  } catch {
+    throw new ApiFailure(0, 'Network', 'the server could not be reached; check your connection and try again');
+  }
+  const text = await response.text();
+  if (!response.ok) throw failureFromResponse(response.status, text);
+  return text === '' ? {} : JSON.parse(text);
+}
+
+export interface SessionInfo {
+  readonly user: User | null;
+  readonly csrfToken: string;
+}
+
+export async function fetchSession(): Promise<SessionInfo> {
+  const session = (await request('GET', '/api/session')) as SessionInfo;
+  csrfToken = session.csrfToken;
+  return session;
+}
+
+export async function logIn(email: string, password: string): Promise<User> {
+  const session = (await request('POST', '/api/login', { email, password })) as SessionInfo & { user: User };
+  csrfToken = session.csrfToken;
+  return session.user;
+}
+
+export async function logOut(): Promise<void> {
+  await request('POST', '/api/logout');
+}
+
+export async function fetchRealm(): Promise<Realm> {
+  return (await request('GET', '/api/realm')) as Realm;
+}
+
+export async function fetchUsers(): Promise<readonly User[]> {
+  return ((await request('GET', '/api/users')) as { users: User[] }).users;
+}
+
+export async function fetchChannels(): Promise<readonly Channel[]> {
+  return ((await request('GET', '/api/channels')) as { channels: Channel[] }).channels;
+}
+
+export async function fetchMessages(channelId: number): Promise<readonly Message[]> {
+  return ((await request('GET', `/api/channels/${channelId}/messages?limit=100`)) as { messages: Message[] }).messages;
+}
+
+export async function sendMessage(channelId: number, content: string): Promise<Message> {
+  return (await request('POST', `/api/channels/${channelId}/messages`, { content })) as Message;
+}
+
+export async function deleteMessage(messageId: number): Promise<void> {
+  await request('DELETE', `/api/messages/${messageId}`);
+}
+
+export interface MyUploads {
+  readonly attachments: readonly MyAttachment[];
+  readonly usedBytes: number;
+  readonly quotaBytes: number;
+}
+
+export async function fetchMyUploads(): Promise<MyUploads> {
+  return (await request('GET', '/api/attachments')) as MyUploads;
+}
+
+export async function deleteAttachment(attachmentId: number): Promise<void> {
+  await request('DELETE', `/api/attachments/${attachmentId}`);
+}
+
+export async function uploadAvatar(file: Blob): Promise<{ avatarUrl: string; avatarMediumUrl?: string | null }> {
+  return (await request('POST', '/api/users/me/avatar', file)) as { avatarUrl: string; avatarMediumUrl?: string | null };
+}
+
+export async function removeAvatar(): Promise<void> {
+  await request('DELETE', '/api/users/me/avatar');
+}
+
+/** Which organization image: the square icon, or the logo for light or dark backgrounds. */
+export type RealmImageKind = 'icon' | 'logo' | 'night_logo';
+
+export async function uploadRealmImage(kind: RealmImageKind, file: Blob): Promise<void> {
+  const path = kind === 'icon' ? '/api/realm/icon' : kind === 'logo' ? '/api/realm/logo' : '/api/realm/logo?night=1';
+  await request('POST', path, file);
+}
+
+export async function fetchEmoji(): Promise<readonly Emoji[]> {
+  return ((await request('GET', '/api/realm/emoji')) as { emoji: Emoji[] }).emoji;
+}
+
+export async function addEmoji(name: string, file: Blob): Promise<Emoji> {
+  return (await request('POST', `/api/realm/emoji?name=${encodeURIComponent(name)}`, file)) as Emoji;
+}
+
+export async function deleteEmoji(emojiId: number): Promise<void> {
+  await request('DELETE', `/api/realm/emoji/${emojiId}`);
+}
