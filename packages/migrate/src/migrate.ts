@@ -1,0 +1,321 @@
+import { StorageError, abortedError, isStorageError, portableSha256, validatePrefix } from '@stowage/core';
+import type { ObjectStore, Sha256Factory, StreamDigest } from '@stowage/core';
+import { digestObject, objectSha256 } from './object-digest.ts';
+import { meterStream } from './metered-stream.ts';
+import { pairListings } from './paired-listing.ts';
+import type { ListingPair } from './paired-listing.ts';
+import { ProgressTracker } from './progress.ts';
+import type { MigrationProgress } from './progress.ts';
+import { ReportBuilder } from './migration-report.ts';
+import type { MigrationFailure, MigrationMode, MigrationReport, ObjectEvent, ObjectOutcome } from './migration-report.ts';
+import { resilientList } from './resilient-list.ts';
+import { DEFAULT_RETRY_POLICY, withRetry } from './retry.ts';
+import type { RetryPolicy } from './retry.ts';
+
+export const DEFAULT_CONCURRENCY = 6;
+export const DEFAULT_LIST_LIMIT = 1000;
+const MAX_CONCURRENCY = 256;
+
+/** How each copied object is checked at the target. */
+export type VerifyMode =
+  /**
+   * Ask the target (`head`): its size must match the bytes sent, and the SHA-256 it recorded must match the one
+   * computed while streaming. A target that records no SHA-256 is read back instead. One request per object.
+   */
+  | 'head'
+  /** Read every copied object back from the target and hash it: proves the stored bytes, at twice the traffic. */
+  | 'read-back';
+
+export interface MigrateOptions {
+  /** Objects copied at once; default 6 (Zulip's default process count). Throws `InvalidArgument` outside 1..256. */
+  readonly concurrency?: number | undefined;
+  /** Only keys starting with this; default all. Throws `InvalidKey` for a prefix no key could have. */
+  readonly prefix?: string | undefined;
+  /** Stops the run: in-flight puts are aborted (the target keeps its old object) and `migrate` rejects `Aborted`. */
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * Skip objects the target already holds with the same size and SHA-256 (default true). Where a store records
+   * no SHA-256 the object is read in full to hash it, on that side, only when the sizes match.
+   */
+  readonly resume?: boolean | undefined;
+  /** Decide what would be copied (and how many bytes) without writing anything. */
+  readonly dryRun?: boolean | undefined;
+  /** Compare the stores without copying: report missing, different and only-at-target keys. */
+  readonly verifyOnly?: boolean | undefined;
+  /** Default `'head'`. */
+  readonly verify?: VerifyMode | undefined;
+  /** Retries of transient (`Unavailable`) failures, per object and per listing page. */
+  readonly retry?: Partial<RetryPolicy> | undefined;
+  /** The SHA-256 to hash with; default the portable one. Inject a native one (`nodeSha256`) for speed. */
+  readonly sha256?: Sha256Factory | undefined;
+  /**
+   * Count the source's objects and bytes with a second listing that runs beside the copy (default true), so
+   * progress has totals and an ETA soon after the start without holding any key list in memory. The count costs
+   * one extra listing of the source (one request per 1,000 keys on S3).
+   */
+  readonly countTotals?: boolean | undefined;
+  /** Keys kept per outcome in the report (default 1,000); counts stay exact, `onObject` sees every key. */
+  readonly listLimit?: number | undefined;
+  readonly onProgress?: ((progress: MigrationProgress) => void) | undefined;
+  /** Least time between two progress events (default 250 ms); the final event always comes. */
+  readonly progressIntervalMs?: number | undefined;
+  /** Called once per key with its outcome, in completion order. */
+  readonly onObject?: ((event: ObjectEvent) => void) | undefined;
+}
+
+function invalidArgument(message: string): StorageError {
+  return new StorageError('InvalidArgument', message);
+}
+
+function checkedConcurrency(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_CONCURRENCY;
+  if (!Number.isSafeInteger(value) || value < 1 || value > MAX_CONCURRENCY) {
+    throw invalidArgument(`concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, not ${value}`);
+  }
+  return value;
+}
+
+function checkedRetryPolicy(partial: Partial<RetryPolicy> | undefined): RetryPolicy {
+  const policy = { ...DEFAULT_RETRY_POLICY, ...partial };
+  if (!Number.isSafeInteger(policy.attempts) || policy.attempts < 1) {
+    throw invalidArgument(`retry.attempts must be a whole number of at least 1, not ${policy.attempts}`);
+  }
+  if (!(policy.baseDelayMs >= 0) || !(policy.maxDelayMs >= 0)) {
+    throw invalidArgument('retry.baseDelayMs and retry.maxDelayMs must be non-negative');
+  }
+  return policy;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function toFailure(key: string, error: unknown, attempts: number): MigrationFailure {
+  if (isStorageError(error)) return { key, code: error.code, message: error.message, attempts };
+  return { key, code: 'Unknown', message: describe(error), attempts };
+}
+
+/**
+ * Copies every object of `source` (under `prefix`) to `target` under the same key, streaming, with content type,
+ * disposition, cache control and metadata; or, with `dryRun` or `verifyOnly`, only compares. Keys are walked in
+ * order by merging the two stores' listings, so memory stays constant however many objects there are. Every copied
+ * object is verified at the target (size and SHA-256); a copy that fails verification is deleted from the target
+ * and reported. Transient failures are retried with exponential backoff; an object that still fails is reported
+ * in `failures` and the run goes on. The source is only read, never modified.
+ *
+ * Resolves with the report (check `ok`). Rejects with `InvalidArgument` or `InvalidKey` for bad options, `Aborted`
+ * when the signal fires, and the listing's error when a store cannot be listed at all.
+ */
+export async function migrate(source: ObjectStore, target: ObjectStore, options: MigrateOptions = {}): Promise<MigrationReport> {
+  const concurrency = checkedConcurrency(options.concurrency);
+  const prefix = validatePrefix(options.prefix ?? '');
+  const policy = checkedRetryPolicy(options.retry);
+  if (options.dryRun === true && options.verifyOnly === true) throw invalidArgument('dryRun and verifyOnly exclude each other');
+  if (source === target) throw invalidArgument(`source and target are the same store (${source.name})`);
+  const listLimit = options.listLimit ?? DEFAULT_LIST_LIMIT;
+  if (!Number.isSafeInteger(listLimit) || listLimit < 0) throw invalidArgument(`listLimit must be a whole number, not ${listLimit}`);
+  const mode: MigrationMode = options.verifyOnly === true ? 'verify-only' : options.dryRun === true ? 'dry-run' : 'copy';
+  const resume = options.resume ?? true;
+  const verifyMode = options.verify ?? 'head';
+  const sha256 = options.sha256 ?? portableSha256;
+  const signal = options.signal;
+
+  const startedAt = new Date().toISOString();
+  const started = performance.now();
+  const report = new ReportBuilder(listLimit);
+  const tracker = new ProgressTracker(options.onProgress, options.progressIntervalMs ?? 250);
+
+  const counting = new AbortController();
+  const countSignal = signal === undefined ? counting.signal : AbortSignal.any([signal, counting.signal]);
+  const countDone = options.countTotals === false ? Promise.resolve() : countSource();
+
+  const compareTarget = mode === 'verify-only' || resume;
+  const pairs = pairListings(
+    resilientList(source, prefix, policy, signal),
+    compareTarget ? resilientList(target, prefix, policy, signal) : undefined,
+  );
+
+  async function countSource(): Promise<void> {
+    let objects = 0;
+    let bytes = 0;
+    try {
+      for await (const summary of resilientList(source, prefix, policy, countSignal)) {
+        objects++;
+        bytes += summary.size;
+      }
+    } catch {
+      // Totals only feed the ETA; the copy itself lists (and reports) the source independently.
+      return;
+    }
+    tracker.objectsTotal = objects;
+    tracker.bytesTotal = bytes;
+  }
+
+  function emit(event: ObjectEvent): void {
+    report.record(event);
+    if (event.outcome !== 'only-at-target') tracker.objectsDone++;
+    if (event.outcome === 'copied') tracker.copied++;
+    else if (event.outcome === 'skipped') tracker.skipped++;
+    else if (event.outcome === 'failed') tracker.failed++;
+    options.onObject?.(event);
+    tracker.tick();
+  }
+
+  function asSourceFailure(key: string, error: unknown): StorageError {
+    if (isStorageError(error)) return error;
+    return new StorageError('Unavailable', `reading ${key} from ${source.name} failed: ${describe(error)}`, { key, cause: error });
+  }
+
+  /** Whether both stores hold the same bytes under `key`, by size and SHA-256; `undefined` when the source lost it. */
+  async function sameContent(key: string): Promise<boolean | undefined> {
+    const [atSource, atTarget] = await Promise.all([source.head(key), target.head(key)]);
+    if (atSource === undefined) return undefined;
+    if (atTarget === undefined || atSource.size !== atTarget.size) return false;
+    const [sourceSha, targetSha] = await Promise.all([
+      objectSha256(source, key, atSource.sha256, sha256, signal),
+      objectSha256(target, key, atTarget.sha256, sha256, signal),
+    ]);
+    return sourceSha === targetSha;
+  }
+
+  async function verifyAtTarget(key: string, sent: StreamDigest): Promise<void> {
+    const stored = await target.head(key);
+    let problem: string | undefined;
+    if (stored === undefined) problem = 'is not there after the put';
+    else if (stored.size !== sent.size) problem = `holds ${stored.size} bytes where ${sent.size} were sent`;
+    else {
+      const storedSha =
+        verifyMode === 'read-back' || stored.sha256 === undefined
+          ? (await digestObject(target, key, sha256, signal)).sha256
+          : stored.sha256;
+      if (storedSha !== sent.sha256) problem = `has SHA-256 ${storedSha} where ${sent.sha256} was sent`;
+    }
+    if (problem === undefined) return;
+    // A copy that does not match must not stay where a reader (or a resumed run) would take it for good.
+    await target.delete(key).catch(() => undefined);
+    throw new StorageError('IntegrityError', `verification failed: ${key} at ${target.name} ${problem}; the bad copy was deleted`, { key });
+  }
+
+  async function copyObject(key: string, onBytes: (count: number) => void): Promise<ObjectOutcome> {
+    let got;
+    try {
+      got = await source.get(key, { signal });
+    } catch (error) {
+      if (isStorageError(error, 'NotFound')) return 'vanished';
+      throw error;
+    }
+    const metered = meterStream(got.body, sha256, onBytes);
+    try {
+      await target.put(key, metered.stream, {
+        contentType: got.contentType,
+        contentDisposition: got.contentDisposition,
+        cacheControl: got.cacheControl,
+        metadata: got.metadata,
+        size: got.size,
+        sha256: got.sha256,
+        signal,
+      });
+    } catch (error) {
+      await metered.stream.cancel().catch(() => undefined);
+      const sourceError = metered.sourceError();
+      if (sourceError !== undefined && signal?.aborted !== true) throw asSourceFailure(key, sourceError);
+      throw error;
+    }
+    const sent = metered.digest();
+    if (sent === undefined) {
+      throw new StorageError('IntegrityError', `${target.name} reported ${key} stored before reading all of it`, { key });
+    }
+    if (sent.size !== got.size || (got.sha256 !== undefined && got.sha256 !== sent.sha256)) {
+      await target.delete(key).catch(() => undefined);
+      throw new StorageError('IntegrityError', `${key} at ${source.name} does not match its own size or SHA-256 (changed while read?)`, { key });
+    }
+    await verifyAtTarget(key, sent);
+    return 'copied';
+  }
+
+  async function decide(pair: ListingPair & { source: NonNullable<ListingPair['source']> }, onBytes: (count: number) => void): Promise<ObjectOutcome> {
+    const { key } = pair;
+    if (mode === 'verify-only') {
+      if (pair.target === undefined) return 'missing';
+      if (pair.target.size !== pair.source.size) return 'different';
+      const same = await sameContent(key);
+      return same === undefined ? 'vanished' : same ? 'matched' : 'different';
+    }
+    if (resume && pair.target !== undefined && pair.target.size === pair.source.size) {
+      const same = await sameContent(key);
+      if (same === undefined) return 'vanished';
+      if (same) return 'skipped';
+    }
+    if (mode === 'dry-run') return 'would-copy';
+    return copyObject(key, onBytes);
+  }
+
+  async function handle(pair: ListingPair): Promise<void> {
+    if (pair.source === undefined) {
+      if (mode === 'verify-only' && pair.target !== undefined) {
+        emit({ key: pair.key, outcome: 'only-at-target', size: pair.target.size });
+      }
+      return;
+    }
+    const sourceSummary = pair.source;
+    const size = sourceSummary.size;
+    let streamed = 0;
+    const onBytes = (count: number): void => {
+      streamed += count;
+      tracker.bytesDone += count;
+      tracker.bytesCopied += count;
+      tracker.tick();
+    };
+    const forgetAttempt = (): void => {
+      tracker.bytesDone -= streamed;
+      tracker.bytesCopied -= streamed;
+      streamed = 0;
+    };
+    let attempts = 0;
+    try {
+      const outcome = await withRetry(
+        (attempt) => {
+          attempts = attempt;
+          return decide({ ...pair, source: sourceSummary }, onBytes);
+        },
+        policy,
+        signal,
+        forgetAttempt,
+      );
+      if (outcome !== 'copied') tracker.bytesDone += size;
+      emit({ key: pair.key, outcome, size });
+    } catch (error) {
+      if (signal?.aborted === true) throw abortedError(pair.key, signal.reason);
+      tracker.bytesDone += size;
+      emit({ key: pair.key, outcome: 'failed', size, failure: toFailure(pair.key, error, attempts) });
+    }
+  }
+
+  async function worker(): Promise<void> {
+    for (;;) {
+      if (signal?.aborted === true) throw abortedError(undefined, signal.reason);
+      const next = await pairs.next();
+      if (next.done === true) return;
+      await handle(next.value);
+    }
+  }
+
+  const workers = await Promise.allSettled(Array.from({ length: concurrency }, worker));
+  counting.abort();
+  await countDone;
+  await pairs.return();
+  if (signal?.aborted === true) throw abortedError(undefined, signal.reason);
+  const rejected = workers.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (rejected !== undefined) throw rejected.reason;
+  tracker.objectsTotal ??= tracker.objectsDone;
+  tracker.bytesTotal ??= tracker.bytesDone;
+  tracker.tick(true);
+  return report.build({
+    mode,
+    source: source.name,
+    target: target.name,
+    prefix,
+    startedAt,
+    durationMs: performance.now() - started,
+  });
+}
