@@ -1,0 +1,102 @@
+import { join } from 'node:path';
+import { keyProblem, throwIfAborted } from '@stowage/core';
+import type { ObjectSummary } from '@stowage/core';
+import { fsError, nativeCode } from './errors.ts';
+import { pathText, statNumber } from './file-system.ts';
+import type { LocalDirent, LocalFileSystem, LocalStats } from './file-system.ts';
+import { RESERVED_DIRECTORY, fileVersion } from './layout.ts';
+import type { RootGuard } from './root-guard.ts';
+import { compareUtf8 } from './utf8-order.ts';
+
+interface Entry {
+  readonly name: string;
+  readonly directory: boolean;
+  readonly link: boolean;
+  /** What the entry sorts by: a directory sorts as `name/`, the prefix every key beneath it starts with. */
+  readonly sortKey: string;
+}
+
+export interface WalkOptions {
+  readonly prefix: string;
+  readonly startAfter?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+function toEntry(dirent: LocalDirent | string | Uint8Array): Entry | undefined {
+  // Only `withFileTypes` results are usable; a file system returning bare names would need a stat per entry.
+  if (typeof dirent === 'string' || dirent instanceof Uint8Array) return undefined;
+  const name = pathText(dirent.name);
+  const directory = dirent.isDirectory();
+  return { name, directory, link: dirent.isSymbolicLink(), sortKey: directory ? `${name}/` : name };
+}
+
+/**
+ * Every object under the root in ascending UTF-8 byte order of keys. Sorting each directory with
+ * subdirectories as `name/` yields the global key order (`a-c` before `a/b` because `-` < `/`), so the walk is
+ * depth-first and holds one sorted listing per level of the current path, never the whole tree. The prefix's
+ * finished segments choose the starting directory, and subtrees wholly at or before `startAfter` are skipped
+ * unread.
+ */
+export async function* walkObjects(fs: LocalFileSystem, guard: RootGuard, options: WalkOptions): AsyncGenerator<ObjectSummary> {
+  const { prefix } = options;
+  const lastSlash = prefix.lastIndexOf('/');
+  yield* walkDirectory(fs, guard, prefix.slice(0, lastSlash + 1), prefix.slice(lastSlash + 1), options);
+}
+
+async function* walkDirectory(
+  fs: LocalFileSystem,
+  guard: RootGuard,
+  directoryKey: string,
+  namePrefix: string,
+  options: WalkOptions,
+): AsyncGenerator<ObjectSummary> {
+  throwIfAborted(options.signal);
+  const path = directoryKey === '' ? guard.root : guard.pathOf(directoryKey.slice(0, -1));
+  let dirents: readonly (LocalDirent | string | Uint8Array)[];
+  try {
+    // A link on the way out of the root is not listed, like any path `get` would refuse.
+    if (directoryKey !== '' && !guard.contains(pathText(await fs.realpath(path)))) return;
+    dirents = await fs.readdir(path, { withFileTypes: true });
+  } catch (error) {
+    const code = nativeCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return;
+    throw fsError(error, 'list', directoryKey === '' ? undefined : directoryKey);
+  }
+  const entries: Entry[] = [];
+  for (const dirent of dirents) {
+    const entry = toEntry(dirent);
+    if (entry === undefined || !entry.name.startsWith(namePrefix)) continue;
+    if (directoryKey === '' && entry.name.toLowerCase() === RESERVED_DIRECTORY) continue;
+    entries.push(entry);
+  }
+  entries.sort((left, right) => compareUtf8(left.sortKey, right.sortKey));
+  const { startAfter } = options;
+  for (const entry of entries) {
+    const key = directoryKey + entry.name;
+    if (entry.directory) {
+      const subtree = `${key}/`;
+      if (startAfter !== undefined && !startAfter.startsWith(subtree) && compareUtf8(subtree, startAfter) < 0) continue;
+      yield* walkDirectory(fs, guard, subtree, '', options);
+      continue;
+    }
+    if (startAfter !== undefined && compareUtf8(key, startAfter) <= 0) continue;
+    // Names no key could address (a backslash, control characters) are not objects of this store.
+    if (keyProblem(key) !== undefined) continue;
+    const summary = await summarize(fs, guard, key, entry, join(path, entry.name));
+    if (summary !== undefined) yield summary;
+  }
+}
+
+async function summarize(fs: LocalFileSystem, guard: RootGuard, key: string, entry: Entry, path: string): Promise<ObjectSummary | undefined> {
+  let stats: LocalStats;
+  try {
+    if (entry.link && !guard.contains(pathText(await fs.realpath(path)))) return undefined;
+    stats = entry.link ? await fs.stat(path) : await fs.lstat(path);
+  } catch (error) {
+    // Deleted between the listing and the stat, or a dangling link: not an object any more.
+    if (nativeCode(error) === 'ENOENT') return undefined;
+    throw fsError(error, 'list', key);
+  }
+  if (!stats.isFile()) return undefined;
+  return { key, size: statNumber(stats.size), lastModified: stats.mtime, etag: `"${fileVersion(stats)}"` };
+}

@@ -1,0 +1,560 @@
+import { dirname, join, resolve } from 'node:path';
+import {
+  guessContentType, knownBodySize, resolveRange, throwIfAborted, validateKey, validatePrefix,
+} from '@stowage/core';
+import type {
+  Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, Sha256Factory, SignedUrlOptions,
+  StorageError,
+} from '@stowage/core';
+import { nodeSha256 } from '@stowage/core/node';
+import {
+  alreadyExistsError, checksumMismatchError, deleteManyError, fsError, invalidArgumentError, keyConflictError, nativeCode,
+  notAFileError, notFoundError, outsideRootError, sizeMismatchError, tooLargeError, unsupportedError,
+} from './errors.ts';
+import { nodeFileSystem, pathText, statNumber, syncHandle } from './file-system.ts';
+import type { LocalFileHandle, LocalFileSystem, LocalStats } from './file-system.ts';
+import {
+  METADATA_DIRECTORY, TEMPORARY_DIRECTORY, assertNotReserved, fileVersion, keyDigest, metadataRecordPath,
+  metadataShardPath, temporaryName,
+} from './layout.ts';
+import { walkObjects } from './list-objects.ts';
+import { parseRecord, serializeRecord } from './metadata-record.ts';
+import type { MetadataRecord } from './metadata-record.ts';
+import { encodeKeyPath } from './key-url-path.ts';
+import { fileRangeStream } from './read-stream.ts';
+import { RootGuard } from './root-guard.ts';
+import { signObjectUrl } from './signed-url.ts';
+import type { UrlSigning } from './signed-url.ts';
+import { writeBody } from './write-body.ts';
+
+/** Temporaries younger than this may belong to a put still running (perhaps in another process). */
+export const DEFAULT_STALE_AFTER_MS: number = 60 * 60 * 1000;
+
+/** Deletes run this many at a time in `deleteMany`. */
+const DELETE_CONCURRENCY = 8;
+
+/** How often a read retries when a concurrent put replaced the file between opening it and reading its record. */
+const READ_ATTEMPTS = 4;
+
+export interface LocalStoreOptions {
+  /** The directory holding the objects; created when missing. */
+  readonly root: string;
+  /** The file system to use: Node's by default, `memfs`'s `promises` in tests. */
+  readonly fs?: LocalFileSystem | undefined;
+  /** Enables `signedUrl`: HMAC tokens that `verifySignedUrl` checks in the serving app. */
+  readonly signing?: UrlSigning | undefined;
+  /** Enables `publicUrl` for a public store (avatars): objects are served under this prefix. */
+  readonly publicUrlPrefix?: string | undefined;
+  /** Age after which a temporary file is a crash's leftover; default one hour. */
+  readonly staleAfterMs?: number | undefined;
+  /** The SHA-256 used while streaming; Node's native one by default. */
+  readonly sha256?: Sha256Factory | undefined;
+}
+
+/** What `cleanup` removed. */
+export interface CleanupReport {
+  readonly temporaries: number;
+  readonly records: number;
+}
+
+/**
+ * An `ObjectStore` over a directory: each object is the plain file `root/<key>`, so an existing Zulip
+ * `LOCAL_UPLOADS_DIR` opens as a store. The store's own records (metadata, temporaries) live in `root/.stowage`.
+ * See the package README for the layout and the guarantees.
+ */
+export class LocalStore implements ObjectStore {
+  readonly name: string;
+  readonly #fs: LocalFileSystem;
+  readonly #root: string;
+  readonly #signing: UrlSigning | undefined;
+  readonly #publicUrlPrefix: string | undefined;
+  readonly #staleAfterMs: number;
+  readonly #sha256: Sha256Factory;
+  readonly #shards = new Set<string>();
+  #ready: Promise<RootGuard> | undefined;
+
+  constructor(options: LocalStoreOptions) {
+    this.#root = resolve(options.root);
+    this.name = `local:${this.#root}`;
+    this.#fs = options.fs ?? nodeFileSystem;
+    this.#signing = options.signing;
+    this.#publicUrlPrefix = options.publicUrlPrefix?.replace(/\/+$/u, '');
+    this.#staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+    this.#sha256 = options.sha256 ?? nodeSha256;
+    if (!Number.isFinite(this.#staleAfterMs) || this.#staleAfterMs < 0) {
+      throw invalidArgumentError(`staleAfterMs must be a non-negative number, got ${this.#staleAfterMs}`);
+    }
+  }
+
+  /**
+   * Creates the root and the store's own directories when missing and removes stale temporaries; a store made
+   * with `new` does the same on its first operation. Throws `AccessDenied`, `Unavailable`.
+   */
+  static async open(options: LocalStoreOptions): Promise<LocalStore> {
+    const store = new LocalStore(options);
+    await store.#guard();
+    return store;
+  }
+
+  #guard(): Promise<RootGuard> {
+    this.#ready ??= this.#initialize().catch((error: unknown) => {
+      // A failed start (a missing mount, say) must not poison the store for good.
+      this.#ready = undefined;
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  async #initialize(): Promise<RootGuard> {
+    const fs = this.#fs;
+    try {
+      await fs.mkdir(this.#root, { recursive: true });
+      const guard = new RootGuard(fs, pathText(await fs.realpath(this.#root)));
+      await fs.mkdir(join(guard.root, TEMPORARY_DIRECTORY), { recursive: true });
+      await fs.mkdir(join(guard.root, METADATA_DIRECTORY), { recursive: true });
+      await this.#removeStaleTemporaries(guard, this.#staleAfterMs);
+      return guard;
+    } catch (error) {
+      throw fsError(error, `open the store at ${this.#root}:`);
+    }
+  }
+
+  /**
+   * Removes what crashes left behind: temporaries and metadata records of versions that are no longer (or never
+   * became) current, when older than `olderThanMs` (default: the store's `staleAfterMs`). Younger ones are kept
+   * because a put in another process may still be using them. Throws `AccessDenied`, `Unavailable`.
+   */
+  async cleanup(olderThanMs: number = this.#staleAfterMs): Promise<CleanupReport> {
+    const guard = await this.#guard();
+    try {
+      const temporaries = await this.#removeStaleTemporaries(guard, olderThanMs);
+      const records = await this.#removeOrphanRecords(guard, olderThanMs);
+      return { temporaries, records };
+    } catch (error) {
+      throw fsError(error, 'clean up');
+    }
+  }
+
+  async #removeStaleTemporaries(guard: RootGuard, olderThanMs: number): Promise<number> {
+    const directory = join(guard.root, TEMPORARY_DIRECTORY);
+    let removed = 0;
+    for (const name of await this.#names(directory)) {
+      if (await this.#removeIfOlder(join(directory, name), olderThanMs)) removed++;
+    }
+    return removed;
+  }
+
+  async #removeOrphanRecords(guard: RootGuard, olderThanMs: number): Promise<number> {
+    const metadata = join(guard.root, METADATA_DIRECTORY);
+    let removed = 0;
+    for (const shard of await this.#names(metadata)) {
+      for (const name of await this.#names(join(metadata, shard))) {
+        const path = join(metadata, shard, name);
+        if (await this.#isCurrentRecord(guard, path, name)) continue;
+        if (await this.#removeIfOlder(path, olderThanMs)) removed++;
+      }
+    }
+    return removed;
+  }
+
+  async #isCurrentRecord(guard: RootGuard, path: string, name: string): Promise<boolean> {
+    const [, version] = name.split('.', 3);
+    let key: unknown;
+    try {
+      key = (JSON.parse(pathText(await this.#fs.readFile(path))) as { key?: unknown }).key;
+    } catch {
+      return false;
+    }
+    if (typeof key !== 'string' || version === undefined) return false;
+    try {
+      return fileVersion(await this.#fs.stat(await guard.resolveExisting(key))) === version;
+    } catch {
+      return false;
+    }
+  }
+
+  async #names(directory: string): Promise<string[]> {
+    try {
+      const entries = await this.#fs.readdir(directory, { withFileTypes: true });
+      return entries.map((entry) => (typeof entry === 'string' || entry instanceof Uint8Array ? pathText(entry) : pathText(entry.name)));
+    } catch (error) {
+      if (nativeCode(error) === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
+  async #removeIfOlder(path: string, olderThanMs: number): Promise<boolean> {
+    try {
+      const stats = await this.#fs.lstat(path);
+      if (statNumber(stats.mtimeMs) > Date.now() - olderThanMs) return false;
+      await this.#fs.unlink(path);
+      return true;
+    } catch (error) {
+      // Another sweeper or the finishing put got there first.
+      if (nativeCode(error) === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  /** See `ObjectStore.put`. Also throws `AlreadyExists` when `key` and an existing key are `a` and `a/b`. */
+  async put(key: string, body: Body, options: PutOptions = {}): Promise<ObjectInfo> {
+    validateKey(key);
+    assertNotReserved(key);
+    throwIfAborted(options.signal, key);
+    checkLimits(key, body, options);
+    const guard = await this.#guard();
+    const fs = this.#fs;
+    const createOnly = options.ifNoneMatch === '*';
+    // Fails early so a large body is not read for nothing; the link at the end is what makes it atomic.
+    if (createOnly) await this.#refuseTaken(guard, key);
+    const temporary = join(guard.root, TEMPORARY_DIRECTORY, temporaryName());
+    let handle: LocalFileHandle | undefined;
+    let recordPath: string | undefined;
+    let committed = false;
+    try {
+      const written = await writeBody(() => fs.open(temporary, 'wx'), body, key, this.#sha256, options);
+      handle = written.handle;
+      if (options.sha256 !== undefined && options.sha256 !== written.sha256) {
+        throw checksumMismatchError(key, options.sha256, written.sha256);
+      }
+      const stats = await handle.stat();
+      const version = fileVersion(stats);
+      const digest = keyDigest(key);
+      const record: MetadataRecord = {
+        key,
+        version,
+        size: written.size,
+        sha256: written.sha256,
+        contentType: options.contentType ?? guessContentType(key),
+        contentDisposition: options.contentDisposition,
+        cacheControl: options.cacheControl,
+        metadata: { ...options.metadata },
+      };
+      recordPath = join(guard.root, metadataRecordPath(digest, version));
+      const dataHandle = handle;
+      // The record is durable before the data is renamed: the rename alone decides which version is current.
+      await Promise.all([syncHandle(dataHandle), this.#writeRecord(guard, digest, recordPath, record)]);
+      handle = undefined;
+      await dataHandle.close();
+      throwIfAborted(options.signal, key);
+      const replaced = await this.#commit(guard, key, temporary, createOnly);
+      committed = true;
+      if (replaced !== undefined && replaced !== version) {
+        await fs.unlink(join(guard.root, metadataRecordPath(digest, replaced))).catch(() => undefined);
+      }
+      return toInfo(key, stats, version, record);
+    } catch (error) {
+      if (handle !== undefined) await handle.close().catch(() => undefined);
+      await fs.unlink(temporary).catch(() => undefined);
+      if (!committed && recordPath !== undefined) await fs.unlink(recordPath).catch(() => undefined);
+      throw fsError(error, 'store', key);
+    }
+  }
+
+  async #refuseTaken(guard: RootGuard, key: string): Promise<void> {
+    const existing = await this.#lstatOrUndefined(guard.pathOf(key)).catch(() => undefined);
+    if (existing?.isDirectory() === true) throw keyConflictError(key, await this.#firstKeyUnder(key));
+    if (existing !== undefined) throw alreadyExistsError(key);
+  }
+
+  async #writeRecord(guard: RootGuard, digest: string, path: string, record: MetadataRecord): Promise<void> {
+    const shard = join(guard.root, metadataShardPath(digest));
+    if (!this.#shards.has(shard)) {
+      await this.#fs.mkdir(shard, { recursive: true });
+      await this.#syncDirectory(join(guard.root, METADATA_DIRECTORY));
+      this.#shards.add(shard);
+    }
+    const handle = await this.#fs.open(path, 'w');
+    try {
+      await handle.writev([serializeRecord(record)]);
+      await Promise.all([syncHandle(handle), this.#syncDirectory(shard)]);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async #syncDirectory(path: string): Promise<void> {
+    const handle = await this.#fs.open(path, 'r');
+    try {
+      await syncHandle(handle);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Moves the finished temporary to `key` (a rename, or for create-only a link, which fails if the name is
+   * taken) and makes the new name durable. Returns the version it replaced, if any.
+   */
+  async #commit(guard: RootGuard, key: string, temporary: string, createOnly: boolean): Promise<string | undefined> {
+    const fs = this.#fs;
+    for (let attempt = 1; ; attempt++) {
+      const target = await guard.prepareTarget(key);
+      // ENOTDIR: an ancestor is an object (`a` when storing `a/b`); `explain` names it.
+      const previous = await this.#lstatOrUndefined(target).catch(async (error: unknown) => {
+        throw await guard.explain(error, key);
+      });
+      if (previous?.isDirectory() === true) throw keyConflictError(key, await this.#firstKeyUnder(key));
+      if (previous?.isSymbolicLink() === true) {
+        const real = pathText(await fs.realpath(target).catch(() => target));
+        if (!guard.contains(real)) throw outsideRootError(key, real);
+      }
+      if (createOnly && previous !== undefined) throw alreadyExistsError(key);
+      try {
+        if (createOnly) await fs.link(temporary, target);
+        else await fs.rename(temporary, target);
+      } catch (error) {
+        const code = nativeCode(error);
+        // A concurrent delete removed the emptied parent directory between our mkdir and the rename.
+        if (code === 'ENOENT' && attempt < 3) continue;
+        if (code === 'EEXIST' && createOnly && (await this.#lstatOrUndefined(target))?.isDirectory() !== true) {
+          throw alreadyExistsError(key, error);
+        }
+        if (code === 'EEXIST' || code === 'EISDIR' || code === 'ENOTEMPTY') throw keyConflictError(key, await this.#firstKeyUnder(key));
+        throw await guard.explain(error, key);
+      }
+      if (createOnly) await fs.unlink(temporary);
+      await this.#syncDirectory(dirname(target));
+      return previous?.isFile() === true ? fileVersion(previous) : undefined;
+    }
+  }
+
+  async #lstatOrUndefined(path: string): Promise<LocalStats | undefined> {
+    try {
+      return await this.#fs.lstat(path);
+    } catch (error) {
+      if (nativeCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /** Names a key under the directory `key` for a conflict message; the directory itself when it holds none. */
+  async #firstKeyUnder(key: string): Promise<string> {
+    for await (const summary of this.list({ prefix: `${key}/` })) return summary.key;
+    return `${key}/`;
+  }
+
+  /** See `ObjectStore.get`. Objects without a record (files put there by hand or by Zulip) get a guessed type. */
+  async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+    validateKey(key);
+    assertNotReserved(key);
+    throwIfAborted(options.signal, key);
+    const guard = await this.#guard();
+    const flags = this.#fs.constants.O_RDONLY | (this.#fs.constants.O_NOFOLLOW ?? 0) | (this.#fs.constants.O_NONBLOCK ?? 0);
+    for (let attempt = 1; ; attempt++) {
+      let handle: LocalFileHandle | undefined;
+      try {
+        const real = await guard.resolveExisting(key);
+        handle = await this.#fs.open(real, flags);
+        const stats = await handle.stat();
+        if (stats.isDirectory()) throw notFoundError(key);
+        if (!stats.isFile()) throw notAFileError(key);
+        const version = fileVersion(stats);
+        const record = await this.#readRecord(guard, key, version);
+        if (record === undefined && attempt < READ_ATTEMPTS && (await this.#replacedSince(real, version))) {
+          await handle.close();
+          continue;
+        }
+        const info = toInfo(key, stats, version, record);
+        if (options.range === undefined) {
+          const body = fileRangeStream(handle, key, 0, info.size - 1, options.signal);
+          return { ...info, body };
+        }
+        const range = resolveRange(options.range, info.size, key);
+        const body = fileRangeStream(handle, key, range.start, range.end, options.signal);
+        return { ...info, body, range };
+      } catch (error) {
+        if (handle !== undefined) await handle.close().catch(() => undefined);
+        throw readError(error, key);
+      }
+    }
+  }
+
+  /** See `ObjectStore.head`. */
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    validateKey(key);
+    assertNotReserved(key);
+    const guard = await this.#guard();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const real = await guard.resolveExisting(key);
+        const stats = await this.#fs.stat(real);
+        if (!stats.isFile()) return undefined;
+        const version = fileVersion(stats);
+        const record = await this.#readRecord(guard, key, version);
+        if (record === undefined && attempt < READ_ATTEMPTS && (await this.#replacedSince(real, version))) continue;
+        return toInfo(key, stats, version, record);
+      } catch (error) {
+        const mapped = readError(error, key);
+        if (mapped.code === 'NotFound') return undefined;
+        throw mapped;
+      }
+    }
+  }
+
+  async #readRecord(guard: RootGuard, key: string, version: string): Promise<MetadataRecord | undefined> {
+    let text: string;
+    try {
+      text = pathText(await this.#fs.readFile(join(guard.root, metadataRecordPath(keyDigest(key), version))));
+    } catch (error) {
+      if (nativeCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+    return parseRecord(text, key, version);
+  }
+
+  /** Whether the file at `path` is no longer the version a reader opened. */
+  async #replacedSince(path: string, version: string): Promise<boolean> {
+    const current = await this.#lstatOrUndefined(path);
+    return current === undefined || fileVersion(current) !== version;
+  }
+
+  /** See `ObjectStore.delete`. Directories the deletion leaves empty are removed too, up to the root. */
+  async delete(key: string): Promise<void> {
+    validateKey(key);
+    assertNotReserved(key);
+    const guard = await this.#guard();
+    const fs = this.#fs;
+    try {
+      let entry: string;
+      try {
+        entry = await guard.resolveEntry(key);
+      } catch (error) {
+        const code = nativeCode(error);
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
+        throw error;
+      }
+      const stats = await this.#lstatOrUndefined(entry);
+      if (stats === undefined || stats.isDirectory()) return;
+      if (stats.isSymbolicLink()) {
+        const real = pathText(await fs.realpath(entry).catch(() => entry));
+        if (!guard.contains(real)) throw outsideRootError(key, real);
+      }
+      try {
+        await fs.unlink(entry);
+      } catch (error) {
+        if (nativeCode(error) === 'ENOENT') return;
+        throw error;
+      }
+      if (stats.isFile()) await fs.unlink(join(guard.root, metadataRecordPath(keyDigest(key), fileVersion(stats)))).catch(() => undefined);
+      await this.#removeEmptyParents(guard, dirname(entry));
+    } catch (error) {
+      throw fsError(error, 'delete', key);
+    }
+  }
+
+  async #removeEmptyParents(guard: RootGuard, directory: string): Promise<void> {
+    for (let current = directory; guard.contains(current); current = dirname(current)) {
+      try {
+        await this.#fs.rmdir(current);
+      } catch {
+        // Not empty (or already gone, or refilled by a concurrent put): the directories above are needed too.
+        return;
+      }
+    }
+  }
+
+  /** See `ObjectStore.deleteMany`. Keys are deleted a few at a time; the error lists every key that failed. */
+  async deleteMany(keys: Iterable<string>): Promise<void> {
+    const all = [...keys];
+    for (const key of all) {
+      validateKey(key);
+      assertNotReserved(key);
+    }
+    const failed: string[] = [];
+    const causes: StorageError[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < all.length) {
+        const key = all[next++];
+        if (key === undefined) return;
+        try {
+          await this.delete(key);
+        } catch (error) {
+          failed.push(key);
+          causes.push(fsError(error, 'delete', key));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, all.length) }, worker));
+    if (failed.length > 0) throw deleteManyError(failed, causes);
+  }
+
+  /** See `ObjectStore.copy`: streams the source into an atomic put that verifies the recorded checksum. */
+  async copy(fromKey: string, toKey: string): Promise<ObjectInfo> {
+    validateKey(toKey);
+    assertNotReserved(toKey);
+    const source = await this.get(fromKey);
+    return this.put(toKey, source.body, {
+      contentType: source.contentType,
+      contentDisposition: source.contentDisposition,
+      cacheControl: source.cacheControl,
+      metadata: source.metadata,
+      sha256: source.sha256,
+      size: source.size,
+    });
+  }
+
+  /** See `ObjectStore.list`. `pageSize` has no effect: memory is bounded by the directory listings on one path. */
+  async *list(options: ListOptions = {}): AsyncGenerator<ObjectSummary> {
+    const prefix = validatePrefix(options.prefix ?? '');
+    const guard = await this.#guard();
+    yield* walkObjects(this.#fs, guard, { prefix, startAfter: options.startAfter, signal: options.signal });
+  }
+
+  /**
+   * See `ObjectStore.signedUrl`: an HMAC token bound to the key, expiry, disposition and file name, under the
+   * configured `signing.urlBase`; `verifySignedUrl` checks it. Throws `Unsupported` without `signing`.
+   */
+  signedUrl(key: string, options: SignedUrlOptions): Promise<string> {
+    try {
+      validateKey(key);
+      assertNotReserved(key);
+      if (this.#signing === undefined) throw unsupportedError(`${this.name} has no signing secret configured, so it cannot sign URLs`, key);
+      return Promise.resolve(signObjectUrl(this.#signing, { key, ...options }));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** See `ObjectStore.publicUrl`. Throws `Unsupported` without a configured `publicUrlPrefix`. */
+  publicUrl(key: string): string {
+    validateKey(key);
+    assertNotReserved(key);
+    if (this.#publicUrlPrefix === undefined) throw unsupportedError(`${this.name} is not public: no publicUrlPrefix is configured`, key);
+    return `${this.#publicUrlPrefix}/${encodeKeyPath(key)}`;
+  }
+}
+
+function checkLimits(key: string, body: Body, options: PutOptions): void {
+  const { size, maxSize } = options;
+  if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) throw invalidArgumentError(`size must be a non-negative integer, got ${size}`, key);
+  if (maxSize !== undefined && (!Number.isSafeInteger(maxSize) || maxSize < 0)) {
+    throw invalidArgumentError(`maxSize must be a non-negative integer, got ${maxSize}`, key);
+  }
+  if (size !== undefined && maxSize !== undefined && size > maxSize) throw tooLargeError(key, maxSize);
+  const known = knownBodySize(body);
+  if (known === undefined) return;
+  if (maxSize !== undefined && known > maxSize) throw tooLargeError(key, maxSize);
+  if (size !== undefined && known !== size) throw sizeMismatchError(key, size, String(known));
+}
+
+function readError(error: unknown, key: string): StorageError {
+  const code = nativeCode(error);
+  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return notFoundError(key, error);
+  return fsError(error, 'read', key);
+}
+
+function toInfo(key: string, stats: LocalStats, version: string, record: MetadataRecord | undefined): ObjectInfo {
+  return {
+    key,
+    size: statNumber(stats.size),
+    contentType: record?.contentType ?? guessContentType(key),
+    lastModified: stats.mtime,
+    etag: `"${version}"`,
+    sha256: record?.sha256,
+    contentDisposition: record?.contentDisposition,
+    cacheControl: record?.cacheControl,
+    metadata: record?.metadata ?? {},
+  };
+}

@@ -1,0 +1,150 @@
+import { bodyChunks, toBase64 } from '@stowage/core';
+import type { Body, Sha256Factory } from '@stowage/core';
+import { abortedError, isStorageError } from '@stowage/core';
+import { bodyFailedError, fsError, sizeMismatchError, tooLargeError } from './errors.ts';
+import type { LocalFileHandle } from './file-system.ts';
+
+/** Chunks are gathered (not copied) up to this many bytes per `writev`, so small stream chunks cost few syscalls. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+export interface WriteLimits {
+  readonly size?: number | undefined;
+  readonly maxSize?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface WrittenBody {
+  /** The file the body went into, still open so the caller can sync and stat it. */
+  readonly handle: LocalFileHandle;
+  readonly size: number;
+  /** Base64 SHA-256 of every byte written. */
+  readonly sha256: string;
+}
+
+/** A stream's chunks; an abort cancels the stream, so a stalled producer cannot hold the put open. */
+async function* streamChunks(stream: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  const onAbort = (): void => {
+    reader.cancel(signal.reason).catch(() => undefined);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    await reader.cancel().catch(() => undefined);
+    reader.releaseLock();
+  }
+}
+
+/** An iterable's chunks, given up on (not waited for) when the signal fires: an iterator cannot be interrupted. */
+async function* iterableChunks(body: Body, signal: AbortSignal, key: string): AsyncGenerator<Uint8Array> {
+  const iterator = bodyChunks(body);
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => {
+      reject(abortedError(key, signal.reason));
+    };
+  });
+  aborted.catch(() => undefined);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      const result = await Promise.race([iterator.next(), aborted]);
+      if (result.done === true) return;
+      yield result.value;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    iterator.return().catch(() => undefined);
+  }
+}
+
+function abortableChunks(body: Body, key: string, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+  if (signal === undefined) return bodyChunks(body);
+  return body instanceof ReadableStream ? streamChunks(body, signal) : iterableChunks(body, signal, key);
+}
+
+async function writeFully(handle: LocalFileHandle, chunks: Uint8Array[], key: string): Promise<void> {
+  let pending = chunks;
+  while (pending.length > 0) {
+    const { bytesWritten } = await handle.writev(pending);
+    if (bytesWritten <= 0) throw fsError(new Error('the file system accepted no bytes'), 'write', key);
+    let skipped = bytesWritten;
+    let index = 0;
+    while (index < pending.length && skipped >= (pending[index]?.byteLength ?? 0)) {
+      skipped -= pending[index]?.byteLength ?? 0;
+      index++;
+    }
+    const rest = pending.slice(index);
+    const first = rest[0];
+    if (first !== undefined && skipped > 0) rest[0] = first.subarray(skipped);
+    pending = rest;
+  }
+}
+
+/**
+ * Streams `body` into the file `open` creates, hashing as it goes, and enforces the size limits before more is
+ * written. The file is created only when the first batch is ready, so a body that fails or stalls early costs no
+ * file. One batch is written while the next is gathered, so the producer and the disk work at the same time.
+ * On failure the file (if any) is closed; the caller removes it.
+ */
+export async function writeBody(
+  open: () => Promise<LocalFileHandle>,
+  body: Body,
+  key: string,
+  sha256: Sha256Factory,
+  limits: WriteLimits,
+): Promise<WrittenBody> {
+  const hash = sha256();
+  const { signal, maxSize, size: expectedSize } = limits;
+  let size = 0;
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  let inFlight: Promise<void> = Promise.resolve();
+  let handle: LocalFileHandle | undefined;
+  const flush = async (): Promise<void> => {
+    await inFlight;
+    handle ??= await open();
+    const chunks = batch;
+    batch = [];
+    batchBytes = 0;
+    inFlight = chunks.length === 0 ? Promise.resolve() : writeFully(handle, chunks, key);
+    // A failed write is reported by the next await of `inFlight`, not as an unhandled rejection meanwhile.
+    inFlight.catch(() => undefined);
+  };
+  try {
+    for await (const chunk of abortableChunks(body, key, signal)) {
+      if (signal?.aborted === true) throw abortedError(key, signal.reason);
+      if (chunk.byteLength === 0) continue;
+      size += chunk.byteLength;
+      if (maxSize !== undefined && size > maxSize) throw tooLargeError(key, maxSize);
+      if (expectedSize !== undefined && size > expectedSize) throw sizeMismatchError(key, expectedSize, `more than ${expectedSize}`);
+      hash.update(chunk);
+      batch.push(chunk);
+      batchBytes += chunk.byteLength;
+      if (batchBytes >= WRITE_BATCH_BYTES) await flush();
+    }
+    if (signal?.aborted === true) throw abortedError(key, signal.reason);
+    await flush();
+    await inFlight;
+  } catch (error) {
+    await inFlight.catch(() => undefined);
+    await handle?.close().catch(() => undefined);
+    if (isStorageError(error)) throw error;
+    if (signal?.aborted === true) throw abortedError(key, signal.reason);
+    // A native fs error carries an errno code; anything else came from the caller's body.
+    if (typeof error === 'object' && error !== null && 'syscall' in error) throw fsError(error, 'write', key);
+    throw bodyFailedError(key, error);
+  }
+  if (expectedSize !== undefined && size !== expectedSize) {
+    await handle?.close().catch(() => undefined);
+    throw sizeMismatchError(key, expectedSize, String(size));
+  }
+  if (handle === undefined) throw new Error('unreachable: the final flush opens the file');
+  return { handle, size, sha256: toBase64(hash.digest()) };
+}
