@@ -1,0 +1,71 @@
+import { StandardRetryStrategy, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import type { RetryErrorType, RetryStrategyV2 } from '@smithy/types';
+import { abortedError, isStorageError } from '@stowage/core';
+
+/** The SDK's standard strategy (3 attempts, jittered exponential backoff, a retry quota) is the default. */
+export function defaultRetryStrategy(): RetryStrategyV2 {
+  return new StandardRetryStrategy(3);
+}
+
+/** How the SDK classifies a failure; `undefined` means retrying cannot help. */
+export function retryErrorType(error: unknown): RetryErrorType | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  // Our own errors (integrity, size, abort) are decisions, not accidents: the same request would fail again.
+  if (isStorageError(error)) return undefined;
+  const sdkError = error as Parameters<typeof isTransientError>[0];
+  if (sdkError.name === 'AbortError') return undefined;
+  if (isThrottlingError(sdkError)) return 'THROTTLING';
+  if (isTransientError(sdkError)) return 'TRANSIENT';
+  if (isServerError(sdkError)) return 'SERVER_ERROR';
+  return undefined;
+}
+
+function sleep(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
+  if (milliseconds <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortedError(undefined, signal?.reason));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, milliseconds);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Called before each retry, for logs and for tests that count them. */
+export type RetryListener = (event: { readonly operation: string; readonly attempt: number; readonly error: unknown }) => void;
+
+/**
+ * Runs `attempt` under an SDK retry strategy. The store drives the strategy itself, around `client.send`, rather
+ * than leaving it to the client's retry middleware: that keeps one retry layer for real and mocked clients alike
+ * (a mocked `send` skips all middleware) and makes every retry observable. Only replayable requests come here.
+ */
+export async function withRetries<T>(
+  strategy: RetryStrategyV2,
+  operation: string,
+  attempt: () => Promise<T>,
+  options: { readonly signal?: AbortSignal | undefined; readonly onRetry?: RetryListener | undefined } = {},
+): Promise<T> {
+  let token = await strategy.acquireInitialRetryToken(operation);
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    try {
+      const result = await attempt();
+      strategy.recordSuccess(token);
+      return result;
+    } catch (error) {
+      const errorType = retryErrorType(error);
+      if (errorType === undefined || options.signal?.aborted === true) throw error;
+      try {
+        token = await strategy.refreshRetryTokenForRetry(token, { errorType });
+      } catch {
+        // Out of attempts or of retry quota: the caller sees the last real failure, not the strategy's refusal.
+        throw error;
+      }
+      options.onRetry?.({ operation, attempt: attemptNumber, error });
+      await sleep(token.getRetryDelay(), options.signal);
+    }
+  }
+}

@@ -1,0 +1,388 @@
+import { randomBytes } from 'node:crypto';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { StorageError, collectBytes, sha256Base64 } from '@stowage/core';
+import { nodeSha256 } from '@stowage/core/node';
+import { describe, expect, it } from 'vitest';
+import { S3Store } from './s3-store.ts';
+import type { S3StoreOptions } from './s3-store.ts';
+import { FakeS3, instantRetries } from './testing/index.ts';
+
+const MIB = 1024 * 1024;
+const BUCKET = 'fake-bucket';
+
+function setup(options: Partial<S3StoreOptions> = {}, fakeOptions: ConstructorParameters<typeof FakeS3>[0] = {}): { fake: FakeS3; store: S3Store } {
+  const fake = new FakeS3(fakeOptions);
+  const store = new S3Store({ client: fake.client, bucket: BUCKET, endpoint: 'http://fake-s3.invalid', retryStrategy: instantRetries(), ...options });
+  return { fake, store };
+}
+
+/** A stream of `total` bytes in `chunk`-sized pieces, made as it is read. */
+function streamOf(bytes: Uint8Array, chunk = 256 * 1024): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= bytes.byteLength) {
+        controller.close();
+        return;
+      }
+      controller.enqueue(bytes.slice(offset, offset + chunk));
+      offset += chunk;
+    },
+  });
+}
+
+async function expectStorageError(promise: Promise<unknown>, code: string, message?: RegExp): Promise<StorageError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(StorageError);
+  const storageError = error as StorageError;
+  expect(storageError.code).toBe(code);
+  if (message !== undefined) expect(storageError.message).toMatch(message);
+  return storageError;
+}
+
+describe('S3Store put', () => {
+  it('stores a byte array in one PutObject with its SHA-256 in the metadata', async () => {
+    const { fake, store } = setup();
+    const bytes = randomBytes(10_000);
+    const info = await store.put('a/b.png', bytes, { metadata: { Owner: '7' }, cacheControl: 'private' });
+    expect(fake.calls('PutObject')).toBe(1);
+    expect(fake.calls('CreateMultipartUpload')).toBe(0);
+    const stored = fake.object(BUCKET, 'a/b.png');
+    expect(Buffer.from(stored?.body ?? []).equals(bytes)).toBe(true);
+    expect(stored?.metadata).toEqual({ owner: '7', 'stowage-sha256': sha256Base64(bytes, nodeSha256) });
+    expect(stored?.contentType).toBe('image/png');
+    expect(info).toMatchObject({ key: 'a/b.png', size: 10_000, sha256: sha256Base64(bytes, nodeSha256), metadata: { owner: '7' }, etag: stored?.etag });
+    const head = await store.head('a/b.png');
+    expect(head).toMatchObject({ size: 10_000, sha256: info.sha256, metadata: { owner: '7' }, cacheControl: 'private', contentType: 'image/png' });
+  });
+
+  it('refuses a body whose SHA-256 differs before sending anything', async () => {
+    const { fake, store } = setup();
+    await store.put('k', 'old');
+    await expectStorageError(store.put('k', 'new', { sha256: sha256Base64('other') }), 'IntegrityError', /SHA-256/u);
+    expect(fake.calls('PutObject')).toBe(1);
+    expect(new TextDecoder().decode(fake.object(BUCKET, 'k')?.body)).toBe('old');
+  });
+
+  it('streams a small stream of unknown length through one PutObject, hashing on the way', async () => {
+    const { fake, store } = setup();
+    const bytes = randomBytes(300_000);
+    const info = await store.put('s', streamOf(bytes));
+    expect(fake.calls('PutObject')).toBe(1);
+    expect(info.sha256).toBe(sha256Base64(bytes, nodeSha256));
+    expect(fake.object(BUCKET, 's')?.metadata['stowage-sha256']).toBe(info.sha256);
+    expect(Buffer.from(fake.object(BUCKET, 's')?.body ?? []).equals(bytes)).toBe(true);
+  });
+
+  it('streams a large body in parts, records its SHA-256 afterwards, and leaves no upload open', async () => {
+    const { fake, store } = setup({ partSize: 5 * MIB, queueSize: 2 });
+    const bytes = randomBytes(12 * MIB + 123);
+    const info = await store.put('big.bin', streamOf(bytes), { contentType: 'application/x-big', metadata: { a: 'b' } });
+    expect(fake.calls('UploadPart')).toBe(3);
+    expect(fake.calls('CompleteMultipartUpload')).toBe(1);
+    const stored = fake.object(BUCKET, 'big.bin');
+    expect(Buffer.from(stored?.body ?? []).equals(bytes)).toBe(true);
+    expect(stored?.metadata).toEqual({ a: 'b', 'stowage-sha256': sha256Base64(bytes, nodeSha256) });
+    expect(stored?.contentType).toBe('application/x-big');
+    expect(info.sha256).toBe(sha256Base64(bytes, nodeSha256));
+    expect(info.etag).toBe(stored?.etag);
+    expect(fake.openUploads()).toEqual([]);
+  });
+
+  it('with a SHA-256 given up front, sends it with the upload and needs no copy', async () => {
+    const { fake, store } = setup({ partSize: 5 * MIB });
+    const bytes = randomBytes(11 * MIB);
+    await store.put('big.bin', streamOf(bytes), { sha256: sha256Base64(bytes, nodeSha256) });
+    expect(fake.calls('CopyObject')).toBe(0);
+    expect(fake.object(BUCKET, 'big.bin')?.metadata['stowage-sha256']).toBe(sha256Base64(bytes, nodeSha256));
+  });
+
+  it('aborts a multipart upload whose SHA-256 is wrong, keeping the old object', async () => {
+    const { fake, store } = setup({ partSize: 5 * MIB });
+    await store.put('big.bin', 'the old object');
+    const bytes = randomBytes(11 * MIB);
+    await expectStorageError(store.put('big.bin', streamOf(bytes), { sha256: sha256Base64('something else') }), 'IntegrityError');
+    expect(fake.calls('CompleteMultipartUpload')).toBe(0);
+    expect(fake.calls('AbortMultipartUpload')).toBe(1);
+    expect(fake.openUploads()).toEqual([]);
+    expect(new TextDecoder().decode(fake.object(BUCKET, 'big.bin')?.body)).toBe('the old object');
+  });
+
+  it('fails a stream that is longer than announced or than allowed, storing nothing', async () => {
+    const { fake, store } = setup({ partSize: 5 * MIB });
+    await expectStorageError(store.put('a', streamOf(randomBytes(6 * MIB)), { size: 6 * MIB - 1 }), 'IntegrityError', /announced/u);
+    await expectStorageError(store.put('b', streamOf(randomBytes(12 * MIB)), { maxSize: 7 * MIB }), 'TooLarge');
+    await expectStorageError(store.put('c', new Uint8Array(10), { maxSize: 9 }), 'TooLarge');
+    expect(fake.keys(BUCKET)).toEqual([]);
+    expect(fake.openUploads()).toEqual([]);
+  });
+
+  it('aborts the multipart upload when a part keeps failing, leaving no parts behind', async () => {
+    const { fake, store } = setup({ partSize: 5 * MIB, retryStrategy: instantRetries(2) });
+    fake.faults.add({ kind: 'internal-error', operations: ['UploadPart'], every: 2 });
+    fake.faults.add({ kind: 'internal-error', operations: ['UploadPart'], times: 100, every: 1 });
+    const error = await expectStorageError(store.put('big.bin', streamOf(randomBytes(16 * MIB))), 'Unavailable', /fake-s3\.invalid/u);
+    expect((error.cause as Error).name).toBe('InternalError');
+    expect(fake.calls('AbortMultipartUpload')).toBe(1);
+    expect(fake.openUploads()).toEqual([]);
+    expect(fake.keys(BUCKET)).toEqual([]);
+  });
+
+  it('aborts the multipart upload when the caller aborts mid-stream', async () => {
+    const { fake, store } = setup({ partSize: 5 * MIB });
+    const controller = new AbortController();
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(stream) {
+        sent += 1;
+        if (sent === 48) controller.abort(new Error('user went away'));
+        stream.enqueue(new Uint8Array(256 * 1024));
+      },
+    });
+    await expectStorageError(store.put('big.bin', body, { signal: controller.signal }), 'Aborted');
+    expect(fake.openUploads()).toEqual([]);
+    expect(fake.keys(BUCKET)).toEqual([]);
+  });
+
+  it('maps a failing body to Aborted and stores nothing', async () => {
+    const { fake, store } = setup();
+    async function* broken(): AsyncGenerator<Uint8Array> {
+      yield await Promise.resolve(new Uint8Array(10));
+      throw new Error('disk read failed');
+    }
+    await expectStorageError(store.put('k', broken()), 'Aborted', /failed while being read/u);
+    expect(fake.keys(BUCKET)).toEqual([]);
+  });
+
+  it('sends If-None-Match for a create-only put and maps the refusal to AlreadyExists', async () => {
+    const { fake, store } = setup({ partSize: 5 * MIB });
+    await store.put('k', 'first', { ifNoneMatch: '*' });
+    expect(fake.mock.commandCalls(PutObjectCommand)[0]?.args[0].input.IfNoneMatch).toBe('*');
+    await expectStorageError(store.put('k', 'second', { ifNoneMatch: '*' }), 'AlreadyExists');
+    await expectStorageError(store.put('k', streamOf(randomBytes(11 * MIB)), { ifNoneMatch: '*' }), 'AlreadyExists');
+    expect(fake.openUploads()).toEqual([]);
+    expect(new TextDecoder().decode(fake.object(BUCKET, 'k')?.body)).toBe('first');
+  });
+
+  it('declares create-only puts unsupported when the server ignores If-None-Match', async () => {
+    const { fake, store } = setup({ limitations: { createOnly: 'this server ignores If-None-Match' } });
+    await expectStorageError(store.put('k', 'x', { ifNoneMatch: '*' }), 'Unsupported', /ignores If-None-Match/u);
+    expect(fake.calls()).toBe(0);
+  });
+
+  it('rejects invalid keys before any request', async () => {
+    const { fake, store } = setup();
+    await expectStorageError(store.put('../x', 'x'), 'InvalidKey');
+    await expectStorageError(store.get('a//b'), 'InvalidKey');
+    expect(fake.calls()).toBe(0);
+  });
+});
+
+describe('S3Store get and head', () => {
+  it('reads whole objects, ranges and suffix ranges with the total size', async () => {
+    const { store } = setup();
+    const bytes = randomBytes(1000);
+    await store.put('k', bytes);
+    const whole = await store.get('k');
+    expect(Buffer.from(await collectBytes(whole.body)).equals(bytes)).toBe(true);
+    expect(whole.size).toBe(1000);
+    const middle = await store.get('k', { range: { start: 10, end: 19 } });
+    expect(Buffer.from(await collectBytes(middle.body)).equals(bytes.subarray(10, 20))).toBe(true);
+    expect(middle).toMatchObject({ size: 1000, range: { start: 10, end: 19 } });
+    const suffix = await store.get('k', { range: { suffix: 7 } });
+    expect(Buffer.from(await collectBytes(suffix.body)).equals(bytes.subarray(993))).toBe(true);
+    expect(suffix.range).toEqual({ start: 993, end: 999 });
+    await expectStorageError(store.get('k', { range: { start: 1000 } }), 'InvalidRange');
+    await expectStorageError(store.get('k', { range: { start: 5, end: 2 } }), 'InvalidRange');
+  });
+
+  it('answers Unsupported for suffix ranges on a server declared unable', async () => {
+    const { store } = setup({ limitations: { suffixRanges: 'returns the first bytes' } });
+    await store.put('k', 'abc');
+    await expectStorageError(store.get('k', { range: { suffix: 1 } }), 'Unsupported', /first bytes/u);
+  });
+
+  it('maps NoSuchKey (GET) to NotFound and NotFound (HEAD) to undefined', async () => {
+    const { fake, store } = setup();
+    const error = await expectStorageError(store.get('missing'), 'NotFound', /"missing"/u);
+    expect((error.cause as Error).name).toBe('NoSuchKey');
+    expect(await store.head('missing')).toBeUndefined();
+    expect(fake.calls('HeadObject')).toBe(1);
+  });
+
+  it('names a missing bucket as a settings problem', async () => {
+    const fake = new FakeS3();
+    const store = new S3Store({ client: fake.client, bucket: 'no-such-bucket', retryStrategy: instantRetries() });
+    await expectStorageError(store.get('k'), 'InvalidSettings', /bucket does not exist/u);
+  });
+});
+
+describe('S3Store list', () => {
+  it('pages through more than 1,000 keys in order, with prefix and startAfter', async () => {
+    const { fake, store } = setup();
+    const keys = Array.from({ length: 2_345 }, (_, index) => `p/${String(index).padStart(5, '0')}`);
+    for (const key of keys) await store.put(key, key);
+    await store.put('q/other', 'x');
+    const listed: string[] = [];
+    for await (const summary of store.list({ prefix: 'p/' })) listed.push(summary.key);
+    expect(listed).toEqual(keys);
+    expect(fake.calls('ListObjectsV2')).toBe(3);
+    const after: string[] = [];
+    for await (const summary of store.list({ prefix: 'p/', startAfter: 'p/02000', pageSize: 100 })) after.push(summary.key);
+    expect(after).toEqual(keys.slice(2001));
+    const inputs = fake.mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input);
+    expect(inputs.every((input) => (input.MaxKeys ?? 0) <= 1000)).toBe(true);
+  });
+
+  it('stops with Unavailable when the provider repeats a continuation token', async () => {
+    const { store } = setup({}, { repeatsContinuationToken: true });
+    for (let index = 0; index < 5; index++) await store.put(`k${index}`, 'x');
+    const seen: string[] = [];
+    const failure = (async () => {
+      for await (const summary of store.list({ pageSize: 2 })) seen.push(summary.key);
+    })();
+    await expectStorageError(failure, 'Unavailable', /repeated a continuation token/u);
+    expect(seen.length).toBeLessThan(10);
+  });
+});
+
+describe('S3Store delete, deleteMany and copy', () => {
+  it('deletes in batches of 1,000 and tolerates missing keys', async () => {
+    const { fake, store } = setup();
+    const keys = Array.from({ length: 2_001 }, (_, index) => `d/${index}`);
+    for (const key of keys.slice(0, 1500)) await store.put(key, 'x');
+    await store.deleteMany(keys);
+    expect(fake.calls('DeleteObjects')).toBe(3);
+    expect(fake.keys(BUCKET)).toEqual([]);
+    await store.delete('never-there');
+  });
+
+  it('validates every key before deleting any', async () => {
+    const { fake, store } = setup();
+    await store.put('a', 'x');
+    await expectStorageError(store.deleteMany(['a', '/bad']), 'InvalidKey');
+    expect(fake.keys(BUCKET)).toEqual(['a']);
+  });
+
+  it('surfaces per-key failures, naming the keys, after trying every batch', async () => {
+    const { fake, store } = setup();
+    for (const key of ['a', 'b', 'c']) await store.put(key, 'x');
+    fake.failDeletesOf('b', 'AccessDenied');
+    const error = await expectStorageError(store.deleteMany(['a', 'b', 'c']), 'AccessDenied', /"b" \(AccessDenied/u);
+    expect(error.key).toBe('b');
+    expect(fake.keys(BUCKET)).toEqual(['b']);
+  });
+
+  it('copies with headers, metadata and SHA-256 kept, and encodes awkward keys in CopySource', async () => {
+    const { store } = setup();
+    const from = 'dir/100% real?#+ name ü.txt';
+    const put = await store.put(from, 'hello', { contentDisposition: 'attachment', cacheControl: 'max-age=1', metadata: { x: 'y' } });
+    const copied = await store.copy(from, 'copy/of it.txt');
+    expect(copied).toMatchObject({ key: 'copy/of it.txt', size: 5, sha256: put.sha256, metadata: { x: 'y' }, contentDisposition: 'attachment' });
+    const head = await store.head('copy/of it.txt');
+    expect(head).toMatchObject({ sha256: put.sha256, metadata: { x: 'y' }, cacheControl: 'max-age=1', contentType: 'text/plain' });
+    expect(new TextDecoder().decode(await collectBytes((await store.get('copy/of it.txt')).body))).toBe('hello');
+    await expectStorageError(store.copy('absent', 'x'), 'NotFound');
+  });
+
+  it('copies objects above the threshold part by part, keeping metadata and leaving no upload open', async () => {
+    const { fake, store } = setup({ multipartCopyThreshold: 6 * MIB, copyPartSize: 5 * MIB }, { maxCopySize: 6 * MIB });
+    const bytes = randomBytes(13 * MIB);
+    await store.put('big', bytes, { metadata: { kept: 'yes' } });
+    const copied = await store.copy('big', 'big-copy');
+    expect(fake.calls('UploadPartCopy')).toBe(3);
+    expect(fake.calls('CopyObject')).toBe(0);
+    expect(Buffer.from(fake.object(BUCKET, 'big-copy')?.body ?? []).equals(bytes)).toBe(true);
+    expect((await store.head('big-copy'))?.metadata).toEqual({ kept: 'yes' });
+    expect(copied.sha256).toBe(sha256Base64(bytes, nodeSha256));
+    expect(fake.openUploads()).toEqual([]);
+  });
+});
+
+describe('S3Store retries over injected faults', () => {
+  it('retries 500, 503 SlowDown, dropped connections and timeouts to success', async () => {
+    const retries: string[] = [];
+    const { fake, store } = setup({ retryStrategy: instantRetries(3), onRetry: ({ error }) => retries.push((error as Error).name) });
+    fake.faults.add({ kind: 'internal-error', operations: ['PutObject'], times: 1 });
+    fake.faults.add({ kind: 'slow-down', operations: ['HeadObject'], times: 1 });
+    fake.faults.add({ kind: 'connection-reset', operations: ['GetObject'], times: 1 });
+    fake.faults.add({ kind: 'timeout', operations: ['ListObjectsV2'], times: 1 });
+    await store.put('k', 'v');
+    expect((await store.head('k'))?.size).toBe(1);
+    expect(new TextDecoder().decode(await collectBytes((await store.get('k')).body))).toBe('v');
+    const keys: string[] = [];
+    for await (const summary of store.list()) keys.push(summary.key);
+    expect(keys).toEqual(['k']);
+    expect(retries).toEqual(['InternalError', 'SlowDown', 'Error', 'TimeoutError']);
+    expect(fake.calls('PutObject')).toBe(2);
+  });
+
+  it('retries failed parts of a multipart upload and completes with the right bytes', async () => {
+    // One part at a time, so every second call failing means each part fails at most once.
+    const { fake, store } = setup({ partSize: 5 * MIB, queueSize: 1, retryStrategy: instantRetries(3) });
+    fake.faults.add({ kind: 'slow-down', operations: ['UploadPart'], every: 2 });
+    const bytes = randomBytes(21 * MIB);
+    await store.put('big', streamOf(bytes));
+    expect(fake.calls('UploadPart')).toBeGreaterThan(5);
+    expect(Buffer.from(fake.object(BUCKET, 'big')?.body ?? []).equals(bytes)).toBe(true);
+    expect(fake.openUploads()).toEqual([]);
+  });
+
+  it('injects faults with a seeded probability and still converges', async () => {
+    const { fake, store } = setup({ retryStrategy: instantRetries(10) }, { seed: 42 });
+    fake.faults.add({ kind: 'internal-error', probability: 0.3 });
+    for (let index = 0; index < 50; index++) await store.put(`k${index}`, `v${index}`);
+    expect(fake.keys(BUCKET)).toHaveLength(50);
+    expect(fake.faults.injected).toBeGreaterThan(5);
+  });
+
+  it('gives a clear Unavailable naming the endpoint when retries run out', async () => {
+    const { fake, store } = setup({ retryStrategy: instantRetries(3) });
+    fake.faults.add({ kind: 'slow-down' });
+    const error = await expectStorageError(store.head('k'), 'Unavailable', /http:\/\/fake-s3\.invalid is unavailable \(SlowDown \(HTTP 503\)/u);
+    expect(error.key).toBe('k');
+    expect(fake.mock.commandCalls(HeadObjectCommand)).toHaveLength(3);
+  });
+
+  it('does not retry what retrying cannot fix', async () => {
+    const { fake, store } = setup();
+    await expectStorageError(store.get('missing'), 'NotFound');
+    expect(fake.calls('GetObject')).toBe(1);
+    expect(fake.mock.commandCalls(UploadPartCommand)).toHaveLength(0);
+  });
+});
+
+describe('S3Store URLs', () => {
+  it('presigns a GET with the served content type and disposition', async () => {
+    const { store } = setup();
+    await store.put('a/report.html', '<b>x</b>');
+    const url = new URL(await store.signedUrl('a/report.html', { expiresIn: 60, disposition: 'inline', filename: 'Report é.html' }));
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('60');
+    expect(url.searchParams.get('response-content-type')).toBe('text/html; charset=utf-8');
+    // HTML is never served inline.
+    expect(url.searchParams.get('response-content-disposition')).toMatch(/^attachment; filename="Report _.html"; filename\*=UTF-8''Report%20%C3%A9\.html$/u);
+    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/u);
+    await expectStorageError(store.signedUrl('a/missing', { expiresIn: 60 }), 'NotFound');
+    await expectStorageError(store.signedUrl('a/report.html', { expiresIn: 0 }), 'InvalidArgument');
+  });
+
+  it('presigns a PUT whose signature covers content type and length', async () => {
+    const { store } = setup();
+    const { url, headers, method } = await store.presignedPut('up/x.png', { contentType: 'image/png', size: 1234, expiresIn: 300 });
+    expect(method).toBe('PUT');
+    expect(headers).toEqual({ 'content-type': 'image/png', 'content-length': '1234' });
+    const signed = new URL(url).searchParams.get('X-Amz-SignedHeaders')?.split(';');
+    expect(signed).toEqual(expect.arrayContaining(['content-length', 'content-type', 'host']));
+    await expectStorageError(store.presignedPut('up/x.png', { contentType: 'image/png', size: 10, expiresIn: 300, maxSize: 9 }), 'TooLarge');
+  });
+
+  it('gives public URLs only for a public store', () => {
+    const { store } = setup({ publicUrlBase: 'https://cdn.example.test/avatars/' });
+    expect(store.publicUrl('2/ab c+d.png')).toBe('https://cdn.example.test/avatars/2/ab%20c%2Bd.png');
+    const { store: privateStore } = setup();
+    expect(() => privateStore.publicUrl('k')).toThrow(expect.objectContaining({ code: 'Unsupported' }) as Error);
+  });
+});

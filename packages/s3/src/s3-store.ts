@@ -1,0 +1,627 @@
+import {
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand,
+  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
+import type { CompletedPart, GetObjectCommandOutput, HeadObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { RetryStrategyV2 } from '@smithy/types';
+import {
+  StorageError, abortedError, contentDisposition, guessContentType, isStorageError, knownBodySize, resolveRange,
+  servedContentType, sha256Base64, throwIfAborted, validateKey, validatePrefix,
+} from '@stowage/core';
+import type {
+  Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, S3Settings, S3StorageClass,
+  Sha256Factory, SignedUrlOptions,
+} from '@stowage/core';
+import { nodeSha256 } from '@stowage/core/node';
+import { encodeCopySource } from './copy-source.ts';
+import { SHA256_METADATA, objectInfoFromHeaders } from './object-info.ts';
+import { encodeKeyPath, publicUrlBase } from './public-url.ts';
+import { defaultRetryStrategy, withRetries } from './retry.ts';
+import type { RetryListener } from './retry.ts';
+import { createS3Client, s3EndpointUrl } from './s3-client.ts';
+import type { S3ClientOptions } from './s3-client.ts';
+import { isS3NotFound, toStorageError } from './s3-error.ts';
+import { streamingPut } from './streaming-put.ts';
+
+const MIB = 1024 * 1024;
+/** S3's largest single PutObject and CopyObject. */
+export const S3_MAX_SINGLE_COPY_BYTES: number = 5 * 1024 * MIB;
+/** S3's smallest part (except the last). */
+export const S3_MIN_PART_BYTES: number = 5 * MIB;
+const MAX_DELETE_BATCH = 1000;
+const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+/** Features some S3-compatible servers lack; each names why, and the store answers `Unsupported` with it. */
+export interface S3ServerLimitations {
+  /** Set when `Range: bytes=-N` does not return the last N bytes, e.g. "s3rver 3.7.1 returns the first N bytes". */
+  readonly suffixRanges?: string | undefined;
+  /** Set when PutObject ignores `If-None-Match: *`, e.g. "s3rver 3.7.1 ignores If-None-Match". */
+  readonly createOnly?: string | undefined;
+}
+
+export interface S3StoreOptions {
+  /** The client to use; the store never changes its configuration. Give it `maxAttempts: 1`: the store retries. */
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** Shown in messages; defaults to `s3://BUCKET`. */
+  readonly name?: string | undefined;
+  /** The endpoint named when it cannot be reached; defaults to the client's configured endpoint or "S3". */
+  readonly endpoint?: string | undefined;
+  /** Makes the store public: `publicUrl(key)` is this base, a slash, and the percent-encoded key. */
+  readonly publicUrlBase?: string | undefined;
+  /** Storage class of new objects (`S3_UPLOADS_STORAGE_CLASS`); the bucket's default when absent. */
+  readonly storageClass?: S3StorageClass | undefined;
+  /** Part size of multipart uploads, at least 5 MiB; defaults to 8 MiB. */
+  readonly partSize?: number | undefined;
+  /** Parts uploaded at once; defaults to 4. A streamed put holds about (queueSize + 1) x partSize in memory. */
+  readonly queueSize?: number | undefined;
+  /** Objects larger than this are copied part by part; defaults to 5 GiB, S3's CopyObject limit. */
+  readonly multipartCopyThreshold?: number | undefined;
+  /** Part size of a multipart copy; defaults to 512 MiB. */
+  readonly copyPartSize?: number | undefined;
+  /** Decides which failures are retried and how long to wait; defaults to the SDK's standard strategy. */
+  readonly retryStrategy?: RetryStrategyV2 | undefined;
+  /** Told about each retry before it happens. */
+  readonly onRetry?: RetryListener | undefined;
+  /** The SHA-256 used for stored checksums; defaults to Node's native one. */
+  readonly sha256?: Sha256Factory | undefined;
+  /** What the server behind the client cannot do. */
+  readonly limitations?: S3ServerLimitations | undefined;
+}
+
+/** Which of the two buckets of a deployment a store serves. */
+export type S3BucketRole = 'uploads' | 'avatars';
+
+/** Options of `S3Store.fromSettings`: the store's knobs plus the client's. */
+export type S3StoreFromSettingsOptions = Omit<S3StoreOptions, 'client' | 'bucket' | 'publicUrlBase' | 'storageClass' | 'endpoint'> &
+  S3ClientOptions & {
+    /** An existing client to use instead of building one from the settings. */
+    readonly client?: S3Client | undefined;
+  };
+
+function nonNegativeInteger(value: number | undefined, option: string, key: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new StorageError('InvalidArgument', `${option} must be a non-negative integer, not ${value}`, { key });
+  }
+  return value;
+}
+
+function positiveOption(value: number | undefined, fallback: number, option: string, minimum = 1): number {
+  const chosen = value ?? fallback;
+  if (!Number.isSafeInteger(chosen) || chosen < minimum) {
+    throw new StorageError('InvalidSettings', `${option} must be an integer of at least ${minimum}, not ${chosen}`);
+  }
+  return chosen;
+}
+
+/** Parses `Content-Range: bytes START-END/TOTAL`. */
+function parseContentRange(header: string | undefined): { start: number; end: number; total: number } | undefined {
+  const match = /^bytes (\d+)-(\d+)\/(\d+)$/u.exec(header ?? '');
+  if (match === null) return undefined;
+  return { start: Number(match[1]), end: Number(match[2]), total: Number(match[3]) };
+}
+
+function rangeHeader(range: NonNullable<GetOptions['range']>): string {
+  if ('suffix' in range) return `bytes=-${range.suffix}`;
+  return `bytes=${range.start}-${range.end ?? ''}`;
+}
+
+/**
+ * Re-raises every failure of the SDK's body stream as a `StorageError`, so a reader never sees a raw SDK or
+ * socket error, and passes cancellation back to the socket.
+ */
+function mapBodyErrors(body: ReadableStream<Uint8Array>, toError: (error: unknown) => StorageError): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        } catch (error) {
+          controller.error(toError(error));
+        }
+      },
+      async cancel(reason) {
+        await reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * An `ObjectStore` over one S3 bucket, through `@aws-sdk/client-s3`. Known-length bodies go up in one PutObject;
+ * streams through `@aws-sdk/lib-storage` in bounded memory. Each object carries its SHA-256 in the user metadata
+ * `stowage-sha256`. Every request runs under the SDK's retry strategy, driven here (see `withRetries`), except a
+ * body that cannot be replayed. Every failure is a `StorageError` made by `toStorageError`.
+ */
+export class S3Store implements ObjectStore {
+  readonly name: string;
+  readonly bucket: string;
+  readonly client: S3Client;
+  readonly #endpoint: string;
+  readonly #publicUrlBase: string | undefined;
+  readonly #storageClass: S3StorageClass | undefined;
+  readonly #partSize: number;
+  readonly #queueSize: number;
+  readonly #multipartCopyThreshold: number;
+  readonly #copyPartSize: number;
+  readonly #retryStrategy: RetryStrategyV2;
+  readonly #onRetry: RetryListener | undefined;
+  readonly #sha256: Sha256Factory;
+  readonly #limitations: S3ServerLimitations;
+
+  constructor(options: S3StoreOptions) {
+    this.client = options.client;
+    this.bucket = options.bucket;
+    this.name = options.name ?? `s3://${options.bucket}`;
+    this.#endpoint = options.endpoint ?? 'S3';
+    this.#publicUrlBase = options.publicUrlBase?.replace(/\/+$/u, '');
+    this.#storageClass = options.storageClass;
+    this.#partSize = positiveOption(options.partSize, 8 * MIB, 'partSize', S3_MIN_PART_BYTES);
+    this.#queueSize = positiveOption(options.queueSize, 4, 'queueSize');
+    this.#multipartCopyThreshold = positiveOption(options.multipartCopyThreshold, S3_MAX_SINGLE_COPY_BYTES, 'multipartCopyThreshold');
+    this.#copyPartSize = positiveOption(options.copyPartSize, 512 * MIB, 'copyPartSize');
+    this.#retryStrategy = options.retryStrategy ?? defaultRetryStrategy();
+    this.#onRetry = options.onRetry;
+    this.#sha256 = options.sha256 ?? nodeSha256;
+    this.#limitations = options.limitations ?? {};
+  }
+
+  /**
+   * The store for the uploads (private) or avatars (public) bucket of Zulip-style settings, with a client built
+   * by `createS3Client` unless one is given. The avatars store is public: `publicUrl` uses
+   * `S3_AVATAR_PUBLIC_URL_PREFIX`, else the endpoint and addressing style. Uploads use `S3_UPLOADS_STORAGE_CLASS`.
+   */
+  static fromSettings(settings: S3Settings, role: S3BucketRole, options: S3StoreFromSettingsOptions = {}): S3Store {
+    const bucket = role === 'uploads' ? settings.uploadsBucket : settings.avatarsBucket;
+    return new S3Store({
+      ...options,
+      client: options.client ?? createS3Client(settings, options),
+      bucket,
+      endpoint: s3EndpointUrl(settings),
+      publicUrlBase: role === 'avatars' ? publicUrlBase(settings, bucket) : undefined,
+      storageClass: role === 'uploads' ? settings.uploadsStorageClass : undefined,
+    });
+  }
+
+  /**
+   * Stores the body; see `ObjectStore.put`. A string or byte array is checked (size, SHA-256) before anything is
+   * sent, then sent in one retried PutObject; a stream goes through `streamingPut`, which checks before the object
+   * is committed. Either way a failure leaves the previous object untouched.
+   */
+  async put(key: string, body: Body, options: PutOptions = {}): Promise<ObjectInfo> {
+    validateKey(key);
+    const expectedSize = nonNegativeInteger(options.size, 'size', key);
+    const maxSize = nonNegativeInteger(options.maxSize, 'maxSize', key);
+    const { signal } = options;
+    throwIfAborted(signal, key);
+    if (expectedSize !== undefined && maxSize !== undefined && expectedSize > maxSize) {
+      throw new StorageError('TooLarge', `"${key}" would be ${expectedSize} bytes, more than the ${maxSize} allowed`, { key });
+    }
+    const createOnly = options.ifNoneMatch === '*';
+    if (createOnly && this.#limitations.createOnly !== undefined) {
+      throw new StorageError('Unsupported', `${this.name} cannot make create-only puts: ${this.#limitations.createOnly}`, { key });
+    }
+    const contentType = options.contentType ?? guessContentType(key);
+    const params = {
+      Bucket: this.bucket,
+      Key: key,
+      ContentType: contentType,
+      ContentDisposition: options.contentDisposition,
+      CacheControl: options.cacheControl,
+      Metadata: { ...lowerCaseNames(options.metadata) },
+      StorageClass: this.#storageClass,
+    };
+    const context = { operation: 'put', key, createOnly };
+    const info = (etag: string | undefined, size: number, sha256: string): ObjectInfo => ({
+      key,
+      size,
+      contentType,
+      lastModified: new Date(),
+      etag: etag ?? '""',
+      sha256,
+      contentDisposition: options.contentDisposition,
+      cacheControl: options.cacheControl,
+      metadata: { ...params.Metadata },
+    });
+
+    if (knownBodySize(body) !== undefined) {
+      const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : (body as Uint8Array);
+      if (maxSize !== undefined && bytes.byteLength > maxSize) {
+        throw new StorageError('TooLarge', `"${key}" is ${bytes.byteLength} bytes, more than the ${maxSize} allowed`, { key });
+      }
+      if (expectedSize !== undefined && bytes.byteLength !== expectedSize) {
+        throw new StorageError('IntegrityError', `"${key}" has ${bytes.byteLength} bytes, not the ${expectedSize} announced`, { key });
+      }
+      const sha256 = sha256Base64(bytes, this.#sha256);
+      if (options.sha256 !== undefined && options.sha256 !== sha256) {
+        throw new StorageError('IntegrityError', `"${key}" has SHA-256 ${sha256}, not the expected ${options.sha256}`, { key });
+      }
+      const output = await this.#send(
+        context,
+        () =>
+          new PutObjectCommand({
+            ...params,
+            Body: bytes,
+            ContentLength: bytes.byteLength,
+            Metadata: { ...params.Metadata, [SHA256_METADATA]: sha256 },
+            ...(createOnly ? { IfNoneMatch: '*' } : {}),
+          }),
+        signal,
+      );
+      return info(output.ETag, bytes.byteLength, sha256);
+    }
+
+    try {
+      const result = await streamingPut({
+        client: this.client,
+        send: (command, commandSignal) => this.#sendRaw(context, command, commandSignal),
+        key,
+        body,
+        // A SHA-256 known up front rides along with the upload; the body is checked against it before completing.
+        params: options.sha256 === undefined ? params : { ...params, Metadata: { ...params.Metadata, [SHA256_METADATA]: options.sha256 } },
+        expectedSize,
+        maxSize,
+        expectedSha256: options.sha256,
+        createOnly,
+        partSize: this.#partSize,
+        queueSize: this.#queueSize,
+        sha256: this.#sha256,
+        signal,
+      });
+      if (result.multipart && options.sha256 === undefined) {
+        // A multipart upload's metadata is fixed when it starts, before the hash is known: record the hash by
+        // replacing the metadata with a server-side copy onto itself. The bytes never travel again.
+        const recorded = await this.#copyObject(key, key, info(result.etag, result.size, result.sha256), 'put');
+        return { ...recorded, sha256: result.sha256 };
+      }
+      return info(result.etag, result.size, result.sha256);
+    } catch (error) {
+      if (signal?.aborted === true && !isStorageError(error)) throw abortedError(key, signal.reason);
+      throw this.#error(error, context);
+    }
+  }
+
+  /** Opens the object, or a range of it; see `ObjectStore.get`. */
+  async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+    validateKey(key);
+    const { range, signal } = options;
+    throwIfAborted(signal, key);
+    if (range !== undefined) {
+      if ('suffix' in range && this.#limitations.suffixRanges !== undefined) {
+        throw new StorageError('Unsupported', `${this.name} cannot read suffix ranges: ${this.#limitations.suffixRanges}`, { key });
+      }
+      // Checks the range's form only (the size is not known yet); the server judges it against the object.
+      resolveRange(range, Number.MAX_SAFE_INTEGER, key);
+    }
+    const context = { operation: 'get', key };
+    const output: GetObjectCommandOutput = await this.#send(
+      context,
+      () => new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range === undefined ? undefined : rangeHeader(range) }),
+      signal,
+    );
+    if (output.Body === undefined) throw new StorageError('Unavailable', `get of "${key}" in ${this.name} returned no body`, { key });
+    const contentRange = range === undefined ? undefined : parseContentRange(output.ContentRange);
+    const size = contentRange?.total ?? output.ContentLength ?? 0;
+    const body = mapBodyErrors(output.Body.transformToWebStream() as ReadableStream<Uint8Array>, (error) =>
+      signal?.aborted === true ? abortedError(key, signal.reason) : this.#error(error, context),
+    );
+    return {
+      ...objectInfoFromHeaders(key, size, output),
+      body,
+      range: contentRange === undefined ? undefined : { start: contentRange.start, end: contentRange.end },
+    };
+  }
+
+  /** See `ObjectStore.head`; both `NotFound` (HEAD) and `NoSuchKey` answers mean "no object". */
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    validateKey(key);
+    const output = await this.#headObject(key, 'head');
+    return output === undefined ? undefined : objectInfoFromHeaders(key, output.ContentLength ?? 0, output);
+  }
+
+  /** See `ObjectStore.delete`. */
+  async delete(key: string): Promise<void> {
+    validateKey(key);
+    try {
+      await this.#send({ operation: 'delete', key }, () => new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), undefined);
+    } catch (error) {
+      if (!(isStorageError(error, 'NotFound'))) throw error;
+    }
+  }
+
+  /**
+   * Validates every key, then deletes them in DeleteObjects batches of 1,000. Keys the server reports as not
+   * deleted (other than missing ones) fail the call with `AccessDenied` or `Unavailable`, naming them; every batch
+   * is attempted first.
+   */
+  async deleteMany(keys: Iterable<string>): Promise<void> {
+    const all = Array.from(keys, (key) => validateKey(key));
+    const failed: { key: string; code: string; message: string }[] = [];
+    for (let index = 0; index < all.length; index += MAX_DELETE_BATCH) {
+      const batch = all.slice(index, index + MAX_DELETE_BATCH);
+      const output = await this.#send(
+        { operation: 'deleteMany' },
+        () => new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((key) => ({ Key: key })), Quiet: true } }),
+        undefined,
+      );
+      for (const error of output.Errors ?? []) {
+        if (error.Code === 'NoSuchKey') continue;
+        failed.push({ key: error.Key ?? '?', code: error.Code ?? 'Error', message: error.Message ?? '' });
+      }
+    }
+    const first = failed[0];
+    if (first === undefined) return;
+    const shown = failed.slice(0, 10).map((failure) => `"${failure.key}" (${failure.code}${failure.message === '' ? '' : `: ${failure.message}`})`);
+    const more = failed.length > shown.length ? ` and ${failed.length - shown.length} more` : '';
+    throw new StorageError(
+      failed.every((failure) => failure.code === 'AccessDenied') ? 'AccessDenied' : 'Unavailable',
+      `deleteMany in ${this.name} could not delete ${failed.length} of ${all.length} keys: ${shown.join(', ')}${more}`,
+      { key: first.key, cause: failed },
+    );
+  }
+
+  /**
+   * Copies on the server with the content type, disposition, cache control, metadata and SHA-256 kept; objects
+   * above the multipart copy threshold (S3 allows CopyObject up to 5 GiB) are copied part by part. See
+   * `ObjectStore.copy`.
+   */
+  async copy(fromKey: string, toKey: string): Promise<ObjectInfo> {
+    validateKey(fromKey);
+    validateKey(toKey);
+    const source = await this.#headObject(fromKey, 'copy');
+    if (source === undefined) throw new StorageError('NotFound', `no object "${fromKey}" to copy in ${this.name}`, { key: fromKey });
+    return this.#copyObject(fromKey, toKey, objectInfoFromHeaders(fromKey, source.ContentLength ?? 0, source), 'copy');
+  }
+
+  /**
+   * Pages through ListObjectsV2 (at most 1,000 keys a page, as S3 caps it), holding one page at a time. A server
+   * that repeats a continuation token, or claims more pages without giving one, fails with `Unavailable` rather
+   * than looping forever. See `ObjectStore.list`.
+   */
+  async *list(options: ListOptions = {}): AsyncGenerator<ObjectSummary, void, undefined> {
+    const prefix = validatePrefix(options.prefix ?? '');
+    const pageSize = options.pageSize ?? 1000;
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1) {
+      throw new StorageError('InvalidArgument', `pageSize must be a positive integer, not ${pageSize}`);
+    }
+    const seenTokens = new Set<string>();
+    let token: string | undefined;
+    for (;;) {
+      throwIfAborted(options.signal);
+      const continuation = token;
+      const page = await this.#send(
+        { operation: 'list' },
+        () =>
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix === '' ? undefined : prefix,
+            MaxKeys: Math.min(pageSize, 1000),
+            ...(continuation === undefined ? { StartAfter: options.startAfter } : { ContinuationToken: continuation }),
+          }),
+        options.signal,
+      );
+      for (const object of page.Contents ?? []) {
+        if (object.Key === undefined) continue;
+        yield { key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0), etag: object.ETag ?? '""' };
+      }
+      if (page.IsTruncated !== true) return;
+      token = page.NextContinuationToken;
+      if (token === undefined || token === '') {
+        throw new StorageError('Unavailable', `list of ${this.name} at ${this.#endpoint}: the server said there were more keys but gave no continuation token`);
+      }
+      if (seenTokens.has(token)) {
+        throw new StorageError('Unavailable', `list of ${this.name} at ${this.#endpoint}: the server repeated a continuation token, which would loop forever`);
+      }
+      seenTokens.add(token);
+    }
+  }
+
+  /**
+   * A presigned GET valid for `expiresIn` seconds (at most 7 days, SigV4's limit). The response carries the
+   * object's content type (text labelled UTF-8) and, when `disposition` or `filename` is given, a
+   * `Content-Disposition` following core's inline policy. Throws `NotFound` for a missing object.
+   */
+  async signedUrl(key: string, options: SignedUrlOptions): Promise<string> {
+    validateKey(key);
+    presignLifetime(options.expiresIn, key);
+    const object = await this.#headObject(key, 'signedUrl');
+    if (object === undefined) throw new StorageError('NotFound', `no object "${key}" to sign in ${this.name}`, { key });
+    const contentType = object.ContentType ?? guessContentType(key);
+    const wantsDisposition = options.disposition !== undefined || options.filename !== undefined;
+    const filename = options.filename ?? key.slice(key.lastIndexOf('/') + 1);
+    const command = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      ResponseContentType: servedContentType(contentType),
+      ResponseContentDisposition: wantsDisposition ? contentDisposition(filename, contentType, options.disposition) : undefined,
+    });
+    try {
+      return await getSignedUrl(this.client, command, { expiresIn: options.expiresIn });
+    } catch (error) {
+      throw this.#error(error, { operation: 'signedUrl', key });
+    }
+  }
+
+  /**
+   * A presigned PUT for a direct browser upload: the browser must send exactly the returned headers, so the
+   * signature binds the content type and the length (S3 refuses any other). The object gets no stored SHA-256,
+   * since the server never sees the bytes. Throws `InvalidArgument` for a bad size or lifetime, `TooLarge` when
+   * `size` exceeds `maxSize`.
+   */
+  async presignedPut(
+    key: string,
+    options: { readonly contentType: string; readonly size: number; readonly expiresIn: number; readonly maxSize?: number | undefined },
+  ): Promise<{ readonly url: string; readonly method: 'PUT'; readonly headers: Readonly<Record<string, string>> }> {
+    validateKey(key);
+    presignLifetime(options.expiresIn, key);
+    const size = nonNegativeInteger(options.size, 'size', key) ?? 0;
+    if (options.maxSize !== undefined && size > options.maxSize) {
+      throw new StorageError('TooLarge', `"${key}" would be ${size} bytes, more than the ${options.maxSize} allowed`, { key });
+    }
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      ContentType: options.contentType,
+      ContentLength: size,
+      StorageClass: this.#storageClass,
+    });
+    try {
+      const url = await getSignedUrl(this.client, command, {
+        expiresIn: options.expiresIn,
+        signableHeaders: new Set(['content-type', 'content-length']),
+      });
+      return { url, method: 'PUT', headers: { 'content-type': options.contentType, 'content-length': String(size) } };
+    } catch (error) {
+      throw this.#error(error, { operation: 'presignedPut', key });
+    }
+  }
+
+  /** The object's permanent URL in a public bucket; throws `Unsupported` for a private one. See `ObjectStore.publicUrl`. */
+  publicUrl(key: string): string {
+    validateKey(key);
+    if (this.#publicUrlBase === undefined) {
+      throw new StorageError('Unsupported', `${this.name} is not public (no public URL configured)`, { key });
+    }
+    return `${this.#publicUrlBase}/${encodeKeyPath(key)}`;
+  }
+
+  async #headObject(key: string, operation: string): Promise<HeadObjectCommandOutput | undefined> {
+    try {
+      return (await this.#sendRaw({ operation, key }, new HeadObjectCommand({ Bucket: this.bucket, Key: key }), undefined)) as HeadObjectCommandOutput;
+    } catch (error) {
+      if (isS3NotFound(error) || isStorageError(error, 'NotFound')) return undefined;
+      throw this.#error(error, { operation, key });
+    }
+  }
+
+  /** Copies `source` (whose info is known) to `toKey`, keeping its headers and metadata, in one or many requests. */
+  async #copyObject(fromKey: string, toKey: string, source: ObjectInfo, operation: string): Promise<ObjectInfo> {
+    const metadata = { ...source.metadata, ...(source.sha256 === undefined ? {} : { [SHA256_METADATA]: source.sha256 }) };
+    const headers = {
+      ContentType: source.contentType,
+      ContentDisposition: source.contentDisposition,
+      CacheControl: source.cacheControl,
+      Metadata: metadata,
+      StorageClass: this.#storageClass,
+    };
+    const copySource = encodeCopySource(this.bucket, fromKey);
+    const context = { operation, key: toKey };
+    if (source.size <= this.#multipartCopyThreshold) {
+      // REPLACE with the source's own headers: the same result as COPY, and also valid for a copy onto itself.
+      const output = await this.#send(
+        context,
+        () => new CopyObjectCommand({ Bucket: this.bucket, Key: toKey, CopySource: copySource, MetadataDirective: 'REPLACE', ...headers }),
+        undefined,
+      );
+      return { ...source, key: toKey, etag: output.CopyObjectResult?.ETag ?? source.etag, lastModified: output.CopyObjectResult?.LastModified ?? new Date() };
+    }
+    const created = await this.#send(context, () => new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: toKey, ...headers }), undefined);
+    const uploadId = created.UploadId;
+    if (uploadId === undefined) throw new StorageError('Unavailable', `${operation} of "${toKey}": the server gave no upload id`, { key: toKey });
+    try {
+      const ranges: { partNumber: number; start: number; end: number }[] = [];
+      for (let start = 0, partNumber = 1; start < source.size; start += this.#copyPartSize, partNumber++) {
+        ranges.push({ partNumber, start, end: Math.min(source.size, start + this.#copyPartSize) - 1 });
+      }
+      const parts: CompletedPart[] = [];
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        for (let range = ranges[next++]; range !== undefined; range = ranges[next++]) {
+          const { partNumber, start, end } = range;
+          const output = await this.#send(
+            context,
+            () =>
+              new UploadPartCopyCommand({
+                Bucket: this.bucket,
+                Key: toKey,
+                UploadId: uploadId,
+                PartNumber: partNumber,
+                CopySource: copySource,
+                CopySourceRange: `bytes=${start}-${end}`,
+                // Every part must come from the same version of the source.
+                CopySourceIfMatch: source.etag,
+              }),
+            undefined,
+          );
+          parts.push({ PartNumber: partNumber, ETag: output.CopyPartResult?.ETag });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.#queueSize, ranges.length) }, worker));
+      parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+      const completed = await this.#send(
+        context,
+        () => new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: toKey, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+        undefined,
+      );
+      return { ...source, key: toKey, etag: completed.ETag ?? '""', lastModified: new Date() };
+    } catch (error) {
+      await this.#send(context, () => new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: toKey, UploadId: uploadId }), undefined).catch(
+        () => undefined,
+      );
+      throw error;
+    }
+  }
+
+  #error(error: unknown, context: { operation: string; key?: string | undefined; createOnly?: boolean | undefined }): StorageError {
+    return toStorageError(error, { ...context, store: this.name, endpoint: this.#endpoint });
+  }
+
+  /** Sends a freshly made command under the retry strategy, mapping the final failure. */
+  async #send<C extends object>(
+    context: { operation: string; key?: string | undefined; createOnly?: boolean | undefined },
+    makeCommand: () => C,
+    signal: AbortSignal | undefined,
+  ): Promise<CommandOutput<C>> {
+    return (await this.#sendRaw(context, makeCommand(), signal)) as CommandOutput<C>;
+  }
+
+  async #sendRaw(
+    context: { operation: string; key?: string | undefined; createOnly?: boolean | undefined },
+    command: object,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    const client = this.client as unknown as { send: AnySend };
+    try {
+      return await withRetries(
+        this.#retryStrategy,
+        `${context.operation}:${command.constructor.name}`,
+        () => client.send(command, { abortSignal: signal }),
+        { signal, onRetry: this.#onRetry },
+      );
+    } catch (error) {
+      if (signal?.aborted === true) throw abortedError(context.key, signal.reason);
+      throw this.#error(error, context);
+    }
+  }
+}
+
+/** `S3Client.send` seen without its per-command generics, so one helper can send any command. */
+type AnySend = (command: object, options: { readonly abortSignal?: AbortSignal | undefined }) => Promise<unknown>;
+
+type CommandOutput<C> = C extends { resolveMiddleware: (...args: never[]) => infer H }
+  ? H extends (...args: never[]) => Promise<{ output: infer O }>
+    ? O
+    : never
+  : never;
+
+function presignLifetime(expiresIn: number, key: string): void {
+  if (!Number.isSafeInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_PRESIGN_SECONDS) {
+    throw new StorageError('InvalidArgument', `expiresIn must be 1 to ${MAX_PRESIGN_SECONDS} seconds, not ${expiresIn}`, { key });
+  }
+}
+
+/** S3 lower-cases metadata names on the wire; doing it up front keeps `ObjectInfo.metadata` identical everywhere. */
+function lowerCaseNames(metadata: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const lowered: Record<string, string> = {};
+  for (const [name, value] of Object.entries(metadata ?? {})) {
+    if (name.toLowerCase() !== SHA256_METADATA) lowered[name.toLowerCase()] = value;
+  }
+  return lowered;
+}
