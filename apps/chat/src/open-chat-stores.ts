@@ -33,8 +33,8 @@ export function localChatStores(uploadsDir: string, signingSecret: string, fs?: 
   };
 }
 
-/** The stores the settings select. */
-export function openChatStores(settings: StorageSettings, signingSecret: string): ChatStores {
-  if (settings.backend === 'local') return localChatStores(settings.localUploadsDir, signingSecret);
-  throw new Error('S3 storage for the chat app needs @stowage/s3, which is not available yet');
+/** The stores the settings select. `redirectUploads` applies to S3 only. */
+export function openChatStores(settings: StorageSettings, signingSecret: string, redirectUploads: boolean): Promise<ChatStores> {
+  if (settings.backend === 'local') return Promise.resolve(localChatStores(settings.localUploadsDir, signingSecret));
+  return Promise.reject(new Error(`S3 storage for the chat app is not wired yet (redirect ${redirectUploads})`));
 }
