@@ -8,23 +8,27 @@ import type {
 import { resolveRange } from '../range.ts';
 import { CacheIndex } from './cache-index.ts';
 import type { CachedSlice } from './cache-index.ts';
-import { sliceDigest } from './slice-digest.ts';
-import type { SliceDigest } from './slice-digest.ts';
 import { resolveCacheOptions } from './cache-options.ts';
 import type { CacheOptions, ResolvedCacheOptions } from './cache-options.ts';
+import { OriginFeed, isAbandoned } from './origin-feed.ts';
+import type { Flight, SliceChunks } from './origin-feed.ts';
+import { sliceDigest } from './slice-digest.ts';
+import type { SliceDigest } from './slice-digest.ts';
 import {
-  TIER_LAYOUT_PREFIX, decodeSliceMetadata, encodeSliceMetadata, hashOriginKey, parseTierKey, tierKeyOf,
+  TIER_LAYOUT_PREFIX, decodeSliceMetadata, encodeSliceMetadata, hashOriginKey, hashVersion, parseTierKey, tierKeyOf,
 } from './tier-layout.ts';
 
-/** What the cache has done since it was made; every count is of slices unless it says bytes. */
+/** What the cache has done since it was made. A "slice read" is one reader getting the bytes of one slice. */
 export interface CacheStats {
   /** Slice reads served from the tier. */
   readonly hits: number;
-  /** Slice reads that fetched the slice from the origin: one origin GET each. */
+  /** Slice reads served from bytes fetched from the origin (by this reader or one it shared a fetch with). */
   readonly misses: number;
-  /** Slice reads that shared a fetch another reader had already started, so caused no origin read. */
-  readonly coalesced: number;
-  /** Bytes read from the origin to fill slices. */
+  /** Origin GETs made: each covers a run of slices a reader needed and no other reader was fetching. */
+  readonly originFetches: number;
+  /** Slices fetched from the origin; single flight makes this one per slice however many readers want it. */
+  readonly originSlices: number;
+  /** Bytes received from the origin. */
   readonly originBytes: number;
   /** Slices dropped to stay within the entry or disk limit. */
   readonly evictions: number;
@@ -55,15 +59,8 @@ export interface CachedStore extends ObjectStore {
   drain(): Promise<void>;
 }
 
-/** Bytes of one slice that a reader holds: the tier's or origin's chunks, unchanged. */
-type SliceChunks = readonly Uint8Array[];
-
-interface Flight {
-  readonly etag: string;
-  readonly data: Promise<SliceChunks>;
-  /** Set when the object is written or deleted through the cache: the fetched bytes must not be cached. */
-  cancelled: boolean;
-}
+/** Where one reader will get one slice from. */
+type SliceSource = { readonly tier: CachedSlice } | { readonly flight: Flight };
 
 /** Origin failures reach the caller as `StorageError`s; anything else means the origin could not answer. */
 function fromOrigin(error: unknown, key: string): StorageError {
@@ -109,22 +106,30 @@ async function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undef
   }
 }
 
-const REBUILD_CONCURRENCY = 16;
-
-/** Errors that mean the origin object was replaced during a read; `get` retries these once, before serving. */
-const changedAtOrigin = new WeakSet<StorageError>();
-
 async function* eachChunk(chunks: SliceChunks): AsyncGenerator<Uint8Array, void, undefined> {
   for (const chunk of chunks) yield chunk;
   await Promise.resolve();
 }
 
+/** Read through a call so the check after an `await` is not narrowed away: an overwrite may have set it meanwhile. */
+function cancelledMeanwhile(flight: Flight): boolean {
+  return flight.cancelled;
+}
+
+const REBUILD_CONCURRENCY = 16;
+/** Attempts at one slice before giving up: each failed attempt (corrupt tier copy, abandoned fetch) is rare. */
+const SLICE_ATTEMPTS = 4;
+
+/** Errors that mean the origin object was replaced during a read; `get` retries these once, before serving. */
+const changedAtOrigin = new WeakSet<StorageError>();
+
 /**
- * The read-through cache. Reads are served slice by slice: a slice in the index is read from the tier and checked
- * against its size and SHA-256 before any byte of it is served; a missing or failed one is fetched from the origin
- * with a ranged GET, shared by every reader that wants it meanwhile (single flight), then written to the tier in
- * the background. Writes, deletes, copies and listings go to the origin; anything written through the cache drops
- * its cached slices. Objects are taken as immutable by key: a cached object is served without asking the origin.
+ * The read-through cache. A read plans each slice it needs: from the tier when the index holds it (checked against
+ * its size and SHA-256 before any byte of it is served), from a fetch another reader already has in flight, or
+ * else from one origin GET per run of such slices, opened before `get` resolves so a read sees one version. Slices
+ * fetched are written to the tier in the background. Writes, deletes, copies and listings go to the origin, and
+ * anything written through the cache drops its cached slices. Objects are taken as immutable by key: a cached
+ * object is served without asking the origin.
  */
 class ReadThroughCache implements CachedStore {
   readonly name: string;
@@ -133,19 +138,20 @@ class ReadThroughCache implements CachedStore {
   readonly #tier: ObjectStore;
   readonly #index: CacheIndex;
   readonly #digest: SliceDigest;
-  /** Fetches from the origin in progress, by origin key and slice number. */
+  /** Slices being fetched from the origin, by origin key and slice number. */
   readonly #flights = new Map<string, Map<number, Flight>>();
   /** Heads in progress, by origin key, so concurrent misses on one object ask the origin once. */
   readonly #infoFlights = new Map<string, Promise<ObjectInfo | undefined>>();
   /** The last tier operation per tier key: writes and deletes of one key run in order, never overlapping. */
   readonly #tierQueues = new Map<string, Promise<unknown>>();
-  readonly #keyHashes = new Map<string, string>();
   /** Slice writes that follow finished fetches, so `drain` can wait for them. */
   readonly #storing = new Set<Promise<void>>();
+  readonly #keyHashes = new Map<string, string>();
   #loading: Promise<void> | undefined;
   #hits = 0;
   #misses = 0;
-  #coalesced = 0;
+  #originFetches = 0;
+  #originSlices = 0;
   #originBytes = 0;
   #discarded = 0;
 
@@ -162,7 +168,8 @@ class ReadThroughCache implements CachedStore {
     return {
       hits: this.#hits,
       misses: this.#misses,
-      coalesced: this.#coalesced,
+      originFetches: this.#originFetches,
+      originSlices: this.#originSlices,
       originBytes: this.#originBytes,
       evictions: this.#index.evictions,
       expirations: this.#index.expirations,
@@ -187,7 +194,8 @@ class ReadThroughCache implements CachedStore {
 
   /**
    * Reads through the cache; see `ObjectStore.get`. The first slice is ready when this resolves. Also throws
-   * `IntegrityError` when the object changes at the origin, behind the cache, after its first slice was served.
+   * `IntegrityError` (from the body) when the object changes at the origin, behind the cache, after its first
+   * slice was served, and a slice the read needs can no longer be had in the version it started with.
    */
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {
     validateKey(key);
@@ -210,20 +218,39 @@ class ReadThroughCache implements CachedStore {
     const from = range?.start ?? 0;
     const to = range === undefined ? info.size : range.end + 1;
     const { sliceSize } = this.#options;
+    const firstSlice = Math.floor(from / sliceSize);
     const lastSlice = to === 0 ? 0 : Math.floor((to - 1) / sliceSize);
-    let nextSlice = Math.floor(from / sliceSize);
+    const feeds = new Set<OriginFeed>();
+    const release = (): void => {
+      for (const feed of feeds) feed.release();
+      feeds.clear();
+    };
+    const plan = this.#plan(info, firstSlice, lastSlice, feeds);
+    let nextSlice = firstSlice;
     const readNext = async (): Promise<Uint8Array[]> => {
       const sliceNumber = nextSlice;
       nextSlice += 1;
-      const { chunks, shared } = await this.#readSlice(info, sliceNumber, signal);
-      // Chunks shared with other readers (and with the tier write) are copied, so no reader can change another's.
+      const { chunks, shared } = await this.#readSlice(info, sliceNumber, plan, feeds, signal);
+      if (nextSlice > lastSlice) release();
+      // Fetched bytes are shared with other readers and the tier write: copied, so no reader can change another's.
       return bytesBetween(chunks, sliceNumber * sliceSize, from, to, shared);
     };
-    let queue = await readNext();
+    let queue: Uint8Array[];
+    try {
+      queue = await readNext();
+    } catch (error) {
+      release();
+      throw error;
+    }
     const body = new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        throwIfAborted(signal, key);
-        while (queue.length === 0 && nextSlice <= lastSlice) queue = await readNext();
+        try {
+          throwIfAborted(signal, key);
+          while (queue.length === 0 && nextSlice <= lastSlice) queue = await readNext();
+        } catch (error) {
+          release();
+          throw error;
+        }
         const chunk = queue.shift();
         if (chunk === undefined) controller.close();
         else controller.enqueue(chunk);
@@ -231,6 +258,7 @@ class ReadThroughCache implements CachedStore {
       cancel: () => {
         queue = [];
         nextSlice = lastSlice + 1;
+        release();
       },
     });
     return { ...copyInfo(info), body, range };
@@ -302,10 +330,12 @@ class ReadThroughCache implements CachedStore {
     return this.#origin.list(options);
   }
 
+  /** The origin's signed URL: it bypasses the cache. */
   signedUrl(key: string, options: SignedUrlOptions): Promise<string> {
     return this.#origin.signedUrl(key, options);
   }
 
+  /** The origin's public URL: it bypasses the cache. */
   publicUrl(key: string): string {
     return this.#origin.publicUrl(key);
   }
@@ -313,9 +343,10 @@ class ReadThroughCache implements CachedStore {
   async #originInfo(key: string): Promise<ObjectInfo> {
     let flight = this.#infoFlights.get(key);
     if (flight === undefined) {
-      flight = this.#origin.head(key).finally(() => {
-        if (this.#infoFlights.get(key) === flight) this.#infoFlights.delete(key);
+      const started = this.#origin.head(key).finally(() => {
+        if (this.#infoFlights.get(key) === started) this.#infoFlights.delete(key);
       });
+      flight = started;
       this.#infoFlights.set(key, flight);
     }
     let info: ObjectInfo | undefined;
@@ -328,23 +359,159 @@ class ReadThroughCache implements CachedStore {
     return info;
   }
 
-  /** One slice's bytes, verified: from the tier when it holds a good copy, else from the origin. */
+  #sliceBytes(info: ObjectInfo, sliceNumber: number): number {
+    const { sliceSize } = this.#options;
+    return Math.max(0, Math.min(sliceSize, info.size - sliceNumber * sliceSize));
+  }
+
+  /**
+   * Decides where each slice from `first` to `last` comes from, opening one origin GET for each run of slices that
+   * are neither cached nor in flight. The feeds used are added to `feeds`, which the reader releases when done.
+   */
+  #plan(info: ObjectInfo, first: number, last: number, feeds: Set<OriginFeed>): Map<number, SliceSource> {
+    const plan = new Map<number, SliceSource>();
+    let runStart: number | undefined;
+    const closeRun = (runEnd: number): void => {
+      if (runStart === undefined) return;
+      const feed = this.#openFeed(info, runStart, runEnd);
+      feed.use();
+      feeds.add(feed);
+      for (const flight of feed.flights) plan.set(flight.sliceNumber, { flight });
+      runStart = undefined;
+    };
+    for (let sliceNumber = first; sliceNumber <= last; sliceNumber++) {
+      const cached = this.#index.slice(info.key, info.etag, sliceNumber);
+      const flight = this.#flights.get(info.key)?.get(sliceNumber);
+      if (cached === undefined && (flight === undefined || flight.etag !== info.etag)) {
+        runStart ??= sliceNumber;
+        continue;
+      }
+      closeRun(sliceNumber - 1);
+      if (cached !== undefined) {
+        plan.set(sliceNumber, { tier: cached });
+      } else if (flight !== undefined) {
+        if (!feeds.has(flight.feed)) {
+          flight.feed.use();
+          feeds.add(flight.feed);
+        }
+        plan.set(sliceNumber, { flight });
+      }
+    }
+    closeRun(last);
+    return plan;
+  }
+
+  /** Starts one origin GET for slices `first` to `last` and registers their flights. */
+  #openFeed(info: ObjectInfo, first: number, last: number): OriginFeed {
+    const { key, etag } = info;
+    const { sliceSize } = this.#options;
+    const start = first * sliceSize;
+    const end = Math.min(info.size, (last + 1) * sliceSize) - 1;
+    // A whole-object GET when the run is the whole object: an empty object satisfies no range.
+    const range = start === 0 && end === info.size - 1 ? undefined : { start, end };
+    this.#originFetches += 1;
+    const feed = new OriginFeed({
+      key,
+      etag,
+      firstSlice: first,
+      lastSlice: last,
+      sliceBytes: (sliceNumber) => this.#sliceBytes(info, sliceNumber),
+      open: async () => {
+        try {
+          const result = await this.#origin.get(key, { range });
+          if (result.etag !== etag || result.size !== info.size) {
+            await result.body.cancel();
+            await this.#invalidate(key);
+            const changed = new StorageError('IntegrityError', `"${key}" changed at the origin while it was being read; read it again`, { key });
+            changedAtOrigin.add(changed);
+            throw changed;
+          }
+          return result.body.getReader();
+        } catch (error) {
+          if (isStorageError(error, 'NotFound')) await this.#invalidate(key);
+          throw fromOrigin(error, key);
+        }
+      },
+      onSlice: (flight, chunks) => {
+        this.#originSlices += 1;
+        this.#keepStoring(this.#store(info, flight, chunks));
+      },
+      onDropped: (flight) => {
+        this.#forgetFlight(flight);
+      },
+      onBytes: (bytes) => {
+        this.#originBytes += bytes;
+      },
+    });
+    let flights = this.#flights.get(key);
+    if (flights === undefined) {
+      flights = new Map();
+      this.#flights.set(key, flights);
+    }
+    for (const flight of feed.flights) flights.set(flight.sliceNumber, flight);
+    return feed;
+  }
+
+  #forgetFlight(flight: Flight): void {
+    const flights = this.#flights.get(flight.key);
+    if (flights?.get(flight.sliceNumber) !== flight) return;
+    flights.delete(flight.sliceNumber);
+    if (flights.size === 0) this.#flights.delete(flight.key);
+  }
+
+  #keepStoring(storing: Promise<void>): void {
+    const tracked = storing.finally(() => {
+      this.#storing.delete(tracked);
+    });
+    this.#storing.add(tracked);
+  }
+
+  /** One slice's bytes, verified, from where the plan says; re-planned when that source fails. */
   async #readSlice(
     info: ObjectInfo,
     sliceNumber: number,
+    plan: Map<number, SliceSource>,
+    feeds: Set<OriginFeed>,
     signal: AbortSignal | undefined,
   ): Promise<{ readonly chunks: SliceChunks; readonly shared: boolean }> {
-    this.#expireIdle();
-    const cached = this.#index.slice(info.key, info.etag, sliceNumber);
-    if (cached !== undefined) {
-      const chunks = await this.#readFromTier(cached, signal);
-      if (chunks !== undefined) {
-        this.#hits += 1;
-        this.#index.touch(cached);
-        return { chunks, shared: false };
+    for (let attempt = 0; attempt < SLICE_ATTEMPTS; attempt++) {
+      const source = plan.get(sliceNumber);
+      if (source === undefined || attempt > 0) {
+        // A fresh plan for this slice alone: it is now cached, in flight, or fetched by a GET of its own.
+        this.#expireIdle();
+        const fresh = this.#plan(info, sliceNumber, sliceNumber, feeds).get(sliceNumber);
+        if (fresh === undefined) break;
+        plan.set(sliceNumber, fresh);
       }
+      const current = plan.get(sliceNumber);
+      if (current === undefined) break;
+      if ('tier' in current) {
+        const chunks = await this.#readFromTier(current.tier, signal);
+        if (chunks !== undefined) {
+          this.#hits += 1;
+          this.#index.touch(current.tier);
+          return { chunks, shared: false };
+        }
+        continue;
+      }
+      const { flight } = current;
+      // Taken before driving: once the slice reaches the tier, `flight.data` stops holding the bytes.
+      const data = flight.data;
+      void flight.feed.drive(sliceNumber);
+      let chunks: SliceChunks | undefined;
+      try {
+        chunks = await unlessAborted(data, signal, info.key);
+      } catch (error) {
+        if (isAbandoned(error)) continue;
+        throw error;
+      }
+      if (chunks === undefined) continue;
+      this.#misses += 1;
+      return { chunks, shared: true };
     }
-    return { chunks: await this.#fetch(info, sliceNumber, signal), shared: true };
+    throw new StorageError('Unavailable', `could not read slice ${sliceNumber} of "${info.key}" after ${SLICE_ATTEMPTS} attempts`, {
+      key: info.key,
+    });
   }
 
   /**
@@ -365,10 +532,9 @@ class ReadThroughCache implements CachedStore {
           chunks.push(chunk);
         }
       }
-    } catch (error) {
+    } catch {
       if (signal?.aborted === true) throw abortedError(slice.key, signal.reason);
-      if (!isStorageError(error, 'NotFound')) return undefined;
-      // The tier lost it (deleted behind the cache's back): forget it, nothing to discard.
+      // The tier lost it or cannot read it: forget it (nothing to discard), so the reader fetches it again.
       this.#index.removeSlice(slice);
       return undefined;
     }
@@ -379,97 +545,36 @@ class ReadThroughCache implements CachedStore {
     return undefined;
   }
 
-  /** Fetches a slice from the origin, sharing one fetch among all readers that want it meanwhile. */
-  async #fetch(info: ObjectInfo, sliceNumber: number, signal: AbortSignal | undefined): Promise<SliceChunks> {
-    let flights = this.#flights.get(info.key);
-    const existing = flights?.get(sliceNumber);
-    if (existing !== undefined && existing.etag === info.etag) {
-      this.#coalesced += 1;
-      return unlessAborted(existing.data, signal, info.key);
-    }
-    if (flights === undefined) {
-      flights = new Map();
-      this.#flights.set(info.key, flights);
-    }
-    const flight: Flight = { etag: info.etag, data: this.#fetchFromOrigin(info, sliceNumber), cancelled: false };
-    flights.set(sliceNumber, flight);
-    this.#misses += 1;
-    const forget = (): void => {
-      const current = this.#flights.get(info.key);
-      if (current?.get(sliceNumber) !== flight) return;
-      current.delete(sliceNumber);
-      if (current.size === 0) this.#flights.delete(info.key);
-    };
-    // The flight stays findable until its slice is in the index, so later readers never fetch it a second time.
-    const storing: Promise<void> = flight.data
-      .then(
-        (chunks) => this.#store(info, sliceNumber, chunks, flight),
-        // A failed fetch is forgotten at once: the next reader tries again.
-        () => undefined,
-      )
-      .finally(() => {
-        forget();
-        this.#storing.delete(storing);
-      });
-    this.#storing.add(storing);
-    return unlessAborted(flight.data, signal, info.key);
-  }
-
-  async #fetchFromOrigin(info: ObjectInfo, sliceNumber: number): Promise<SliceChunks> {
-    const { key } = info;
-    const { sliceSize } = this.#options;
-    const start = sliceNumber * sliceSize;
-    const expected = Math.min(sliceSize, info.size - start);
-    // A whole-object GET for single-slice objects: an empty object satisfies no range.
-    const range = info.size <= sliceSize ? undefined : { start, end: start + expected - 1 };
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    try {
-      const result = await this.#origin.get(key, { range });
-      if (result.etag !== info.etag || result.size !== info.size) {
-        await result.body.cancel();
-        await this.#invalidate(key);
-        const changed = new StorageError('IntegrityError', `"${key}" changed at the origin while it was being read; read it again`, { key });
-        changedAtOrigin.add(changed);
-        throw changed;
-      }
-      for await (const chunk of bodyChunks(result.body)) {
-        size += chunk.byteLength;
-        this.#originBytes += chunk.byteLength;
-        chunks.push(chunk);
-      }
-    } catch (error) {
-      if (isStorageError(error, 'NotFound')) await this.#invalidate(key);
-      throw fromOrigin(error, key);
-    }
-    if (size !== expected) {
-      throw new StorageError('IntegrityError', `the origin sent ${size} bytes of "${key}" at ${start}, not ${expected}`, { key });
-    }
-    return chunks;
-  }
-
   /** Writes a fetched slice to the tier and indexes it; failures only mean the slice stays uncached. */
-  async #store(info: ObjectInfo, sliceNumber: number, chunks: SliceChunks, flight: Flight): Promise<void> {
+  async #store(info: ObjectInfo, flight: Flight, chunks: SliceChunks): Promise<void> {
+    const release = (): void => {
+      // Later readers read the tier (or fetch again); the bytes stay only with readers already holding them.
+      flight.data = Promise.resolve(undefined);
+      this.#forgetFlight(flight);
+    };
     const size = chunks.reduce((total, chunk) => total + chunk.byteLength, 0);
-    if (!this.#index.fits(size)) return;
-    const sha256 = await this.#digest(chunks);
-    const tierKey = tierKeyOf(this.#keyHash(info.key), sliceNumber);
-    const metadata = encodeSliceMetadata({ info, sliceSize: this.#options.sliceSize, sha256 });
+    if (flight.cancelled || !this.#index.fits(size)) {
+      release();
+      return;
+    }
     try {
+      const sha256 = await this.#digest(chunks);
+      const sha = this.#options.sha256 ?? portableSha256;
+      const tierKey = tierKeyOf({ keyHash: this.#keyHash(info.key), versionHash: hashVersion(info.etag, sha), sliceNumber: flight.sliceNumber });
+      const metadata = encodeSliceMetadata({ info, sliceSize: this.#options.sliceSize, sha256 });
       await this.#onTier(tierKey, () =>
         this.#tier.put(tierKey, eachChunk(chunks), { metadata, sha256, size, contentType: 'application/octet-stream' }),
       );
+      if (cancelledMeanwhile(flight)) this.#deleteFromTier([{ tierKey }]);
+      else this.#deleteFromTier(this.#index.add(info, { sliceNumber: flight.sliceNumber, tierKey, size, sha256 }));
     } catch {
-      return;
+      // Not cached; readers fetch it again.
+    } finally {
+      release();
     }
-    if (flight.cancelled) {
-      this.#deleteFromTier([{ tierKey }]);
-      return;
-    }
-    this.#deleteFromTier(this.#index.add(info, { sliceNumber, tierKey, size, sha256 }));
   }
 
-  /** Drops every cached slice of the key and cancels its fetches in flight. */
+  /** Drops every cached slice of the key and keeps bytes still in flight out of the tier. */
   async #invalidate(key: string): Promise<void> {
     const flights = this.#flights.get(key);
     if (flights !== undefined) {
@@ -520,13 +625,15 @@ class ReadThroughCache implements CachedStore {
 
   /**
    * Rebuilds the index from the tier: every slice under the layout prefix whose metadata is intact, whose key
-   * matches its origin key and whose size fits its place is indexed, oldest first, so the limits keep the newest.
-   * A slice's tier `lastModified` stands for its last use, since reads are not recorded in the tier.
+   * matches its origin key and version and whose size fits its place is indexed, oldest first, so the limits keep
+   * the newest. A slice's tier `lastModified` stands for its last use, since reads are not recorded in the tier.
    * Everything else under the prefix is deleted.
    */
   async #rebuild(): Promise<void> {
-    const found: { readonly info: ObjectInfo; readonly slice: Omit<CachedSlice, 'lastUsed' | 'key' | 'etag'>; readonly lastUsed: number }[] = [];
+    type Found = { readonly info: ObjectInfo; readonly slice: Omit<CachedSlice, 'lastUsed' | 'key' | 'etag'>; readonly lastUsed: number };
+    const found: Found[] = [];
     const unusable: { readonly tierKey: string }[] = [];
+    const sha = this.#options.sha256 ?? portableSha256;
     const examine = async (tierKey: string): Promise<void> => {
       const parsed = parseTierKey(tierKey);
       if (parsed === undefined) {
@@ -536,17 +643,15 @@ class ReadThroughCache implements CachedStore {
       const head = await this.#tier.head(tierKey);
       if (head === undefined) return;
       const description = decodeSliceMetadata(head.metadata);
-      const { sliceSize } = this.#options;
-      if (description === undefined || description.sliceSize !== sliceSize) {
+      if (description === undefined || description.sliceSize !== this.#options.sliceSize) {
         unusable.push({ tierKey });
         return;
       }
       const { info, sha256 } = description;
-      const start = parsed.sliceNumber * sliceSize;
       // Slice 0 exists even for an empty object; every other slice must start inside the object.
-      const inPlace = parsed.sliceNumber === 0 || start < info.size;
-      const expectedSize = Math.max(0, Math.min(sliceSize, info.size - start));
-      if (!inPlace || head.size !== expectedSize || this.#keyHash(info.key) !== parsed.keyHash) {
+      const inPlace = parsed.sliceNumber === 0 || parsed.sliceNumber * this.#options.sliceSize < info.size;
+      const named = this.#keyHash(info.key) === parsed.keyHash && hashVersion(info.etag, sha) === parsed.versionHash;
+      if (!inPlace || !named || head.size !== this.#sliceBytes(info, parsed.sliceNumber)) {
         unusable.push({ tierKey });
         return;
       }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { portableSha256 } from '../checksum.ts';
 import { validateKey } from '../keys.ts';
 import type { ObjectInfo } from '../object-store.ts';
-import { decodeSliceMetadata, encodeSliceMetadata, hashOriginKey, parseTierKey, tierKeyOf } from './tier-layout.ts';
+import { decodeSliceMetadata, encodeSliceMetadata, hashOriginKey, hashVersion, parseTierKey, tierKeyOf } from './tier-layout.ts';
 
 const info: ObjectInfo = {
   key: '2/ab/Résumé 📄.pdf',
@@ -17,18 +17,21 @@ const info: ObjectInfo = {
 };
 
 describe('tier layout', () => {
-  it('gives distinct, valid, parseable tier keys for distinct origin keys and slices', () => {
+  it('gives distinct, valid, parseable tier keys for distinct origin keys, versions and slices', () => {
     const keys = new Set<string>();
     for (const originKey of ['a', 'a/0', 'a/1', 'b', 'x'.repeat(1024)]) {
       const keyHash = hashOriginKey(originKey, portableSha256);
-      for (const sliceNumber of [0, 1, 10]) {
-        const tierKey = tierKeyOf(keyHash, sliceNumber);
-        expect(validateKey(tierKey)).toBe(tierKey);
-        expect(parseTierKey(tierKey)).toEqual({ keyHash, sliceNumber });
-        keys.add(tierKey);
+      for (const etag of ['"1"', '"2"']) {
+        const versionHash = hashVersion(etag, portableSha256);
+        for (const sliceNumber of [0, 1, 10]) {
+          const tierKey = tierKeyOf({ keyHash, versionHash, sliceNumber });
+          expect(validateKey(tierKey)).toBe(tierKey);
+          expect(parseTierKey(tierKey)).toEqual({ keyHash, versionHash, sliceNumber });
+          keys.add(tierKey);
+        }
       }
     }
-    expect(keys.size).toBe(15);
+    expect(keys.size).toBe(30);
   });
 
   it('hashes the origin key: the SHA-256 of "abc" is the well-known one', () => {
@@ -37,14 +40,19 @@ describe('tier layout', () => {
 
   it('rejects tier keys it did not make', () => {
     const keyHash = hashOriginKey('a', portableSha256);
+    const shard = keyHash.slice(0, 2);
+    const version = hashVersion('"1"', portableSha256);
+    expect(parseTierKey(`v1/${shard}/${keyHash}/${version}/0`)).toBeDefined();
     for (const tierKey of [
-      `v1/${keyHash.slice(0, 2)}/${keyHash}`,
-      `v1/zz/${keyHash}/0`,
-      `v1/${keyHash.slice(0, 2)}/${keyHash}/01`,
-      `v1/${keyHash.slice(0, 2)}/${keyHash}/-1`,
-      `v2/${keyHash.slice(0, 2)}/${keyHash}/0`,
-      `v1/${keyHash.slice(0, 2)}/${keyHash.toUpperCase()}/0`,
-      'v1/ab/cd/0',
+      `v1/${shard}/${keyHash}/${version}`,
+      `v1/${shard}/${keyHash}/0`,
+      `v1/zz/${keyHash}/${version}/0`,
+      `v1/${shard}/${keyHash}/${version}/01`,
+      `v1/${shard}/${keyHash}/${version}/-1`,
+      `v2/${shard}/${keyHash}/${version}/0`,
+      `v1/${shard}/${keyHash.toUpperCase()}/${version}/0`,
+      `v1/${shard}/${keyHash}/${version.slice(1)}/0`,
+      'v1/ab/cd/ef/0',
     ]) {
       expect(parseTierKey(tierKey)).toBeUndefined();
     }

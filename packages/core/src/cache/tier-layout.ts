@@ -5,11 +5,13 @@ import type { ObjectInfo } from '../object-store.ts';
 /**
  * How the cache lays out its tier. Every cached slice is one tier object:
  *
- *     v1/{first two hex digits of H}/{H}/{slice number}
+ *     v1/{first two hex digits of H}/{H}/{V}/{slice number}
  *
- * where H is the lower-case hex SHA-256 of the origin key's UTF-8 bytes. Two slices share a tier key only when
- * they share the origin key's hash and the slice number, so entries cannot collide; the origin key is hashed
- * rather than embedded so that any valid origin key (up to 1024 bytes) gives a short valid tier key. There are no
+ * where H is the lower-case hex SHA-256 of the origin key's UTF-8 bytes and V the first 16 hex digits of the
+ * SHA-256 of the origin object's etag. Two slices share a tier key only when they share the origin key, the
+ * version and the slice number, so entries cannot collide, not even slices of an old and a new version of one key
+ * written around an overwrite. The origin key is hashed rather than embedded so that any valid origin key (up to
+ * 1024 bytes) gives a short valid tier key. There are no
  * separate metadata objects: each slice carries the origin object's info, the slice size it was cut with and its
  * own SHA-256 in its tier metadata (names below), so every slice describes itself and a restart rebuilds the
  * index from `list` plus `head` alone. The `v1/` prefix leaves room for a later layout beside this one; tier
@@ -24,7 +26,7 @@ const OBJECT_INFO = 'cache-object';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
-const TIER_KEY = /^v1\/([0-9a-f]{2})\/([0-9a-f]{64})\/(0|[1-9][0-9]{0,15})$/u;
+const TIER_KEY = /^v1\/([0-9a-f]{2})\/([0-9a-f]{64})\/([0-9a-f]{16})\/(0|[1-9][0-9]{0,15})$/u;
 
 /** Hex SHA-256 of the origin key: the part of a tier key that names the origin object. */
 export function hashOriginKey(key: string, sha256: Sha256Factory): string {
@@ -33,18 +35,32 @@ export function hashOriginKey(key: string, sha256: Sha256Factory): string {
   return toHex(hash.digest());
 }
 
-export function tierKeyOf(keyHash: string, sliceNumber: number): string {
-  return `${TIER_LAYOUT_PREFIX}${keyHash.slice(0, 2)}/${keyHash}/${sliceNumber}`;
+/** The version part of a tier key: 64 bits of the etag's SHA-256 tell versions of one key apart. */
+export function hashVersion(etag: string, sha256: Sha256Factory): string {
+  return hashOriginKey(etag, sha256).slice(0, 16);
+}
+
+/** What a tier key names. */
+export interface TierKeyParts {
+  readonly keyHash: string;
+  readonly versionHash: string;
+  readonly sliceNumber: number;
+}
+
+export function tierKeyOf({ keyHash, versionHash, sliceNumber }: TierKeyParts): string {
+  return `${TIER_LAYOUT_PREFIX}${keyHash.slice(0, 2)}/${keyHash}/${versionHash}/${sliceNumber}`;
 }
 
 /** The parts of a tier key, or `undefined` for a key this layout did not make. */
-export function parseTierKey(tierKey: string): { readonly keyHash: string; readonly sliceNumber: number } | undefined {
+export function parseTierKey(tierKey: string): TierKeyParts | undefined {
   const match = TIER_KEY.exec(tierKey);
   if (match === null) return undefined;
-  const [, shard, keyHash, sliceNumber] = match;
-  if (keyHash === undefined || sliceNumber === undefined || shard !== keyHash.slice(0, 2)) return undefined;
+  const [, shard, keyHash, versionHash, sliceNumber] = match;
+  if (keyHash === undefined || versionHash === undefined || sliceNumber === undefined || shard !== keyHash.slice(0, 2)) {
+    return undefined;
+  }
   const parsed = Number(sliceNumber);
-  return Number.isSafeInteger(parsed) ? { keyHash, sliceNumber: parsed } : undefined;
+  return Number.isSafeInteger(parsed) ? { keyHash, versionHash, sliceNumber: parsed } : undefined;
 }
 
 /** What a slice's tier metadata records. */
