@@ -37,6 +37,17 @@ export interface ContractCapabilities {
   readonly publicUrl?: UrlCapability | MissingCapability | undefined;
   /** Suffix ranges (`{ suffix }`). Missing: the suite asserts such a get rejects with `Unsupported`. */
   readonly suffixRanges?: MissingCapability | undefined;
+  /**
+   * Two range edges: `{ start: 0, end: 0 }` reads exactly the first byte, and any range of an empty object is
+   * `InvalidRange`. Missing: those two edges go unchecked (the reason shows in the test names); every other
+   * range case runs.
+   */
+  readonly rangeEdges?: MissingCapability | undefined;
+  /**
+   * Listing in UTF-8 byte order. Missing: listings are compared as sets (sorted before comparing, the reason in
+   * the test names); prefixes, startAfter and pagination are still checked.
+   */
+  readonly byteOrderListing?: MissingCapability | undefined;
   /** Create-only puts (`ifNoneMatch: '*'`). Missing: the suite asserts they reject with `Unsupported`, storing nothing. */
   readonly createOnly?: MissingCapability | undefined;
   /** `ObjectInfo.sha256`. Missing: the suite asserts it is `undefined` (never a wrong value). */

@@ -19,6 +19,19 @@ export async function getText(store: ObjectStore, key: string, options?: GetOpti
   return readText(result.body);
 }
 
+const utf8 = new TextEncoder();
+
+/** Compares keys by their UTF-8 bytes, the order `list` promises. */
+export function byteOrder(left: string, right: string): number {
+  const a = utf8.encode(left);
+  const b = utf8.encode(right);
+  for (let index = 0; index < Math.min(a.length, b.length); index++) {
+    const difference = (a[index] ?? 0) - (b[index] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return a.length - b.length;
+}
+
 /** Every key `list` yields, in the order it yields them. */
 export async function listKeys(store: ObjectStore, options?: ListOptions): Promise<string[]> {
   const keys: string[] = [];

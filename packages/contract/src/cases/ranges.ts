@@ -30,8 +30,12 @@ export function rangeCases({ store, capabilities }: SuiteContext): void {
     await expectRange({ start: 10, end: 19 }, 10, 19);
   });
 
-  it('reads single bytes at the first and last positions', async () => {
-    await expectRange({ start: 0, end: 0 }, 0, 0);
+  const edges = capabilities.rangeEdges;
+  const edgeNote = isMissing(edges) ? ` (edge unchecked: ${edges.missing})` : '';
+
+  it(`reads single bytes at the first and last positions${edgeNote}`, async () => {
+    if (!isMissing(edges)) await expectRange({ start: 0, end: 0 }, 0, 0);
+    await expectRange({ start: 1, end: 1 }, 1, 1);
     await expectRange({ start: SIZE - 1 }, SIZE - 1, SIZE - 1);
   });
 
@@ -39,10 +43,11 @@ export function rangeCases({ store, capabilities }: SuiteContext): void {
     await expectRange({ start: 990, end: 5000 }, 990, SIZE - 1);
   });
 
-  it('rejects a start at or past the end with InvalidRange, and any range on an empty object', async () => {
+  it(`rejects a start at or past the end with InvalidRange, and any range on an empty object${edgeNote}`, async () => {
     await store().put(KEY, bytes);
     await expectStorageError(store().get(KEY, { range: { start: SIZE } }), 'InvalidRange');
     await expectStorageError(store().get(KEY, { range: { start: SIZE + 5000, end: SIZE + 6000 } }), 'InvalidRange');
+    if (isMissing(edges)) return;
     await store().put('ranges/empty', '');
     await expectStorageError(store().get('ranges/empty', { range: { start: 0 } }), 'InvalidRange');
   });
