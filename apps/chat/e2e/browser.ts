@@ -1,0 +1,35 @@
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+
+/** Debian's Chromium package. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+// Quiet, loopback-only Chromium: no sandbox (containers), no background traffic to any outside service.
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** A browser profile of its own (cookies, storage) pointed at the app. */
+export function newUserContext(browser: Browser, baseURL: string, viewport = { width: 1280, height: 800 }): Promise<BrowserContext> {
+  return browser.newContext({ baseURL, viewport, locale: 'en-GB', timezoneId: 'UTC' });
+}
+
+/** Fills and sends the login form with the keyboard only (the email field has focus when the page opens). */
+export async function submitLoginWithKeyboard(page: Page, email: string, password: string): Promise<void> {
+  await page.getByLabel('Email').waitFor();
+  await page.keyboard.type(email);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(password);
+  await page.keyboard.press('Enter');
+}
+
+/** Logs in with the keyboard and waits for the chat to show. */
+export async function logInWithKeyboard(page: Page, email: string, password: string): Promise<void> {
+  await submitLoginWithKeyboard(page, email, password);
+  await page.getByRole('navigation', { name: 'Channels' }).waitFor();
+}

@@ -1,0 +1,337 @@
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEED_ACCOUNTS } from '../src/seed.ts';
+import { launchChromium, logInWithKeyboard, newUserContext, submitLoginWithKeyboard } from './browser.ts';
+import { buildWebUi } from './build-web.ts';
+import { startChatUnderTest } from './chat-under-test.ts';
+import type { Backend, ChatUnderTest } from './chat-under-test.ts';
+import { formatBytes } from '../web/src/format.ts';
+import { bannerPng, discPng, landscapePng } from './test-images.ts';
+
+const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
+const MIB = 1024 * 1024;
+const MAX_UPLOAD_BYTES = 3 * MIB;
+
+function password(email: string): string {
+  const account = SEED_ACCOUNTS.find((candidate) => candidate.email === email);
+  if (account === undefined) throw new Error(`no seeded account ${email}`);
+  return account.password;
+}
+
+/** Whether an image element finished loading real pixels (a refused or missing file leaves it at 0). */
+async function loadedWidth(image: Locator): Promise<number> {
+  await image.waitFor();
+  return image.evaluate(async (element: HTMLImageElement) => {
+    if (!element.complete) await new Promise((resolve) => { element.addEventListener('load', resolve, { once: true }); element.addEventListener('error', resolve, { once: true }); });
+    return element.naturalWidth;
+  });
+}
+
+beforeAll(async () => {
+  await buildWebUi();
+  await mkdir(SCREENSHOTS, { recursive: true });
+});
+
+describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend) => {
+  let chat: ChatUnderTest;
+  let browser: Browser;
+  let iago: BrowserContext;
+  let iagoPage: Page;
+  // Only one run writes the committed screenshots, so they do not flip between backends.
+  const screenshot = async (page: Page, name: string): Promise<void> => {
+    if (backend === 'local') await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: false });
+  };
+
+  beforeAll(async () => {
+    chat = await startChatUnderTest(backend, MAX_UPLOAD_BYTES);
+    browser = await launchChromium();
+    iago = await newUserContext(browser, chat.url);
+    iagoPage = await iago.newPage();
+  });
+
+  afterAll(async () => {
+    // Either may be missing when starting failed; what did start must still stop.
+    await (browser as Browser | undefined)?.close();
+    await (chat as ChatUnderTest | undefined)?.close();
+  });
+
+  it('shows the login page, refuses a wrong password and logs in with the keyboard', async () => {
+    await iagoPage.goto('/');
+    await iagoPage.getByRole('heading', { name: 'Log in to Stowage chat' }).waitFor();
+    await screenshot(iagoPage, 'login');
+    await iagoPage.getByLabel('Email').fill('iago@zulip.test');
+    await iagoPage.getByLabel('Password').fill('not-the-password');
+    await iagoPage.getByRole('button', { name: 'Log in' }).click();
+    await expect.poll(() => iagoPage.getByRole('alert').textContent()).toContain('wrong email or password');
+    await iagoPage.reload();
+    await logInWithKeyboard(iagoPage, 'iago@zulip.test', password('iago@zulip.test'));
+    const channels = iagoPage.getByRole('navigation', { name: 'Channels' });
+    expect(await channels.getByRole('link').allTextContents()).toEqual(['core team (private)', 'design', 'general']);
+    await iagoPage.getByText('Welcome to Stowage chat!').waitFor();
+  });
+
+  // Shared by the steps below, which follow one story: each builds on what the one before left.
+  let imageUrl = '';
+  let thumbnailUrl = '';
+  let hamlet: BrowserContext;
+  let hamletPage: Page;
+
+  const messageBox = (page: Page): Locator => page.getByRole('textbox', { name: 'Message #general' });
+  const attachmentCount = async (page: Page): Promise<number> =>
+    page.evaluate(async () => ((await (await fetch('/api/attachments')).json()) as { attachments: unknown[] }).attachments.length);
+
+  it('uploads an image through the file chooser and shows it inline, full size on click', async () => {
+    const picture = await landscapePng(1200, 800);
+    const chooser = iagoPage.waitForEvent('filechooser');
+    await iagoPage.getByRole('button', { name: 'Attach files' }).click();
+    await (await chooser).setFiles({ name: 'harbour.png', mimeType: 'image/png', buffer: picture });
+    await expect.poll(() => messageBox(iagoPage).inputValue()).toMatch(/^\[harbour\.png\]\(\/user_uploads\/\S+\)\n$/u);
+    await messageBox(iagoPage).press('End');
+    await iagoPage.keyboard.type('The harbour this morning');
+    await iagoPage.keyboard.press('Enter');
+    const preview = iagoPage.getByRole('button', { name: 'View harbour.png full size' });
+    expect(await loadedWidth(preview.locator('img'))).toBe(840);
+    thumbnailUrl = (await preview.locator('img').getAttribute('src')) ?? '';
+    imageUrl = (await iagoPage.getByRole('link', { name: 'harbour.png' }).getAttribute('href')) ?? '';
+    expect(thumbnailUrl).toMatch(/^\/user_uploads\/thumbnail\/.+\/840x560\.webp$/u);
+    expect(imageUrl).toMatch(/^\/user_uploads\/.+\/harbour\.png$/u);
+    expect(await messageBox(iagoPage).inputValue()).toBe('');
+
+    await preview.click();
+    const lightbox = iagoPage.getByRole('dialog', { name: 'harbour.png' });
+    expect(await loadedWidth(lightbox.getByRole('img', { name: 'harbour.png' }))).toBe(1200);
+    await iagoPage.keyboard.press('Escape');
+    await lightbox.waitFor({ state: 'detached' });
+  });
+
+  it('shows the image to a second user of the same channel', async () => {
+    hamlet = await newUserContext(browser, chat.url);
+    hamletPage = await hamlet.newPage();
+    await hamletPage.goto('/');
+    await logInWithKeyboard(hamletPage, 'hamlet@zulip.test', password('hamlet@zulip.test'));
+    const preview = hamletPage.getByRole('button', { name: 'View harbour.png full size' });
+    expect(await loadedWidth(preview.locator('img'))).toBe(840);
+    const full = await hamlet.request.get(imageUrl);
+    expect(full.status()).toBe(200);
+    expect(full.headers()['content-type']).toBe('image/png');
+  });
+
+  it('refuses the same URL to a user of the other organization, and sends anonymous visitors to log in first', async () => {
+    const cordelia = await newUserContext(browser, chat.url);
+    const cordeliaPage = await cordelia.newPage();
+    await cordeliaPage.goto('/');
+    await logInWithKeyboard(cordeliaPage, 'cordelia@lear.test', password('cordelia@lear.test'));
+    for (const url of [imageUrl, thumbnailUrl]) {
+      const response = await cordeliaPage.goto(url);
+      expect(response?.status()).toBe(404);
+      expect(response?.headers()['content-type']).toContain('application/json');
+    }
+    await cordelia.close();
+
+    const stranger = await newUserContext(browser, chat.url);
+    const strangerPage = await stranger.newPage();
+    await strangerPage.goto(imageUrl);
+    expect(new URL(strangerPage.url()).searchParams.get('next')).toBe(imageUrl);
+    await submitLoginWithKeyboard(strangerPage, 'othello@zulip.test', password('othello@zulip.test'));
+    await strangerPage.waitForURL((url) => url.pathname === imageUrl);
+    expect(await loadedWidth(strangerPage.locator('img'))).toBe(1200);
+    await stranger.close();
+  });
+
+  it('refuses too-large and over-quota files before uploading, and shows the server refusing one', async () => {
+    const before = await attachmentCount(iagoPage);
+    const uploadRequests: string[] = [];
+    iagoPage.on('request', (request) => {
+      if (request.url().includes('/api/uploads')) uploadRequests.push(request.url());
+    });
+    const chooser = iagoPage.waitForEvent('filechooser');
+    await iagoPage.getByRole('button', { name: 'Attach files' }).click();
+    await (await chooser).setFiles({ name: 'archive.zip', mimeType: 'application/zip', buffer: Buffer.alloc(4 * MIB, 7) });
+    const tray = iagoPage.getByRole('list', { name: 'Uploads' });
+    await expect.poll(() => tray.getByRole('alert').textContent())
+      .toBe('archive.zip is 4.0 MiB, larger than the 3.0 MiB upload limit.Dismiss');
+    expect(uploadRequests).toEqual([]);
+    await tray.getByRole('button', { name: 'Dismiss' }).click();
+
+    // The page still believes there is plenty of quota; the server knows better and refuses.
+    const realm = chat.data.realms().find((candidate) => candidate.name === 'Zulip Dev');
+    if (realm === undefined) throw new Error('seeded realm missing');
+    chat.setQuota(realm.name, chat.data.realmUsedBytes(realm.id) + 1000);
+    const again = iagoPage.waitForEvent('filechooser');
+    await iagoPage.getByRole('button', { name: 'Attach files' }).click();
+    await (await again).setFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.alloc(5000, 'a') });
+    await expect.poll(() => tray.getByRole('alert').textContent()).toMatch(/^notes\.txt was not uploaded: this upload of 4\.9 KiB would exceed your organization's upload quota/u);
+    expect(uploadRequests).toHaveLength(1);
+    await tray.getByRole('button', { name: 'Dismiss' }).click();
+
+    // Now the page knows the quota is nearly used: the next file is refused without a request.
+    const third = iagoPage.waitForEvent('filechooser');
+    await iagoPage.getByRole('button', { name: 'Attach files' }).click();
+    await (await third).setFiles({ name: 'more.txt', mimeType: 'text/plain', buffer: Buffer.alloc(5000, 'b') });
+    await expect.poll(() => tray.getByRole('alert').textContent()).toMatch(/^more\.txt \(4\.9 KiB\) would exceed your organization's upload quota/u);
+    expect(uploadRequests).toHaveLength(1);
+    await tray.getByRole('button', { name: 'Dismiss' }).click();
+    expect(await attachmentCount(iagoPage)).toBe(before);
+    chat.setQuota(realm.name, 1024 * MIB);
+    await iagoPage.reload();
+  });
+
+  it('shows upload progress and cancels an upload, storing nothing', async () => {
+    const before = await attachmentCount(iagoPage);
+    const cdp = await iago.newCDPSession(iagoPage);
+    await cdp.send('Network.enable');
+    // Slow the upload to a crawl so there is time to watch it and cancel it.
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 128 * 1024 });
+    const chooser = iagoPage.waitForEvent('filechooser');
+    await iagoPage.getByRole('button', { name: 'Attach files' }).click();
+    await (await chooser).setFiles({ name: 'slow.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(2 * MIB, 1) });
+    const progress = iagoPage.getByRole('progressbar', { name: 'Upload progress of slow.bin' });
+    await expect.poll(() => progress.evaluate((bar: HTMLProgressElement) => bar.value), { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(await progress.evaluate((bar: HTMLProgressElement) => bar.value)).toBeLessThan(2 * MIB);
+    expect(await iagoPage.getByRole('button', { name: 'Uploading…' }).isDisabled()).toBe(true);
+    await iagoPage.getByRole('list', { name: 'Uploads' }).getByRole('button', { name: 'Cancel' }).click();
+    await iagoPage.getByRole('status').filter({ hasText: 'Upload of slow.bin cancelled; nothing was stored.' }).waitFor();
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.detach();
+    expect(await messageBox(iagoPage).inputValue()).toBe('');
+    expect(await iagoPage.getByRole('button', { name: 'Send' }).isEnabled()).toBe(true);
+    expect(await attachmentCount(iagoPage)).toBe(before);
+  });
+
+  it('attaches files dropped on the conversation and pasted into the message box', async () => {
+    const conversation = iagoPage.locator('.conversation');
+    await iagoPage.evaluate(() => {
+      const files = new DataTransfer();
+      files.items.add(new File(['Minutes of the meeting\n'], 'minutes.txt', { type: 'text/plain' }));
+      const target = document.querySelector('.conversation');
+      target?.dispatchEvent(new DragEvent('dragover', { dataTransfer: files, bubbles: true, cancelable: true }));
+      (window as unknown as { dropped: DataTransfer }).dropped = files;
+    });
+    expect(await conversation.getAttribute('class')).toContain('dragging');
+    await iagoPage.evaluate(() => {
+      const files = (window as unknown as { dropped: DataTransfer }).dropped;
+      document.querySelector('.conversation')?.dispatchEvent(new DragEvent('drop', { dataTransfer: files, bubbles: true, cancelable: true }));
+    });
+    expect(await conversation.getAttribute('class')).not.toContain('dragging');
+    await expect.poll(() => messageBox(iagoPage).inputValue()).toContain('[minutes.txt](/user_uploads/');
+    await iagoPage.evaluate(() => {
+      const files = new DataTransfer();
+      files.items.add(new File([new Uint8Array(3000)], 'clip.webm', { type: 'video/webm' }));
+      document.querySelector('#message-input')?.dispatchEvent(new ClipboardEvent('paste', { clipboardData: files, bubbles: true, cancelable: true }));
+    });
+    await expect.poll(() => messageBox(iagoPage).inputValue()).toContain('[clip.webm](/user_uploads/');
+    await messageBox(iagoPage).focus();
+    await iagoPage.keyboard.press('Enter');
+    const message = iagoPage.locator('.message').filter({ hasText: 'minutes.txt' });
+    const download = message.locator('.file-card').getByRole('link', { name: 'minutes.txt' });
+    expect(await message.locator('.file-card .file-size').first().textContent()).toBe('23 bytes');
+    const downloadUrl = (await download.getAttribute('href')) ?? '';
+    expect(downloadUrl).toMatch(/\/minutes\.txt\?download=1$/u);
+    const served = await iago.request.get(downloadUrl);
+    expect(served.headers()['content-disposition']).toMatch(/^attachment/u);
+    expect(await served.text()).toBe('Minutes of the meeting\n');
+    expect(await message.locator('video').getAttribute('src')).toMatch(/\/clip\.webm$/u);
+  });
+
+  it('changes the avatar and shows the new one everywhere', async () => {
+    await iagoPage.getByRole('link', { name: 'Settings' }).click();
+    await iagoPage.getByRole('heading', { name: 'Settings' }).waitFor();
+    expect(await iagoPage.locator('.me .avatar-initials').textContent()).toBe('I');
+    const chooser = iagoPage.waitForEvent('filechooser');
+    await iagoPage.getByRole('button', { name: 'Upload a new avatar' }).click();
+    await (await chooser).setFiles({ name: 'me.png', mimeType: 'image/png', buffer: await discPng(300, [200, 60, 60]) });
+    await iagoPage.getByText('Your new avatar is saved; everyone sees it now.').waitFor();
+    const headerAvatar = iagoPage.locator('.me img.avatar');
+    expect(await loadedWidth(headerAvatar)).toBe(100);
+    const firstUrl = (await headerAvatar.getAttribute('src')) ?? '';
+    expect(firstUrl.startsWith(chat.avatarOrigin === chat.url ? '/user_avatars/' : `${chat.avatarOrigin}/`)).toBe(true);
+    expect(await loadedWidth(iagoPage.locator('.avatar-preview img'))).toBe(500);
+
+    await iagoPage.getByRole('link', { name: 'Chat' }).click();
+    const ownMessages = iagoPage.locator('.message').filter({ has: iagoPage.locator('.message-sender', { hasText: /^Iago$/u }) });
+    await ownMessages.first().waitFor();
+    expect(new Set(await ownMessages.locator('img.avatar').evaluateAll((images) => images.map((image) => image.getAttribute('src'))))).toEqual(new Set([firstUrl]));
+    await hamletPage.reload();
+    const seenByHamlet = hamletPage.locator('.message').filter({ hasText: 'The harbour this morning' }).locator('img.avatar');
+    expect(await seenByHamlet.getAttribute('src')).toBe(firstUrl);
+    expect(await loadedWidth(seenByHamlet)).toBe(100);
+
+    await iagoPage.getByRole('link', { name: 'Settings' }).click();
+    const second = iagoPage.waitForEvent('filechooser');
+    await iagoPage.getByRole('button', { name: 'Upload a new avatar' }).click();
+    await (await second).setFiles({ name: 'me-again.png', mimeType: 'image/png', buffer: await discPng(300, [40, 140, 90]) });
+    await expect.poll(() => headerAvatar.getAttribute('src')).not.toBe(firstUrl);
+    const secondUrl = (await headerAvatar.getAttribute('src')) ?? '';
+    expect(await loadedWidth(headerAvatar)).toBe(100);
+    expect((await hamlet.request.get(firstUrl)).status()).toBe(404);
+    await hamletPage.reload();
+    expect(await seenByHamlet.getAttribute('src')).toBe(secondUrl);
+  });
+
+  it('lets an admin set the organization icon and logo', async () => {
+    const icon = iagoPage.waitForEvent('filechooser');
+    await iagoPage.getByRole('button', { name: 'Upload icon' }).click();
+    await (await icon).setFiles({ name: 'icon.png', mimeType: 'image/png', buffer: await discPng(256, [47, 111, 222], [255, 255, 255]) });
+    await iagoPage.getByText('The organization icon is updated.').waitFor();
+    expect(await loadedWidth(iagoPage.locator('.brand img.realm-icon'))).toBe(100);
+    const logo = iagoPage.waitForEvent('filechooser');
+    await iagoPage.getByRole('button', { name: 'Upload logo' }).click();
+    await (await logo).setFiles({ name: 'logo.png', mimeType: 'image/png', buffer: await bannerPng(600, 150) });
+    await iagoPage.getByText('The organization logo is updated.').waitFor();
+    expect(await loadedWidth(iagoPage.getByRole('link').getByRole('img', { name: 'Zulip Dev' }))).toBe(400);
+    await hamletPage.reload();
+    expect(await loadedWidth(hamletPage.locator('.brand img.realm-icon'))).toBe(100);
+  });
+
+  it('adds a custom emoji and shows it in messages', async () => {
+    await iagoPage.getByLabel('Name').fill('stowage');
+    await iagoPage.getByLabel('Image').setInputFiles({ name: 'crate.png', mimeType: 'image/png', buffer: await discPng(128, [230, 150, 40]) });
+    await iagoPage.getByRole('button', { name: 'Add emoji' }).click();
+    await iagoPage.getByText('Added :stowage:.', { exact: false }).waitFor();
+    expect(await loadedWidth(iagoPage.getByRole('list', { name: 'Custom emoji' }).locator('img'))).toBe(64);
+    await screenshot(iagoPage, 'settings');
+
+    await iagoPage.getByRole('link', { name: 'Chat' }).click();
+    await messageBox(iagoPage).fill('Everything is packed :stowage: and :not_an_emoji: stays text');
+    await messageBox(iagoPage).press('Enter');
+    const message = iagoPage.locator('.message').filter({ hasText: 'Everything is packed' });
+    expect(await loadedWidth(message.getByRole('img', { name: ':stowage:' }))).toBe(64);
+    expect(await message.locator('.message-text').textContent()).toBe('Everything is packed  and :not_an_emoji: stays text');
+    await iagoPage.getByRole('button', { name: 'View harbour.png full size' }).scrollIntoViewIfNeeded();
+    await screenshot(iagoPage, 'channel');
+    await iagoPage.setViewportSize({ width: 390, height: 800 });
+    await screenshot(iagoPage, 'channel-narrow');
+    await iagoPage.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('lists my uploads with size, where each is linked and the quota used, and deletes one so its link stops working', async () => {
+    await iagoPage.getByRole('link', { name: 'My uploads' }).click();
+    const row = iagoPage.getByRole('row').filter({ hasText: 'harbour.png' });
+    await row.waitFor();
+    const size = (await iago.request.head(imageUrl)).headers()['content-length'];
+    expect(await row.getByRole('cell').nth(1).textContent()).toBe(formatBytes(Number(size)));
+    expect(await row.getByRole('link', { name: '#general' }).getAttribute('href')).toMatch(/^#\/channels\/\d+$/u);
+    expect(await iagoPage.getByRole('row').filter({ hasText: 'minutes.txt' }).getByRole('cell').nth(1).textContent()).toBe('23 bytes');
+    const realm = chat.data.realms().find((candidate) => candidate.name === 'Zulip Dev');
+    expect(await iagoPage.locator('.quota-line').textContent()).toBe(
+      `${formatBytes(chat.data.realmUsedBytes(realm?.id ?? 0))} of 1.0 GiB used by your organization (0.0%)`);
+    await screenshot(iagoPage, 'my-uploads');
+
+    iagoPage.once('dialog', (dialog) => {
+      void dialog.accept();
+    });
+    await iagoPage.getByRole('button', { name: 'Delete harbour.png' }).click();
+    await row.waitFor({ state: 'detached' });
+    for (const url of [imageUrl, thumbnailUrl]) {
+      expect((await iago.request.get(url)).status()).toBe(404);
+      expect((await hamlet.request.get(url)).status()).toBe(404);
+    }
+    await hamletPage.reload();
+    await hamletPage.getByText('The harbour this morning').waitFor();
+    expect(await hamletPage.getByRole('button', { name: 'View harbour.png full size' }).count()).toBe(0);
+    const response = await hamletPage.goto(imageUrl);
+    expect(response?.status()).toBe(404);
+  });
+});

@@ -1,0 +1,196 @@
+import { currentCsrfToken, deleteMessage, fetchMessages, sendMessage } from './api.ts';
+import { describeError } from './api-failure.ts';
+import { chooseFiles, el, handler, replaceChildren } from './dom.ts';
+import { icon } from './icons.ts';
+import { messageElement } from './message-view.ts';
+import { uploadLinkText } from './message-text.ts';
+import { notify } from './notices.ts';
+import type { SessionState } from './session-state.ts';
+import type { Channel, Message } from './types.ts';
+import { UploadTray } from './upload-tray.ts';
+import type { View } from './view.ts';
+
+const POLL_MS = 4000;
+/** Where a person lands after logging in, as in Zulip. */
+const DEFAULT_CHANNEL = 'general';
+/** How close to the bottom counts as "reading the newest", so new messages scroll into view. */
+const NEAR_BOTTOM_PX = 120;
+
+function channelList(state: SessionState, current: Channel): HTMLElement {
+  return el('nav', { class: 'channel-list', 'aria-label': 'Channels' },
+    el('h2', {}, 'Channels'),
+    el('ul', {}, ...state.channels.map((channel) => el('li', {},
+      el('a', { href: `#/channels/${channel.id}`, 'aria-current': channel.id === current.id ? 'page' : undefined },
+        icon(channel.isPrivate ? 'lock' : 'hash'),
+        el('span', {}, channel.name),
+        channel.isPrivate ? el('span', { class: 'visually-hidden' }, ' (private)') : null)))));
+}
+
+/** The conversation of one channel: the message feed, the composer with attachments, polling for new messages. */
+export function chatView(state: SessionState, channelId: number | undefined): View {
+  const channel = state.channels.find((candidate) => candidate.id === channelId)
+    ?? state.channels.find((candidate) => candidate.name === DEFAULT_CHANNEL)
+    ?? state.channels.find((candidate) => !candidate.isPrivate)
+    ?? state.channels[0];
+  if (channel === undefined) {
+    const heading = el('h1', { tabindex: -1 }, 'No channels');
+    return { element: el('section', { class: 'page' }, heading, el('p', {}, 'You cannot see any channel yet.')), heading, dispose: () => undefined };
+  }
+  const heading = el('h1', { tabindex: -1 }, icon(channel.isPrivate ? 'lock' : 'hash'), channel.name);
+  const feed = el('ol', { class: 'message-feed', 'aria-label': `Messages in ${channel.name}`, tabindex: 0 });
+  const status = el('p', { class: 'feed-status' }, 'Loading messages…');
+  const input = el('textarea', {
+    id: 'message-input', rows: 2, placeholder: `Message #${channel.name}`, 'aria-label': `Message #${channel.name}`, maxlength: 10000,
+  });
+  const sendButton = el('button', { type: 'submit', class: 'primary' }, 'Send');
+  const attachButton = el('button', { type: 'button', class: 'secondary attach-button', title: 'Attach files (you can also drop or paste them)' },
+    icon('attach'), el('span', {}, 'Attach files'));
+  const composerError = el('p', { class: 'composer-error', role: 'alert' });
+  const dropHint = el('div', { class: 'drop-hint', 'aria-hidden': 'true' }, 'Drop files to attach them');
+
+  let messages: readonly Message[] = [];
+  let shownSignature = '';
+  let disposed = false;
+
+  const tray = new UploadTray({
+    limits: () => state.realm,
+    csrfToken: currentCsrfToken,
+    onUploaded: (attachment) => {
+      insertAtCursor(uploadLinkText(attachment.name, attachment.url));
+    },
+    onChange: () => {
+      // Once the last upload ends, learn the quota use the server now counts (others upload too).
+      if (tray.pending === 0) void state.reloadRealm().catch(() => undefined);
+      sendButton.disabled = tray.pending > 0;
+      sendButton.textContent = tray.pending > 0 ? 'Uploading…' : 'Send';
+    },
+  });
+
+  function insertAtCursor(text: string): void {
+    const before = input.value.slice(0, input.selectionStart);
+    const after = input.value.slice(input.selectionEnd);
+    const spacer = before === '' || before.endsWith('\n') ? '' : '\n';
+    input.value = `${before}${spacer}${text}\n${after}`;
+    const at = before.length + spacer.length + text.length + 1;
+    input.setSelectionRange(at, at);
+  }
+
+  function render(): void {
+    const signature = JSON.stringify([messages.map((message) => [message.id, message.sender.avatarUrl]), state.emoji.map((item) => item.id)]);
+    if (signature === shownSignature) return;
+    shownSignature = signature;
+    const nearBottom = feed.scrollHeight - feed.scrollTop - feed.clientHeight < NEAR_BOTTOM_PX;
+    const mayDeleteAll = state.user.isAdmin;
+    replaceChildren(feed, ...messages.map((message) => messageElement(message, state.emoji, {
+      onDelete: mayDeleteAll || message.sender.id === state.user.id ? confirmDelete : undefined,
+    })));
+    status.textContent = messages.length === 0 ? 'No messages yet: say hello.' : '';
+    if (nearBottom || feed.dataset.loaded === undefined) feed.scrollTop = feed.scrollHeight;
+    feed.dataset.loaded = 'true';
+  }
+
+  async function refresh(): Promise<void> {
+    if (channel === undefined) return;
+    messages = await fetchMessages(channel.id);
+    if (!disposed) render();
+  }
+
+  function confirmDelete(message: Message): void {
+    if (!window.confirm('Delete this message? Files it links stay in their owners\' uploads.')) return;
+    deleteMessage(message.id).then(refresh).catch((error: unknown) => {
+      notify(`The message was not deleted: ${describeError(error)}`, 'error');
+    });
+  }
+
+  const send = handler<SubmitEvent>(async (event) => {
+    event.preventDefault();
+    const content = input.value.trim();
+    if (content === '' || tray.pending > 0) return;
+    composerError.textContent = '';
+    sendButton.disabled = true;
+    try {
+      await sendMessage(channel.id, content);
+      input.value = '';
+      await refresh();
+      feed.scrollTop = feed.scrollHeight;
+    } finally {
+      sendButton.disabled = tray.pending > 0;
+    }
+  }, (error) => {
+    composerError.textContent = `Not sent: ${describeError(error)}`;
+  });
+
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  input.addEventListener('paste', (event) => {
+    const files = [...(event.clipboardData?.files ?? [])];
+    if (files.length === 0) return;
+    event.preventDefault();
+    tray.add(files);
+  });
+  attachButton.addEventListener('click', handler(async () => {
+    tray.add(await chooseFiles('', true));
+    input.focus();
+  }, (error) => {
+    notify(describeError(error), 'error');
+  }));
+
+  const form = el('form', { class: 'composer', 'aria-label': 'Write a message' },
+    tray.element,
+    input,
+    composerError,
+    el('div', { class: 'composer-actions' },
+      attachButton,
+      el('span', { class: 'composer-hint' }, 'Enter sends · Shift+Enter adds a line · drop or paste files to attach'),
+      sendButton));
+  form.addEventListener('submit', send);
+
+  const conversation = el('section', { class: 'conversation', 'aria-labelledby': 'conversation-title' },
+    el('header', { class: 'conversation-header', id: 'conversation-title' }, heading),
+    feed, status, form, dropHint);
+
+  const carriesFiles = (event: DragEvent): boolean => event.dataTransfer?.types.includes('Files') === true;
+  conversation.addEventListener('dragover', (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    conversation.classList.add('dragging');
+  });
+  conversation.addEventListener('dragleave', (event) => {
+    if (event.relatedTarget instanceof Node && conversation.contains(event.relatedTarget)) return;
+    conversation.classList.remove('dragging');
+  });
+  conversation.addEventListener('drop', (event) => {
+    conversation.classList.remove('dragging');
+    const files = [...(event.dataTransfer?.files ?? [])];
+    if (files.length === 0) return;
+    event.preventDefault();
+    tray.add(files);
+  });
+
+  const showLoadError = (error: unknown): void => {
+    status.textContent = `Could not load messages: ${describeError(error)}`;
+  };
+  void refresh().catch(showLoadError);
+  const timer = setInterval(() => {
+    if (document.visibilityState === 'visible') void refresh().catch(showLoadError);
+  }, POLL_MS);
+  const stopListening = state.onChange(() => {
+    shownSignature = '';
+    void refresh().catch(showLoadError);
+  });
+
+  return {
+    element: el('div', { class: 'chat-layout' }, channelList(state, channel), conversation),
+    heading,
+    dispose: () => {
+      disposed = true;
+      clearInterval(timer);
+      stopListening();
+      tray.cancelAll();
+    },
+  };
+}
