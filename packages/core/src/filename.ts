@@ -6,6 +6,14 @@ const MAX_EXTENSION_BYTES = 32;
 
 const encoder = new TextEncoder();
 
+// White space as Zulip's Python rule sees it (`str.isspace`, which `\s` and `strip()` follow there). JavaScript's
+// `\s` and `trim()` differ: they take U+FEFF but not the separators U+001C..U+001F and U+0085, which would give
+// another name than Zulip for the same upload.
+const WHITE_SPACE = '\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const OUTSIDE_KEPT_CHARACTERS = new RegExp(`[^\\p{L}\\p{N}_.${WHITE_SPACE}-]`, 'gu');
+const OUTER_WHITE_SPACE = new RegExp(`^[${WHITE_SPACE}]+|[${WHITE_SPACE}]+$`, 'gu');
+const DASH_AND_WHITE_SPACE_RUNS = new RegExp(`[${WHITE_SPACE}-]+`, 'gu');
+
 /**
  * Zulip's rule for uploaded file names: NFKC, then keep letters, digits, `_`, white space, `.` and `-`; trim; runs
  * of white space and dashes become one `-`. The result is at most 255 bytes of UTF-8, cut inside the stem so the
@@ -15,9 +23,9 @@ const encoder = new TextEncoder();
 export function sanitizeFilename(name: string): string {
   const cleaned = name
     .normalize('NFKC')
-    .replace(/[^\p{L}\p{N}_\s.-]/gu, '')
-    .trim()
-    .replace(/[-\s]+/gu, '-');
+    .replace(OUTSIDE_KEPT_CHARACTERS, '')
+    .replace(OUTER_WHITE_SPACE, '')
+    .replace(DASH_AND_WHITE_SPACE_RUNS, '-');
   if (cleaned === '' || cleaned === '.' || cleaned === '..') return FALLBACK_FILENAME;
   return truncateKeepingExtension(cleaned);
 }
