@@ -186,7 +186,8 @@ export class LocalStore implements ObjectStore {
   async #removeIfOlder(path: string, olderThanMs: number): Promise<boolean> {
     try {
       const stats = await this.#fs.lstat(path);
-      if (statNumber(stats.mtimeMs) > Date.now() - olderThanMs) return false;
+      // Whole milliseconds: the file clock's sub-millisecond part would make a file just written look younger than 0.
+      if (Date.now() - Math.floor(statNumber(stats.mtimeMs)) < olderThanMs) return false;
       await this.#fs.unlink(path);
       return true;
     } catch (error) {
