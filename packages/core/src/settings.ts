@@ -133,6 +133,10 @@ const S3_ONLY_VARIABLES = [
 export function parseStorageSettings(env: Environment): StorageSettings {
   const maxFileUploadBytes =
     parsePositiveInteger('MAX_FILE_UPLOAD_SIZE', read(env, 'MAX_FILE_UPLOAD_SIZE'), DEFAULT_MAX_FILE_UPLOAD_MIB) * 1024 * 1024;
+  // A byte count past 2^53 is no longer exact, so size comparisons against it would silently be wrong.
+  if (!Number.isSafeInteger(maxFileUploadBytes)) {
+    throw invalid('MAX_FILE_UPLOAD_SIZE', `is too large: at most ${Math.floor(Number.MAX_SAFE_INTEGER / (1024 * 1024))} (MiB)`);
+  }
   const localUploadsDir = read(env, 'LOCAL_UPLOADS_DIR');
   if (localUploadsDir !== undefined) {
     const conflicting = S3_ONLY_VARIABLES.filter((variable) => read(env, variable) !== undefined);
