@@ -24,6 +24,8 @@ class WatchedOrigin implements ObjectStore {
   readonly gets: string[] = [];
   heads = 0;
   down = false;
+  /** Yield Node Buffers, as SDK streams do: their `slice` is a view, a trap for code that means to copy. */
+  asBuffers = false;
   failNextGets = 0;
 
   #check(key: string): void {
@@ -43,7 +45,14 @@ class WatchedOrigin implements ObjectStore {
       this.failNextGets -= 1;
       throw new StorageError('Unavailable', 'injected failure', { key });
     }
-    return this.inner.get(key, options);
+    const result = await this.inner.get(key, options);
+    if (!this.asBuffers) return result;
+    const toBuffers = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        controller.enqueue(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      },
+    });
+    return { ...result, body: result.body.pipeThrough(toBuffers) };
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
@@ -217,6 +226,22 @@ describe('withCache: reading through', () => {
     await expect(cache.head('a//b')).rejects.toMatchObject({ code: 'InvalidKey' });
     expect(await cache.head('missing.txt')).toBeUndefined();
     expect(await tierKeys(tier)).toEqual([]);
+  });
+
+  it('is not affected when readers write into the chunks they were given', async () => {
+    const { origin, cache } = setup();
+    origin.asBuffers = true;
+    const bytes = patterned(2_500);
+    await origin.put('a.bin', bytes);
+    const [first, second] = await Promise.all([cache.get('a.bin'), cache.get('a.bin')]);
+    for await (const chunk of first.body) chunk.fill(0);
+    expect(sameBytes(await collectBytes(second.body), bytes)).toBe(true);
+    expect(sameBytes(await read(cache, 'a.bin'), bytes)).toBe(true);
+    await cache.drain();
+    const fromTier = await cache.get('a.bin');
+    for await (const chunk of fromTier.body) chunk.fill(0);
+    expect(sameBytes(await read(cache, 'a.bin'), bytes)).toBe(true);
+    expect(cache.stats()).toMatchObject({ discarded: 0, originSlices: 3 });
   });
 
   it('honours an abort signal', async () => {

@@ -80,7 +80,8 @@ function bytesBetween(chunks: SliceChunks, chunksStart: number, from: number, to
     const chunkEnd = position + chunk.byteLength;
     if (chunkEnd > from && position < to) {
       const part = chunk.subarray(Math.max(0, from - position), Math.min(chunk.byteLength, to - position));
-      out.push(copy ? part.slice() : part);
+      // Not `part.slice()`: on a Node Buffer (what SDK streams yield) that is a view, not a copy.
+      out.push(copy ? new Uint8Array(part) : part);
     }
     position = chunkEnd;
     if (position >= to) break;
