@@ -10,6 +10,8 @@ import type { ActiveSession } from './sessions.ts';
 import { SmallObjectCache } from './small-object-cache.ts';
 import { isClientGone } from './serve-object.ts';
 import { avatarKeys, realmImageKeys } from './upload-keys.ts';
+import { readableTarget } from './upload-routes.ts';
+import type { UploadTarget } from './upload-routes.ts';
 
 export interface ChatAppOptions {
   readonly data: ChatData;
@@ -31,6 +33,7 @@ export interface ChatAppOptions {
 export type Handler = (app: ChatApp, req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 
 const SMALL_OBJECT_BYTES = 256 * 1024;
+const MAX_REMEMBERED_DECISIONS = 100_000;
 
 /** The chat server's state and the checks every route shares (session, CSRF, JSON views). */
 export class ChatApp {
@@ -46,6 +49,8 @@ export class ChatApp {
   readonly uploadCache: SmallObjectCache = new SmallObjectCache(SMALL_OBJECT_BYTES, 64 * 1024 * 1024);
   readonly avatarCache: SmallObjectCache = new SmallObjectCache(SMALL_OBJECT_BYTES, 16 * 1024 * 1024);
   readonly #logError: (error: unknown) => void;
+  readonly #readable = new Map<string, UploadTarget | null>();
+  #readableVersion = -1;
 
   constructor(options: ChatAppOptions) {
     this.data = options.data;
@@ -94,6 +99,23 @@ export class ChatApp {
     const session = this.requireWrite(req);
     if (!session.user.isAdmin) throw new ApiError(403, 'Forbidden', 'only organization administrators may do this');
     return session;
+  }
+
+  /**
+   * The upload a key names when `user` may read it, else `undefined` (missing and forbidden alike). Decisions are
+   * remembered until the next write that could change one, so repeated reads of a file cost no query.
+   */
+  readableUpload(user: UserRecord, key: string): UploadTarget | undefined {
+    if (this.#readableVersion !== this.data.accessVersion || this.#readable.size >= MAX_REMEMBERED_DECISIONS) {
+      this.#readable.clear();
+      this.#readableVersion = this.data.accessVersion;
+    }
+    const memo = `${user.id}/${key}`;
+    const known = this.#readable.get(memo);
+    if (known !== undefined) return known ?? undefined;
+    const target = readableTarget(this, user, key);
+    this.#readable.set(memo, target ?? null);
+    return target;
   }
 
   avatarUrl(key: string): string {

@@ -92,6 +92,7 @@ function toChannel(row: unknown): ChannelRecord | undefined {
 export class ChatData {
   readonly db: SqlDatabase;
   readonly #statements = new Map<string, SqlStatement>();
+  #accessVersion = 0;
 
   constructor(db: SqlDatabase) {
     this.db = db;
@@ -120,6 +121,14 @@ export class ChatData {
 
   #run(sql: string, ...parameters: SqlValue[]): number {
     return Number(this.#sql(sql).run(...parameters).changes);
+  }
+
+  /**
+   * Changes whenever a write may change who can read an upload (messages, links, subscriptions, attachments), so
+   * remembered access decisions can be dropped exactly when they could be wrong.
+   */
+  get accessVersion(): number {
+    return this.#accessVersion;
   }
 
   transaction<T>(work: () => T): T {
@@ -202,10 +211,12 @@ export class ChatData {
   }
 
   subscribe(userId: number, channelId: number): void {
+    this.#accessVersion++;
     this.#run('INSERT OR IGNORE INTO subscriptions (user_id, channel_id) VALUES (?, ?)', userId, channelId);
   }
 
   unsubscribe(userId: number, channelId: number): void {
+    this.#accessVersion++;
     this.#run('DELETE FROM subscriptions WHERE user_id = ? AND channel_id = ?', userId, channelId);
   }
 
@@ -233,6 +244,7 @@ export class ChatData {
 
   /** Stores a message and links the given attachments to it, in one transaction. */
   createMessage(channelId: number, senderId: number, content: string, createdAt: number, attachmentIds: readonly number[]): number {
+    this.#accessVersion++;
     return this.transaction(() => {
       const id = this.#insert('INSERT INTO messages (channel_id, sender_id, content, created_at) VALUES (?, ?, ?, ?)', channelId, senderId, content, createdAt);
       for (const attachmentId of attachmentIds) {
@@ -264,6 +276,7 @@ export class ChatData {
    * (the cleanup command counts from then).
    */
   deleteMessage(id: number, now: number): void {
+    this.#accessVersion++;
     this.transaction(() => {
       const linked = this.#all('SELECT attachment_id AS id FROM attachment_messages WHERE message_id = ?', id) as { id: number }[];
       this.#run('DELETE FROM attachment_messages WHERE message_id = ?', id);
@@ -280,6 +293,7 @@ export class ChatData {
   // Attachments
 
   createAttachment(attachment: Omit<AttachmentRecord, 'id' | 'unlinkedSince'>): number {
+    this.#accessVersion++;
     return this.#insert(
       'INSERT INTO attachments (realm_id, owner_id, key, name, size, content_type, thumbnail_key, created_at, unlinked_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       attachment.realmId, attachment.ownerId, attachment.key, attachment.name, attachment.size, attachment.contentType,
@@ -288,6 +302,7 @@ export class ChatData {
   }
 
   setThumbnailKey(attachmentId: number, thumbnailKey: string | null): void {
+    this.#accessVersion++;
     this.#run('UPDATE attachments SET thumbnail_key = ? WHERE id = ?', thumbnailKey, attachmentId);
   }
 
@@ -345,6 +360,7 @@ export class ChatData {
   }
 
   deleteAttachment(id: number): void {
+    this.#accessVersion++;
     this.#run('DELETE FROM attachments WHERE id = ?', id);
   }
 

@@ -6,7 +6,7 @@ import { collectBytes, contentDisposition, isStorageError, resolveRange, servedC
 import type { GetResult, ObjectInfo, ObjectStore } from '@stowage/core';
 import { notFound } from './api-error.ts';
 import { parseRangeHeader } from './range-header.ts';
-import type { SmallObjectCache } from './small-object-cache.ts';
+import type { CachedObject, SmallObjectCache } from './small-object-cache.ts';
 
 /** Private uploads: no script, no plugins beyond the browser's PDF viewer, media only from this origin. */
 export const UPLOAD_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; object-src 'self'; frame-ancestors 'self'";
@@ -53,16 +53,33 @@ function rangeNotSatisfiable(res: ServerResponse, size: number): void {
   res.end(body);
 }
 
+/** The full 200 headers for a cached object, computed once per set of serving options. */
+function fullHeaders(cached: CachedObject, options: ServeObjectOptions): Readonly<Record<string, string | number>> {
+  const memo = `${options.disposition}\0${options.csp ? 1 : 0}\0${options.cacheControl}\0${options.filename}`;
+  let headers = cached.headers?.get(memo);
+  if (headers === undefined) {
+    headers = { ...baseHeaders(cached.info, options), 'content-length': cached.bytes.byteLength };
+    cached.headers?.set(memo, headers);
+  }
+  return headers;
+}
+
 /** Answers from bytes in memory: 304, 206 or 200. */
-function sendFromMemory(req: IncomingMessage, res: ServerResponse, cached: { info: ObjectInfo; bytes: Uint8Array }, options: ServeObjectOptions): void {
+function sendFromMemory(req: IncomingMessage, res: ServerResponse, cached: CachedObject, options: ServeObjectOptions): void {
   const { info, bytes } = cached;
+  const range = req.headers.range === undefined ? undefined : parseRangeHeader(req.headers.range);
+  if (range === undefined && req.headers['if-none-match'] === undefined) {
+    // The hot path: nothing to compute per request.
+    res.writeHead(200, fullHeaders(cached, options));
+    res.end(req.method === 'HEAD' ? undefined : bytes);
+    return;
+  }
   const headers = baseHeaders(info, options);
   if (matchesIfNoneMatch(req.headers['if-none-match'], info.etag)) {
     res.writeHead(304, headers);
     res.end();
     return;
   }
-  const range = parseRangeHeader(req.headers.range);
   if (range !== undefined) {
     let resolved;
     try {
@@ -139,8 +156,9 @@ export async function serveObject(
       key: result.key, size: result.size, contentType: result.contentType, lastModified: result.lastModified, etag: result.etag,
       sha256: result.sha256, contentDisposition: result.contentDisposition, cacheControl: result.cacheControl, metadata: result.metadata,
     };
-    cache.set(key, { info, bytes });
-    sendFromMemory(req, res, { info, bytes }, options);
+    const entry: CachedObject = { info, bytes, headers: new Map() };
+    cache.set(key, entry);
+    sendFromMemory(req, res, entry, options);
     return;
   }
   const headers = baseHeaders(result, options);

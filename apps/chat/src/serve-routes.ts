@@ -2,7 +2,7 @@ import { keyProblem } from '@stowage/core';
 import { ApiError, notFound } from './api-error.ts';
 import type { Handler } from './chat-app.ts';
 import { PRIVATE_CACHE_CONTROL, PUBLIC_CACHE_CONTROL, serveObject } from './serve-object.ts';
-import { SIGNED_LINK_SECONDS, readableTarget, uploadTarget } from './upload-routes.ts';
+import { SIGNED_LINK_SECONDS, uploadTarget } from './upload-routes.ts';
 import type { UploadTarget } from './upload-routes.ts';
 
 /** The key in a `/prefix/{key}` path, or `undefined` for a path that cannot name a valid key. */
@@ -42,7 +42,7 @@ export const serveUpload: Handler = async (app, req, res, url) => {
       }
       throw new ApiError(401, 'Unauthenticated', 'log in to see this file');
     }
-    target = key === undefined ? undefined : readableTarget(app, session.user, key);
+    target = key === undefined ? undefined : app.readableUpload(session.user, key);
   }
   if (target === undefined || key === undefined) throw notFound();
   if (app.stores.redirectUploads) {

@@ -3,6 +3,8 @@ import type { ObjectInfo } from '@stowage/core';
 export interface CachedObject {
   readonly info: ObjectInfo;
   readonly bytes: Uint8Array;
+  /** Response headers already computed for this object, by the serving options that shaped them. */
+  readonly headers?: Map<string, Readonly<Record<string, string | number>>> | undefined;
 }
 
 /**
