@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import {
-  guessContentType, knownBodySize, resolveRange, throwIfAborted, validateKey, validatePrefix,
+  guessContentType, isStorageError, knownBodySize, resolveRange, throwIfAborted, validateKey, validatePrefix,
 } from '@stowage/core';
 import type {
   Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, Sha256Factory, SignedUrlOptions,
@@ -253,7 +253,15 @@ export class LocalStore implements ObjectStore {
   }
 
   async #refuseTaken(guard: RootGuard, key: string): Promise<void> {
-    const existing = await this.#lstatOrUndefined(guard.pathOf(key)).catch(() => undefined);
+    let entry: string;
+    try {
+      entry = await guard.resolveEntry(key);
+    } catch (error) {
+      // No parent directory yet: nothing can be there. A link leading out is refused.
+      if (isStorageError(error)) throw error;
+      return;
+    }
+    const existing = await this.#lstatOrUndefined(entry).catch(() => undefined);
     if (existing?.isDirectory() === true) throw keyConflictError(key, await this.#firstKeyUnder(key));
     if (existing !== undefined) throw alreadyExistsError(key);
   }

@@ -1,0 +1,117 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { collectBytes, isStorageError } from '@stowage/core';
+import type { StorageError } from '@stowage/core';
+import { memfsBacking } from '../test/backings.ts';
+import { faultyFileSystem, nativeError } from '../test/faulty-file-system.ts';
+import type { FsCall } from '../test/faulty-file-system.ts';
+import { fsError } from './errors.ts';
+import { pathText } from './file-system.ts';
+import { TEMPORARY_DIRECTORY } from './layout.ts';
+import { LocalStore } from './local-store.ts';
+
+async function rejection(promise: Promise<unknown>): Promise<StorageError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isStorageError(error)) return error;
+    throw new Error(`expected a StorageError, got ${String(error)}`, { cause: error });
+  }
+  throw new Error('expected a rejection');
+}
+
+/** A store whose file system fails the calls `failing` picks, with the native error `code`. */
+async function storeFailing(code: string, failing: (call: FsCall) => boolean): Promise<{ store: LocalStore; healthy: LocalStore; temporaries: () => Promise<string[]> }> {
+  const backing = memfsBacking();
+  const healthy = await LocalStore.open({ root: backing.root, fs: backing.fs });
+  await healthy.put('kept/object.txt', 'the old bytes', { contentType: 'text/x-kept' });
+  let armed = false;
+  const { fs } = faultyFileSystem(backing.fs, (call) => (armed && failing(call) ? nativeError(code, call.method) : undefined));
+  const store = await LocalStore.open({ root: backing.root, fs });
+  armed = true;
+  const temporaries = async (): Promise<string[]> => {
+    const found = await backing.fs.readdir(join(backing.root, TEMPORARY_DIRECTORY), { withFileTypes: true });
+    return found.map((entry) => (typeof entry === 'string' || entry instanceof Uint8Array ? pathText(entry) : pathText(entry.name)));
+  };
+  return { store, healthy, temporaries };
+}
+
+describe('native file-system errors', () => {
+  it.each([
+    ['ENOENT', 'NotFound'],
+    ['ENOTDIR', 'NotFound'],
+    ['EACCES', 'AccessDenied'],
+    ['EPERM', 'AccessDenied'],
+    ['EROFS', 'AccessDenied'],
+    ['ELOOP', 'AccessDenied'],
+    ['EEXIST', 'AlreadyExists'],
+    ['ENOSPC', 'Unavailable'],
+    ['EDQUOT', 'Unavailable'],
+    ['EMFILE', 'Unavailable'],
+    ['EIO', 'Unavailable'],
+    ['ENAMETOOLONG', 'InvalidKey'],
+    ['EWHATEVER', 'Unavailable'],
+  ])('%s becomes %s with the native error as cause and the key in the message', (errno, expected) => {
+    const native = nativeError(errno, 'open');
+    const error = fsError(native, 'read', 'a/b.txt');
+    expect(error.code).toBe(expected);
+    expect(error.cause).toBe(native);
+    expect(error.key).toBe('a/b.txt');
+    expect(error.message).toContain('"a/b.txt"');
+    expect(error.message).toContain(errno);
+  });
+
+  it('a disk that fills up mid-put gives Unavailable naming the cause, keeps the old object and leaves no temporary', async () => {
+    const { store, healthy, temporaries } = await storeFailing('ENOSPC', (call) => call.method === 'handle.writev');
+    const error = await rejection(store.put('kept/object.txt', new Uint8Array(2 * 1024 * 1024)));
+    expect(error.code).toBe('Unavailable');
+    expect(error.message).toContain('disk is full');
+    expect((error.cause as { code?: string }).code).toBe('ENOSPC');
+    const kept = await healthy.get('kept/object.txt');
+    expect(kept.contentType).toBe('text/x-kept');
+    expect(new TextDecoder().decode(await collectBytes(kept.body))).toBe('the old bytes');
+    expect(await temporaries()).toEqual([]);
+  });
+
+  it('running out of file descriptors gives Unavailable for puts and gets', async () => {
+    const { store } = await storeFailing('EMFILE', (call) => call.method === 'open');
+    const put = await rejection(store.put('new.txt', 'x'));
+    expect(put.code).toBe('Unavailable');
+    expect(put.message).toContain('too many open files');
+    expect((await rejection(store.get('kept/object.txt'))).code).toBe('Unavailable');
+  });
+
+  it('permission errors give AccessDenied on put, get, list and delete', async () => {
+    const { store, healthy } = await storeFailing('EACCES', (call) => ['rename', 'open', 'readdir', 'unlink'].includes(call.method));
+    expect((await rejection(store.put('kept/object.txt', 'new'))).code).toBe('AccessDenied');
+    expect((await rejection(store.get('kept/object.txt'))).code).toBe('AccessDenied');
+    expect((await rejection(store.delete('kept/object.txt'))).code).toBe('AccessDenied');
+    const listing = store.list()[Symbol.asyncIterator]();
+    expect((await rejection(listing.next())).code).toBe('AccessDenied');
+    expect(await healthy.head('kept/object.txt')).toMatchObject({ size: 13 });
+  });
+
+  it('deleteMany reports every key it could not delete', async () => {
+    const { store, healthy } = await storeFailing('EBUSY', (call) => call.method === 'unlink' && (call.path ?? '').includes('busy'));
+    await healthy.put('busy/1.txt', '1');
+    await healthy.put('busy/2.txt', '2');
+    await healthy.put('free/3.txt', '3');
+    const error = await rejection(store.deleteMany(['busy/1.txt', 'free/3.txt', 'busy/2.txt']));
+    expect(error.code).toBe('Unavailable');
+    expect(error.message).toContain('2 keys were not deleted');
+    expect(error.message).toContain('"busy/1.txt"');
+    expect(error.message).toContain('"busy/2.txt"');
+    expect(await healthy.head('free/3.txt')).toBeUndefined();
+    expect(await healthy.head('busy/2.txt')).toBeDefined();
+  });
+
+  it('an unusable root fails opening with a typed error and a later open can still succeed', async () => {
+    const backing = memfsBacking();
+    let failing = true;
+    const { fs } = faultyFileSystem(backing.fs, (call) => (failing && call.method === 'mkdir' ? nativeError('EACCES', 'mkdir') : undefined));
+    const store = new LocalStore({ root: backing.root, fs });
+    expect((await rejection(store.put('a.txt', 'x'))).code).toBe('AccessDenied');
+    failing = false;
+    expect(await store.put('a.txt', 'x')).toMatchObject({ key: 'a.txt', size: 1 });
+  });
+});

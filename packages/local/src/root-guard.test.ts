@@ -1,0 +1,99 @@
+import { lstat, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectBytes, isStorageError } from '@stowage/core';
+import { LocalStore } from './local-store.ts';
+
+async function code(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return isStorageError(error) ? error.code : `not a StorageError: ${String(error)}`;
+  }
+}
+
+// Real symbolic links on a real temporary directory: memfs cannot show what the kernel resolves.
+describe('LocalStore confinement to its root', () => {
+  let sandbox: string;
+  let root: string;
+  let outside: string;
+  let store: LocalStore;
+
+  beforeEach(async () => {
+    sandbox = await mkdtemp(join(tmpdir(), 'stowage-confine-'));
+    root = join(sandbox, 'root');
+    outside = join(sandbox, 'outside');
+    await mkdir(outside);
+    await writeFile(join(outside, 'secret.txt'), 'secret');
+    store = await LocalStore.open({ root });
+    await symlink(outside, join(root, 'out'));
+    await symlink(join(outside, 'secret.txt'), join(root, 'secret-link.txt'));
+  });
+  afterEach(async () => {
+    await rm(sandbox, { recursive: true, force: true });
+  });
+
+  it('refuses to read through a directory link that leads out', async () => {
+    expect(await code(store.get('out/secret.txt'))).toBe('AccessDenied');
+    expect(await code(store.head('out/secret.txt'))).toBe('AccessDenied');
+    expect(await code(store.copy('out/secret.txt', 'stolen.txt'))).toBe('AccessDenied');
+    expect(await store.head('stolen.txt')).toBeUndefined();
+  });
+
+  it('refuses to read a file link that leads out', async () => {
+    expect(await code(store.get('secret-link.txt'))).toBe('AccessDenied');
+  });
+
+  it('refuses to write through a link that leads out, creating nothing outside', async () => {
+    expect(await code(store.put('out/new.txt', 'x'))).toBe('AccessDenied');
+    expect(await code(store.put('out/deeper/still/new.txt', 'x'))).toBe('AccessDenied');
+    expect(await code(store.put('secret-link.txt', 'overwritten'))).toBe('AccessDenied');
+    expect(await code(store.put('out/secret.txt', 'overwritten', { ifNoneMatch: '*' }))).toBe('AccessDenied');
+    expect(await code(store.put('out/other.txt', 'created', { ifNoneMatch: '*' }))).toBe('AccessDenied');
+    expect((await readdir(outside)).sort()).toEqual(['secret.txt']);
+    expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
+  });
+
+  it('refuses to delete through a link that leads out, and keeps the target', async () => {
+    expect(await code(store.delete('out/secret.txt'))).toBe('AccessDenied');
+    expect(await code(store.delete('secret-link.txt'))).toBe('AccessDenied');
+    expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
+  });
+
+  it('lists nothing reached through a link that leads out', async () => {
+    await store.put('inside.txt', 'in');
+    const keys: string[] = [];
+    for await (const summary of store.list()) keys.push(summary.key);
+    expect(keys).toEqual(['inside.txt']);
+    for await (const summary of store.list({ prefix: 'out/' })) keys.push(summary.key);
+    expect(keys).toEqual(['inside.txt']);
+  });
+
+  it('refuses a link into its own reserved directory', async () => {
+    await store.put('real/file.txt', 'x');
+    await symlink(join(root, '.stowage'), join(root, 'records'));
+    expect(await code(store.get('records/tmp'))).toBe('AccessDenied');
+    expect(await code(store.put('records/meta/forged.json', '{}'))).toBe('AccessDenied');
+  });
+
+  it('follows links that stay inside the root, and deletes the link, not its target', async () => {
+    await store.put('real/photo.png', 'photo');
+    await symlink(join(root, 'real'), join(root, 'alias'));
+    await symlink(join(root, 'real', 'photo.png'), join(root, 'photo-link.png'));
+    expect(new TextDecoder().decode(await collectBytes((await store.get('alias/photo.png')).body))).toBe('photo');
+    expect((await store.head('photo-link.png'))?.size).toBe(5);
+    await store.delete('photo-link.png');
+    expect((await store.head('real/photo.png'))?.size).toBe(5);
+  });
+
+  it('works when the root itself is reached through a link', async () => {
+    const linkedRoot = join(sandbox, 'linked-root');
+    await symlink(root, linkedRoot);
+    const linked = await LocalStore.open({ root: linkedRoot });
+    await linked.put('via/link.txt', 'ok');
+    expect((await lstat(join(root, 'via', 'link.txt'))).isFile()).toBe(true);
+    expect(await code(linked.get('out/secret.txt'))).toBe('AccessDenied');
+  });
+});
