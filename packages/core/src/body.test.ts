@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { bodyChunks, bodyToStream, collectBytes, knownBodySize } from './body.ts';
+
+const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+function streamOf(chunks: readonly Uint8Array[], onCancel: () => void = () => undefined): ReadableStream<Uint8Array> {
+  let index = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const chunk = chunks[index++];
+        if (chunk === undefined) controller.close();
+        else controller.enqueue(chunk);
+      },
+      cancel: onCancel,
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+async function* iterableOf(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
+  for (const chunk of chunks) {
+    await Promise.resolve();
+    yield chunk;
+  }
+}
+
+async function all(body: Parameters<typeof bodyChunks>[0]): Promise<Uint8Array[]> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of bodyChunks(body)) chunks.push(chunk);
+  return chunks;
+}
+
+describe('bodyChunks', () => {
+  it('yields a string as one UTF-8 chunk', async () => {
+    expect(await all('héllo \u{1f600}')).toEqual([encode('héllo \u{1f600}')]);
+  });
+
+  it('yields a Uint8Array as itself, without copying', async () => {
+    const bytes = encode('abc');
+    const chunks = await all(bytes);
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]).toBe(bytes);
+  });
+
+  it('yields a stream chunk by chunk in order and releases it at the end', async () => {
+    const chunks = [encode('a'), encode('bc'), encode('def')];
+    const stream = streamOf(chunks);
+    expect(await all(stream)).toEqual(chunks);
+    expect(stream.locked).toBe(false);
+  });
+
+  it('yields an async iterable chunk by chunk', async () => {
+    const chunks = [encode('x'), new Uint8Array(0), encode('yz')];
+    expect(await all(iterableOf(chunks))).toEqual(chunks);
+  });
+
+  it('yields nothing for empty bodies of every kind', async () => {
+    expect(await all(new Uint8Array(0))).toEqual([new Uint8Array(0)]);
+    expect(await all('')).toEqual([new Uint8Array(0)]);
+    expect(await all(streamOf([]))).toEqual([]);
+    expect(await all(iterableOf([]))).toEqual([]);
+  });
+
+  it('cancels the stream when the consumer stops early, so its producer is released', async () => {
+    let cancelled = false;
+    const stream = streamOf([encode('1'), encode('2'), encode('3')], () => {
+      cancelled = true;
+    });
+    for await (const chunk of bodyChunks(stream)) {
+      expect(chunk).toEqual(encode('1'));
+      break;
+    }
+    expect(cancelled).toBe(true);
+    expect(stream.locked).toBe(false);
+  });
+
+  it('passes a stream error to the consumer and releases the stream', async () => {
+    const failure = new Error('connection reset');
+    let sent = false;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent) controller.error(failure);
+        else controller.enqueue(encode('first'));
+        sent = true;
+      },
+    });
+    await expect(all(stream)).rejects.toBe(failure);
+    expect(stream.locked).toBe(false);
+  });
+
+  it('passes an iterable error to the consumer', async () => {
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield encode('ok');
+      await Promise.resolve();
+      throw new Error('source failed');
+    }
+    await expect(all(failing())).rejects.toThrow('source failed');
+  });
+});
+
+describe('knownBodySize', () => {
+  it('knows strings (in UTF-8 bytes) and byte arrays, not streams or iterables', () => {
+    expect(knownBodySize('héllo')).toBe(6);
+    expect(knownBodySize('\u{1f600}')).toBe(4);
+    expect(knownBodySize('')).toBe(0);
+    expect(knownBodySize(new Uint8Array(17))).toBe(17);
+    expect(knownBodySize(new Uint8Array(new ArrayBuffer(100), 10, 5))).toBe(5);
+    expect(knownBodySize(streamOf([encode('a')]))).toBeUndefined();
+    expect(knownBodySize(iterableOf([encode('a')]))).toBeUndefined();
+  });
+});
+
+describe('bodyToStream', () => {
+  it('returns a stream body unchanged', () => {
+    const stream = streamOf([]);
+    expect(bodyToStream(stream)).toBe(stream);
+  });
+
+  it('streams strings, bytes and iterables', async () => {
+    expect(await collectBytes(bodyToStream('text'))).toEqual(encode('text'));
+    expect(await collectBytes(bodyToStream(encode('bytes')))).toEqual(encode('bytes'));
+    expect(await collectBytes(bodyToStream(iterableOf([encode('it'), encode('er')])))).toEqual(encode('iter'));
+  });
+
+  it('pulls an iterable lazily: an endless source is read only as far as the reader goes', async () => {
+    let produced = 0;
+    async function* endless(): AsyncGenerator<Uint8Array> {
+      for (;;) {
+        produced++;
+        await Promise.resolve();
+        yield new Uint8Array([produced % 256]);
+      }
+    }
+    const reader = bodyToStream(endless()).getReader();
+    for (let index = 0; index < 3; index++) await reader.read();
+    // The stream may queue one chunk ahead of the reader, never more.
+    expect(produced).toBeLessThanOrEqual(4);
+    await reader.cancel();
+  });
+
+  it('finishes the iterable (running its finally) when the stream is cancelled', async () => {
+    let finished = false;
+    async function* source(): AsyncGenerator<Uint8Array> {
+      try {
+        for (;;) {
+          await Promise.resolve();
+          yield new Uint8Array([1]);
+        }
+      } finally {
+        finished = true;
+      }
+    }
+    const reader = bodyToStream(source()).getReader();
+    await reader.read();
+    await reader.cancel();
+    expect(finished).toBe(true);
+  });
+});
+
+describe('collectBytes', () => {
+  it('joins chunks in order', async () => {
+    expect(await collectBytes(iterableOf([encode('ab'), new Uint8Array(0), encode('cde')]))).toEqual(encode('abcde'));
+    expect(await collectBytes(streamOf([encode('1'), encode('23')]))).toEqual(encode('123'));
+  });
+
+  it('handles empty and single-chunk bodies', async () => {
+    expect((await collectBytes(streamOf([]))).byteLength).toBe(0);
+    expect(await collectBytes('x')).toEqual(encode('x'));
+  });
+});
