@@ -216,9 +216,28 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     });
     expect(await conversation.getAttribute('class')).not.toContain('dragging');
     await expect.poll(() => messageBox(iagoPage).inputValue()).toContain('[minutes.txt](/user_uploads/');
-    await iagoPage.evaluate(() => {
+    // A real video, recorded from a canvas by the browser itself, so the inline player has something to load.
+    await iagoPage.evaluate(async () => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 320;
+      canvas.height = 180;
+      const context = canvas.getContext('2d');
+      const recorder = new MediaRecorder(canvas.captureStream(15), { mimeType: 'video/webm' });
+      const chunks: Blob[] = [];
+      recorder.addEventListener('dataavailable', (event) => chunks.push(event.data));
+      const stopped = new Promise((resolve) => { recorder.addEventListener('stop', resolve); });
+      recorder.start();
+      for (let frame = 0; frame < 12; frame++) {
+        if (context !== null) {
+          context.fillStyle = `hsl(${frame * 30} 70% 50%)`;
+          context.fillRect(0, 0, 320, 180);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 60));
+      }
+      recorder.stop();
+      await stopped;
       const files = new DataTransfer();
-      files.items.add(new File([new Uint8Array(3000)], 'clip.webm', { type: 'video/webm' }));
+      files.items.add(new File(chunks, 'clip.webm', { type: 'video/webm' }));
       document.querySelector('#message-input')?.dispatchEvent(new ClipboardEvent('paste', { clipboardData: files, bubbles: true, cancelable: true }));
     });
     await expect.poll(() => messageBox(iagoPage).inputValue()).toContain('[clip.webm](/user_uploads/');
@@ -232,7 +251,14 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     const served = await iago.request.get(downloadUrl);
     expect(served.headers()['content-disposition']).toMatch(/^attachment/u);
     expect(await served.text()).toBe('Minutes of the meeting\n');
-    expect(await message.locator('video').getAttribute('src')).toMatch(/\/clip\.webm$/u);
+    const video = message.locator('video');
+    expect(await video.getAttribute('src')).toMatch(/\/clip\.webm$/u);
+    const videoWidth = await video.evaluate((element: HTMLVideoElement) => new Promise<number>((resolve) => {
+      if (element.readyState >= HTMLMediaElement.HAVE_METADATA) resolve(element.videoWidth);
+      element.addEventListener('loadedmetadata', () => { resolve(element.videoWidth); }, { once: true });
+      element.addEventListener('error', () => { resolve(0); }, { once: true });
+    }));
+    expect(videoWidth).toBe(320);
   });
 
   it('changes the avatar and shows the new one everywhere', async () => {
@@ -291,7 +317,9 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     await iagoPage.getByRole('button', { name: 'Add emoji' }).click();
     await iagoPage.getByText('Added :stowage:.', { exact: false }).waitFor();
     expect(await loadedWidth(iagoPage.getByRole('list', { name: 'Custom emoji' }).locator('img'))).toBe(64);
+    await iagoPage.setViewportSize({ width: 1280, height: 1040 });
     await screenshot(iagoPage, 'settings');
+    await iagoPage.setViewportSize({ width: 1280, height: 800 });
 
     await iagoPage.getByRole('link', { name: 'Chat' }).click();
     await messageBox(iagoPage).fill('Everything is packed :stowage: and :not_an_emoji: stays text');
@@ -299,7 +327,8 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     const message = iagoPage.locator('.message').filter({ hasText: 'Everything is packed' });
     expect(await loadedWidth(message.getByRole('img', { name: ':stowage:' }))).toBe(64);
     expect(await message.locator('.message-text').textContent()).toBe('Everything is packed  and :not_an_emoji: stays text');
-    await iagoPage.getByRole('button', { name: 'View harbour.png full size' }).scrollIntoViewIfNeeded();
+    await iagoPage.setViewportSize({ width: 1280, height: 1000 });
+    await iagoPage.locator('.message-feed').evaluate((feed) => { feed.scrollTop = feed.scrollHeight; });
     await screenshot(iagoPage, 'channel');
     await iagoPage.setViewportSize({ width: 390, height: 800 });
     await screenshot(iagoPage, 'channel-narrow');

@@ -63,7 +63,7 @@ export async function startChatUnderTest(backend: Backend, maxFileUploadBytes: n
     ensureSchema(openedDb);
     const data = new ChatData(openedDb);
     await seedDatabase(data, Date.now());
-    const stores = await openChatStores(settings, 'e2e-signing-secret-of-at-least-32-bytes', false);
+    const stores = openChatStores(settings, 'e2e-signing-secret-of-at-least-32-bytes', join(dir, 's3-cache'), false);
     const server = await startChatServer({
       data, stores, maxFileUploadBytes: settings.maxFileUploadBytes, avatarSalt: 'e2e-avatar-salt', webRoot: WEB_ROOT, logError: () => undefined,
     });
