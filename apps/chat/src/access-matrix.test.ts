@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestChat } from '../test/chat-fixture.ts';
-import type { Client, TestChat, UploadedAttachment } from '../test/chat-fixture.ts';
+import { fakeS3ChatStores, startTestChat } from '../test/chat-fixture.ts';
+import type { Client, TestChat, TestChatOptions, UploadedAttachment } from '../test/chat-fixture.ts';
 
 const PRIVATE_BYTES = 'core team only: the secret plan\n';
 const PUBLIC_BYTES = 'general: the lunch menu\n';
@@ -25,7 +25,13 @@ function expectNoLeak(denial: Denial, secret: string): void {
   expect(denial.headers.get('content-type')).toBe('application/json; charset=utf-8');
 }
 
-describe('who may read /user_uploads (local store)', () => {
+const BACKENDS: [string, TestChatOptions][] = [
+  ['local store', {}],
+  ['mocked S3 through withCache', { stores: fakeS3ChatStores() }],
+];
+
+describe.each(BACKENDS)('who may read /user_uploads (%s)', (backend, options) => {
+  const local = backend === 'local store';
   let chat: TestChat;
   let hamlet: Client;
   let iago: Client;
@@ -37,7 +43,7 @@ describe('who may read /user_uploads (local store)', () => {
   let missing: Denial;
 
   beforeAll(async () => {
-    chat = await startTestChat();
+    chat = await startTestChat(options);
     [hamlet, iago, othello, lear] = await Promise.all([
       chat.login('hamlet@zulip.test'), chat.login('iago@zulip.test'), chat.login('othello@zulip.test'), chat.login('lear@lear.test'),
     ]);
@@ -136,50 +142,64 @@ describe('who may read /user_uploads (local store)', () => {
       return body.url;
     }
 
-    it('serves a valid link without any cookie', async () => {
-      const link = await signedPath(iago, privateFile);
-      const response = await chat.anonymous().request('GET', link);
-      expect(response.status).toBe(200);
-      expect(await response.text()).toBe(PRIVATE_BYTES);
-    });
+    if (!local) {
+      it('gives a readable user a 60 s presigned bucket URL, and the app ignores forged query tokens', async () => {
+        const link = new URL(await signedPath(iago, privateFile));
+        expect(link.pathname).toContain(new URL(privateFile.url, chat.url).pathname.slice('/user_uploads/'.length));
+        expect(link.searchParams.get('X-Amz-Expires')).toBe('60');
+        expect(link.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/u);
+        const forged = await fetchDenial(chat.anonymous(), `${privateFile.url}?expires=9999999999&signature=AAAA`);
+        expect(forged.status).toBe(401);
+        expectNoLeak(forged, PRIVATE_BYTES);
+      });
+    }
 
-    it('gives no link to a user who may not read the file', async () => {
-      const { status } = await othello.json('GET', `/api/signed-url?path=${encodeURIComponent(privateFile.url)}`);
-      expect(status).toBe(404);
-      expect((await lear.json('GET', `/api/signed-url?path=${encodeURIComponent(publicFile.url)}`)).status).toBe(404);
-    });
+    if (local) {
+      it('serves a valid link without any cookie', async () => {
+        const link = await signedPath(iago, privateFile);
+        const response = await chat.anonymous().request('GET', link);
+        expect(response.status).toBe(200);
+        expect(await response.text()).toBe(PRIVATE_BYTES);
+      });
 
-    it('refuses a tampered signature, a swapped key and a changed expiry', async () => {
-      const link = await signedPath(hamlet, privateFile);
-      const url = new URL(link, chat.url);
-      const signature = url.searchParams.get('signature') ?? '';
-      const tampered = new URL(url);
-      tampered.searchParams.set('signature', `${signature.slice(0, -1)}${signature.endsWith('A') ? 'B' : 'A'}`);
-      const swapped = new URL(url);
-      swapped.pathname = new URL(publicFile.url, chat.url).pathname;
-      const extended = new URL(url);
-      extended.searchParams.set('expires', String(Number(url.searchParams.get('expires')) + 3600));
-      const anonymous = chat.anonymous();
-      for (const bad of [tampered, swapped, extended]) {
-        const denial = await fetchDenial(anonymous, `${bad.pathname}${bad.search}`);
-        expect(denial.status).toBe(403);
-        expectNoLeak(denial, PRIVATE_BYTES);
-        expectNoLeak(denial, PUBLIC_BYTES);
-      }
-    });
+      it('gives no link to a user who may not read the file', async () => {
+        const { status } = await othello.json('GET', `/api/signed-url?path=${encodeURIComponent(privateFile.url)}`);
+        expect(status).toBe(404);
+        expect((await lear.json('GET', `/api/signed-url?path=${encodeURIComponent(publicFile.url)}`)).status).toBe(404);
+      });
 
-    it('refuses a link once its 60 seconds are over', async () => {
-      const link = await signedPath(hamlet, privateFile);
-      expect((await chat.anonymous().request('GET', link)).status).toBe(200);
-      chat.advance(61_000);
-      try {
-        const denial = await fetchDenial(chat.anonymous(), link);
-        expect(denial.status).toBe(403);
-        expectNoLeak(denial, PRIVATE_BYTES);
-      } finally {
-        chat.advance(-61_000);
-      }
-    });
+      it('refuses a tampered signature, a swapped key and a changed expiry', async () => {
+        const link = await signedPath(hamlet, privateFile);
+        const url = new URL(link, chat.url);
+        const signature = url.searchParams.get('signature') ?? '';
+        const tampered = new URL(url);
+        tampered.searchParams.set('signature', `${signature.slice(0, -1)}${signature.endsWith('A') ? 'B' : 'A'}`);
+        const swapped = new URL(url);
+        swapped.pathname = new URL(publicFile.url, chat.url).pathname;
+        const extended = new URL(url);
+        extended.searchParams.set('expires', String(Number(url.searchParams.get('expires')) + 3600));
+        const anonymous = chat.anonymous();
+        for (const bad of [tampered, swapped, extended]) {
+          const denial = await fetchDenial(anonymous, `${bad.pathname}${bad.search}`);
+          expect(denial.status).toBe(403);
+          expectNoLeak(denial, PRIVATE_BYTES);
+          expectNoLeak(denial, PUBLIC_BYTES);
+        }
+      });
+
+      it('refuses a link once its 60 seconds are over', async () => {
+        const link = await signedPath(hamlet, privateFile);
+        expect((await chat.anonymous().request('GET', link)).status).toBe(200);
+        chat.advance(61_000);
+        try {
+          const denial = await fetchDenial(chat.anonymous(), link);
+          expect(denial.status).toBe(403);
+          expectNoLeak(denial, PRIVATE_BYTES);
+        } finally {
+          chat.advance(-61_000);
+        }
+      });
+    }
   });
 
   describe('after deletions', () => {
@@ -201,9 +221,49 @@ describe('who may read /user_uploads (local store)', () => {
       expect((await iago.request('DELETE', `/api/attachments/${file.id}`)).status).toBe(404);
       expect((await hamlet.request('DELETE', `/api/attachments/${file.id}`)).status).toBe(200);
       for (const client of [hamlet, iago]) expect((await client.request('GET', file.url)).status).toBe(404);
-      expect((await chat.anonymous().request('GET', body.url)).status).toBe(404);
+      if (local) expect((await chat.anonymous().request('GET', body.url)).status).toBe(404);
       const stored = new URL(file.url, chat.url).pathname.slice('/user_uploads/'.length);
       expect(await chat.stores.uploads.head(decodeURIComponent(stored))).toBeUndefined();
     });
+  });
+});
+
+describe('S3 mode with redirects to presigned URLs', () => {
+  let chat: TestChat;
+
+  beforeAll(async () => {
+    chat = await startTestChat({ stores: fakeS3ChatStores(true) });
+  });
+
+  afterAll(async () => {
+    await chat.close();
+  });
+
+  it('redirects readers to a 60 s presigned URL and refuses everyone else without one', async () => {
+    const [hamlet, othello, lear] = await Promise.all([chat.login('hamlet@zulip.test'), chat.login('othello@zulip.test'), chat.login('lear@lear.test')]);
+    const file = await hamlet.upload('report.pdf', '%PDF-1.4 not really', 'application/pdf');
+    await hamlet.post(await hamlet.channelId('general'), file.url);
+    for (const reader of [hamlet, othello]) {
+      const response = await reader.request('GET', file.url);
+      expect(response.status).toBe(302);
+      const location = new URL(response.headers.get('location') ?? '');
+      expect(location.searchParams.get('X-Amz-Expires')).toBe('60');
+      expect(location.searchParams.get('response-content-disposition')).toMatch(/^inline; filename="report\.pdf"/u);
+    }
+    const refused = await lear.request('GET', file.url);
+    expect(refused.status).toBe(404);
+    expect(refused.headers.get('location')).toBeNull();
+    expect((await chat.anonymous().request('GET', file.url)).status).toBe(401);
+  });
+
+  it('gives avatars the public bucket URL', async () => {
+    const iago = await chat.login('iago@zulip.test');
+    const sharp = (await import('sharp')).default;
+    const png = new Uint8Array(await sharp({ create: { width: 20, height: 20, channels: 3, background: '#336699' } }).png().toBuffer());
+    const { body } = await iago.json<{ avatarUrl: string }>('POST', '/api/users/me/avatar', { body: png });
+    expect(body.avatarUrl).toMatch(/^https:\/\/chat-avatars\.s3\.test\/1\/[0-9a-f]{40}\.png$/u);
+    const viaApp = await chat.anonymous().request('GET', `/user_avatars/${body.avatarUrl.slice('https://chat-avatars.s3.test/'.length)}`);
+    expect(viaApp.status).toBe(302);
+    expect(viaApp.headers.get('location')).toBe(body.avatarUrl);
   });
 });

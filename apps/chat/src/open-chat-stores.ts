@@ -1,6 +1,8 @@
 import { join } from 'node:path';
-import type { StorageSettings } from '@stowage/core';
+import { withCache } from '@stowage/core';
+import type { ObjectStore, StorageSettings } from '@stowage/core';
 import { LocalStore, verifySignedUrl } from '@stowage/local';
+import { openStores } from 'stowage';
 import type { LocalFileSystem, UrlSigning } from '@stowage/local';
 import type { ChatStores, SignedLinkCheck } from './chat-stores.ts';
 
@@ -33,8 +35,33 @@ export function localChatStores(uploadsDir: string, signingSecret: string, fs?: 
   };
 }
 
-/** The stores the settings select. `redirectUploads` applies to S3 only. */
-export function openChatStores(settings: StorageSettings, signingSecret: string, redirectUploads: boolean): Promise<ChatStores> {
-  if (settings.backend === 'local') return Promise.resolve(localChatStores(settings.localUploadsDir, signingSecret));
-  return Promise.reject(new Error(`S3 storage for the chat app is not wired yet (redirect ${redirectUploads})`));
+export interface S3ChatStoresOptions {
+  /** Where `withCache` keeps slices of uploads read from the bucket (Zulip's nginx cache). */
+  readonly cacheTier: ObjectStore;
+  /** Redirect upload requests to a 60 s presigned URL instead of streaming them through the app and its cache. */
+  readonly redirectUploads: boolean;
+}
+
+/**
+ * S3 mode: uploads are read through the slice cache (or redirected to presigned URLs), signed links are S3's own
+ * presigned URLs, and avatars are fetched straight from the public bucket URL.
+ */
+export function s3ChatStores(uploads: ObjectStore, avatars: ObjectStore, options: S3ChatStoresOptions): ChatStores {
+  return {
+    uploads: options.redirectUploads ? uploads : withCache(uploads, { tier: options.cacheTier }),
+    avatars,
+    shardAttachmentKeys: false,
+    redirectUploads: options.redirectUploads,
+    avatarPublicUrl: (key) => avatars.publicUrl(key),
+    checkSignedLink: undefined,
+  };
+}
+
+/**
+ * The stores the settings select. `cacheDir` holds the S3 read cache; `redirectUploads` applies to S3 only.
+ */
+export function openChatStores(settings: StorageSettings, signingSecret: string, cacheDir: string, redirectUploads: boolean): ChatStores {
+  if (settings.backend === 'local') return localChatStores(settings.localUploadsDir, signingSecret);
+  const { uploads, avatars } = openStores(settings);
+  return s3ChatStores(uploads, avatars, { cacheTier: new LocalStore({ root: cacheDir }), redirectUploads });
 }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Environment } from '@stowage/core';
 import { ChatData } from './chat-data.ts';
 import { loadChatConfig } from './chat-config.ts';
@@ -25,7 +26,7 @@ export async function startChat(options: StartChatOptions): Promise<RunningChatS
   const data = new ChatData(db);
   const created = ensureSchema(db);
   if (created) await seedDatabase(data, Date.now());
-  const stores = await openChatStores(config.storage, config.signingSecret, config.redirectUploads);
+  const stores = openChatStores(config.storage, config.signingSecret, join(config.dataDir, 's3-cache'), config.redirectUploads);
   const running = await startChatServer(
     {
       data,

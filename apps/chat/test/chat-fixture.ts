@@ -1,12 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MemoryStore } from '@stowage/core';
+import { S3Store } from '@stowage/s3';
+import { FakeS3, instantRetries } from '@stowage/s3/testing';
 import { openBetterSqliteDatabase } from '../src/better-sqlite-database.ts';
 import { ChatData } from '../src/chat-data.ts';
 import type { ChatStores } from '../src/chat-stores.ts';
 import { startChatServer } from '../src/chat-server.ts';
 import type { RunningChatServer } from '../src/chat-server.ts';
-import { localChatStores } from '../src/open-chat-stores.ts';
+import { localChatStores, s3ChatStores } from '../src/open-chat-stores.ts';
 import { ensureSchema } from '../src/schema.ts';
 import { SEED_ACCOUNTS, seedDatabase } from '../src/seed.ts';
 
@@ -153,5 +156,17 @@ export async function startTestChat(options: TestChatOptions = {}): Promise<Test
       db.close();
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+export const FAKE_AVATARS_URL = 'https://chat-avatars.s3.test';
+
+/** S3 mode over the in-memory S3 fake: uploads read through `withCache`, or redirected to presigned URLs. */
+export function fakeS3ChatStores(redirectUploads = false): () => ChatStores {
+  return () => {
+    const fake = new FakeS3({ buckets: ['chat-uploads', 'chat-avatars'] });
+    const uploads = new S3Store({ client: fake.client, bucket: 'chat-uploads', retryStrategy: instantRetries() });
+    const avatars = new S3Store({ client: fake.client, bucket: 'chat-avatars', publicUrlBase: FAKE_AVATARS_URL, retryStrategy: instantRetries() });
+    return s3ChatStores(uploads, avatars, { cacheTier: new MemoryStore(), redirectUploads });
   };
 }
