@@ -17,6 +17,30 @@ export function lifecycleCases({ store, capabilities }: SuiteContext): void {
     expect(await store().head('missing')).toBeUndefined();
   });
 
+  it('treats a key that is only a prefix of other keys (a "directory") as missing everywhere', async () => {
+    await store().put('folder/child.txt', 'child');
+    expect(await store().head('folder')).toBeUndefined();
+    expect((await expectStorageError(store().get('folder'), 'NotFound')).key).toBe('folder');
+    expect((await expectStorageError(store().copy('folder', 'elsewhere'), 'NotFound')).key).toBe('folder');
+    await store().delete('folder');
+    await store().deleteMany(['folder']);
+    expect(await getText(store(), 'folder/child.txt')).toBe('child');
+    expect(await listKeys(store())).toEqual(['folder/child.txt']);
+  });
+
+  it('frees a name for an object once every key below it is deleted, and the reverse', async () => {
+    await store().put('tree/leaf/one', '1');
+    await store().put('tree/leaf/two', '2');
+    await store().delete('tree/leaf/one');
+    await store().deleteMany(['tree/leaf/two']);
+    expect(await listKeys(store())).toEqual([]);
+    await store().put('tree/leaf', 'now an object');
+    expect(await getText(store(), 'tree/leaf')).toBe('now an object');
+    await store().delete('tree/leaf');
+    await store().put('tree/leaf/again', 'below again');
+    expect(await listKeys(store())).toEqual(['tree/leaf/again']);
+  });
+
   it('deletes an object, and deleting it again or a never-stored key is fine', async () => {
     await store().put('delete/me', 'doomed');
     await store().put('delete/keep', 'kept');
