@@ -100,7 +100,9 @@ async function* checkS3Store(namespace: Namespace, settings: S3Settings, store: 
   if (!listed.ok) {
     const detail = isStorageError(listed.error, 'NotFound')
       ? `bucket ${store.bucket} does not exist (create it, or fix the bucket setting)`
-      : isStorageError(listed.error, 'AccessDenied')
+      : isStorageError(listed.error, 'InvalidSettings')
+        ? `bucket ${store.bucket} cannot be used: ${listed.error.message}`
+        : isStorageError(listed.error, 'AccessDenied')
         ? `access to bucket ${store.bucket} denied: the credentials are wrong or lack s3:ListBucket (${reason(listed.error)})`
         : `cannot list bucket ${store.bucket}: ${reason(listed.error)}`;
     yield { status: 'fail', namespace, check: 'bucket', detail };

@@ -34,7 +34,7 @@ export function progressPrinter(style: ProgressStyle, sink: TextSink, label: str
     const now = performance.now();
     if (!progress.final && now - lastPrinted < intervalMs) return;
     lastPrinted = now;
-    if (style === 'json') sink.write(`${JSON.stringify({ namespace: label, ...progress })}\n`);
+    if (style === 'json') sink.write(`${JSON.stringify({ event: 'progress', namespace: label, ...progress })}\n`);
     else if (style === 'lines') sink.write(`${label}: ${describe(progress)}\n`);
     else sink.write(`\r\x1b[2K${label} ${bar(progress, 24)} ${describe(progress)}${progress.final ? '\n' : ''}`);
   };

@@ -36,7 +36,8 @@ S3_ENDPOINT_URL, ...), both namespaces: uploads, and avatars with realm icons, l
   --no-resume              copy every object even when the target has it already.
   --verify head|read-back  check copies by the target's size and SHA-256 (default), or by reading them back.
   --report FILE            write the outcome as JSON (copied, skipped, failed with reasons, bytes, duration).
-  --progress STYLE         bar (default on a terminal), lines (default otherwise), json, or none.
+  --progress STYLE         bar (default on a terminal), lines (default otherwise), json (also one line per
+                           object), or none. Progress goes to stderr, the summary to stdout.
   --progress-interval S    seconds between progress lines (default 5 for lines, 1 for json).
   --endpoint URL           S3 endpoint for s3:// specs (else S3_ENDPOINT_URL); --from-endpoint, --to-endpoint per side.
   --part-size MIB          part size of streamed S3 uploads (default 8).
@@ -180,6 +181,13 @@ export async function runMigrate(args: readonly string[], context: CliContext): 
           signal: context.signal,
           progressIntervalMs: Math.min(250, intervalSeconds * 1000),
           onProgress: progressPrinter(style, context.stderr, run.label, intervalSeconds * 1000),
+          // Tools following a run (and the kill tests) need to know which objects are done, not only how many.
+          onObject:
+            style === 'json'
+              ? (event) => {
+                  context.stderr.write(`${JSON.stringify({ event: 'object', namespace: run.label, key: event.key, outcome: event.outcome, size: event.size })}\n`);
+                }
+              : undefined,
         });
       } catch (error) {
         if (isStorageError(error, 'Aborted') && context.signal.aborted) {

@@ -1,0 +1,207 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseStorageSettings } from '@stowage/core';
+import { S3RVER_CREDENTIALS, startS3Server } from '@stowage/s3-test-server';
+import type { S3TestServer } from '@stowage/s3-test-server';
+import { expectFaithfulCopy, listKeys, writeZulipUploads } from '../test/zulip-uploads.ts';
+import type { FixtureObject } from '../test/zulip-uploads.ts';
+import { openStores } from './open-stores.ts';
+import type { Stores } from './open-stores.ts';
+import { closeSpec, openSpec, parseStoreSpec } from './store-spec.ts';
+
+const PACKAGE_DIRECTORY = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(PACKAGE_DIRECTORY, 'src', 'bin', 'stowage.ts');
+const MIB = 1024 * 1024;
+
+interface RunResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+interface RunState {
+  objectsDone: number;
+  copiedBytesOfDoneObjects: number;
+  bytesCopied: number;
+  namespace: string;
+  objectsTotal: number | undefined;
+}
+
+/**
+ * Runs the real `stowage` command in its own process, as an operator would (from source through tsx). With
+ * `killWhen`, follows its JSON progress and sends SIGKILL the moment the condition holds.
+ */
+function runStowage(args: readonly string[], env: Record<string, string>, killWhen?: (state: RunState) => boolean): Promise<RunResult> {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, ...args], {
+    cwd: PACKAGE_DIRECTORY,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let pending = '';
+  const state: RunState = { objectsDone: 0, copiedBytesOfDoneObjects: 0, bytesCopied: 0, namespace: '', objectsTotal: undefined };
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    stderr += text;
+    if (killWhen === undefined) return;
+    pending += text;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      const event = JSON.parse(line) as { event: string; namespace: string; outcome?: string; size?: number; bytesCopied?: number; objectsTotal?: number };
+      if (event.namespace !== state.namespace) {
+        Object.assign(state, { namespace: event.namespace, objectsDone: 0, copiedBytesOfDoneObjects: 0, bytesCopied: 0, objectsTotal: undefined });
+      }
+      if (event.event === 'object') {
+        state.objectsDone++;
+        if (event.outcome === 'copied') state.copiedBytesOfDoneObjects += event.size ?? 0;
+      } else {
+        state.bytesCopied = event.bytesCopied ?? 0;
+        state.objectsTotal = event.objectsTotal ?? undefined;
+      }
+      if (child.exitCode === null && killWhen(state)) child.kill('SIGKILL');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+let server: S3TestServer;
+let scratch: string;
+let source: string;
+let fixture: FixtureObject[];
+let env: Record<string, string>;
+let s3Env: Record<string, string>;
+let local: Stores;
+let s3: Stores;
+
+beforeAll(async () => {
+  server = await startS3Server({ buckets: ['uploads-bucket', 'avatars-bucket', 'copy-bucket'] });
+  scratch = await mkdtemp(join(tmpdir(), 'stowage-cli-'));
+  source = join(scratch, 'uploads');
+  fixture = await writeZulipUploads(source, { largeSizes: [24 * MIB, 20 * MIB, 16 * MIB], attachments: 40 });
+  s3Env = {
+    S3_AUTH_UPLOADS_BUCKET: 'uploads-bucket',
+    S3_AVATAR_BUCKET: 'avatars-bucket',
+    S3_ENDPOINT_URL: server.endpoint,
+    S3_REGION: 'us-east-1',
+    S3_ADDRESSING_STYLE: 'path',
+    S3_KEY: S3RVER_CREDENTIALS.accessKeyId,
+    S3_SECRET_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+  };
+  env = { ...s3Env, LOCAL_UPLOADS_DIR: source };
+  local = openStores(parseStorageSettings({ LOCAL_UPLOADS_DIR: source }));
+  s3 = openStores(parseStorageSettings(s3Env));
+}, 120_000);
+
+afterAll(async () => {
+  s3.close();
+  await server.stop();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe('stowage migrate against an S3-compatible server', () => {
+  it('survives SIGKILL early, during a large object and near the end: the rerun leaves every object intact, nothing partial', async () => {
+    const args = ['migrate', '--progress', 'json', '--progress-interval', '0', '--concurrency', '2', '--part-size', '5'];
+    const killPoints: [string, (state: RunState) => boolean][] = [
+      ['early', (state) => state.namespace === 'uploads' && state.objectsDone >= 3],
+      ['during a large object', (state) => state.namespace === 'uploads' && state.bytesCopied - state.copiedBytesOfDoneObjects >= 3 * MIB],
+      ['near the end', (state) => state.namespace === 'avatars' && state.objectsTotal !== undefined && state.objectsDone >= state.objectsTotal - 3],
+    ];
+    for (const [when, condition] of killPoints) {
+      const killed = await runStowage(args, env, condition);
+      expect(killed.signal, `killed ${when} (stderr: ${killed.stderr.slice(-500)})`).toBe('SIGKILL');
+      await expectFaithfulCopy(fixture, local, s3, false);
+    }
+    const uploadsBeforeRerun = (await listKeys(s3.uploads)).length;
+    expect(uploadsBeforeRerun).toBeGreaterThan(3);
+
+    const reportFile = join(scratch, 'rerun.json');
+    const rerun = await runStowage(['migrate', '--progress', 'none', '--report', reportFile], env);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    await expectFaithfulCopy(fixture, local, s3, true);
+    const report = JSON.parse(await readFile(reportFile, 'utf8')) as { ok: boolean; copied: number; skipped: number; failed: number };
+    expect(report.ok).toBe(true);
+    expect(report.failed).toBe(0);
+    expect(report.copied + report.skipped).toBe(fixture.length);
+    expect(report.skipped).toBeGreaterThanOrEqual(uploadsBeforeRerun);
+    expect(rerun.stdout).toMatch(/^uploads: copied \d+ objects .* skipped \d+ already there, 0 failed/mu);
+
+    const resumedFile = join(scratch, 'resumed.json');
+    const resumed = await runStowage(['migrate', '--report', resumedFile], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const again = JSON.parse(await readFile(resumedFile, 'utf8')) as { copied: number; skipped: number; bytes: number };
+    expect(again).toMatchObject({ copied: 0, skipped: fixture.length, bytes: 0 });
+    // Not a terminal: periodic plain lines, never a redrawn bar.
+    expect(resumed.stderr).toMatch(/^uploads: \d+\/\d+ objects/mu);
+    expect(resumed.stderr).not.toContain('\r');
+  }, 300_000);
+
+  it('migrates S3 back to a local directory, and one bucket to another, and verify-only finds differences', async () => {
+    const settingsFile = join(scratch, 's3.env');
+    await writeFile(settingsFile, Object.entries(s3Env).map(([name, value]) => `${name}=${value}`).join('\n'));
+    const back = join(scratch, 'back');
+    const toLocal = await runStowage(['migrate', '--from', `env:${settingsFile}`, '--to', `local:${back}`, '--progress', 'none'], {});
+    expect(toLocal.code, toLocal.stderr).toBe(0);
+    const backStores = openStores(parseStorageSettings({ LOCAL_UPLOADS_DIR: back }));
+    await expectFaithfulCopy(fixture, local, backStores, true);
+
+    const bucketArgs = ['--from', 's3://avatars-bucket', '--to', 's3://copy-bucket', '--endpoint', server.endpoint, '--progress', 'none'];
+    const bucketEnv = { S3_KEY: s3Env.S3_KEY ?? '', S3_SECRET_KEY: s3Env.S3_SECRET_KEY ?? '', S3_ADDRESSING_STYLE: 'path' };
+    const copied = await runStowage(['migrate', ...bucketArgs], bucketEnv);
+    expect(copied.code, copied.stderr).toBe(0);
+    const copy = openSpec(parseStoreSpec('s3://copy-bucket'), { env: { ...bucketEnv, S3_ENDPOINT_URL: server.endpoint } });
+    const copyStore = copy.kind === 'single' ? copy.store : copy.stores.uploads;
+    await expectFaithfulCopy(fixture.filter((object) => object.namespace === 'avatars'), local, { uploads: copyStore, avatars: copyStore }, false);
+    expect((await listKeys(copyStore)).length).toBe(fixture.filter((object) => object.namespace === 'avatars').length);
+
+    const verified = await runStowage(['migrate', '--verify-only', ...bucketArgs], bucketEnv);
+    expect(verified.code, verified.stderr).toBe(0);
+    const gone = fixture.find((object) => object.key.endsWith('/realm/icon.png'));
+    await copyStore.delete(gone?.key ?? '');
+    await copyStore.put('stray/object.txt', 'only in the copy');
+    const differs = await runStowage(['migrate', '--verify-only', ...bucketArgs], bucketEnv);
+    expect(differs.code).toBe(1);
+    expect(differs.stdout).toContain(`missing     ${gone?.key ?? ''}`);
+    expect(differs.stdout).toContain('only-target stray/object.txt');
+    closeSpec(copy);
+  }, 300_000);
+
+  it('stowage check reports each store, and stowage ls lists both namespaces', async () => {
+    const checked = await runStowage(['check'], s3Env);
+    const lines = checked.stdout.trim().split('\n');
+    for (const namespace of ['uploads', 'avatars']) {
+      for (const check of ['credentials', 'bucket', 'write', 'read', 'delete']) {
+        expect(lines.some((line) => line.startsWith('ok') && line.includes(`${namespace} `) && line.includes(` ${check}:`)), `${namespace} ${check}\n${checked.stdout}`).toBe(true);
+      }
+    }
+    expect(lines.some((line) => /^ok\s+avatars\s+public read: readable without credentials/u.test(line))).toBe(true);
+    // s3rver enforces no access control at all, so the uploads bucket is readable anonymously: check must say so.
+    expect(lines.some((line) => /^FAIL\s+uploads\s+private: .* anyone can read uploads/u.test(line))).toBe(true);
+    expect(checked.code).toBe(1);
+
+    const missingBucket = await runStowage(['check'], { ...s3Env, S3_AUTH_UPLOADS_BUCKET: 'no-such-bucket' });
+    expect(missingBucket.code).toBe(1);
+    expect(missingBucket.stdout).toMatch(/^FAIL\s+uploads\s+bucket: bucket no-such-bucket .*does not exist/mu);
+
+    const listed = await runStowage(['ls', '--prefix', '2/realm/'], s3Env);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout.trim().split('\n')).toEqual(
+      fixture.filter((object) => object.key.startsWith('2/realm/')).map((object) => `${object.namespace}/${object.key}`).sort(),
+    );
+  }, 120_000);
+});
