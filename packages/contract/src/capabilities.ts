@@ -45,9 +45,15 @@ export interface ContractCapabilities {
   readonly rangeEdges?: MissingCapability | undefined;
   /**
    * Listing in UTF-8 byte order. Missing: listings are compared as sets (sorted before comparing, the reason in
-   * the test names); prefixes, startAfter and pagination are still checked.
+   * the test names) and mixed keys are not paged in small pages (resuming after the last key skips keys when the
+   * order is not byte order); prefixes, startAfter and pagination of uniform keys are still checked.
    */
   readonly byteOrderListing?: MissingCapability | undefined;
+  /**
+   * Overwrites that readers never see half done: a get racing a put of the same key reads one whole version.
+   * Missing: concurrent puts are still checked to leave exactly one whole body, but no reader races them.
+   */
+  readonly atomicOverwrite?: MissingCapability | undefined;
   /** Create-only puts (`ifNoneMatch: '*'`). Missing: the suite asserts they reject with `Unsupported`, storing nothing. */
   readonly createOnly?: MissingCapability | undefined;
   /** `ObjectInfo.sha256`. Missing: the suite asserts it is `undefined` (never a wrong value). */
