@@ -12,6 +12,8 @@ export interface CachedSlice {
   /** The origin object's etag when the slice was cut: slices of one object all share it. */
   readonly etag: string;
   lastUsed: number;
+  /** The tier object's etag, size and time when its bytes last matched `sha256` in this process. */
+  verifiedAs?: string | undefined;
 }
 
 interface CachedObject {

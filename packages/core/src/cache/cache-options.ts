@@ -36,6 +36,14 @@ export interface CacheOptions {
   readonly cacheInactiveTime?: number | undefined;
   /** Objects are cached and fetched from the origin in slices of this many bytes (default 5 MiB). */
   readonly sliceSize?: number | undefined;
+  /**
+   * When a hit hashes the slice it serves. `every-hit` (the default): always, so no corrupt byte is ever served.
+   * `on-change`: on the slice's first hit in this process and again whenever the tier reports another etag, size or
+   * last-modified time for it (any rewrite of the file or object changes those); its size is checked on every hit.
+   * It skips the hash that otherwise costs about as much as reading the slice, but cannot see corruption that
+   * leaves all three unchanged (bit rot under the file system).
+   */
+  readonly verify?: 'every-hit' | 'on-change' | undefined;
   /** Milliseconds since the epoch; injected so tests can move time. Defaults to `Date.now`. */
   readonly now?: (() => number) | undefined;
   /**
@@ -52,6 +60,7 @@ export interface ResolvedCacheOptions {
   readonly maxBytes: number;
   readonly inactiveMs: number;
   readonly sliceSize: number;
+  readonly verify: 'every-hit' | 'on-change';
   readonly now: () => number;
   /** The injected SHA-256, if any; tier key names use the portable one without it. */
   readonly sha256: Sha256Factory | undefined;
@@ -65,7 +74,13 @@ function positiveInteger(option: string, value: number | undefined, fallback: nu
   return value;
 }
 
-/** Applies the defaults; throws `InvalidSettings` naming the first option that is not a positive integer. */
+function verifyMode(value: string | undefined): 'every-hit' | 'on-change' {
+  if (value === undefined || value === 'every-hit') return 'every-hit';
+  if (value === 'on-change') return value;
+  throw new StorageError('InvalidSettings', `cache option verify must be "every-hit" or "on-change", not ${JSON.stringify(value)}`);
+}
+
+/** Applies the defaults; throws `InvalidSettings` naming the first option that is out of range. */
 export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions {
   const memoryCacheSize = positiveInteger('memoryCacheSize', options.memoryCacheSize, DEFAULT_MEMORY_CACHE_SIZE);
   if (memoryCacheSize < CACHE_INDEX_BYTES_PER_ENTRY) {
@@ -80,6 +95,7 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions
     maxBytes: positiveInteger('diskCacheSize', options.diskCacheSize, DEFAULT_DISK_CACHE_SIZE),
     inactiveMs: positiveInteger('cacheInactiveTime', options.cacheInactiveTime, DEFAULT_CACHE_INACTIVE_TIME),
     sliceSize: positiveInteger('sliceSize', options.sliceSize, DEFAULT_SLICE_SIZE),
+    verify: verifyMode(options.verify),
     now: options.now ?? Date.now,
     sha256: options.sha256,
   };

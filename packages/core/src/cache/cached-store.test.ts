@@ -89,6 +89,25 @@ class WatchedOrigin implements ObjectStore {
   }
 }
 
+/** A tier whose reads flip one bit while its etag, size and time stay the same: bit rot under a file system. */
+class RottingStore extends MemoryStore {
+  rot = false;
+
+  override async get(key: string, options?: GetOptions): Promise<GetResult> {
+    const result = await super.get(key, options);
+    if (!this.rot) return result;
+    const bytes = await collectBytes(result.body);
+    bytes[0] = (bytes[0] ?? 0) ^ 1;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes);
+        controller.close();
+      },
+    });
+    return { ...result, body };
+  }
+}
+
 /** Bytes that differ at every position within a period longer than any slice used here. */
 function patterned(size: number, seed = 1): Uint8Array {
   const bytes = new Uint8Array(size);
@@ -334,6 +353,44 @@ describe('withCache: validation of cached slices', () => {
     expect(cache.stats().discarded).toBe(1);
   });
 
+  it('catches bytes that rot in the tier without any change the tier reports', async () => {
+    const tier = new RottingStore({ name: 'tier', sha256: nodeSha256 });
+    const { origin, cache } = setup({}, tier);
+    await origin.put('a.bin', patterned(1_000));
+    await read(cache, 'a.bin');
+    await cache.drain();
+    tier.rot = true;
+    expect(sameBytes(await read(cache, 'a.bin'), patterned(1_000))).toBe(true);
+    expect(cache.stats()).toMatchObject({ discarded: 1, hits: 0 });
+  });
+
+  it('in on-change mode, checks a slice again once the tier object changed, and its size always', async () => {
+    const { origin, cache, tier } = setup({ verify: 'on-change' });
+    const bytes = patterned(1_000);
+    await origin.put('a.bin', bytes);
+    await read(cache, 'a.bin');
+    await cache.drain();
+    expect(sameBytes(await read(cache, 'a.bin'), bytes)).toBe(true);
+    expect(cache.stats()).toMatchObject({ hits: 1, discarded: 0 });
+
+    const [victim] = await tierKeys(tier);
+    if (victim === undefined) throw new Error('nothing cached');
+    const original = await tier.get(victim);
+    const damaged = await collectBytes(original.body);
+    damaged[0] = (damaged[0] ?? 0) ^ 0xff;
+    await tier.put(victim, damaged, { metadata: original.metadata });
+    expect(sameBytes(await read(cache, 'a.bin'), bytes)).toBe(true);
+    expect(cache.stats()).toMatchObject({ discarded: 1 });
+    await cache.drain();
+
+    const [refilled] = await tierKeys(tier);
+    if (refilled === undefined) throw new Error('nothing cached');
+    const again = await tier.get(refilled);
+    await tier.put(refilled, (await collectBytes(again.body)).subarray(1), { metadata: again.metadata });
+    expect(sameBytes(await read(cache, 'a.bin'), bytes)).toBe(true);
+    expect(cache.stats()).toMatchObject({ discarded: 2 });
+  });
+
   it('discards a truncated slice', async () => {
     const { origin, cache, tier } = setup();
     const bytes = patterned(1_000);
@@ -525,6 +582,7 @@ describe('withCache: limits', () => {
     for (const options of [{ sliceSize: 0 }, { diskCacheSize: -1 }, { cacheInactiveTime: 1.5 }, { memoryCacheSize: 100 }]) {
       expect(() => withCache(origin, { tier, ...options })).toThrow(expect.objectContaining({ code: 'InvalidSettings' }));
     }
+    expect(() => withCache(origin, { tier, verify: 'never' as 'on-change' })).toThrow(/verify must be/u);
   });
 });
 

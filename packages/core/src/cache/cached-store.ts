@@ -112,6 +112,11 @@ async function* eachChunk(chunks: SliceChunks): AsyncGenerator<Uint8Array, void,
   await Promise.resolve();
 }
 
+/** What identifies one version of a tier object: any rewrite changes at least one of these. */
+function tierVersionOf(info: ObjectInfo): string {
+  return `${info.etag} ${info.size} ${info.lastModified.getTime()}`;
+}
+
 /** Read through a call so the check after an `await` is not narrowed away: an overwrite may have set it meanwhile. */
 function cancelledMeanwhile(flight: Flight): boolean {
   return flight.cancelled;
@@ -522,8 +527,10 @@ class ReadThroughCache implements CachedStore {
   async #readFromTier(slice: CachedSlice, signal: AbortSignal | undefined): Promise<SliceChunks | undefined> {
     const chunks: Uint8Array[] = [];
     let size = 0;
+    let tierVersion: string | undefined;
     try {
       const result = await this.#tier.get(slice.tierKey, { signal });
+      tierVersion = tierVersionOf(result);
       if (result.size !== slice.size) {
         await result.body.cancel();
       } else {
@@ -539,7 +546,13 @@ class ReadThroughCache implements CachedStore {
       this.#index.removeSlice(slice);
       return undefined;
     }
-    if (size === slice.size && (await this.#digest(chunks)) === slice.sha256) return chunks;
+    if (size === slice.size) {
+      if (this.#options.verify === 'on-change' && slice.verifiedAs === tierVersion) return chunks;
+      if ((await this.#digest(chunks)) === slice.sha256) {
+        slice.verifiedAs = tierVersion;
+        return chunks;
+      }
+    }
     this.#discarded += 1;
     this.#index.removeSlice(slice);
     this.#deleteFromTier([slice]);
@@ -563,11 +576,13 @@ class ReadThroughCache implements CachedStore {
       const sha = this.#options.sha256 ?? portableSha256;
       const tierKey = tierKeyOf({ keyHash: this.#keyHash(info.key), versionHash: hashVersion(info.etag, sha), sliceNumber: flight.sliceNumber });
       const metadata = encodeSliceMetadata({ info, sliceSize: this.#options.sliceSize, sha256 });
-      await this.#onTier(tierKey, () =>
+      const written = await this.#onTier(tierKey, () =>
         this.#tier.put(tierKey, eachChunk(chunks), { metadata, sha256, size, contentType: 'application/octet-stream' }),
       );
+      // The tier checked the bytes it received against `sha256`, so this version of its object starts verified.
+      const verifiedAs = tierVersionOf(written);
       if (cancelledMeanwhile(flight)) this.#deleteFromTier([{ tierKey }]);
-      else this.#deleteFromTier(this.#index.add(info, { sliceNumber: flight.sliceNumber, tierKey, size, sha256 }));
+      else this.#deleteFromTier(this.#index.add(info, { sliceNumber: flight.sliceNumber, tierKey, size, sha256, verifiedAs }));
     } catch {
       // Not cached; readers fetch it again.
     } finally {
