@@ -221,10 +221,10 @@ describe('S3Store get and head', () => {
 });
 
 describe('S3Store list', () => {
-  it('pages through more than 1,000 keys in order, with prefix and startAfter', async () => {
+  it('pages through more than 1,000 keys in order, with prefix and startAfter', { timeout: 60_000 }, async () => {
     const { fake, store } = setup();
     const keys = Array.from({ length: 2_345 }, (_, index) => `p/${String(index).padStart(5, '0')}`);
-    for (const key of keys) await store.put(key, key);
+    await Promise.all(keys.map((key) => store.put(key, key)));
     await store.put('q/other', 'x');
     const listed: string[] = [];
     for await (const summary of store.list({ prefix: 'p/' })) listed.push(summary.key);
@@ -250,10 +250,10 @@ describe('S3Store list', () => {
 });
 
 describe('S3Store delete, deleteMany and copy', () => {
-  it('deletes in batches of 1,000 and tolerates missing keys', async () => {
+  it('deletes in batches of 1,000 and tolerates missing keys', { timeout: 60_000 }, async () => {
     const { fake, store } = setup();
     const keys = Array.from({ length: 2_001 }, (_, index) => `d/${index}`);
-    for (const key of keys.slice(0, 1500)) await store.put(key, 'x');
+    await Promise.all(keys.slice(0, 1500).map((key) => store.put(key, 'x')));
     await store.deleteMany(keys);
     expect(fake.calls('DeleteObjects')).toBe(3);
     expect(fake.keys(BUCKET)).toEqual([]);

@@ -111,22 +111,44 @@ function rangeHeader(range: NonNullable<GetOptions['range']>): string {
 
 /**
  * Re-raises every failure of the SDK's body stream as a `StorageError`, so a reader never sees a raw SDK or
- * socket error, and passes cancellation back to the socket.
+ * socket error; fails the body with `Aborted` when the signal fires; passes cancellation back to the socket.
  */
-function mapBodyErrors(body: ReadableStream<Uint8Array>, toError: (error: unknown) => StorageError): ReadableStream<Uint8Array> {
+function guardBody(
+  body: ReadableStream<Uint8Array>,
+  key: string,
+  signal: AbortSignal | undefined,
+  toError: (error: unknown) => StorageError,
+): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  let onAbort: (() => void) | undefined;
+  const stopListening = (): void => {
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+  };
   return new ReadableStream<Uint8Array>(
     {
+      start(controller) {
+        if (signal === undefined) return;
+        // The SDK aborts the socket on its own, but only for requests it sent: the reader must fail either way.
+        onAbort = () => {
+          controller.error(abortedError(key, signal.reason));
+          reader.cancel(signal.reason).catch(() => undefined);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      },
       async pull(controller) {
         try {
           const { done, value } = await reader.read();
-          if (done) controller.close();
-          else controller.enqueue(value);
+          if (done) {
+            stopListening();
+            controller.close();
+          } else controller.enqueue(value);
         } catch (error) {
-          controller.error(toError(error));
+          stopListening();
+          controller.error(signal?.aborted === true ? abortedError(key, signal.reason) : toError(error));
         }
       },
       async cancel(reason) {
+        stopListening();
         await reader.cancel(reason);
       },
     },
@@ -294,11 +316,11 @@ export class S3Store implements ObjectStore {
     const { range, signal } = options;
     throwIfAborted(signal, key);
     if (range !== undefined) {
+      // Checks the range's form only (the size is not known yet); the server judges it against the object.
+      resolveRange(range, Number.MAX_SAFE_INTEGER, key);
       if ('suffix' in range && this.#limitations.suffixRanges !== undefined) {
         throw new StorageError('Unsupported', `${this.name} cannot read suffix ranges: ${this.#limitations.suffixRanges}`, { key });
       }
-      // Checks the range's form only (the size is not known yet); the server judges it against the object.
-      resolveRange(range, Number.MAX_SAFE_INTEGER, key);
     }
     const context = { operation: 'get', key };
     const output: GetObjectCommandOutput = await this.#send(
@@ -309,9 +331,7 @@ export class S3Store implements ObjectStore {
     if (output.Body === undefined) throw new StorageError('Unavailable', `get of "${key}" in ${this.name} returned no body`, { key });
     const contentRange = range === undefined ? undefined : parseContentRange(output.ContentRange);
     const size = contentRange?.total ?? output.ContentLength ?? 0;
-    const body = mapBodyErrors(output.Body.transformToWebStream() as ReadableStream<Uint8Array>, (error) =>
-      signal?.aborted === true ? abortedError(key, signal.reason) : this.#error(error, context),
-    );
+    const body = guardBody(output.Body.transformToWebStream() as ReadableStream<Uint8Array>, key, signal, (error) => this.#error(error, context));
     return {
       ...objectInfoFromHeaders(key, size, output),
       body,
