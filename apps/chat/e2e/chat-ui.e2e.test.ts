@@ -44,10 +44,21 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     if (backend === 'local') await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: false });
   };
 
+  // Every origin any page of the run asked for: the app, and in S3 mode the bucket that serves avatars.
+  const origins = new Set<string>();
+  const openContext = async (): Promise<BrowserContext> => {
+    const context = await newUserContext(browser, chat.url);
+    context.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.protocol !== 'data:') origins.add(url.origin);
+    });
+    return context;
+  };
+
   beforeAll(async () => {
     chat = await startChatUnderTest(backend, MAX_UPLOAD_BYTES);
     browser = await launchChromium();
-    iago = await newUserContext(browser, chat.url);
+    iago = await openContext();
     iagoPage = await iago.newPage();
   });
 
@@ -107,7 +118,7 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
   });
 
   it('shows the image to a second user of the same channel', async () => {
-    hamlet = await newUserContext(browser, chat.url);
+    hamlet = await openContext();
     hamletPage = await hamlet.newPage();
     await hamletPage.goto('/');
     await logInWithKeyboard(hamletPage, 'hamlet@zulip.test', password('hamlet@zulip.test'));
@@ -119,7 +130,7 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
   });
 
   it('refuses the same URL to a user of the other organization, and sends anonymous visitors to log in first', async () => {
-    const cordelia = await newUserContext(browser, chat.url);
+    const cordelia = await openContext();
     const cordeliaPage = await cordelia.newPage();
     await cordeliaPage.goto('/');
     await logInWithKeyboard(cordeliaPage, 'cordelia@lear.test', password('cordelia@lear.test'));
@@ -130,7 +141,7 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     }
     await cordelia.close();
 
-    const stranger = await newUserContext(browser, chat.url);
+    const stranger = await openContext();
     const strangerPage = await stranger.newPage();
     await strangerPage.goto(imageUrl);
     expect(new URL(strangerPage.url()).searchParams.get('next')).toBe(imageUrl);
@@ -333,6 +344,43 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     await iagoPage.setViewportSize({ width: 390, height: 800 });
     await screenshot(iagoPage, 'channel-narrow');
     await iagoPage.setViewportSize({ width: 1280, height: 800 });
+
+    await hamletPage.getByRole('link', { name: 'Settings' }).click();
+    await hamletPage.getByRole('heading', { name: 'Custom emoji' }).waitFor();
+    expect(await hamletPage.getByRole('heading', { name: /^Organization/u }).count()).toBe(0);
+    expect(await hamletPage.getByRole('list', { name: 'Custom emoji' }).textContent()).toBe(':stowage:');
+    await hamletPage.getByRole('link', { name: 'Chat' }).click();
+  });
+
+  it('deletes a message with the keyboard after confirming', async () => {
+    const message = iagoPage.locator('.message').filter({ hasText: 'Everything is packed' });
+    iagoPage.once('dialog', (dialog) => {
+      expect(dialog.type()).toBe('confirm');
+      void dialog.accept();
+    });
+    await message.getByRole('button', { name: 'Delete this message' }).focus();
+    await iagoPage.keyboard.press('Enter');
+    await message.waitFor({ state: 'detached' });
+    await hamletPage.reload();
+    await hamletPage.getByText('The harbour this morning').waitFor();
+    expect(await hamletPage.getByText('Everything is packed').count()).toBe(0);
+  });
+
+  it('is usable with the keyboard: sections reached by Tab, image opened with Enter and closed with Escape', async () => {
+    await iagoPage.getByRole('link', { name: 'Chat' }).focus();
+    await iagoPage.keyboard.press('Tab');
+    expect(await iagoPage.evaluate(() => document.activeElement?.textContent)).toBe('My uploads');
+    await iagoPage.keyboard.press('Tab');
+    expect(await iagoPage.evaluate(() => document.activeElement?.textContent)).toBe('Settings');
+    const preview = iagoPage.getByRole('button', { name: 'View harbour.png full size' });
+    await preview.focus();
+    await iagoPage.keyboard.press('Enter');
+    const lightbox = iagoPage.getByRole('dialog', { name: 'harbour.png' });
+    await lightbox.waitFor();
+    expect(await iagoPage.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Close');
+    await iagoPage.keyboard.press('Escape');
+    await lightbox.waitFor({ state: 'detached' });
+    expect(await preview.evaluate((element) => element === document.activeElement)).toBe(true);
   });
 
   it('lists my uploads with size, where each is linked and the quota used, and deletes one so its link stops working', async () => {
@@ -362,5 +410,22 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     expect(await hamletPage.getByRole('button', { name: 'View harbour.png full size' }).count()).toBe(0);
     const response = await hamletPage.goto(imageUrl);
     expect(response?.status()).toBe(404);
+  });
+
+  it('logs out; file links then ask to log in again', async () => {
+    const minutes = (await iago.request.get('/api/attachments').then((response) => response.json()) as { attachments: { name: string; url: string }[] })
+      .attachments.find((attachment) => attachment.name === 'minutes.txt');
+    await iagoPage.getByRole('button', { name: 'Log out' }).click();
+    await iagoPage.getByRole('heading', { name: 'Log in to Stowage chat' }).waitFor();
+    expect((await iago.request.get('/api/attachments')).status()).toBe(401);
+    await iagoPage.goto(minutes?.url ?? '/missing');
+    await iagoPage.getByRole('heading', { name: 'Log in to Stowage chat' }).waitFor();
+    expect(new URL(iagoPage.url()).searchParams.get('next')).toBe(minutes?.url);
+  });
+
+  it('never made a request beyond the app (and, on S3, the public avatar bucket)', () => {
+    const allowed = new Set([chat.url, chat.avatarOrigin]);
+    expect([...origins].filter((origin) => !allowed.has(origin))).toEqual([]);
+    expect(origins.has(chat.url)).toBe(true);
   });
 });

@@ -2,6 +2,15 @@ import { ApiFailure, failureFromResponse } from './api-failure.ts';
 import type { Channel, Emoji, Message, MyAttachment, Realm, User } from './types.ts';
 
 let csrfToken = '';
+let sessionEnded: (() => void) | undefined;
+
+/**
+ * Called when the server no longer knows the session (expired, or logged out elsewhere), so the page can ask the
+ * person to log in again instead of failing call by call.
+ */
+export function onSessionEnded(listener: () => void): void {
+  sessionEnded = listener;
+}
 
 /** The token every state-changing request echoes in `X-CSRF-Token`. */
 export function currentCsrfToken(): string {
@@ -26,7 +35,11 @@ async function request(method: string, path: string, body?: BodyInit | object, c
     throw new ApiFailure(0, 'Network', 'the server could not be reached; check your connection and try again');
   }
   const text = await response.text();
-  if (!response.ok) throw failureFromResponse(response.status, text);
+  if (!response.ok) {
+    const failure = failureFromResponse(response.status, text);
+    if (failure.code === 'Unauthenticated') sessionEnded?.();
+    throw failure;
+  }
   return text === '' ? {} : JSON.parse(text);
 }
 

@@ -13,6 +13,9 @@ import type { View } from './view.ts';
 const POLL_MS = 4000;
 /** Where a person lands after logging in, as in Zulip. */
 const DEFAULT_CHANNEL = 'general';
+/** At most this often, a `:name:` the page does not know makes it fetch the emoji list again. */
+const EMOJI_RECHECK_MS = 30_000;
+const EMOJI_MENTION = /:([a-z0-9_-]{1,60}):/gu;
 /** How close to the bottom counts as "reading the newest", so new messages scroll into view. */
 const NEAR_BOTTOM_PX = 120;
 
@@ -51,6 +54,7 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
   let messages: readonly Message[] = [];
   let shownSignature = '';
   let disposed = false;
+  let emojiCheckedAt = 0;
 
   const tray = new UploadTray({
     limits: () => state.realm,
@@ -92,7 +96,18 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
   async function refresh(): Promise<void> {
     if (channel === undefined) return;
     messages = await fetchMessages(channel.id);
-    if (!disposed) render();
+    if (disposed) return;
+    render();
+    if (mentionsUnknownEmoji() && Date.now() - emojiCheckedAt > EMOJI_RECHECK_MS) {
+      // Someone may have added an emoji since this page loaded.
+      emojiCheckedAt = Date.now();
+      await state.reloadEmoji();
+    }
+  }
+
+  function mentionsUnknownEmoji(): boolean {
+    const known = state.emojiNames();
+    return messages.some((message) => [...message.content.matchAll(EMOJI_MENTION)].some((match) => !known.has(match[1] ?? '')));
   }
 
   function confirmDelete(message: Message): void {

@@ -1,10 +1,11 @@
-import { fetchSession } from './api.ts';
+import { fetchSession, onSessionEnded } from './api.ts';
 import { describeError } from './api-failure.ts';
 import { AppShell } from './app-shell.ts';
 import type { Section } from './app-shell.ts';
 import { chatView } from './chat-view.ts';
 import { el, replaceChildren } from './dom.ts';
 import { loginView } from './login-view.ts';
+import { notify } from './notices.ts';
 import { SessionState } from './session-state.ts';
 import { settingsView } from './settings-view.ts';
 import type { User } from './types.ts';
@@ -42,10 +43,22 @@ function showLogin(): void {
 async function showApp(user: User): Promise<void> {
   const state = await SessionState.load(user);
   let current: View | undefined;
-  const shell = new AppShell(state, () => {
+  let ended = false;
+  const leave = (): void => {
+    if (ended) return;
+    ended = true;
     current?.dispose();
     window.removeEventListener('hashchange', navigate);
     history.replaceState(null, '', '/');
+  };
+  const shell = new AppShell(state, () => {
+    leave();
+    void start();
+  });
+  onSessionEnded(() => {
+    if (ended) return;
+    leave();
+    notify('Your session has ended; please log in again.', 'error');
     void start();
   });
   function navigate(): void {

@@ -159,6 +159,10 @@ export function settingsView(state: SessionState): View {
 
   render();
   const stopListening = state.onChange(render);
+  // Others add emoji too: show the organization's current list.
+  state.reloadEmoji().catch((error: unknown) => {
+    showStatus(emojiStatus, `Could not load the emoji list: ${describeError(error)}`, 'error');
+  });
   return {
     element: el('section', { class: 'page settings-page' }, heading, profile, organization, emojiSection),
     heading,
