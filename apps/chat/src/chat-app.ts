@@ -48,6 +48,8 @@ export class ChatApp {
   /** Small private uploads answered from memory (the hot path); entries are dropped when deleted. */
   readonly uploadCache: SmallObjectCache = new SmallObjectCache(SMALL_OBJECT_BYTES, 64 * 1024 * 1024);
   readonly avatarCache: SmallObjectCache = new SmallObjectCache(SMALL_OBJECT_BYTES, 16 * 1024 * 1024);
+  /** Bytes of uploads still streaming, by realm: counted against the quota until they are stored or fail. */
+  readonly pendingUploadBytes: Map<number, number> = new Map<number, number>();
   readonly #logError: (error: unknown) => void;
   readonly #readable = new Map<string, UploadTarget | null>();
   #readableVersion = -1;

@@ -1,4 +1,13 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBetterSqliteDatabase } from './better-sqlite-database.ts';
+import { ChatData } from './chat-data.ts';
+import { startChatServer } from './chat-server.ts';
+import { localChatStores } from './open-chat-stores.ts';
+import { ensureSchema } from './schema.ts';
 import { startTestChat } from '../test/chat-fixture.ts';
 import type { Client, TestChat, UploadedAttachment } from '../test/chat-fixture.ts';
 
@@ -176,6 +185,39 @@ describe('uploads', () => {
     }
   });
 
+  it('counts uploads still streaming against the quota', async () => {
+    chat.data.db.prepare('UPDATE realms SET quota_bytes = ? WHERE id = 1').run(chat.data.realmUsedBytes(1) + 3000);
+    const target = new URL('/api/uploads?name=slow.bin', chat.url);
+    const slow = request(target, {
+      method: 'POST',
+      headers: {
+        'content-length': '2000',
+        cookie: [...hamlet.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
+        'x-csrf-token': hamlet.csrfToken ?? '',
+      },
+    });
+    const answered = new Promise<number>((resolve, reject) => {
+      slow.on('response', (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      slow.on('error', reject);
+    });
+    try {
+      slow.write(new Uint8Array(1000));
+      // Wait until the server has reserved the first upload's bytes.
+      while (chat.server.app.pendingUploadBytes.get(1) !== 2000) await new Promise((resolve) => setTimeout(resolve, 10));
+      const second = await hamlet.json<{ error: { code: string } }>('POST', '/api/uploads?name=fast.bin', { body: new Uint8Array(2000) });
+      expect(second.status).toBe(413);
+      expect(second.body.error.code).toBe('QuotaExceeded');
+      slow.end(new Uint8Array(1000));
+      expect(await answered).toBe(201);
+      expect(chat.server.app.pendingUploadBytes.get(1)).toBeUndefined();
+    } finally {
+      chat.data.db.prepare('UPDATE realms SET quota_bytes = ? WHERE id = 1').run(1024 ** 3);
+    }
+  });
+
   it('refuses state changes without the CSRF header, changing nothing', async () => {
     const before = await storedKeys();
     const response = await hamlet.json<{ error: { code: string } }>('POST', '/api/uploads?name=x.txt', { body: 'x', noCsrf: true });
@@ -235,5 +277,42 @@ describe('sessions', () => {
     const coreTeam = await iago.channelId('core team');
     expect((await lear.json('GET', `/api/channels/${coreTeam}/messages`)).status).toBe(404);
     expect((await othello.json('GET', `/api/channels/${coreTeam}/messages`)).status).toBe(404);
+  });
+});
+
+describe('the web UI folder', () => {
+  it('serves its files, index.html for client routes, and nothing outside it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-chat-web-'));
+    const web = join(dir, 'web');
+    await mkdir(web);
+    await writeFile(join(web, 'index.html'), '<!doctype html><title>chat</title>');
+    await writeFile(join(web, 'app.js'), 'console.log(1)');
+    await writeFile(join(dir, 'secret.txt'), 'outside the web folder');
+    const db = openBetterSqliteDatabase(':memory:');
+    ensureSchema(db);
+    const server = await startChatServer({
+      data: new ChatData(db), stores: localChatStores(join(dir, 'uploads'), 'web-test-secret-of-at-least-32-bytes!!'), maxFileUploadBytes: 1024,
+      avatarSalt: 'salt', webRoot: web, logError: () => undefined,
+    });
+    try {
+      const index = await fetch(`${server.url}/`);
+      expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(await index.text()).toContain('<title>chat</title>');
+      const script = await fetch(`${server.url}/app.js`);
+      expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      expect(await script.text()).toBe('console.log(1)');
+      expect(await (await fetch(`${server.url}/channels/general`)).text()).toContain('<title>chat</title>');
+      for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/missing.css']) {
+        const response = await fetch(`${server.url}${path}`);
+        expect(response.status).toBe(404);
+        expect(await response.text()).not.toContain('outside the web folder');
+      }
+      expect((await fetch(`${server.url}/api/nothing-here`)).status).toBe(404);
+      expect((await fetch(`${server.url}/`, { method: 'POST' })).status).toBe(405);
+    } finally {
+      await server.close();
+      db.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -4,6 +4,7 @@ import type { ChatData, SessionRecord, UserRecord } from './chat-data.ts';
 export const SESSION_COOKIE = 'stowage_session';
 export const CSRF_COOKIE = 'stowage_csrf';
 const SESSION_LIFETIME_MS = 14 * 24 * 60 * 60 * 1000;
+const MAX_REMEMBERED_SESSIONS = 100_000;
 
 /** An opaque random token, safe in a cookie or header. */
 export function randomToken(): string {
@@ -52,6 +53,8 @@ export class Sessions {
     if (record === undefined) {
       record = this.#data.session(hashToken(token));
       if (record === undefined) return undefined;
+      // The memory copy is only a shortcut: forgetting all of it now and then bounds it, and costs one query each.
+      if (this.#known.size >= MAX_REMEMBERED_SESSIONS) this.#known.clear();
       this.#known.set(token, record);
     }
     if (record.expiresAt <= this.#now()) {

@@ -58,7 +58,9 @@ export const upload: Handler = async (app, req, res, url) => {
   if (realm === undefined) throw notFound();
   const filename = sanitizeFilename(url.searchParams.get('name') ?? '');
   const size = declaredLength(req);
-  const used = app.data.realmUsedBytes(realm.id);
+  // Uploads still streaming count against the quota too, so two at once cannot both take the last bytes.
+  const pending = app.pendingUploadBytes.get(realm.id) ?? 0;
+  const used = app.data.realmUsedBytes(realm.id) + pending;
   const remaining = Math.max(0, realm.quotaBytes - used);
   // Refused before a byte is read or stored, so a browser learns at once.
   if (size !== undefined && size > app.maxFileUploadBytes) throw fileTooLarge(app.maxFileUploadBytes);
@@ -67,6 +69,8 @@ export const upload: Handler = async (app, req, res, url) => {
   const contentType = uploadContentType(req, filename);
   const key = attachmentKey(realm.id, filename, app.stores.shardAttachmentKeys);
   let info: ObjectInfo;
+  const reserved = size ?? 0;
+  app.pendingUploadBytes.set(realm.id, pending + reserved);
   try {
     info = await app.stores.uploads.put(key, req, { contentType, size, maxSize: limit, ifNoneMatch: '*' });
   } catch (error) {
@@ -75,6 +79,10 @@ export const upload: Handler = async (app, req, res, url) => {
     }
     if (isStorageError(error, 'IntegrityError')) throw badRequest('the upload ended before Content-Length bytes arrived');
     throw error;
+  } finally {
+    const left = (app.pendingUploadBytes.get(realm.id) ?? reserved) - reserved;
+    if (left > 0) app.pendingUploadBytes.set(realm.id, left);
+    else app.pendingUploadBytes.delete(realm.id);
   }
   const created = app.now();
   const id = app.data.createAttachment({
