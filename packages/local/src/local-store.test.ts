@@ -90,6 +90,12 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
     });
   });
 
+  it('round-trips a record larger than one read (40 KB of metadata with multi-byte characters)', async () => {
+    const metadata = { notes: 'ü€😀'.repeat(5000), other: 'x' };
+    await store.put('big/record.txt', 'small body', { metadata });
+    expect((await store.head('big/record.txt'))?.metadata).toEqual(metadata);
+  });
+
   it('keeps exactly one record per object across overwrites and removes it with the object', async () => {
     for (const round of [1, 2, 3]) await store.put('o/k.txt', `version ${round}`, { metadata: { round: String(round) } });
     expect(await recordCount()).toBe(1);

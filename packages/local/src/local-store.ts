@@ -11,7 +11,7 @@ import {
   alreadyExistsError, checksumMismatchError, deleteManyError, fsError, invalidArgumentError, keyConflictError, nativeCode,
   notAFileError, notFoundError, outsideRootError, sizeMismatchError, tooLargeError, unsupportedError,
 } from './errors.ts';
-import { nodeFileSystem, pathText, statNumber, syncHandle } from './file-system.ts';
+import { nodeFileSystem, pathText, readSmallFile, statNumber, syncHandle } from './file-system.ts';
 import type { LocalFileHandle, LocalFileSystem, LocalStats } from './file-system.ts';
 import {
   METADATA_DIRECTORY, TEMPORARY_DIRECTORY, assertNotReserved, fileVersion, keyDigest, metadataRecordPath,
@@ -49,6 +49,12 @@ export interface LocalStoreOptions {
   readonly staleAfterMs?: number | undefined;
   /** The SHA-256 used while streaming; Node's native one by default. */
   readonly sha256?: Sha256Factory | undefined;
+}
+
+/** Where a put's temporary goes, and what is there now. */
+interface Target {
+  readonly path: string;
+  readonly previous: LocalStats | undefined;
 }
 
 /** What `cleanup` removed. */
@@ -234,11 +240,18 @@ export class LocalStore implements ObjectStore {
       recordPath = join(guard.root, metadataRecordPath(digest, version));
       const dataHandle = handle;
       // The record is durable before the data is renamed: the rename alone decides which version is current.
-      await Promise.all([syncHandle(dataHandle), this.#writeRecord(guard, digest, recordPath, record)]);
+      // Finding the target meanwhile costs no extra time.
+      const [synced, recorded, located] = await Promise.allSettled([
+        syncHandle(dataHandle),
+        this.#writeRecord(guard, digest, recordPath, record),
+        this.#locate(guard, key, createOnly),
+      ]);
+      for (const step of [synced, recorded, located]) if (step.status === 'rejected') throw step.reason;
+      if (located.status !== 'fulfilled') throw new Error('unreachable: a rejected step was thrown above');
       handle = undefined;
       await dataHandle.close();
       throwIfAborted(options.signal, key);
-      const replaced = await this.#commit(guard, key, temporary, createOnly);
+      const replaced = await this.#commit(guard, key, temporary, createOnly, located.value);
       committed = true;
       if (replaced !== undefined && replaced !== version) {
         await fs.unlink(join(guard.root, metadataRecordPath(digest, replaced))).catch(() => undefined);
@@ -292,39 +305,51 @@ export class LocalStore implements ObjectStore {
   }
 
   /**
-   * Moves the finished temporary to `key` (a rename, or for create-only a link, which fails if the name is
+   * Finds where `key` goes (creating its directories) and what is there now, refusing a directory, a link that
+   * leads out, or (create-only) any existing entry.
+   */
+  async #locate(guard: RootGuard, key: string, createOnly: boolean): Promise<Target> {
+    const path = await guard.prepareTarget(key);
+    // ENOTDIR: an ancestor is an object (`a` when storing `a/b`); `explain` names it.
+    const previous = await this.#lstatOrUndefined(path).catch(async (error: unknown) => {
+      throw await guard.explain(error, key);
+    });
+    if (previous?.isDirectory() === true) throw keyConflictError(key, await this.#firstKeyUnder(key));
+    if (previous?.isSymbolicLink() === true) {
+      const real = pathText(await this.#fs.realpath(path).catch(() => path));
+      if (!guard.contains(real)) throw outsideRootError(key, real);
+    }
+    if (createOnly && previous !== undefined) throw alreadyExistsError(key);
+    return { path, previous };
+  }
+
+  /**
+   * Moves the finished temporary to its target (a rename, or for create-only a link, which fails if the name is
    * taken) and makes the new name durable. Returns the version it replaced, if any.
    */
-  async #commit(guard: RootGuard, key: string, temporary: string, createOnly: boolean): Promise<string | undefined> {
+  async #commit(guard: RootGuard, key: string, temporary: string, createOnly: boolean, located: Target): Promise<string | undefined> {
     const fs = this.#fs;
+    let target = located;
     for (let attempt = 1; ; attempt++) {
-      const target = await guard.prepareTarget(key);
-      // ENOTDIR: an ancestor is an object (`a` when storing `a/b`); `explain` names it.
-      const previous = await this.#lstatOrUndefined(target).catch(async (error: unknown) => {
-        throw await guard.explain(error, key);
-      });
-      if (previous?.isDirectory() === true) throw keyConflictError(key, await this.#firstKeyUnder(key));
-      if (previous?.isSymbolicLink() === true) {
-        const real = pathText(await fs.realpath(target).catch(() => target));
-        if (!guard.contains(real)) throw outsideRootError(key, real);
-      }
-      if (createOnly && previous !== undefined) throw alreadyExistsError(key);
       try {
-        if (createOnly) await fs.link(temporary, target);
-        else await fs.rename(temporary, target);
+        if (createOnly) await fs.link(temporary, target.path);
+        else await fs.rename(temporary, target.path);
       } catch (error) {
         const code = nativeCode(error);
-        // A concurrent delete removed the emptied parent directory between our mkdir and the rename.
-        if (code === 'ENOENT' && attempt < 3) continue;
-        if (code === 'EEXIST' && createOnly && (await this.#lstatOrUndefined(target))?.isDirectory() !== true) {
+        // A concurrent delete removed the emptied parent directory after it was created: create it again.
+        if (code === 'ENOENT' && attempt < 3) {
+          target = await this.#locate(guard, key, createOnly);
+          continue;
+        }
+        if (code === 'EEXIST' && createOnly && (await this.#lstatOrUndefined(target.path))?.isDirectory() !== true) {
           throw alreadyExistsError(key, error);
         }
         if (code === 'EEXIST' || code === 'EISDIR' || code === 'ENOTEMPTY') throw keyConflictError(key, await this.#firstKeyUnder(key));
         throw await guard.explain(error, key);
       }
       if (createOnly) await fs.unlink(temporary);
-      await this.#syncDirectory(dirname(target));
-      return previous?.isFile() === true ? fileVersion(previous) : undefined;
+      await this.#syncDirectory(dirname(target.path));
+      return target.previous?.isFile() === true ? fileVersion(target.previous) : undefined;
     }
   }
 
@@ -404,7 +429,7 @@ export class LocalStore implements ObjectStore {
   async #readRecord(guard: RootGuard, key: string, version: string): Promise<MetadataRecord | undefined> {
     let text: string;
     try {
-      text = pathText(await this.#fs.readFile(join(guard.root, metadataRecordPath(keyDigest(key), version))));
+      text = await readSmallFile(this.#fs, join(guard.root, metadataRecordPath(keyDigest(key), version)));
     } catch (error) {
       if (nativeCode(error) === 'ENOENT') return undefined;
       throw error;

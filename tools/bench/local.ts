@@ -1,0 +1,243 @@
+// `npm run bench -- local [--quick]`: LocalStore put/get throughput beside plain fs doing the same work, the
+// 256 MiB streamed put beside dd on the same disk, and the peak memory of that put.
+import { spawnSync } from 'node:child_process';
+import { Buffer } from 'node:buffer';
+import { mkdir, mkdtemp, open, readdir, rename, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import process from 'node:process';
+import { LocalStore } from '@stowage/local';
+import { printTable } from './_table.ts';
+
+const MiB = 1024 * 1024;
+const quick = process.argv.includes('--quick');
+
+interface Case {
+  readonly label: string;
+  readonly bytes: number;
+  /** Objects written (and read) per round. */
+  readonly count: number;
+  readonly rounds: number;
+}
+
+const CASES: readonly Case[] = [
+  { label: '4 KiB', bytes: 4 * 1024, count: quick ? 50 : 300, rounds: 3 },
+  { label: '1 MiB', bytes: MiB, count: quick ? 10 : 40, rounds: 3 },
+  { label: '256 MiB streamed', bytes: 256 * MiB, count: 1, rounds: quick ? 1 : 3 },
+];
+
+/** One MiB of bytes that are not all zero (a real upload is not), reused for every chunk of the large put. */
+const PATTERN = Uint8Array.from({ length: MiB }, (_, index) => (index * 31 + 7) % 251);
+
+function* chunksOf(bytes: number): Generator<Uint8Array> {
+  for (let left = bytes; left > 0; left -= MiB) yield left >= MiB ? PATTERN : PATTERN.subarray(0, left);
+}
+
+/** The body as the store sees it from an upload: a stream of 1 MiB chunks for the large case, bytes otherwise. */
+function body(bytes: number): Uint8Array | ReadableStream<Uint8Array> {
+  if (bytes < 4 * MiB) return PATTERN.subarray(0, bytes);
+  const chunks = chunksOf(bytes);
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const next = chunks.next();
+      if (next.done === true) controller.close();
+      else controller.enqueue(next.value);
+    },
+  });
+}
+
+/**
+ * The peer: what a careful program does by hand to store a file durably at a nested path (mkdir -p, write, fsync,
+ * rename, fsync the directory).
+ */
+async function plainPut(directory: string, name: string, bytes: number, temporary: string): Promise<void> {
+  await mkdir(directory, { recursive: true });
+  const handle = await open(temporary, 'wx');
+  try {
+    for (const chunk of chunksOf(bytes)) {
+      let written = 0;
+      while (written < chunk.byteLength) written += (await handle.write(chunk, written)).bytesWritten;
+    }
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, join(directory, name));
+  const parent = await open(directory, 'r');
+  try {
+    await parent.sync();
+  } finally {
+    await parent.close();
+  }
+}
+
+async function plainGet(path: string): Promise<number> {
+  const handle = await open(path, 'r');
+  let total = 0;
+  try {
+    for (;;) {
+      const buffer = Buffer.allocUnsafeSlow(MiB);
+      const { bytesRead } = await handle.read(buffer, 0, MiB, total);
+      if (bytesRead === 0) return total;
+      total += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function drain(stream: ReadableStream<Uint8Array>): Promise<number> {
+  let total = 0;
+  for await (const chunk of stream) total += chunk.byteLength;
+  return total;
+}
+
+async function timed(run: () => Promise<void>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await run();
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+const mbps = (bytes: number, seconds: number): number => bytes / seconds / 1e6;
+const format = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
+
+interface Measured {
+  storePut: number;
+  plainPut: number;
+  storeGet: number;
+  plainGet: number;
+}
+
+/**
+ * Times the store and the peer alternately, object by object (who goes first alternates too), so both meet the
+ * same disk and the same load from other processes; a busy machine then slows both alike.
+ */
+async function measure(workspace: string, item: Case): Promise<Measured> {
+  const seconds = { storePut: 0, plainPut: 0, storeGet: 0, plainGet: 0 };
+  for (let round = 0; round < item.rounds; round++) {
+    const storeRoot = join(workspace, `store-${round}`);
+    const plainRoot = join(workspace, `plain-${round}`);
+    const store = await LocalStore.open({ root: storeRoot });
+    const keys = Array.from({ length: item.count }, (_, index) => `bench/${(index % 100).toString().padStart(2, '0')}/object-${index}.bin`);
+    for (const [index, key] of keys.entries()) {
+      const storeTurn = async (): Promise<void> => {
+        seconds.storePut += await timed(async () => {
+          await store.put(key, body(item.bytes));
+        });
+      };
+      const plainTurn = async (): Promise<void> => {
+        const slash = key.lastIndexOf('/');
+        seconds.plainPut += await timed(() =>
+          plainPut(join(plainRoot, key.slice(0, slash)), key.slice(slash + 1), item.bytes, join(plainRoot, `${key.replaceAll('/', '_')}.tmp`)),
+        );
+      };
+      if ((index + round) % 2 === 0) {
+        await storeTurn();
+        await plainTurn();
+      } else {
+        await plainTurn();
+        await storeTurn();
+      }
+    }
+    for (const key of keys) {
+      seconds.storeGet += await timed(async () => {
+        const got = await store.get(key);
+        if ((await drain(got.body)) !== item.bytes) throw new Error(`short read of ${key}`);
+      });
+      seconds.plainGet += await timed(async () => {
+        if ((await plainGet(join(plainRoot, key))) !== item.bytes) throw new Error(`short read of ${key}`);
+      });
+    }
+    await rm(storeRoot, { recursive: true, force: true });
+    await rm(plainRoot, { recursive: true, force: true });
+  }
+  const total = item.bytes * item.count * item.rounds;
+  return {
+    storePut: mbps(total, seconds.storePut),
+    plainPut: mbps(total, seconds.plainPut),
+    storeGet: mbps(total, seconds.storeGet),
+    plainGet: mbps(total, seconds.plainGet),
+  };
+}
+
+function ddSeconds(file: string): number {
+  const started = process.hrtime.bigint();
+  const result = spawnSync('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', 'count=256', 'conv=fsync'], { stdio: 'ignore' });
+  if (result.status !== 0) throw new Error(`dd failed: ${result.error?.message ?? `status ${result.status}`}`);
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** RSS growth (MiB) during one 256 MiB streamed put, sampled every few milliseconds. */
+async function peakMemoryOfLargePut(workspace: string): Promise<{ rss: number; heap: number }> {
+  const store = await LocalStore.open({ root: join(workspace, 'memory') });
+  (globalThis as { gc?: () => void }).gc?.();
+  const baseRss = process.memoryUsage.rss();
+  const baseHeap = process.memoryUsage().heapUsed;
+  let peakRss = baseRss;
+  let peakHeap = baseHeap;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  }, 5);
+  try {
+    await store.put('memory/large.bin', body(256 * MiB));
+  } finally {
+    clearInterval(sampler);
+  }
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  return { rss: (peakRss - baseRss) / MiB, heap: (peakHeap - baseHeap) / MiB };
+}
+
+const workspace = await mkdtemp(join(tmpdir(), 'stowage-bench-local-'));
+try {
+  const load = loadavg().map((value) => value.toFixed(1)).join(' ');
+  console.log(`LocalStore vs plain fs in ${workspace} (${quick ? 'quick' : 'full'} run, store and plain fs alternating object by object; load average ${load})`);
+  // First, while the process has not yet touched large buffers, so RSS growth is the put's own.
+  const memory = await peakMemoryOfLargePut(workspace);
+  const rows: string[][] = [];
+  let large: Measured | undefined;
+  for (const item of CASES) {
+    const measured = await measure(workspace, item);
+    if (item.bytes === 256 * MiB) large = measured;
+    rows.push([
+      item.label,
+      `${item.count} x ${item.rounds}`,
+      format(measured.storePut),
+      format(measured.plainPut),
+      (measured.storePut / measured.plainPut).toFixed(2),
+      format(measured.storeGet),
+      format(measured.plainGet),
+      (measured.storeGet / measured.plainGet).toFixed(2),
+    ]);
+  }
+  printTable(
+    'Throughput (MB/s); ratio = LocalStore / plain fs (target >= 0.80)',
+    ['object', 'objects x rounds', 'put store', 'put plain', 'put ratio', 'get store', 'get plain', 'get ratio'],
+    rows,
+  );
+
+  const ddRuns: number[] = [];
+  for (let round = 0; round < (quick ? 1 : 3); round++) {
+    const file = join(workspace, `dd-${round}.bin`);
+    ddRuns.push(ddSeconds(file));
+    await rm(file, { force: true });
+  }
+  const dd = mbps(256 * MiB, median(ddRuns));
+  const storeLarge = large?.storePut ?? Number.NaN;
+  printTable('256 MiB streamed put beside dd bs=1M count=256 conv=fsync on the same disk (target >= 0.70)', ['LocalStore MB/s', 'dd MB/s', 'ratio'], [
+    [format(storeLarge), format(dd), (storeLarge / dd).toFixed(2)],
+  ]);
+
+  printTable('Peak memory of one 256 MiB streamed put (target < 100 MiB)', ['RSS growth MiB', 'heap growth MiB'], [
+    [memory.rss.toFixed(1), memory.heap.toFixed(1)],
+  ]);
+  const leftovers = await readdir(workspace);
+  if (leftovers.some((name) => name.startsWith('dd-'))) console.log('warning: dd files left behind');
+} finally {
+  await rm(workspace, { recursive: true, force: true });
+}
