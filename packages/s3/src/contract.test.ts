@@ -62,14 +62,14 @@ describeObjectStore(
     const store = S3Store.fromSettings(settings, 'avatars', {
       client,
       limitations: {
-        suffixRanges: 's3rver 3.7.1 answers Range: bytes=-N with the first N bytes instead of the last',
+        suffixRanges: 's3rver 3.7.1 reads Range: bytes=-N as bytes=0-N, the first N+1 bytes instead of the last N',
         createOnly: 's3rver 3.7.1 ignores If-None-Match on PutObject and overwrites',
       },
     });
     return { store, cleanup: () => { client.destroy(); } };
   },
   {
-    suffixRanges: { missing: 's3rver 3.7.1 answers Range: bytes=-N with the first N bytes instead of the last' },
+    suffixRanges: { missing: 's3rver 3.7.1 reads Range: bytes=-N as bytes=0-N, the first N+1 bytes instead of the last N' },
     rangeEdges: { missing: 's3rver 3.7.1 reads bytes=0-0 as bytes=0- (a zero end counts as none) and serves ranges of an empty object' },
     atomicOverwrite: { missing: 's3rver 3.7.1 rewrites an object file in place, so a reader racing an overwrite can be cut off' },
     byteOrderListing: { missing: 's3rver 3.7.1 lists by walking its directory tree, so "a/b" comes before "a-c"' },

@@ -27,6 +27,8 @@ const ACCESS_DENIED = new Set([
 ]);
 const INTEGRITY = new Set(['BadDigest', 'InvalidDigest', 'XAmzContentSHA256Mismatch', 'InvalidChecksum', 'IncompleteBody']);
 const TOO_LARGE = new Set(['EntityTooLarge', 'MaxMessageLengthExceeded']);
+// S3 answers these with a 4xx status, yet they are about the connection or the load, not the request.
+const TRANSIENT = new Set(['RequestTimeout', 'TimeoutError', 'SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequests']);
 const NETWORK_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
   'ECONNABORTED', 'UND_ERR_SOCKET',
@@ -68,6 +70,7 @@ function classify(error: unknown, context: S3ErrorContext): StorageErrorCode {
   if (INTEGRITY.has(name)) return 'IntegrityError';
   if (TOO_LARGE.has(name) || status === 413) return 'TooLarge';
   if (name === 'NotImplemented' || status === 501) return 'Unsupported';
+  if (TRANSIENT.has(name)) return 'Unavailable';
   if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) return 'InvalidArgument';
   // 5xx, SlowDown, throttling, timeouts, refused or dropped connections, and anything unexplained.
   return 'Unavailable';

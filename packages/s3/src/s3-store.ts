@@ -35,7 +35,7 @@ const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
 /** Features some S3-compatible servers lack; each names why, and the store answers `Unsupported` with it. */
 export interface S3ServerLimitations {
-  /** Set when `Range: bytes=-N` does not return the last N bytes, e.g. "s3rver 3.7.1 returns the first N bytes". */
+  /** Set when `Range: bytes=-N` does not return the last N bytes, e.g. "s3rver 3.7.1 reads it as bytes=0-N". */
   readonly suffixRanges?: string | undefined;
   /** Set when PutObject ignores `If-None-Match: *`, e.g. "s3rver 3.7.1 ignores If-None-Match". */
   readonly createOnly?: string | undefined;
