@@ -41,13 +41,9 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<number> {
   return total;
 }
 
-async function readAll(store: ObjectStore, keys: readonly string[], bytes: number, passes: number): Promise<number> {
+async function readOnce(store: ObjectStore, key: string, bytes: number): Promise<number> {
   const started = process.hrtime.bigint();
-  for (let pass = 0; pass < passes; pass++) {
-    for (const key of keys) {
-      if ((await drain((await store.get(key)).body)) !== bytes) throw new Error(`short read of ${key} from ${store.name}`);
-    }
-  }
+  if ((await drain((await store.get(key)).body)) !== bytes) throw new Error(`short read of ${key} from ${store.name}`);
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
@@ -73,21 +69,31 @@ try {
     for (const [index, key] of keys.entries()) await direct.put(key, patterned(item.bytes, index));
     // Warm every cache, so the timed reads below are hits only (checked through the counters after).
     for (const { store } of caches) {
-      await readAll(store, keys, item.bytes, 1);
+      for (const key of keys) await readOnce(store, key, item.bytes);
       await store.drain();
     }
     const before = caches.map(({ store }) => store.stats());
-    const directRuns: number[] = [];
-    const cachedRuns = caches.map((): number[] => []);
+    const readers: readonly ObjectStore[] = [direct, ...caches.map(({ store }) => store)];
+    // Seconds per reader per round. Every object is read by every reader in turn, the order rotating, so a burst of
+    // load from elsewhere on the machine lands on all of them alike.
+    const seconds = readers.map((): number[] => []);
+    let turn = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      // Alternate the order, so neither always runs right after the other's garbage.
-      const order = round % 2 === 0 ? [-1, ...caches.keys()] : [...caches.keys(), -1];
-      for (const which of order) {
-        const cache = caches[which];
-        if (cache === undefined) directRuns.push(await readAll(direct, keys, item.bytes, item.passes));
-        else cachedRuns[which]?.push(await readAll(cache.store, keys, item.bytes, item.passes));
+      const sums = readers.map(() => 0);
+      for (let pass = 0; pass < item.passes; pass++) {
+        for (const key of keys) {
+          turn += 1;
+          for (let step = 0; step < readers.length; step++) {
+            const which = (turn + step) % readers.length;
+            const reader = readers[which];
+            if (reader !== undefined) sums[which] = (sums[which] ?? 0) + (await readOnce(reader, key, item.bytes));
+          }
+        }
       }
+      for (const [which, sum] of sums.entries()) seconds[which]?.push(sum);
     }
+    const directRuns = seconds[0] ?? [];
+    const cachedRuns = seconds.slice(1);
     const total = item.bytes * item.objects * item.passes;
     const directRate = total / median(directRuns) / 1e6;
     for (const [which, { check, store }] of caches.entries()) {
