@@ -155,7 +155,7 @@ describe('fault injection', () => {
     expect(pattern(7).filter(Boolean).length).toBeGreaterThan(5);
   });
 
-  it('raises 503 SlowDown, dropped connections and timeouts as the SDK reports them, and adds latency', async () => {
+  it('raises 503 SlowDown, dropped connections and timeouts as the SDK reports them, and adds latency', () => {
     const schedule = new FaultSchedule();
     schedule.add({ kind: 'latency', latencyMs: 25, operations: ['HeadObject'] });
     schedule.add({ kind: 'slow-down', times: 1 });
