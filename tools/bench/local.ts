@@ -33,15 +33,18 @@ function* chunksOf(bytes: number): Generator<Uint8Array> {
   for (let left = bytes; left > 0; left -= MiB) yield left >= MiB ? PATTERN : PATTERN.subarray(0, left);
 }
 
-/** The body as the store sees it from an upload: a stream of 1 MiB chunks for the large case, bytes otherwise. */
-function body(bytes: number): Uint8Array | ReadableStream<Uint8Array> {
+/**
+ * The body as the store sees it from an upload: a stream of 1 MiB chunks for the large case, bytes otherwise.
+ * `fresh` gives every chunk its own buffer, as a network stream does, so memory measurements include them.
+ */
+function body(bytes: number, fresh = false): Uint8Array | ReadableStream<Uint8Array> {
   if (bytes < 4 * MiB) return PATTERN.subarray(0, bytes);
   const chunks = chunksOf(bytes);
   return new ReadableStream<Uint8Array>({
     pull(controller) {
       const next = chunks.next();
       if (next.done === true) controller.close();
-      else controller.enqueue(next.value);
+      else controller.enqueue(fresh ? next.value.slice() : next.value);
     },
   });
 }
@@ -172,7 +175,7 @@ function ddSeconds(file: string): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-/** RSS growth (MiB) during one 256 MiB streamed put, sampled every few milliseconds. */
+/** RSS and heap growth (MiB) during one 256 MiB streamed put of fresh 1 MiB chunks, sampled every few ms. */
 async function peakMemoryOfLargePut(workspace: string): Promise<{ rss: number; heap: number }> {
   const store = await LocalStore.open({ root: join(workspace, 'memory') });
   (globalThis as { gc?: () => void }).gc?.();
@@ -185,7 +188,7 @@ async function peakMemoryOfLargePut(workspace: string): Promise<{ rss: number; h
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   }, 5);
   try {
-    await store.put('memory/large.bin', body(256 * MiB));
+    await store.put('memory/large.bin', body(256 * MiB, true));
   } finally {
     clearInterval(sampler);
   }

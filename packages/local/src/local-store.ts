@@ -378,8 +378,9 @@ export class LocalStore implements ObjectStore {
     for (let attempt = 1; ; attempt++) {
       let handle: LocalFileHandle | undefined;
       try {
-        const real = await guard.resolveExisting(key);
-        handle = await this.#fs.open(real, flags);
+        const opened = await this.#openForRead(guard, key, flags);
+        handle = opened.handle;
+        const real = opened.path;
         const stats = await handle.stat();
         if (stats.isDirectory()) throw notFoundError(key);
         if (!stats.isFile()) throw notAFileError(key);
@@ -411,8 +412,13 @@ export class LocalStore implements ObjectStore {
     const guard = await this.#guard();
     for (let attempt = 1; ; attempt++) {
       try {
-        const real = await guard.resolveExisting(key);
-        const stats = await this.#fs.stat(real);
+        const path = guard.pathOf(key);
+        // The entry and its directory's confinement are checked together; a link is then resolved and proven.
+        const [entry, proven] = await Promise.allSettled([this.#fs.lstat(path), guard.proveParent(key)]);
+        if (proven.status === 'rejected') throw proven.reason;
+        if (entry.status === 'rejected') throw entry.reason;
+        const real = entry.value.isSymbolicLink() ? await guard.resolveExisting(key) : path;
+        const stats = real === path ? entry.value : await this.#fs.stat(real);
         if (!stats.isFile()) return undefined;
         const version = fileVersion(stats);
         const record = await this.#readRecord(guard, key, version);
@@ -424,6 +430,25 @@ export class LocalStore implements ObjectStore {
         throw mapped;
       }
     }
+  }
+
+  /**
+   * Opens `key` for reading. The open and the proof that its directory lies inside the root run together, and
+   * nothing is read unless both succeed; a last segment that is a link is resolved and proven first.
+   */
+  async #openForRead(guard: RootGuard, key: string, flags: number): Promise<{ readonly handle: LocalFileHandle; readonly path: string }> {
+    const path = guard.pathOf(key);
+    if (this.#fs.constants.O_NOFOLLOW !== undefined) {
+      const [opened, proven] = await Promise.allSettled([this.#fs.open(path, flags), guard.proveParent(key)]);
+      if (proven.status === 'rejected') {
+        if (opened.status === 'fulfilled') await opened.value.close().catch(() => undefined);
+        throw proven.reason;
+      }
+      if (opened.status === 'fulfilled') return { handle: opened.value, path };
+      if (nativeCode(opened.reason) !== 'ELOOP') throw opened.reason;
+    }
+    const real = await guard.resolveExisting(key);
+    return { handle: await this.#fs.open(real, flags), path: real };
   }
 
   async #readRecord(guard: RootGuard, key: string, version: string): Promise<MetadataRecord | undefined> {

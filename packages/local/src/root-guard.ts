@@ -44,6 +44,16 @@ export class RootGuard {
   }
 
   /**
+   * Proves that the directory holding `key` resolves inside the root (the root itself for a one-segment key).
+   * Throws the native `ENOENT`/`ENOTDIR` when it is missing and `AccessDenied` when a link leads out.
+   */
+  async proveParent(key: string): Promise<void> {
+    const segments = key.split('/');
+    if (segments.length === 1) return;
+    await this.#realDirectory(join(this.root, ...segments.slice(0, -1)), key);
+  }
+
+  /**
    * The path of the directory entry for `key` (not following a link in its last segment) under its parent's real
    * path, proven inside the root. Throws the native `ENOENT`/`ENOTDIR` when the parent is missing.
    */
