@@ -14,9 +14,14 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
 
-/** A browser profile of its own (cookies, storage) pointed at the app. */
-export function newUserContext(browser: Browser, baseURL: string, viewport = { width: 1280, height: 800 }): Promise<BrowserContext> {
-  return browser.newContext({ baseURL, viewport, locale: 'en-GB', timezoneId: 'UTC' });
+/**
+ * A browser profile of its own (cookies, storage) pointed at the app, in UTC with its date fixed at `today`, so
+ * the page shows times the same way on every run. Timers still run.
+ */
+export async function newUserContext(browser: Browser, baseURL: string, today: Date): Promise<BrowserContext> {
+  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: 'UTC' });
+  await context.clock.setFixedTime(today);
+  return context;
 }
 
 /** Fills and sends the login form with the keyboard only (the email field has focus when the page opens). */

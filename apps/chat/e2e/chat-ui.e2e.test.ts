@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_ACCOUNTS } from '../src/seed.ts';
 import { launchChromium, logInWithKeyboard, newUserContext, submitLoginWithKeyboard } from './browser.ts';
 import { buildWebUi } from './build-web.ts';
-import { startChatUnderTest } from './chat-under-test.ts';
+import { CLOCK_START, startChatUnderTest } from './chat-under-test.ts';
 import type { Backend, ChatUnderTest } from './chat-under-test.ts';
 import { formatBytes } from '../web/src/format.ts';
 import { bannerPng, discPng, landscapePng } from './test-images.ts';
@@ -47,7 +47,7 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
   // Every origin any page of the run asked for: the app, and in S3 mode the bucket that serves avatars.
   const origins = new Set<string>();
   const openContext = async (): Promise<BrowserContext> => {
-    const context = await newUserContext(browser, chat.url);
+    const context = await newUserContext(browser, chat.url, new Date(CLOCK_START.getTime() + 6 * 60 * 60 * 1000));
     context.on('request', (request) => {
       const url = new URL(request.url());
       if (url.protocol !== 'data:') origins.add(url.origin);

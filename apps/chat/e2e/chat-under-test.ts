@@ -33,6 +33,12 @@ export interface ChatUnderTest {
 const BUCKETS = { uploads: 'chat-uploads', avatars: 'chat-avatars' } as const;
 
 /**
+ * The app's clock starts at this moment and runs at real speed, so message times (and the committed screenshots
+ * that show them) are the same on every run. The browser is pinned to the same day (see `SHOWN_DAY`).
+ */
+export const CLOCK_START: Date = new Date('2026-05-04T09:30:00Z');
+
+/**
  * The chat app as `npm start` assembles it (settings from the environment, the stores they select, the seeded
  * database, the web UI) on 127.0.0.1 and a free port; in S3 mode over an S3-compatible server on 127.0.0.1.
  */
@@ -62,10 +68,12 @@ export async function startChatUnderTest(backend: Backend, maxFileUploadBytes: n
     db = openedDb;
     ensureSchema(openedDb);
     const data = new ChatData(openedDb);
-    await seedDatabase(data, Date.now());
+    const realStart = Date.now();
+    const now = (): number => CLOCK_START.getTime() + (Date.now() - realStart);
+    await seedDatabase(data, now());
     const stores = openChatStores(settings, 'e2e-signing-secret-of-at-least-32-bytes', join(dir, 's3-cache'), false);
     const server = await startChatServer({
-      data, stores, maxFileUploadBytes: settings.maxFileUploadBytes, avatarSalt: 'e2e-avatar-salt', webRoot: WEB_ROOT, logError: () => undefined,
+      data, stores, maxFileUploadBytes: settings.maxFileUploadBytes, avatarSalt: 'e2e-avatar-salt', webRoot: WEB_ROOT, now, logError: () => undefined,
     });
     const s3Server = s3;
     return {

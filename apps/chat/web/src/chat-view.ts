@@ -54,7 +54,7 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
   let messages: readonly Message[] = [];
   let shownSignature = '';
   let disposed = false;
-  let emojiCheckedAt = 0;
+  let emojiCheckedAt = -EMOJI_RECHECK_MS;
 
   const tray = new UploadTray({
     limits: () => state.realm,
@@ -98,9 +98,9 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
     messages = await fetchMessages(channel.id);
     if (disposed) return;
     render();
-    if (mentionsUnknownEmoji() && Date.now() - emojiCheckedAt > EMOJI_RECHECK_MS) {
+    if (mentionsUnknownEmoji() && performance.now() - emojiCheckedAt > EMOJI_RECHECK_MS) {
       // Someone may have added an emoji since this page loaded.
-      emojiCheckedAt = Date.now();
+      emojiCheckedAt = performance.now();
       await state.reloadEmoji();
     }
   }
