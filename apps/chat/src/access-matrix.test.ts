@@ -221,6 +221,10 @@ describe.each(BACKENDS)('who may read /user_uploads (%s)', (backend, options) =>
       expect((await iago.request('DELETE', `/api/attachments/${file.id}`)).status).toBe(404);
       expect((await hamlet.request('DELETE', `/api/attachments/${file.id}`)).status).toBe(200);
       for (const client of [hamlet, iago]) expect((await client.request('GET', file.url)).status).toBe(404);
+      const general = await iago.channelId('general');
+      const { body: feed } = await iago.json<{ messages: { content: string; attachments: unknown[] }[] }>('GET', `/api/channels/${general}/messages`);
+      const linking = feed.messages.find((item) => item.content === file.url);
+      expect(linking?.attachments).toEqual([]);
       if (local) expect((await chat.anonymous().request('GET', body.url)).status).toBe(404);
       const stored = new URL(file.url, chat.url).pathname.slice('/user_uploads/'.length);
       expect(await chat.stores.uploads.head(decodeURIComponent(stored))).toBeUndefined();

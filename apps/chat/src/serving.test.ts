@@ -256,6 +256,19 @@ describe('sessions', () => {
     expect((await hamlet.json('GET', '/api/channels')).status).toBe(401);
   });
 
+  it('ends a session after 14 days', async () => {
+    const hamlet = await chat.login('hamlet@zulip.test');
+    expect((await hamlet.json('GET', '/api/channels')).status).toBe(200);
+    chat.advance(14 * 24 * 60 * 60 * 1000 + 1000);
+    try {
+      expect((await hamlet.json('GET', '/api/channels')).status).toBe(401);
+    } finally {
+      chat.advance(-(14 * 24 * 60 * 60 * 1000 + 1000));
+    }
+    // An expired session is gone for good, not revived when the clock is back.
+    expect((await hamlet.json('GET', '/api/channels')).status).toBe(401);
+  });
+
   it('refuses a wrong password and a login without the CSRF cookie echo', async () => {
     const client = chat.anonymous();
     client.csrfToken = (await client.json<{ csrfToken: string }>('GET', '/api/session')).body.csrfToken;
