@@ -174,6 +174,29 @@ describe('migrate: copying', () => {
     }
   });
 
+  it('keeps the bytes of objects in flight within maxBytesInFlight', async () => {
+    const objects = Array.from({ length: 12 }, (_, index) => ({ key: `k/${String(index).padStart(2, '0')}`, body: bytes(index % 3 === 0 ? 40_000 : 5_000, index) }));
+    let inFlight = 0;
+    let peak = 0;
+    class SlowStore extends FaultInjectingStore {
+      override async put(key: string, body: Body, options?: PutOptions): Promise<ObjectInfo> {
+        inFlight += options?.size ?? 0;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 3));
+        try {
+          return await super.put(key, body, options);
+        } finally {
+          inFlight -= options?.size ?? 0;
+        }
+      }
+    }
+    const report = await migrate(await filled(objects), new SlowStore(new MemoryStore()), { concurrency: 6, maxBytesInFlight: 50_000 });
+    expect(report.copied.objects).toBe(12);
+    expect(peak).toBeLessThanOrEqual(50_000);
+    expect(peak).toBeGreaterThan(40_000);
+    await expect(migrate(await filled([]), new MemoryStore(), { maxBytesInFlight: 0 })).rejects.toMatchObject({ code: 'InvalidArgument' });
+  });
+
   it('starts copying before the source listing is finished (no list of all keys in memory)', async () => {
     const many = Array.from({ length: 1000 }, (_, index) => ({ key: `k/${String(index).padStart(5, '0')}`, body: bytes(1, index) }));
     const source = new MemoryStore({ defaultPageSize: 50 });

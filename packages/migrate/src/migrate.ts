@@ -1,5 +1,6 @@
 import { StorageError, abortedError, isStorageError, portableSha256, validatePrefix } from '@stowage/core';
 import type { ObjectStore, Sha256Factory, StreamDigest } from '@stowage/core';
+import { ByteGate } from './byte-gate.ts';
 import { digestObject, objectSha256 } from './object-digest.ts';
 import { meterStream } from './metered-stream.ts';
 import { pairListings } from './paired-listing.ts';
@@ -54,6 +55,12 @@ export interface MigrateOptions {
    * one extra listing of the source (one request per 1,000 keys on S3).
    */
   readonly countTotals?: boolean | undefined;
+  /**
+   * Bytes of objects being copied at once, at most (sizes from the listing; one object larger than this is copied
+   * alone). Bounds memory where a target buffers what it receives, such as an S3 multipart upload holding whole
+   * parts; default unlimited (only `concurrency` applies).
+   */
+  readonly maxBytesInFlight?: number | undefined;
   /** Keys kept per outcome in the report (default 1,000); counts stay exact, `onObject` sees every key. */
   readonly listLimit?: number | undefined;
   readonly onProgress?: ((progress: MigrationProgress) => void) | undefined;
@@ -119,6 +126,11 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
   const verifyMode = options.verify ?? 'head';
   const sha256 = options.sha256 ?? portableSha256;
   const signal = options.signal;
+  const maxBytesInFlight = options.maxBytesInFlight;
+  if (maxBytesInFlight !== undefined && !(Number.isSafeInteger(maxBytesInFlight) && maxBytesInFlight > 0)) {
+    throw invalidArgument(`maxBytesInFlight must be a positive whole number of bytes, not ${maxBytesInFlight}`);
+  }
+  const gate = maxBytesInFlight === undefined ? undefined : new ByteGate(maxBytesInFlight);
 
   const startedAt = new Date().toISOString();
   const started = performance.now();
@@ -247,7 +259,13 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
       if (same) return 'skipped';
     }
     if (mode === 'dry-run') return 'would-copy';
-    return copyObject(key, onBytes);
+    if (gate === undefined) return copyObject(key, onBytes);
+    await gate.acquire(pair.source.size);
+    try {
+      return await copyObject(key, onBytes);
+    } finally {
+      gate.release(pair.source.size);
+    }
   }
 
   async function handle(pair: ListingPair): Promise<void> {
