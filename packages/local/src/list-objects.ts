@@ -8,6 +8,9 @@ import { RESERVED_DIRECTORY, fileVersion } from './layout.ts';
 import type { RootGuard } from './root-guard.ts';
 import { compareUtf8 } from './utf8-order.ts';
 
+/** How many files of one directory are being stat'ed at once while listing. */
+const STAT_WINDOW = 16;
+
 interface Entry {
   readonly name: string;
   readonly directory: boolean;
@@ -71,7 +74,24 @@ async function* walkDirectory(
   }
   entries.sort((left, right) => compareUtf8(left.sortKey, right.sortKey));
   const { startAfter } = options;
-  for (const entry of entries) {
+  const isListedFile = (entry: Entry): boolean => {
+    if (entry.directory) return false;
+    const key = directoryKey + entry.name;
+    // Names no key could address (a backslash, control characters) are not objects of this store.
+    return (startAfter === undefined || compareUtf8(key, startAfter) > 0) && keyProblem(key) === undefined;
+  };
+  // Stats run a few files ahead of the one being yielded: one round trip at a time would dominate a big listing.
+  const summaries = new Map<number, Promise<ObjectSummary | undefined>>();
+  const statAhead = (from: number): void => {
+    for (let index = from; index < Math.min(entries.length, from + STAT_WINDOW); index++) {
+      const entry = entries[index];
+      if (entry === undefined || summaries.has(index) || !isListedFile(entry)) continue;
+      const summary = summarize(fs, guard, directoryKey + entry.name, entry, join(path, entry.name));
+      summary.catch(() => undefined);
+      summaries.set(index, summary);
+    }
+  };
+  for (const [index, entry] of entries.entries()) {
     const key = directoryKey + entry.name;
     if (entry.directory) {
       const subtree = `${key}/`;
@@ -79,10 +99,10 @@ async function* walkDirectory(
       yield* walkDirectory(fs, guard, subtree, '', options);
       continue;
     }
-    if (startAfter !== undefined && compareUtf8(key, startAfter) <= 0) continue;
-    // Names no key could address (a backslash, control characters) are not objects of this store.
-    if (keyProblem(key) !== undefined) continue;
-    const summary = await summarize(fs, guard, key, entry, join(path, entry.name));
+    if (!isListedFile(entry)) continue;
+    statAhead(index);
+    const summary = await summaries.get(index);
+    summaries.delete(index);
     if (summary !== undefined) yield summary;
   }
 }
