@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { withCache } from '@stowage/core';
 import type { ObjectStore, StorageSettings } from '@stowage/core';
 import { LocalStore, verifySignedUrl } from '@stowage/local';
-import { openStores } from 'stowage';
+import { S3Store } from '@stowage/s3';
 import type { LocalFileSystem, UrlSigning } from '@stowage/local';
 import type { ChatStores, SignedLinkCheck } from './chat-stores.ts';
 
@@ -62,6 +62,9 @@ export function s3ChatStores(uploads: ObjectStore, avatars: ObjectStore, options
  */
 export function openChatStores(settings: StorageSettings, signingSecret: string, cacheDir: string, redirectUploads: boolean): ChatStores {
   if (settings.backend === 'local') return localChatStores(settings.localUploadsDir, signingSecret);
-  const { uploads, avatars } = openStores(settings);
+  // The S3 stores straight from @stowage/s3, as `openStores` builds them: importing the `stowage` package would
+  // also load its CLI, which Deno cannot evaluate (an import cycle reaches a constant before it is initialized).
+  const uploads = S3Store.fromSettings(settings.s3, 'uploads');
+  const avatars = S3Store.fromSettings(settings.s3, 'avatars');
   return s3ChatStores(uploads, avatars, { cacheTier: new LocalStore({ root: cacheDir }), redirectUploads });
 }
