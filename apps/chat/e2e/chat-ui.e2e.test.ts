@@ -383,6 +383,31 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     expect(await preview.evaluate((element) => element === document.activeElement)).toBe(true);
   });
 
+  it('shows the newest page of a long channel and older messages on request', async () => {
+    const designId = await hamletPage.evaluate(async () => {
+      const { csrfToken } = (await (await fetch('/api/session')).json()) as { csrfToken: string };
+      const { channels } = (await (await fetch('/api/channels')).json()) as { channels: { id: number; name: string }[] };
+      const design = channels.find((channel) => channel.name === 'design');
+      if (design === undefined) throw new Error('no design channel');
+      for (let index = 1; index <= 60; index++) {
+        await fetch(`/api/channels/${design.id}/messages`, {
+          method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken }, body: JSON.stringify({ content: `Mockup ${index}` }),
+        });
+      }
+      return design.id;
+    });
+    await iagoPage.getByRole('navigation', { name: 'Channels' }).getByRole('link', { name: 'design' }).click();
+    await iagoPage.getByText('Mockup 60').waitFor();
+    expect(new URL(iagoPage.url()).hash).toBe(`#/channels/${designId}`);
+    expect(await iagoPage.locator('.message').count()).toBe(50);
+    expect(await iagoPage.getByText('Post mockups here.').count()).toBe(0);
+    await iagoPage.getByRole('button', { name: 'Show older messages' }).click();
+    await iagoPage.getByText('Post mockups here.').waitFor();
+    expect(await iagoPage.locator('.message').count()).toBe(61);
+    expect(await iagoPage.getByRole('button', { name: 'Show older messages' }).count()).toBe(0);
+    await iagoPage.getByRole('link', { name: 'general' }).click();
+  });
+
   it('lists my uploads with size, where each is linked and the quota used, and deletes one so its link stops working', async () => {
     await iagoPage.getByRole('link', { name: 'My uploads' }).click();
     const row = iagoPage.getByRole('row').filter({ hasText: 'harbour.png' });

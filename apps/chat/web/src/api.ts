@@ -76,8 +76,10 @@ export async function fetchChannels(): Promise<readonly Channel[]> {
   return ((await request('GET', '/api/channels')) as { channels: Channel[] }).channels;
 }
 
-export async function fetchMessages(channelId: number): Promise<readonly Message[]> {
-  return ((await request('GET', `/api/channels/${channelId}/messages?limit=100`)) as { messages: Message[] }).messages;
+/** Up to `limit` messages of a channel, oldest first: the newest ones, or those before the message `before`. */
+export async function fetchMessages(channelId: number, limit: number, before?: number): Promise<readonly Message[]> {
+  const query = before === undefined ? `limit=${limit}` : `limit=${limit}&before=${before}`;
+  return ((await request('GET', `/api/channels/${channelId}/messages?${query}`)) as { messages: Message[] }).messages;
 }
 
 export async function sendMessage(channelId: number, content: string): Promise<Message> {

@@ -16,6 +16,8 @@ const DEFAULT_CHANNEL = 'general';
 /** At most this often, a `:name:` the page does not know makes it fetch the emoji list again. */
 const EMOJI_RECHECK_MS = 30_000;
 const EMOJI_MENTION = /:([a-z0-9_-]{1,60}):/gu;
+/** Messages fetched at a time; a full page means there may be older ones. */
+const PAGE_SIZE = 50;
 /** How close to the bottom counts as "reading the newest", so new messages scroll into view. */
 const NEAR_BOTTOM_PX = 120;
 
@@ -52,7 +54,12 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
   const dropHint = el('div', { class: 'drop-hint', 'aria-hidden': 'true' }, 'Drop files to attach them');
 
   let messages: readonly Message[] = [];
+  /** Pages fetched with "Show older messages"; polling only refreshes the newest page. */
+  let older: readonly Message[] = [];
+  let mayHaveOlder = false;
   let shownSignature = '';
+  const olderButton = el('button', { type: 'button', class: 'secondary small-button' }, 'Show older messages');
+  const olderItem = el('li', { class: 'older-messages' }, olderButton);
   let disposed = false;
   let emojiCheckedAt = -EMOJI_RECHECK_MS;
 
@@ -80,23 +87,28 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
   }
 
   function render(): void {
-    const signature = JSON.stringify([messages.map((message) => [message.id, message.sender.avatarUrl]), state.emoji.map((item) => item.id)]);
+    const signature = JSON.stringify([mayHaveOlder, messages.map((message) => [message.id, message.sender.avatarUrl]), state.emoji.map((item) => item.id)]);
     if (signature === shownSignature) return;
     shownSignature = signature;
     const nearBottom = feed.scrollHeight - feed.scrollTop - feed.clientHeight < NEAR_BOTTOM_PX;
     const mayDeleteAll = state.user.isAdmin;
-    replaceChildren(feed, ...messages.map((message) => messageElement(message, state.emoji, {
+    const fromBottom = feed.scrollHeight - feed.scrollTop;
+    replaceChildren(feed, mayHaveOlder ? olderItem : null, ...messages.map((message) => messageElement(message, state.emoji, {
       onDelete: mayDeleteAll || message.sender.id === state.user.id ? confirmDelete : undefined,
     })));
     status.textContent = messages.length === 0 ? 'No messages yet: say hello.' : '';
-    if (nearBottom || feed.dataset.loaded === undefined) feed.scrollTop = feed.scrollHeight;
+    // Keep the reader's place: at the bottom when they were there, else the same distance from it.
+    feed.scrollTop = nearBottom || feed.dataset.loaded === undefined ? feed.scrollHeight : feed.scrollHeight - fromBottom;
     feed.dataset.loaded = 'true';
   }
 
   async function refresh(): Promise<void> {
     if (channel === undefined) return;
-    messages = await fetchMessages(channel.id);
+    const newest = await fetchMessages(channel.id, PAGE_SIZE);
     if (disposed) return;
+    if (feed.dataset.loaded === undefined) mayHaveOlder = newest.length === PAGE_SIZE;
+    const firstNewest = newest[0]?.id ?? Number.POSITIVE_INFINITY;
+    messages = [...older.filter((message) => message.id < firstNewest), ...newest];
     render();
     if (mentionsUnknownEmoji() && performance.now() - emojiCheckedAt > EMOJI_RECHECK_MS) {
       // Someone may have added an emoji since this page loaded.
@@ -104,6 +116,23 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
       await state.reloadEmoji();
     }
   }
+
+  olderButton.addEventListener('click', handler(async () => {
+    const first = messages[0];
+    if (first === undefined) return;
+    olderButton.disabled = true;
+    try {
+      const page = await fetchMessages(channel.id, PAGE_SIZE, first.id);
+      older = [...page, ...older];
+      mayHaveOlder = page.length === PAGE_SIZE;
+      messages = [...page, ...messages];
+      render();
+    } finally {
+      olderButton.disabled = false;
+    }
+  }, (error) => {
+    notify(`Could not load older messages: ${describeError(error)}`, 'error');
+  }));
 
   function mentionsUnknownEmoji(): boolean {
     const known = state.emojiNames();
