@@ -96,6 +96,17 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
     expect((await store.head('big/record.txt'))?.metadata).toEqual(metadata);
   });
 
+  it('recreates a metadata shard directory removed while the store was open', async () => {
+    await store.put('shard/key.txt', 'one', { metadata: { round: '1' } });
+    const [shard] = await names(METADATA_DIRECTORY);
+    for (const record of await names(join(METADATA_DIRECTORY, shard ?? ''))) {
+      await backing.fs.unlink(join(backing.root, METADATA_DIRECTORY, shard ?? '', record));
+    }
+    await backing.fs.rmdir(join(backing.root, METADATA_DIRECTORY, shard ?? ''));
+    await store.put('shard/key.txt', 'two', { metadata: { round: '2' } });
+    expect((await store.head('shard/key.txt'))?.metadata).toEqual({ round: '2' });
+  });
+
   it('keeps exactly one record per object across overwrites and removes it with the object', async () => {
     for (const round of [1, 2, 3]) await store.put('o/k.txt', `version ${round}`, { metadata: { round: String(round) } });
     expect(await recordCount()).toBe(1);

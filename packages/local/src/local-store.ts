@@ -121,7 +121,7 @@ export class LocalStore implements ObjectStore {
       await this.#removeStaleTemporaries(guard, this.#staleAfterMs);
       return guard;
     } catch (error) {
-      throw fsError(error, `open the store at ${this.#root}:`);
+      throw fsError(error, `open its root ${this.#root}`);
     }
   }
 
@@ -286,7 +286,16 @@ export class LocalStore implements ObjectStore {
       await this.#syncDirectory(join(guard.root, METADATA_DIRECTORY));
       this.#shards.add(shard);
     }
-    const handle = await this.#fs.open(path, 'w');
+    let handle: LocalFileHandle;
+    try {
+      handle = await this.#fs.open(path, 'w');
+    } catch (error) {
+      if (nativeCode(error) !== 'ENOENT') throw error;
+      // Someone removed the shard directory since this store created it.
+      this.#shards.delete(shard);
+      await this.#fs.mkdir(shard, { recursive: true });
+      handle = await this.#fs.open(path, 'w');
+    }
     try {
       await handle.writev([serializeRecord(record)]);
       await Promise.all([syncHandle(handle), this.#syncDirectory(shard)]);
