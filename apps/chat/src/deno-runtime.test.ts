@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '../test/chat-fixture.ts';
+
+const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const deno = join(appDir, '..', '..', 'node_modules', '.bin', 'deno');
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => {
+    resolve();
+  }));
+  return port;
+}
+
+// The same server on Deno: node:http, node:sqlite instead of better-sqlite3, sharp, LocalStore.
+describe('the chat server on Deno', () => {
+  let child: ChildProcess;
+  let dataDir: string;
+  let base: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'stowage-chat-deno-'));
+    const port = await freePort();
+    child = spawn(deno, ['run', '--allow-all', '--conditions=source', 'src/deno-main.ts'], {
+      cwd: appDir,
+      env: { ...process.env, CHAT_DATA_DIR: dataDir, PORT: String(port), NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    base = await new Promise<string>((resolve, reject) => {
+      const onData = (chunk: Buffer): void => {
+        output += chunk.toString();
+        const match = /listens on (http:\/\/[\d.:]+)\//u.exec(output);
+        if (match?.[1] !== undefined) resolve(match[1]);
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      child.on('exit', (code) => {
+        reject(new Error(`deno exited with ${code}:\n${output}`));
+      });
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('seeds, logs in, streams an upload, serves it, and resizes an avatar', async () => {
+    const client = new Client(base);
+    client.csrfToken = (await client.json<{ csrfToken: string }>('GET', '/api/session')).body.csrfToken;
+    const login = await client.json<{ csrfToken: string }>('POST', '/api/login', { body: { email: 'hamlet@zulip.test', password: 'hamlet-stowage' } });
+    expect(login.status).toBe(200);
+    client.csrfToken = login.body.csrfToken;
+    const file = await client.upload('deno.txt', 'served by Deno\n', 'text/plain');
+    const served = await client.request('GET', file.url);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('cache-control')).toBe('private, immutable');
+    expect(await served.text()).toBe('served by Deno\n');
+    const png = new Uint8Array(await sharp({ create: { width: 300, height: 200, channels: 3, background: '#808000' } }).png().toBuffer());
+    const avatar = await client.json<{ avatarUrl: string }>('POST', '/api/users/me/avatar', { body: png });
+    expect(avatar.status).toBe(200);
+    const small = await fetch(`${base}${avatar.body.avatarUrl}`);
+    const metadata = await sharp(new Uint8Array(await small.arrayBuffer())).metadata();
+    expect([metadata.width, metadata.height]).toEqual([100, 100]);
+    const lear = new Client(base);
+    lear.csrfToken = (await lear.json<{ csrfToken: string }>('GET', '/api/session')).body.csrfToken;
+    lear.csrfToken = (await lear.json<{ csrfToken: string }>('POST', '/api/login', { body: { email: 'lear@lear.test', password: 'lear-stowage' } })).body.csrfToken;
+    expect((await lear.request('GET', file.url)).status).toBe(404);
+  }, 60_000);
+});
