@@ -5,20 +5,26 @@ import * as nodeFs from 'node:fs/promises';
  * bigints, strings or bytes) so that both Node's module and `memfs`'s `promises` satisfy them unchanged.
  */
 export interface LocalFileHandle {
+  /** Reads up to `length` bytes at `position` into `buffer`; `bytesRead` 0 means the end of the file. */
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  /** Appends the buffers in order; may write fewer bytes than given (the store writes the rest). */
   writev(buffers: Uint8Array[], position?: number): Promise<{ bytesWritten: number }>;
   /** fsync: data and metadata (size, mtime) reach the disk. Used when present, else `datasync`. */
   sync?(): Promise<void>;
   /** fdatasync: the data and the size reach the disk. */
   datasync(): Promise<void>;
+  /** The open file's stats (fstat): they describe exactly the file this handle reads. */
   stat(): Promise<LocalStats>;
+  /** Releases the handle; the store calls it once. */
   close(): Promise<void>;
 }
 
 /** What the store reads from a stat result. */
 export interface LocalStats {
+  /** Inode number: with size and mtime it names one version of a file. */
   readonly ino: number | bigint;
   readonly size: number | bigint;
+  /** Modification time in milliseconds, with the file system's sub-millisecond part where it has one. */
   readonly mtimeMs: number | bigint;
   readonly mtime: Date;
   isFile(): boolean;
@@ -31,25 +37,39 @@ export interface LocalDirent {
   readonly name: string | Uint8Array;
   isFile(): boolean;
   isDirectory(): boolean;
+  /** A link is reported as a link, not as what it points to. */
   isSymbolicLink(): boolean;
 }
 
 /**
  * The file-system calls `LocalStore` makes: Node's `node:fs/promises` by default; inject `memfs` (its `promises`)
- * in tests, or any other implementation of these calls.
+ * in tests, or any other implementation of these calls. Every call rejects with a native-style error carrying
+ * `code` (`ENOENT`, `EACCES`, ...), which the store translates into a `StorageError`.
  */
 export interface LocalFileSystem {
+  /** Open flags; `O_NOFOLLOW` (refuse a link as the last segment) and `O_NONBLOCK` are used when present. */
   readonly constants: { readonly O_RDONLY: number; readonly O_NOFOLLOW?: number | undefined; readonly O_NONBLOCK?: number | undefined };
+  /** Opens a file (`'wx'`: create, failing with `EEXIST` if it exists; `'w'`; `'r'`; or numeric flags). */
   open(path: string, flags: string | number): Promise<LocalFileHandle>;
+  /** Creates a directory and its missing parents; fine if it exists, `ENOTDIR`/`EEXIST` if a file is in the way. */
   mkdir(path: string, options: { recursive: true }): Promise<string | undefined>;
+  /** A directory's entries with their types, in no particular order. */
   readdir(path: string, options: { withFileTypes: true }): Promise<readonly (LocalDirent | string | Uint8Array)[]>;
+  /** A whole file's bytes (or text). */
   readFile(path: string): Promise<string | Uint8Array>;
+  /** The path with every link resolved; `ENOENT` when any part is missing. */
   realpath(path: string): Promise<string | Uint8Array>;
+  /** Stats of the entry itself, a link included. */
   lstat(path: string): Promise<LocalStats>;
+  /** Stats of what the path leads to, links followed. */
   stat(path: string): Promise<LocalStats>;
+  /** Atomically replaces `to` (a file) with `from`; both on the same file system. */
   rename(from: string, to: string): Promise<void>;
+  /** A second name for a file; `EEXIST` when `created` exists, which makes create-only puts atomic. */
   link(existing: string, created: string): Promise<void>;
+  /** Removes a name (a link itself, never its target). */
   unlink(path: string): Promise<void>;
+  /** Removes an empty directory; `ENOTEMPTY`/`EEXIST` otherwise. */
   rmdir(path: string): Promise<void>;
 }
 

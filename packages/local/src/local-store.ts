@@ -59,7 +59,9 @@ interface Target {
 
 /** What `cleanup` removed. */
 export interface CleanupReport {
+  /** Temporary files of puts that never finished. */
   readonly temporaries: number;
+  /** Metadata records of versions that are not (or never became) the current file of their key. */
   readonly records: number;
 }
 

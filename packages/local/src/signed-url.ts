@@ -19,10 +19,13 @@ export interface UrlSigning {
 }
 
 export interface SignUrlRequest {
+  /** The object the URL grants; a valid key. */
   readonly key: string;
   /** Lifetime in seconds: a positive integer up to `MAX_SIGNED_URL_SECONDS`. */
   readonly expiresIn: number;
+  /** How the serving app should present the object; bound into the signature. */
   readonly disposition?: 'inline' | 'attachment' | undefined;
+  /** The download name the serving app should offer; bound into the signature. */
   readonly filename?: string | undefined;
   /** The signing time; defaults to now. */
   readonly now?: Date | undefined;
@@ -31,9 +34,13 @@ export interface SignUrlRequest {
 /** A URL that passed verification: serve `key` with this disposition and file name. */
 export interface ValidSignedUrl {
   readonly valid: true;
+  /** The key decoded from the URL's path: the only object this URL grants. */
   readonly key: string;
+  /** The moment the URL stops being valid. */
   readonly expiresAt: Date;
+  /** The signed disposition, when one was signed. */
   readonly disposition?: 'inline' | 'attachment' | undefined;
+  /** The signed download name, when one was signed. */
   readonly filename?: string | undefined;
 }
 
@@ -43,6 +50,7 @@ export interface ValidSignedUrl {
  */
 export interface InvalidSignedUrl {
   readonly valid: false;
+  /** Why it was refused; the serving app answers 403 (or 404) whatever the reason. */
   readonly reason: 'malformed' | 'bad-signature' | 'expired';
 }
 
