@@ -1,0 +1,171 @@
+// `npm run bench -- migrate [--rounds N] [--quick]`: `stowage migrate` beside `rclone copy --transfers 6`, both
+// copying the same data set (2,000 files of 1 to 64 KiB in nested folders plus 20 files of 8 MiB) from a local
+// directory into an empty bucket of the same S3-compatible server on 127.0.0.1, in interleaved rounds. Prints
+// files/s, MB/s, client CPU seconds and peak memory of each, the median ratios, and a resumed run (nothing to copy).
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+import { S3RVER_CREDENTIALS, startS3Server } from '@stowage/s3-test-server';
+import { printTable } from './_table.ts';
+
+const MiB = 1024 * 1024;
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const quick = process.argv.includes('--quick');
+const roundsArgument = process.argv.indexOf('--rounds');
+const ROUNDS = roundsArgument > 0 ? Number(process.argv[roundsArgument + 1]) : quick ? 2 : 5;
+const SMALL_FILES = quick ? 400 : 2000;
+const LARGE_FILES = quick ? 4 : 20;
+/** Packages the CLI needs, built in dependency order so `node` runs it from dist as an operator would. */
+const BUILD_ORDER = ['core', 'local', 's3', 'migrate', 'stowage'];
+
+function available(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+}
+
+interface Measurement {
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+  readonly peakMiB: number;
+}
+
+/** Runs a command under GNU time: wall clock, user + system CPU of it and its children, and peak resident memory. */
+function measure(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Measurement {
+  const result = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %U %S %M', command, ...args], { env, encoding: 'utf8', maxBuffer: 64 * MiB });
+  const line = result.stderr.split('\n').find((text) => text.startsWith('BENCH '));
+  if (result.status !== 0 || line === undefined) {
+    throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status}):\n${result.stdout}\n${result.stderr.slice(-3000)}`);
+  }
+  const [, elapsed = '0', user = '0', system = '0', maxKiB = '0'] = line.split(' ');
+  return { seconds: Number(elapsed), cpuSeconds: Number(user) + Number(system), peakMiB: Number(maxKiB) / 1024 };
+}
+
+/** The data set: nested folders like an uploads directory, random (incompressible) bytes. */
+async function writeDataSet(directory: string): Promise<{ files: number; bytes: number }> {
+  let bytes = 0;
+  for (let index = 0; index < SMALL_FILES; index++) {
+    const size = 1024 + Math.floor(Math.random() * 63 * 1024);
+    const path = join(directory, String(index % 4), (index % 97).toString(16).padStart(2, '0'), randomBytes(6).toString('hex'), `file-${index}.bin`);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, randomBytes(size));
+    bytes += size;
+  }
+  for (let index = 0; index < LARGE_FILES; index++) {
+    const path = join(directory, 'video', `large-${index}.mp4`);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, randomBytes(8 * MiB));
+    bytes += 8 * MiB;
+  }
+  return { files: SMALL_FILES + LARGE_FILES, bytes };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+async function main(): Promise<void> {
+  if (!available('rclone')) {
+    console.error('rclone is missing: install the Debian package (apt-get install -y rclone) to compare against it.');
+    process.exit(1);
+  }
+  if (!available('/usr/bin/time')) {
+    console.error('GNU time (/usr/bin/time, Debian package "time") is missing: it measures CPU seconds and peak memory.');
+    process.exit(1);
+  }
+  console.log(`building ${BUILD_ORDER.join(', ')} (tsc) so stowage runs from dist with plain node`);
+  for (const name of BUILD_ORDER) {
+    const built = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'packages', name, 'tsconfig.build.json')], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error(`building packages/${name} failed`);
+  }
+  const stowageBin = join(ROOT, 'packages', 'stowage', 'dist', 'bin', 'stowage.js');
+
+  const scratch = await mkdtemp(join(tmpdir(), 'stowage-bench-migrate-'));
+  const buckets = Array.from({ length: ROUNDS }, (_, round) => [`stowage-${round + 1}`, `rclone-${round + 1}`]).flat();
+  const server = await startS3Server({ buckets });
+  try {
+    const data = join(scratch, 'data');
+    const { files, bytes } = await writeDataSet(data);
+    console.log(`data set: ${files} files, ${(bytes / MiB).toFixed(1)} MiB; s3rver at ${server.endpoint}; ${ROUNDS} interleaved rounds`);
+    const baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const stowageEnv = {
+      ...baseEnv,
+      S3_KEY: S3RVER_CREDENTIALS.accessKeyId,
+      S3_SECRET_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      S3_REGION: 'us-east-1',
+      S3_ADDRESSING_STYLE: 'path',
+    };
+    const rcloneEnv = {
+      ...baseEnv,
+      RCLONE_CONFIG: join(scratch, 'rclone.conf'),
+      RCLONE_CONFIG_BENCH_TYPE: 's3',
+      RCLONE_CONFIG_BENCH_PROVIDER: 'Other',
+      RCLONE_CONFIG_BENCH_ENDPOINT: server.endpoint,
+      RCLONE_CONFIG_BENCH_REGION: 'us-east-1',
+      RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
+    };
+    await writeFile(rcloneEnv.RCLONE_CONFIG, '');
+    const stowage = (bucket: string, report: string): Measurement =>
+      measure(process.execPath, [stowageBin, 'migrate', '--from', `dir:${data}`, '--to', `s3://${bucket}`, '--endpoint', server.endpoint, '--concurrency', '6', '--progress', 'none', '--report', report], stowageEnv);
+    const rclone = (bucket: string): Measurement => measure('rclone', ['copy', data, `bench:${bucket}`, '--transfers', '6'], rcloneEnv);
+
+    const results: { stowage: Measurement[]; rclone: Measurement[] } = { stowage: [], rclone: [] };
+    const rows: string[][] = [];
+    const row = (round: number, tool: string, m: Measurement): string[] => [
+      String(round), tool, m.seconds.toFixed(2), (files / m.seconds).toFixed(0), (bytes / 1e6 / m.seconds).toFixed(1), m.cpuSeconds.toFixed(2), m.peakMiB.toFixed(0),
+    ];
+    for (let round = 1; round <= ROUNDS; round++) {
+      // Alternate who goes first, so neither always meets a warmer server or page cache.
+      const order = round % 2 === 1 ? (['stowage', 'rclone'] as const) : (['rclone', 'stowage'] as const);
+      for (const tool of order) {
+        const report = join(scratch, `report-${round}.json`);
+        const result = tool === 'stowage' ? stowage(`stowage-${round}`, report) : rclone(`rclone-${round}`);
+        if (tool === 'stowage') {
+          const outcome = JSON.parse(await readFile(report, 'utf8')) as { ok: boolean; copied: number };
+          if (!outcome.ok || outcome.copied !== files) throw new Error(`stowage round ${round} copied ${outcome.copied} of ${files}`);
+        }
+        results[tool].push(result);
+        rows.push(row(round, tool, result));
+      }
+    }
+    printTable('rounds (each into an empty bucket)', ['round', 'tool', 'wall s', 'files/s', 'MB/s', 'CPU s', 'peak MiB'], rows);
+
+    const resumedReport = join(scratch, 'resumed.json');
+    const resumed = stowage('stowage-1', resumedReport);
+    const resumedOutcome = JSON.parse(await readFile(resumedReport, 'utf8')) as { copied: number; skipped: number };
+    const medians = (list: Measurement[]) => ({
+      seconds: median(list.map((m) => m.seconds)),
+      cpu: median(list.map((m) => m.cpuSeconds)),
+      peak: median(list.map((m) => m.peakMiB)),
+      maxPeak: Math.max(...list.map((m) => m.peakMiB)),
+    });
+    const ours = medians(results.stowage);
+    const theirs = medians(results.rclone);
+    printTable('medians', ['tool', 'files/s', 'MB/s', 'CPU s', 'peak MiB', 'max peak MiB'], [
+      ['stowage migrate', (files / ours.seconds).toFixed(0), (bytes / 1e6 / ours.seconds).toFixed(1), ours.cpu.toFixed(2), ours.peak.toFixed(0), ours.maxPeak.toFixed(0)],
+      ['rclone copy --transfers 6', (files / theirs.seconds).toFixed(0), (bytes / 1e6 / theirs.seconds).toFixed(1), theirs.cpu.toFixed(2), theirs.peak.toFixed(0), theirs.maxPeak.toFixed(0)],
+      ['ratio stowage/rclone', (theirs.seconds / ours.seconds).toFixed(2), (theirs.seconds / ours.seconds).toFixed(2), (ours.cpu / theirs.cpu).toFixed(2), (ours.peak / theirs.peak).toFixed(2), ''],
+    ]);
+    printTable('resumed run into a full bucket (nothing to copy)', ['wall s', 'copied', 'skipped', 'CPU s', 'peak MiB', 'share of full copy'], [
+      [resumed.seconds.toFixed(2), String(resumedOutcome.copied), String(resumedOutcome.skipped), resumed.cpuSeconds.toFixed(2), resumed.peakMiB.toFixed(0), (resumed.seconds / ours.seconds).toFixed(3)],
+    ]);
+    const verdicts = [
+      ['files/s at least rclone\'s', theirs.seconds >= ours.seconds],
+      ['client CPU seconds no more than rclone\'s', ours.cpu <= theirs.cpu],
+      ['peak memory under 100 MiB (every round)', ours.maxPeak < 100],
+      ['resumed run under a tenth of the full copy', resumed.seconds < ours.seconds / 10 && resumedOutcome.copied === 0],
+    ] as const;
+    printTable('targets', ['target', 'met'], verdicts.map(([target, met]) => [target, met ? 'yes' : 'NO']));
+  } finally {
+    await server.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+await main();
