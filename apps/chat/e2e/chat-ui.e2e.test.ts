@@ -333,13 +333,19 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     await iagoPage.setViewportSize({ width: 1280, height: 800 });
 
     await iagoPage.getByRole('link', { name: 'Chat' }).click();
-    await messageBox(iagoPage).fill('Everything is packed :stowage: and :not_an_emoji: stays text');
+    await messageBox(iagoPage).fill('Everything is packed');
+    await iagoPage.getByText('Emoji', { exact: true }).click();
+    await iagoPage.getByRole('group', { name: 'Custom emoji' }).getByRole('button', { name: ':stowage:' }).click();
+    await iagoPage.keyboard.type('and :not_an_emoji: stays text');
+    expect(await messageBox(iagoPage).inputValue()).toBe('Everything is packed :stowage: and :not_an_emoji: stays text');
     await messageBox(iagoPage).press('Enter');
     const message = iagoPage.locator('.message').filter({ hasText: 'Everything is packed' });
     expect(await loadedWidth(message.getByRole('img', { name: ':stowage:' }))).toBe(64);
     expect(await message.locator('.message-text').textContent()).toBe('Everything is packed  and :not_an_emoji: stays text');
     await iagoPage.setViewportSize({ width: 1280, height: 1000 });
     await iagoPage.locator('.message-feed').evaluate((feed) => { feed.scrollTop = feed.scrollHeight; });
+    await iagoPage.mouse.move(0, 0);
+    await messageBox(iagoPage).focus();
     await screenshot(iagoPage, 'channel');
     await iagoPage.setViewportSize({ width: 390, height: 800 });
     await screenshot(iagoPage, 'channel-narrow');

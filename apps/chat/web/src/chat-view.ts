@@ -1,6 +1,7 @@
 import { currentCsrfToken, deleteMessage, fetchMessages, sendMessage } from './api.ts';
 import { describeError } from './api-failure.ts';
 import { chooseFiles, el, handler, replaceChildren } from './dom.ts';
+import { EmojiPicker } from './emoji-picker.ts';
 import { icon } from './icons.ts';
 import { messageElement } from './message-view.ts';
 import { uploadLinkText } from './message-text.ts';
@@ -183,12 +184,21 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
     notify(describeError(error), 'error');
   }));
 
+  const emojiPicker = new EmojiPicker((text) => {
+    const before = input.value.slice(0, input.selectionStart);
+    const spacer = before === '' || /\s$/u.test(before) ? '' : ' ';
+    input.setRangeText(`${spacer}${text} `, input.selectionStart, input.selectionEnd, 'end');
+    input.focus();
+  });
+  emojiPicker.show(state.emoji);
+
   const form = el('form', { class: 'composer', 'aria-label': 'Write a message' },
     tray.element,
     input,
     composerError,
     el('div', { class: 'composer-actions' },
       attachButton,
+      emojiPicker.element,
       el('span', { class: 'composer-hint' }, 'Enter sends · Shift+Enter adds a line · drop or paste files to attach'),
       sendButton));
   form.addEventListener('submit', send);
@@ -223,6 +233,7 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
     if (document.visibilityState === 'visible') void refresh().catch(showLoadError);
   }, POLL_MS);
   const stopListening = state.onChange(() => {
+    emojiPicker.show(state.emoji);
     shownSignature = '';
     void refresh().catch(showLoadError);
   });
