@@ -13,7 +13,7 @@ import type { CacheOptions, ResolvedCacheOptions } from './cache-options.ts';
 import { OriginFeed, isAbandoned } from './origin-feed.ts';
 import type { Flight, SliceChunks } from './origin-feed.ts';
 import { sliceDigest } from './slice-digest.ts';
-import type { SliceDigest } from './slice-digest.ts';
+import type { SliceDigest, SliceHasher } from './slice-digest.ts';
 import {
   TIER_LAYOUT_PREFIX, decodeSliceMetadata, encodeSliceMetadata, hashOriginKey, hashVersion, parseTierKey, tierKeyOf,
 } from './tier-layout.ts';
@@ -61,6 +61,12 @@ export interface CachedStore extends ObjectStore {
 
 /** Where one reader will get one slice from. */
 type SliceSource = { readonly tier: CachedSlice } | { readonly flight: Flight };
+
+/** A cached slice whose tier read was opened ahead of need. */
+interface OpenedSlice {
+  readonly slice: CachedSlice;
+  readonly result: Promise<GetResult>;
+}
 
 /** Origin failures reach the caller as `StorageError`s; anything else means the origin could not answer. */
 function fromOrigin(error: unknown, key: string): StorageError {
@@ -227,16 +233,33 @@ class ReadThroughCache implements CachedStore {
     const firstSlice = Math.floor(from / sliceSize);
     const lastSlice = to === 0 ? 0 : Math.floor((to - 1) / sliceSize);
     const feeds = new Set<OriginFeed>();
+    const plan = this.#plan(info, firstSlice, lastSlice, feeds);
+    // The next cached slice is opened while this one is read: a tier open costs about as much as reading megabytes.
+    let opened: OpenedSlice | undefined;
+    const dropOpened = (): void => {
+      opened?.result.then((result) => result.body.cancel()).catch(() => undefined);
+      opened = undefined;
+    };
+    const openAhead = (sliceNumber: number): void => {
+      const source = plan.get(sliceNumber);
+      if (sliceNumber > lastSlice || source === undefined || !('tier' in source)) return;
+      const result = this.#tier.get(source.tier.tierKey, { signal });
+      result.catch(() => undefined);
+      opened = { slice: source.tier, result };
+    };
     const release = (): void => {
+      dropOpened();
       for (const feed of feeds) feed.release();
       feeds.clear();
     };
-    const plan = this.#plan(info, firstSlice, lastSlice, feeds);
     let nextSlice = firstSlice;
     const readNext = async (): Promise<Uint8Array[]> => {
       const sliceNumber = nextSlice;
       nextSlice += 1;
-      const { chunks, shared } = await this.#readSlice(info, sliceNumber, plan, feeds, signal);
+      const ahead = opened;
+      opened = undefined;
+      openAhead(sliceNumber + 1);
+      const { chunks, shared } = await this.#readSlice(info, sliceNumber, plan, feeds, signal, ahead);
       if (nextSlice > lastSlice) release();
       // Fetched bytes are shared with other readers and the tier write: copied, so no reader can change another's.
       return bytesBetween(chunks, sliceNumber * sliceSize, from, to, shared);
@@ -479,7 +502,9 @@ class ReadThroughCache implements CachedStore {
     plan: Map<number, SliceSource>,
     feeds: Set<OriginFeed>,
     signal: AbortSignal | undefined,
+    opened?: OpenedSlice,
   ): Promise<{ readonly chunks: SliceChunks; readonly shared: boolean }> {
+    let unused = opened;
     for (let attempt = 0; attempt < SLICE_ATTEMPTS; attempt++) {
       const source = plan.get(sliceNumber);
       if (source === undefined || attempt > 0) {
@@ -492,7 +517,9 @@ class ReadThroughCache implements CachedStore {
       const current = plan.get(sliceNumber);
       if (current === undefined) break;
       if ('tier' in current) {
-        const chunks = await this.#readFromTier(current.tier, signal);
+        const ready = unused?.slice === current.tier ? unused.result : undefined;
+        unused = undefined;
+        const chunks = await this.#readFromTier(current.tier, signal, ready);
         if (chunks !== undefined) {
           this.#hits += 1;
           this.#index.touch(current.tier);
@@ -515,6 +542,7 @@ class ReadThroughCache implements CachedStore {
       this.#misses += 1;
       return { chunks, shared: true };
     }
+    unused?.result.then((result) => result.body.cancel()).catch(() => undefined);
     throw new StorageError('Unavailable', `could not read slice ${sliceNumber} of "${info.key}" after ${SLICE_ATTEMPTS} attempts`, {
       key: info.key,
     });
@@ -524,19 +552,26 @@ class ReadThroughCache implements CachedStore {
    * The slice's bytes from the tier once their size and SHA-256 match the index, or `undefined` (after dropping the
    * slice) when they do not or the tier cannot read it. Throws only `Aborted`.
    */
-  async #readFromTier(slice: CachedSlice, signal: AbortSignal | undefined): Promise<SliceChunks | undefined> {
+  async #readFromTier(
+    slice: CachedSlice,
+    signal: AbortSignal | undefined,
+    opened?: Promise<GetResult>,
+  ): Promise<SliceChunks | undefined> {
     const chunks: Uint8Array[] = [];
     let size = 0;
     let tierVersion: string | undefined;
+    let hasher: SliceHasher | undefined;
     try {
-      const result = await this.#tier.get(slice.tierKey, { signal });
+      const result = await (opened ?? this.#tier.get(slice.tierKey, { signal }));
       tierVersion = tierVersionOf(result);
+      if (this.#options.verify === 'every-hit' || slice.verifiedAs !== tierVersion) hasher = this.#digest();
       if (result.size !== slice.size) {
         await result.body.cancel();
       } else {
         for await (const chunk of bodyChunks(result.body)) {
           size += chunk.byteLength;
           if (size > slice.size) break;
+          hasher?.update(chunk);
           chunks.push(chunk);
         }
       }
@@ -547,8 +582,9 @@ class ReadThroughCache implements CachedStore {
       return undefined;
     }
     if (size === slice.size) {
-      if (this.#options.verify === 'on-change' && slice.verifiedAs === tierVersion) return chunks;
-      if ((await this.#digest(chunks)) === slice.sha256) {
+      // No hasher: `on-change` and this tier version already matched; the size was checked above.
+      if (hasher === undefined) return chunks;
+      if ((await hasher.finish()) === slice.sha256) {
         slice.verifiedAs = tierVersion;
         return chunks;
       }
@@ -572,7 +608,9 @@ class ReadThroughCache implements CachedStore {
       return;
     }
     try {
-      const sha256 = await this.#digest(chunks);
+      const hasher = this.#digest();
+      for (const chunk of chunks) hasher.update(chunk);
+      const sha256 = await hasher.finish();
       const sha = this.#options.sha256 ?? portableSha256;
       const tierKey = tierKeyOf({ keyHash: this.#keyHash(info.key), versionHash: hashVersion(info.etag, sha), sliceNumber: flight.sliceNumber });
       const metadata = encodeSliceMetadata({ info, sliceSize: this.#options.sliceSize, sha256 });

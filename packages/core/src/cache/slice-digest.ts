@@ -1,14 +1,16 @@
 import { toBase64 } from '../checksum.ts';
 import type { Sha256Factory } from '../checksum.ts';
 
-/** Base64 SHA-256 of a slice held as chunks. */
-export type SliceDigest = (chunks: readonly Uint8Array[]) => Promise<string>;
+/** Hashes one slice fed chunk by chunk; `finish` gives the base64 SHA-256 once. */
+export interface SliceHasher {
+  update(chunk: Uint8Array): void;
+  finish(): Promise<string>;
+}
+
+/** Makes a hasher per slice. */
+export type SliceDigest = () => SliceHasher;
 
 function joined(chunks: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const first = chunks[0];
-  if (chunks.length === 1 && first !== undefined && first.buffer instanceof ArrayBuffer) {
-    return first as Uint8Array<ArrayBuffer>;
-  }
   const out = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.byteLength, 0));
   let offset = 0;
   for (const chunk of chunks) {
@@ -19,17 +21,34 @@ function joined(chunks: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * The digest every slice is checked with. Without an injected hash it is Web Crypto's, which every runtime ships
- * natively (the portable TypeScript SHA-256 is far too slow to check every hit); a slice is held whole anyway
- * before it is served, so a whole-buffer digest costs one copy at most.
+ * The digest every slice is checked with. An injected streaming hash is fed as chunks arrive, so it runs while the
+ * tier reads the next chunk. Without one it is Web Crypto's, which every runtime ships natively (the portable
+ * TypeScript SHA-256 is far too slow to check every hit); it digests whole buffers, so the slice (held whole before
+ * it is served anyway) is joined first.
  */
 export function sliceDigest(factory: Sha256Factory | undefined): SliceDigest {
   if (factory !== undefined) {
-    return (chunks) => {
+    return () => {
       const hash = factory();
-      for (const chunk of chunks) hash.update(chunk);
-      return Promise.resolve(toBase64(hash.digest()));
+      return {
+        update(chunk) {
+          hash.update(chunk);
+        },
+        finish() {
+          return Promise.resolve(toBase64(hash.digest()));
+        },
+      };
     };
   }
-  return async (chunks) => toBase64(new Uint8Array(await crypto.subtle.digest('SHA-256', joined(chunks))));
+  return () => {
+    const chunks: Uint8Array[] = [];
+    return {
+      update(chunk) {
+        chunks.push(chunk);
+      },
+      async finish() {
+        return toBase64(new Uint8Array(await crypto.subtle.digest('SHA-256', joined(chunks))));
+      },
+    };
+  };
 }
