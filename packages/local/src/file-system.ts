@@ -112,6 +112,7 @@ export async function readSmallFile(fs: LocalFileSystem, path: string): Promise<
     const decoder = new TextDecoder();
     return chunks.map((chunk, index) => decoder.decode(chunk, { stream: index < chunks.length - 1 })).join('');
   } finally {
-    await handle.close();
+    // Not awaited: the content is complete, and the caller should not wait one more round trip for the close.
+    handle.close().catch(() => undefined);
   }
 }

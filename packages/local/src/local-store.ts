@@ -21,7 +21,7 @@ import { walkObjects } from './list-objects.ts';
 import { parseRecord, serializeRecord } from './metadata-record.ts';
 import type { MetadataRecord } from './metadata-record.ts';
 import { encodeKeyPath } from './key-url-path.ts';
-import { fileRangeStream } from './read-stream.ts';
+import { fileRangeStream, readChunk } from './read-stream.ts';
 import { RootGuard } from './root-guard.ts';
 import { signObjectUrl } from './signed-url.ts';
 import type { UrlSigning } from './signed-url.ts';
@@ -388,6 +388,7 @@ export class LocalStore implements ObjectStore {
     const flags = this.#fs.constants.O_RDONLY | (this.#fs.constants.O_NOFOLLOW ?? 0) | (this.#fs.constants.O_NONBLOCK ?? 0);
     for (let attempt = 1; ; attempt++) {
       let handle: LocalFileHandle | undefined;
+      let first: Promise<Uint8Array> | undefined;
       try {
         const opened = await this.#openForRead(guard, key, flags);
         handle = opened.handle;
@@ -396,21 +397,28 @@ export class LocalStore implements ObjectStore {
         if (stats.isDirectory()) throw notFoundError(key);
         if (!stats.isFile()) throw notAFileError(key);
         const version = fileVersion(stats);
+        const size = statNumber(stats.size);
+        const range = options.range === undefined ? undefined : resolveRange(options.range, size, key);
+        const start = range?.start ?? 0;
+        const end = range?.end ?? size - 1;
+        // The first bytes are read while the record is: for a small object that is the whole read.
+        first = start <= end ? readChunk(handle, key, start, end) : undefined;
+        first?.catch(() => undefined);
         const record = await this.#readRecord(guard, key, version);
         if (record === undefined && attempt < READ_ATTEMPTS && (await this.#replacedSince(real, version))) {
+          await first?.catch(() => undefined);
           await handle.close();
           continue;
         }
         const info = toInfo(key, stats, version, record);
-        if (options.range === undefined) {
-          const body = fileRangeStream(handle, key, 0, info.size - 1, options.signal);
-          return { ...info, body };
-        }
-        const range = resolveRange(options.range, info.size, key);
-        const body = fileRangeStream(handle, key, range.start, range.end, options.signal);
-        return { ...info, body, range };
+        const body = fileRangeStream(handle, key, start, end, options.signal, first);
+        return range === undefined ? { ...info, body } : { ...info, body, range };
       } catch (error) {
-        if (handle !== undefined) await handle.close().catch(() => undefined);
+        if (handle !== undefined) {
+          const opened = handle;
+          await first?.catch(() => undefined);
+          await opened.close().catch(() => undefined);
+        }
         throw readError(error, key);
       }
     }

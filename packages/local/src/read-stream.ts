@@ -6,9 +6,20 @@ import type { LocalFileHandle } from './file-system.ts';
 /** Bytes read per pull: large enough that a big file costs few reads, small enough to bound memory. */
 const READ_CHUNK_BYTES = 1024 * 1024;
 
+/** The next chunk of bytes from `position` up to `end` (inclusive), in a fresh buffer. */
+export async function readChunk(handle: LocalFileHandle, key: string, position: number, end: number): Promise<Uint8Array> {
+  const length = Math.min(READ_CHUNK_BYTES, end + 1 - position);
+  // Unpooled and not zero-filled: every byte handed out is overwritten by the read first.
+  const buffer = Buffer.allocUnsafeSlow(length);
+  const { bytesRead } = await handle.read(buffer, 0, length, position);
+  if (bytesRead === 0) throw shortReadError(key, position);
+  return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+}
+
 /**
  * Streams bytes `start` to `end` (inclusive) of an open file and closes it when the stream ends, fails or is
- * cancelled. Each chunk is a fresh buffer handed to the reader, never reused.
+ * cancelled. `first`, when given, is the first chunk already being read (started while the caller did other
+ * work). Each chunk is a fresh buffer handed to the reader, never reused.
  */
 export function fileRangeStream(
   handle: LocalFileHandle,
@@ -16,43 +27,43 @@ export function fileRangeStream(
   start: number,
   end: number,
   signal?: AbortSignal,
+  first?: Promise<Uint8Array>,
 ): ReadableStream<Uint8Array> {
   let position = start;
+  let pending = first;
   let closed = false;
-  const close = async (): Promise<void> => {
+  // Nobody waits for the close: the reader already has every byte, and a failing close changes nothing for it.
+  const close = (): void => {
     if (closed) return;
     closed = true;
-    await handle.close().catch(() => undefined);
+    handle.close().catch(() => undefined);
   };
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
           if (signal?.aborted === true) throw abortedError(key, signal.reason);
-          const remaining = end + 1 - position;
-          if (remaining <= 0) {
-            await close();
+          if (position > end) {
+            close();
             controller.close();
             return;
           }
-          const length = Math.min(READ_CHUNK_BYTES, remaining);
-          // Unpooled and not zero-filled: every byte is overwritten by the read before anyone sees it.
-          const buffer = Buffer.allocUnsafeSlow(length);
-          const { bytesRead } = await handle.read(buffer, 0, length, position);
-          if (bytesRead === 0) throw shortReadError(key, position);
-          position += bytesRead;
-          controller.enqueue(bytesRead === length ? buffer : buffer.subarray(0, bytesRead));
+          const chunk = await (pending ?? readChunk(handle, key, position, end));
+          pending = undefined;
+          position += chunk.byteLength;
+          controller.enqueue(chunk);
           if (position > end) {
-            await close();
             controller.close();
+            close();
           }
         } catch (error) {
-          await close();
+          close();
           controller.error(fsError(error, 'read', key));
         }
       },
       async cancel() {
-        await close();
+        await pending?.catch(() => undefined);
+        close();
       },
     },
     { highWaterMark: 1 },
