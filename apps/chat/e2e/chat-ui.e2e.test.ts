@@ -348,6 +348,7 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     await messageBox(iagoPage).focus();
     await screenshot(iagoPage, 'channel');
     await iagoPage.setViewportSize({ width: 390, height: 800 });
+    await iagoPage.locator('.message-feed').evaluate((feed) => { feed.scrollTop = feed.scrollHeight; });
     await screenshot(iagoPage, 'channel-narrow');
     await iagoPage.setViewportSize({ width: 1280, height: 800 });
 
