@@ -50,8 +50,9 @@ export interface ContractCapabilities {
    */
   readonly byteOrderListing?: MissingCapability | undefined;
   /**
-   * Overwrites that readers never see half done: a get racing a put of the same key reads one whole version.
-   * Missing: concurrent puts are still checked to leave exactly one whole body, but no reader races them.
+   * Overwrites that readers never see half done: a get racing a put of the same key reads one whole version, and
+   * concurrent puts leave one writer's bytes with that writer's metadata. Missing: concurrent puts are still checked
+   * to leave exactly one whole body, but no reader races them and the reported SHA-256 is not compared with it.
    */
   readonly atomicOverwrite?: MissingCapability | undefined;
   /** Create-only puts (`ifNoneMatch: '*'`). Missing: the suite asserts they reject with `Unsupported`, storing nothing. */

@@ -14,10 +14,13 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
+let currentFake: FakeS3 | undefined;
+
 describeObjectStore(
   'S3Store on the aws-sdk-client-mock fake',
   () => {
     const fake = new FakeS3({ buckets: ['contract-bucket'] });
+    currentFake = fake;
     const store = new S3Store({
       client: fake.client,
       bucket: 'contract-bucket',
@@ -27,8 +30,14 @@ describeObjectStore(
     return Promise.resolve({ store, cleanup: () => { fake.restore(); } });
   },
   {
-    // The fake has no HTTP server, so URLs are checked for shape here and fetched in the s3rver run.
-    signedUrl: {},
+    // The fake checks signatures (s3rver does not); public URLs are fetched in the s3rver run.
+    signedUrl: {
+      fetch: async (url) => {
+        const response = await (currentFake ?? new FakeS3()).fetch(url);
+        if (!response.ok) throw new Error(`GET ${url} answered ${response.status}: ${await response.text()}`);
+        return new Uint8Array(await response.arrayBuffer());
+      },
+    },
     publicUrl: {},
     sha256: nodeSha256,
   },

@@ -379,6 +379,35 @@ describe('S3Store URLs', () => {
     await expectStorageError(store.presignedPut('up/x.png', { contentType: 'image/png', size: 10, expiresIn: 300, maxSize: 9 }), 'TooLarge');
   });
 
+  it('serves a presigned GET only with an intact, unexpired signature', async () => {
+    const { fake, store } = setup();
+    await store.put('docs/a b+c.txt', 'signed bytes');
+    const url = await store.signedUrl('docs/a b+c.txt', { expiresIn: 60, disposition: 'attachment' });
+    const response = await fake.fetch(url);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('signed bytes');
+    expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename="a b\+c\.txt"/u);
+    const tampered = new URL(url);
+    tampered.searchParams.set('response-content-type', 'text/html');
+    expect((await fake.fetch(tampered.toString())).status).toBe(403);
+    expect(await (await fake.fetch(url.replace('docs/', 'doc/'))).text()).toContain('SignatureDoesNotMatch');
+    const expired = await fake.fetch(url, { now: new Date(Date.now() + 61_000) });
+    expect([expired.status, await expired.text()]).toEqual([403, expect.stringContaining('Request has expired')]);
+  });
+
+  it('accepts a presigned PUT only with the signed content type and length', async () => {
+    const { fake, store } = setup();
+    const bytes = randomBytes(1234);
+    const { url, headers, method } = await store.presignedPut('up/x.png', { contentType: 'image/png', size: 1234, expiresIn: 300 });
+    expect((await fake.fetch(url, { method, headers: { ...headers, 'content-type': 'text/html' }, body: bytes })).status).toBe(403);
+    expect((await fake.fetch(url, { method, headers: { ...headers, 'content-length': '99' }, body: bytes.subarray(0, 99) })).status).toBe(403);
+    expect((await fake.fetch(url, { method, headers, body: bytes.subarray(0, 1000) })).status).toBe(400);
+    expect(fake.keys(BUCKET)).toEqual([]);
+    expect((await fake.fetch(url, { method, headers, body: bytes })).status).toBe(200);
+    expect(await store.head('up/x.png')).toMatchObject({ size: 1234, contentType: 'image/png' });
+  });
+
   it('gives public URLs only for a public store', () => {
     const { store } = setup({ publicUrlBase: 'https://cdn.example.test/avatars/' });
     expect(store.publicUrl('2/ab c+d.png')).toBe('https://cdn.example.test/avatars/2/ab%20c%2Bd.png');

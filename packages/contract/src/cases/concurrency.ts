@@ -37,7 +37,8 @@ export function concurrencyCases({ store, sha256, slowTimeout, capabilities }: S
     expect(infos.map((info) => info.size)).toEqual(writerSeeds.map(() => BODY_BYTES));
     const head = await store().head('race/object');
     expect(head?.size).toBe(BODY_BYTES);
-    if (head?.sha256 !== undefined) expect(head.sha256).toBe(final);
+    // A server that overwrites in place may pair one writer's bytes with another's metadata.
+    if (head?.sha256 !== undefined && !isMissing(torn)) expect(head.sha256).toBe(final);
   });
 
   if (isMissing(torn)) {

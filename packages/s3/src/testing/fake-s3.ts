@@ -17,6 +17,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { fakeS3Error } from './fake-s3-errors.ts';
 import { FaultSchedule } from './faults.ts';
+import { presignedUrlProblem } from './presigned-url.ts';
+import type { SigningCredentials } from './presigned-url.ts';
 
 const MIB = 1024 * 1024;
 
@@ -61,6 +63,22 @@ export interface FakeS3Options {
   readonly honoursIfNoneMatch?: boolean | undefined;
   /** A provider bug: answer every truncated listing with the same continuation token. */
   readonly repeatsContinuationToken?: boolean | undefined;
+}
+
+/** A request to a presigned URL, as a browser would send it. */
+export interface FakeFetchInit {
+  readonly method?: string | undefined;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  readonly body?: Uint8Array | string | undefined;
+  /** When the request arrives; defaults to now. Set it to test expiry without waiting. */
+  readonly now?: Date | undefined;
+}
+
+function s3ErrorResponse(status: number, code: string, message: string): Response {
+  return new Response(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`, {
+    status,
+    headers: { 'content-type': 'application/xml' },
+  });
 }
 
 /** What a put-like request may carry as a body. */
@@ -158,6 +176,7 @@ export class FakeS3 {
   readonly #maxCopySize: number;
   readonly #honoursIfNoneMatch: boolean;
   readonly #repeatsContinuationToken: boolean;
+  readonly #credentials: SigningCredentials = { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake-secret-access-key' };
 
   constructor(options: FakeS3Options = {}) {
     for (const bucket of options.buckets ?? ['fake-bucket']) this.#buckets.set(bucket, new Map());
@@ -168,7 +187,7 @@ export class FakeS3 {
     this.#repeatsContinuationToken = options.repeatsContinuationToken ?? false;
     this.client = new S3Client({
       region: 'us-east-1',
-      credentials: { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake-secret-access-key' },
+      credentials: { ...this.#credentials },
       maxAttempts: 1,
     });
     this.mock = mockClient(this.client);
@@ -203,6 +222,65 @@ export class FakeS3 {
   /** Makes DeleteObjects report `code` (e.g. `AccessDenied`) for `key` instead of deleting it. */
   failDeletesOf(key: string, code: string): void {
     this.#deleteErrors.set(key, code);
+  }
+
+  /**
+   * Answers a presigned GET or PUT as S3 would over HTTP, where s3rver cannot: the SigV4 signature is recomputed
+   * from the method, path, query and signed headers (a tampered URL or a header other than the signed one gets 403
+   * `SignatureDoesNotMatch`), the expiry is enforced (403 `AccessDenied`), and a PUT body must have the signed
+   * length. Then the object is served (with `response-content-type` and `response-content-disposition` applied)
+   * or stored.
+   */
+  fetch(url: string, init: FakeFetchInit = {}): Promise<Response> {
+    return new Promise((resolve) => {
+      resolve(this.#answerPresigned(url, init));
+    });
+  }
+
+  #answerPresigned(url: string, init: FakeFetchInit): Response {
+    const method = (init.method ?? 'GET').toUpperCase();
+    const problem = presignedUrlProblem({ url, method, headers: init.headers, now: init.now }, this.#credentials);
+    if (problem !== undefined) return s3ErrorResponse(403, problem.code, problem.message);
+    const parsed = new URL(url);
+    const hostBucket = Array.from(this.#buckets.keys()).find((name) => parsed.hostname.startsWith(`${name}.`));
+    const segments = parsed.pathname.split('/').slice(1).map((segment) => decodeURIComponent(segment));
+    const bucketName = hostBucket ?? segments.shift() ?? '';
+    const key = segments.join('/');
+    const bucket = this.#buckets.get(bucketName);
+    if (bucket === undefined) return s3ErrorResponse(404, 'NoSuchBucket', 'The specified bucket does not exist');
+    if (method === 'GET') {
+      const object = bucket.get(key);
+      if (object === undefined) return s3ErrorResponse(404, 'NoSuchKey', 'The specified key does not exist.');
+      const headers: Record<string, string> = {
+        'content-type': parsed.searchParams.get('response-content-type') ?? object.contentType,
+        etag: object.etag,
+        'last-modified': object.lastModified.toUTCString(),
+      };
+      const disposition = parsed.searchParams.get('response-content-disposition') ?? object.contentDisposition;
+      if (disposition !== undefined) headers['content-disposition'] = disposition;
+      return new Response(object.body.slice(), { status: 200, headers });
+    }
+    if (method === 'PUT') {
+      const body = typeof init.body === 'string' ? new TextEncoder().encode(init.body) : (init.body ?? new Uint8Array()).slice();
+      const headers = new Map(Object.entries(init.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+      const length = headers.get('content-length');
+      if (length !== undefined && Number(length) !== body.byteLength) {
+        return s3ErrorResponse(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header');
+      }
+      const etag = `"${md5(body).toString('hex')}"`;
+      bucket.set(key, {
+        body,
+        etag,
+        lastModified: new Date(),
+        contentType: headers.get('content-type') ?? 'binary/octet-stream',
+        contentDisposition: undefined,
+        cacheControl: undefined,
+        storageClass: undefined,
+        metadata: {},
+      });
+      return new Response(null, { status: 200, headers: { etag } });
+    }
+    return s3ErrorResponse(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
   }
 
   /** Stops intercepting the client. */
