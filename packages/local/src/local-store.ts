@@ -251,7 +251,7 @@ export class LocalStore implements ObjectStore {
       for (const step of [synced, recorded, located]) if (step.status === 'rejected') throw step.reason;
       if (located.status !== 'fulfilled') throw new Error('unreachable: a rejected step was thrown above');
       handle = undefined;
-      await dataHandle.close();
+      closeInBackground(dataHandle);
       throwIfAborted(options.signal, key);
       const replaced = await this.#commit(guard, key, temporary, createOnly, located.value);
       committed = true;
@@ -302,7 +302,7 @@ export class LocalStore implements ObjectStore {
       await handle.writev([serializeRecord(record)]);
       await Promise.all([syncHandle(handle), this.#syncDirectory(shard)]);
     } finally {
-      await handle.close();
+      closeInBackground(handle);
     }
   }
 
@@ -311,7 +311,7 @@ export class LocalStore implements ObjectStore {
     try {
       await syncHandle(handle);
     } finally {
-      await handle.close();
+      closeInBackground(handle);
     }
   }
 
@@ -602,6 +602,14 @@ export class LocalStore implements ObjectStore {
     if (this.#publicUrlPrefix === undefined) throw unsupportedError(`${this.name} is not public: no publicUrlPrefix is configured`, key);
     return `${this.#publicUrlPrefix}/${encodeKeyPath(key)}`;
   }
+}
+
+/**
+ * Closes a handle whose work is done (written and synced, or read) without making the caller wait one more round
+ * trip; a failing close cannot change what was already made durable.
+ */
+function closeInBackground(handle: LocalFileHandle): void {
+  handle.close().catch(() => undefined);
 }
 
 function checkLimits(key: string, body: Body, options: PutOptions): void {
