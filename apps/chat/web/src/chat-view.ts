@@ -54,9 +54,8 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
   const composerError = el('p', { class: 'composer-error', role: 'alert' });
   const dropHint = el('div', { class: 'drop-hint', 'aria-hidden': 'true' }, 'Drop files to attach them');
 
+  /** What the feed shows: pages fetched with "Show older messages", then the newest page, which polling refreshes. */
   let messages: readonly Message[] = [];
-  /** Pages fetched with "Show older messages"; polling only refreshes the newest page. */
-  let older: readonly Message[] = [];
   let mayHaveOlder = false;
   let shownSignature = '';
   const olderButton = el('button', { type: 'button', class: 'secondary small-button' }, 'Show older messages');
@@ -109,7 +108,7 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
     if (disposed) return;
     if (feed.dataset.loaded === undefined) mayHaveOlder = newest.length === PAGE_SIZE;
     const firstNewest = newest[0]?.id ?? Number.POSITIVE_INFINITY;
-    messages = [...older.filter((message) => message.id < firstNewest), ...newest];
+    messages = [...messages.filter((message) => message.id < firstNewest), ...newest];
     render();
     if (mentionsUnknownEmoji() && performance.now() - emojiCheckedAt > EMOJI_RECHECK_MS) {
       // Someone may have added an emoji since this page loaded.
@@ -124,7 +123,6 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
     olderButton.disabled = true;
     try {
       const page = await fetchMessages(channel.id, PAGE_SIZE, first.id);
-      older = [...page, ...older];
       mayHaveOlder = page.length === PAGE_SIZE;
       messages = [...page, ...messages];
       render();
@@ -142,7 +140,10 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
 
   function confirmDelete(message: Message): void {
     if (!window.confirm('Delete this message? Files it links stay in their owners\' uploads.')) return;
-    deleteMessage(message.id).then(refresh).catch((error: unknown) => {
+    deleteMessage(message.id).then(async () => {
+      messages = messages.filter((shown) => shown.id !== message.id);
+      await refresh();
+    }).catch((error: unknown) => {
       notify(`The message was not deleted: ${describeError(error)}`, 'error');
     });
   }
