@@ -2,15 +2,20 @@ import { StorageError, bucketNameProblem } from '@stowage/core';
 
 /** One statement of an S3 bucket policy (IAM policy language). */
 export interface BucketPolicyStatement {
+  /** A name for the statement, unique within the policy. */
   readonly Sid: string;
   readonly Effect: 'Allow' | 'Deny';
+  /** `*` for anyone (anonymous included), else the IAM principal. */
   readonly Principal: '*' | { readonly AWS: string };
+  /** `s3:` actions the statement allows. */
   readonly Action: string | readonly string[];
+  /** The bucket ARN (bucket-level actions) or `ARN/*` (object actions). */
   readonly Resource: string | readonly string[];
 }
 
 /** A bucket policy document, ready for `JSON.stringify` and `PutBucketPolicy`. */
 export interface BucketPolicy {
+  /** The policy language version every current policy uses. */
   readonly Version: '2012-10-17';
   readonly Statement: readonly BucketPolicyStatement[];
 }

@@ -7,7 +7,9 @@ export interface S3ErrorContext {
   readonly store: string;
   /** The endpoint the request went to, named in `Unavailable` messages. */
   readonly endpoint: string;
+  /** What was being done: `put`, `get`, `list`, ... */
   readonly operation: string;
+  /** The object key concerned, when there is one. */
   readonly key?: string | undefined;
   /** Set for a create-only put, where a failed precondition means the key is taken. */
   readonly createOnly?: boolean | undefined;

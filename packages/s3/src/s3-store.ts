@@ -44,6 +44,7 @@ export interface S3ServerLimitations {
 export interface S3StoreOptions {
   /** The client to use; the store never changes its configuration. Give it `maxAttempts: 1`: the store retries. */
   readonly client: S3Client;
+  /** The bucket; it must exist (a missing one fails with `InvalidSettings`). */
   readonly bucket: string;
   /** Shown in messages; defaults to `s3://BUCKET`. */
   readonly name?: string | undefined;
@@ -163,8 +164,11 @@ function guardBody(
  * body that cannot be replayed. Every failure is a `StorageError` made by `toStorageError`.
  */
 export class S3Store implements ObjectStore {
+  /** `s3://BUCKET` unless named otherwise; used in every error message. */
   readonly name: string;
+  /** The one bucket this store reads and writes. */
   readonly bucket: string;
+  /** The SDK client every request goes through (given, or built from settings); destroy it when done. */
   readonly client: S3Client;
   readonly #endpoint: string;
   readonly #publicUrlBase: string | undefined;

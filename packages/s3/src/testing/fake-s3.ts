@@ -24,9 +24,12 @@ const MIB = 1024 * 1024;
 
 /** One object as the fake holds it. */
 export interface FakeObject {
+  /** The stored bytes (never shared with a caller's buffer). */
   readonly body: Uint8Array;
+  /** Quoted MD5 hex for a single PUT or copy; `"md5-of-part-md5s-N"` after a multipart upload, as S3 does. */
   readonly etag: string;
   readonly lastModified: Date;
+  /** `binary/octet-stream` when none was given, as S3 answers. */
   readonly contentType: string;
   readonly contentDisposition: string | undefined;
   readonly cacheControl: string | undefined;
@@ -67,8 +70,11 @@ export interface FakeS3Options {
 
 /** A request to a presigned URL, as a browser would send it. */
 export interface FakeFetchInit {
+  /** `GET` (default) or `PUT`. */
   readonly method?: string | undefined;
+  /** Headers as sent; the signed ones must carry the signed values. */
   readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** The body of a PUT. */
   readonly body?: Uint8Array | string | undefined;
   /** When the request arrives; defaults to now. Set it to test expiry without waiting. */
   readonly now?: Date | undefined;

@@ -7,6 +7,7 @@ import { connectionResetError, fakeS3Error, requestTimeoutError } from './fake-s
 export type FaultKind = 'internal-error' | 'slow-down' | 'connection-reset' | 'timeout' | 'latency';
 
 export interface FaultRule {
+  /** What happens to a call the rule fires on. */
   readonly kind: FaultKind;
   /** S3 operation names the rule applies to, e.g. `['PutObject', 'UploadPart']`; all when absent. */
   readonly operations?: readonly string[] | undefined;

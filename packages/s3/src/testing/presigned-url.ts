@@ -2,7 +2,9 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** The credentials a presigned URL must have been signed with. */
 export interface SigningCredentials {
+  /** Must match the one named in `X-Amz-Credential`. */
   readonly accessKeyId: string;
+  /** Used to recompute the signature. */
   readonly secretAccessKey: string;
 }
 
