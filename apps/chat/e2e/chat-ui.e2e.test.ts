@@ -290,10 +290,14 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     const ownMessages = iagoPage.locator('.message').filter({ has: iagoPage.locator('.message-sender', { hasText: /^Iago$/u }) });
     await ownMessages.first().waitFor();
     expect(new Set(await ownMessages.locator('img.avatar').evaluateAll((images) => images.map((image) => image.getAttribute('src'))))).toEqual(new Set([firstUrl]));
+    const inPeople = (page: Page): Locator => page.getByRole('list', { name: 'People' }).getByRole('listitem').filter({ hasText: /^Iago$/u }).locator('img.avatar');
+    expect(await inPeople(iagoPage).getAttribute('src')).toBe(firstUrl);
     await hamletPage.reload();
     const seenByHamlet = hamletPage.locator('.message').filter({ hasText: 'The harbour this morning' }).locator('img.avatar');
     expect(await seenByHamlet.getAttribute('src')).toBe(firstUrl);
     expect(await loadedWidth(seenByHamlet)).toBe(100);
+    expect(await loadedWidth(inPeople(hamletPage))).toBe(100);
+    expect(await inPeople(hamletPage).getAttribute('src')).toBe(firstUrl);
 
     await iagoPage.getByRole('link', { name: 'Settings' }).click();
     const second = iagoPage.waitForEvent('filechooser');
@@ -305,6 +309,7 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     expect((await hamlet.request.get(firstUrl)).status()).toBe(404);
     await hamletPage.reload();
     expect(await seenByHamlet.getAttribute('src')).toBe(secondUrl);
+    expect(await inPeople(hamletPage).getAttribute('src')).toBe(secondUrl);
   });
 
   it('lets an admin set the organization icon and logo', async () => {

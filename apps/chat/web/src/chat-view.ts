@@ -1,5 +1,6 @@
 import { currentCsrfToken, deleteMessage, fetchMessages, sendMessage } from './api.ts';
 import { describeError } from './api-failure.ts';
+import { avatarElement } from './avatar.ts';
 import { chooseFiles, el, handler, replaceChildren } from './dom.ts';
 import { EmojiPicker } from './emoji-picker.ts';
 import { icon } from './icons.ts';
@@ -21,6 +22,14 @@ const EMOJI_MENTION = /:([a-z0-9_-]{1,60}):/gu;
 const PAGE_SIZE = 50;
 /** How close to the bottom counts as "reading the newest", so new messages scroll into view. */
 const NEAR_BOTTOM_PX = 120;
+
+function peopleList(state: SessionState): HTMLElement {
+  return el('section', { class: 'people', 'aria-labelledby': 'people-title' },
+    el('h2', { id: 'people-title' }, 'People'),
+    el('ul', { 'aria-label': 'People' }, ...state.users.map((user) => el('li', { 'data-user-id': user.id },
+      avatarElement(user, user.avatarUrl, 'small'),
+      el('span', {}, user.fullName)))));
+}
 
 function channelList(state: SessionState, current: Channel): HTMLElement {
   return el('nav', { class: 'channel-list', 'aria-label': 'Channels' },
@@ -233,14 +242,18 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
   const timer = setInterval(() => {
     if (document.visibilityState === 'visible') void refresh().catch(showLoadError);
   }, POLL_MS);
+  let people = peopleList(state);
   const stopListening = state.onChange(() => {
+    const updated = peopleList(state);
+    people.replaceWith(updated);
+    people = updated;
     emojiPicker.show(state.emoji);
     shownSignature = '';
     void refresh().catch(showLoadError);
   });
 
   return {
-    element: el('div', { class: 'chat-layout' }, channelList(state, channel), conversation),
+    element: el('div', { class: 'chat-layout' }, el('div', { class: 'sidebar' }, channelList(state, channel), people), conversation),
     heading,
     dispose: () => {
       disposed = true;

@@ -1,4 +1,4 @@
-import { fetchChannels, fetchEmoji, fetchRealm, fetchSession } from './api.ts';
+import { fetchChannels, fetchEmoji, fetchRealm, fetchSession, fetchUsers } from './api.ts';
 import type { Channel, Emoji, Realm, User } from './types.ts';
 
 /**
@@ -10,18 +10,21 @@ export class SessionState {
   realm: Realm;
   channels: readonly Channel[];
   emoji: readonly Emoji[];
+  /** Everyone in the organization, with their current avatars. */
+  users: readonly User[];
   readonly #listeners = new Set<() => void>();
 
-  private constructor(user: User, realm: Realm, channels: readonly Channel[], emoji: readonly Emoji[]) {
+  private constructor(user: User, realm: Realm, channels: readonly Channel[], emoji: readonly Emoji[], users: readonly User[]) {
     this.user = user;
     this.realm = realm;
     this.channels = channels;
     this.emoji = emoji;
+    this.users = users;
   }
 
   static async load(user: User): Promise<SessionState> {
-    const [realm, channels, emoji] = await Promise.all([fetchRealm(), fetchChannels(), fetchEmoji()]);
-    return new SessionState(user, realm, channels, emoji);
+    const [realm, channels, emoji, users] = await Promise.all([fetchRealm(), fetchChannels(), fetchEmoji(), fetchUsers()]);
+    return new SessionState(user, realm, channels, emoji, users);
   }
 
   /** Calls `listener` after every change; returns the function that stops it. */
@@ -34,9 +37,11 @@ export class SessionState {
     return new Set(this.emoji.map((item) => item.name));
   }
 
+  /** After a change to the signed-in user (a new avatar): their profile and the people list. */
   async reloadUser(): Promise<void> {
-    const session = await fetchSession();
+    const [session, users] = await Promise.all([fetchSession(), fetchUsers()]);
     if (session.user !== null) this.user = session.user;
+    this.users = users;
     this.#changed();
   }
 
