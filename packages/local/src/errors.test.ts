@@ -73,6 +73,16 @@ describe('native file-system errors', () => {
     expect(await temporaries()).toEqual([]);
   });
 
+  it('an fsync failing after the directories were made leaves neither the object nor its directories', async () => {
+    const backing = memfsBacking();
+    const { fs } = faultyFileSystem(backing.fs, (call) => (call.method === 'handle.sync' ? nativeError('EIO', 'fsync') : undefined));
+    const store = await LocalStore.open({ root: backing.root, fs });
+    const error = await rejection(store.put('fresh/deep/new.txt', 'never durable'));
+    expect(error.code).toBe('Unavailable');
+    const rootEntries = await backing.fs.readdir(backing.root, { withFileTypes: true });
+    expect(rootEntries.map((entry) => (typeof entry === 'string' || entry instanceof Uint8Array ? pathText(entry) : pathText(entry.name)))).toEqual(['.stowage']);
+  });
+
   it('running out of file descriptors gives Unavailable for puts and gets', async () => {
     const { store } = await storeFailing('EMFILE', (call) => call.method === 'open');
     const put = await rejection(store.put('new.txt', 'x'));

@@ -219,6 +219,7 @@ export class LocalStore implements ObjectStore {
     const temporary = join(guard.root, TEMPORARY_DIRECTORY, temporaryName());
     let handle: LocalFileHandle | undefined;
     let recordPath: string | undefined;
+    let targetPath: string | undefined;
     let committed = false;
     try {
       const written = await writeBody(() => fs.open(temporary, 'wx'), body, key, this.#sha256, options);
@@ -248,6 +249,7 @@ export class LocalStore implements ObjectStore {
         this.#writeRecord(guard, digest, recordPath, record),
         this.#locate(guard, key, createOnly),
       ]);
+      if (located.status === 'fulfilled') targetPath = located.value.path;
       for (const step of [synced, recorded, located]) if (step.status === 'rejected') throw step.reason;
       if (located.status !== 'fulfilled') throw new Error('unreachable: a rejected step was thrown above');
       handle = undefined;
@@ -263,6 +265,8 @@ export class LocalStore implements ObjectStore {
       if (handle !== undefined) await handle.close().catch(() => undefined);
       await fs.unlink(temporary).catch(() => undefined);
       if (!committed && recordPath !== undefined) await fs.unlink(recordPath).catch(() => undefined);
+      // Directories made for an object that never arrived would only clutter the tree.
+      if (!committed && targetPath !== undefined) await this.#removeEmptyParents(guard, dirname(targetPath));
       throw fsError(error, 'store', key);
     }
   }
