@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { collectBytes, contentDisposition, isStorageError, resolveRange, servedContentType } from '@stowage/core';
-import type { GetResult, ObjectInfo, ObjectStore } from '@stowage/core';
+import type { ByteRange, GetResult, ObjectInfo, ObjectStore } from '@stowage/core';
 import { notFound } from './api-error.ts';
 import { parseRangeHeader } from './range-header.ts';
 import type { CachedObject, SmallObjectCache } from './small-object-cache.ts';
@@ -121,44 +121,85 @@ export async function serveObject(
     return;
   }
   const range = parseRangeHeader(req.headers.range);
-  let result: GetResult;
-  try {
-    if (req.method === 'HEAD') {
-      const info = await store.head(key);
-      if (info === undefined) throw notFound();
-      const headers = baseHeaders(info, options);
-      const notModified = matchesIfNoneMatch(req.headers['if-none-match'], info.etag);
-      if (!notModified) headers['content-length'] = info.size;
-      res.writeHead(notModified ? 304 : 200, headers);
-      res.end();
+  if (req.method === 'HEAD') {
+    const info = await store.head(key);
+    if (info === undefined) throw notFound();
+    const headers = baseHeaders(info, options);
+    const notModified = matchesIfNoneMatch(req.headers['if-none-match'], info.etag);
+    if (!notModified) headers['content-length'] = info.size;
+    res.writeHead(notModified ? 304 : 200, headers);
+    res.end();
+    return;
+  }
+  if (cache !== undefined && range === undefined) {
+    await serveThroughCache(req, res, store, key, options, cache);
+    return;
+  }
+  await serveFromStore(req, res, await openObject(res, store, key, range), options);
+}
+
+/**
+ * A whole-object GET of an uncached key. One request reads the store (single flight): when many readers ask for
+ * the same new file at once, the others wait for its bytes instead of each reading it.
+ */
+async function serveThroughCache(
+  req: IncomingMessage, res: ServerResponse, store: ObjectStore, key: string, options: ServeObjectOptions, cache: SmallObjectCache,
+): Promise<void> {
+  const inFlight = cache.flight(key);
+  if (inFlight !== undefined) {
+    const entry = await inFlight;
+    if (entry !== undefined) {
+      sendFromMemory(req, res, entry, options);
       return;
     }
-    result = await store.get(key, { range });
+    // Too large to cache, or the read failed: read it ourselves (a failure then reaches this request too).
+    await serveFromStore(req, res, await openObject(res, store, key, undefined), options);
+    return;
+  }
+  let entry: CachedObject | undefined;
+  const finish = cache.startFlight(key);
+  try {
+    const result = await openObject(res, store, key, undefined);
+    if (result === undefined || result.size > cache.maxObjectBytes) {
+      await serveFromStore(req, res, result, options);
+      return;
+    }
+    const bytes = await collectBytes(result.body);
+    const info: ObjectInfo = {
+      key: result.key, size: result.size, contentType: result.contentType, lastModified: result.lastModified, etag: result.etag,
+      sha256: result.sha256, contentDisposition: result.contentDisposition, cacheControl: result.cacheControl, metadata: result.metadata,
+    };
+    entry = { info, bytes, headers: new Map() };
+    cache.set(key, entry);
+  } finally {
+    finish(entry);
+  }
+  sendFromMemory(req, res, entry, options);
+}
+
+/** Opens the object; `undefined` when a 416 was already answered. Missing objects are `NotFound`. */
+async function openObject(res: ServerResponse, store: ObjectStore, key: string, range: ByteRange | undefined): Promise<GetResult | undefined> {
+  try {
+    return await store.get(key, { range });
   } catch (error) {
     if (isStorageError(error, 'NotFound')) throw notFound();
     if (isStorageError(error, 'InvalidRange')) {
       const info = await store.head(key);
       if (info === undefined) throw notFound();
       rangeNotSatisfiable(res, info.size);
-      return;
+      return undefined;
     }
     throw error;
   }
+}
+
+/** Streams an opened object: 304 when the client has it, else 206 or 200 with the body. */
+async function serveFromStore(req: IncomingMessage, res: ServerResponse, result: GetResult | undefined, options: ServeObjectOptions): Promise<void> {
+  if (result === undefined) return;
   if (matchesIfNoneMatch(req.headers['if-none-match'], result.etag)) {
     await result.body.cancel();
     res.writeHead(304, baseHeaders(result, options));
     res.end();
-    return;
-  }
-  if (cache !== undefined && result.range === undefined && result.size <= cache.maxObjectBytes) {
-    const bytes = await collectBytes(result.body);
-    const info: ObjectInfo = {
-      key: result.key, size: result.size, contentType: result.contentType, lastModified: result.lastModified, etag: result.etag,
-      sha256: result.sha256, contentDisposition: result.contentDisposition, cacheControl: result.cacheControl, metadata: result.metadata,
-    };
-    const entry: CachedObject = { info, bytes, headers: new Map() };
-    cache.set(key, entry);
-    sendFromMemory(req, res, entry, options);
     return;
   }
   const headers = baseHeaders(result, options);

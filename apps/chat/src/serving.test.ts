@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ObjectStore } from '@stowage/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBetterSqliteDatabase } from './better-sqlite-database.ts';
 import { ChatData } from './chat-data.ts';
@@ -326,6 +327,50 @@ describe('the web UI folder', () => {
       await server.close();
       db.close();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('reading a new small file for many readers at once', () => {
+  it('reads the store once and answers everyone from that read', async () => {
+    let gets = 0;
+    const chat = await startTestChat({
+      stores: (dir) => {
+        const stores = localChatStores(join(dir, 'uploads'), 'count-secret-of-at-least-32-bytes-long!');
+        const uploads = stores.uploads;
+        const counting: ObjectStore = {
+          name: uploads.name,
+          put: (key, body, options) => uploads.put(key, body, options),
+          get: (key, options) => {
+            gets++;
+            return uploads.get(key, options);
+          },
+          head: (key) => uploads.head(key),
+          delete: (key) => uploads.delete(key),
+          deleteMany: (keys) => uploads.deleteMany(keys),
+          copy: (from, to) => uploads.copy(from, to),
+          list: (options) => uploads.list(options),
+          signedUrl: (key, options) => uploads.signedUrl(key, options),
+          publicUrl: (key) => uploads.publicUrl(key),
+        };
+        return { ...stores, uploads: counting };
+      },
+    });
+    try {
+      const hamlet = await chat.login('hamlet@zulip.test');
+      const content = 'x'.repeat(20_000);
+      const file = await hamlet.upload('popular.txt', content, 'text/plain');
+      gets = 0;
+      const bodies = await Promise.all(Array.from({ length: 20 }, async () => (await hamlet.request('GET', file.url)).text()));
+      expect(bodies.every((body) => body === content)).toBe(true);
+      expect(gets).toBe(1);
+      // Once cached, ranges are cut from memory too.
+      const part = await hamlet.request('GET', file.url, { headers: { range: 'bytes=5-9' } });
+      expect(part.status).toBe(206);
+      expect(await part.text()).toBe('xxxxx');
+      expect(gets).toBe(1);
+    } finally {
+      await chat.close();
     }
   });
 });

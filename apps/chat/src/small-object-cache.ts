@@ -16,6 +16,7 @@ export class SmallObjectCache {
   readonly maxObjectBytes: number;
   readonly #maxTotalBytes: number;
   readonly #entries = new Map<string, CachedObject>();
+  readonly #flights = new Map<string, Promise<CachedObject | undefined>>();
   #totalBytes = 0;
 
   constructor(maxObjectBytes: number, maxTotalBytes: number) {
@@ -43,6 +44,26 @@ export class SmallObjectCache {
       this.#entries.delete(oldest);
       this.#totalBytes -= old.bytes.byteLength;
     }
+  }
+
+  /** The read of `key` another request has started, if any. */
+  flight(key: string): Promise<CachedObject | undefined> | undefined {
+    return this.#flights.get(key);
+  }
+
+  /**
+   * Marks `key` as being read; call the returned function exactly once with the entry (or `undefined` when the
+   * object is too large or the read failed) to release the requests waiting for it.
+   */
+  startFlight(key: string): (entry: CachedObject | undefined) => void {
+    let settle: (entry: CachedObject | undefined) => void = () => undefined;
+    this.#flights.set(key, new Promise((resolve) => {
+      settle = resolve;
+    }));
+    return (entry) => {
+      this.#flights.delete(key);
+      settle(entry);
+    };
   }
 
   delete(key: string): void {
