@@ -276,6 +276,25 @@ describe('migrate: resume', () => {
     expect(target.gets).toBe(FIXTURES.length);
   });
 
+  it('resumeBy size-and-time skips from the listings alone, and still copies what changed at the source', async () => {
+    const source = await filled();
+    const inner = new MemoryStore();
+    await migrate(source, inner);
+    // Any head or get on the target would fail: the listing must decide on its own.
+    const target = new FaultInjectingStore(inner, ({ operation }) =>
+      operation === 'head' || operation === 'get' ? { error: new StorageError('AccessDenied', 'injected: no per-object requests expected') } : undefined,
+    );
+    const quick = await migrate(source, target, { resumeBy: 'size-and-time' });
+    expect(quick.skipped.objects).toBe(FIXTURES.length);
+    expect(quick.ok).toBe(true);
+
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await source.put('2/realm/icon.png', bytes(100, 77), { contentType: 'image/png' });
+    const changed = await migrate(source, inner, { resumeBy: 'size-and-time' });
+    expect(changed.copied.keys).toEqual(['2/realm/icon.png']);
+    await expectSameObjects(source, inner);
+  });
+
   it('with resume off, copies everything again', async () => {
     const source = await filled();
     const target = new MemoryStore();

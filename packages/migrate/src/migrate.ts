@@ -39,6 +39,14 @@ export interface MigrateOptions {
    * no SHA-256 the object is read in full to hash it, on that side, only when the sizes match.
    */
   readonly resume?: boolean | undefined;
+  /**
+   * How resume decides that the target already holds an object: `'sha256'` (default) compares sizes, then
+   * SHA-256s (one `head` per object on each side, more where a store records no SHA-256). `'size-and-time'` skips an
+   * object whose target copy has the same size and is no older than the source object, from the listings alone
+   * (no request per object), as rclone does by default; an object changed at the target after the copy, to
+   * the same size, is then not noticed. Objects that fail that test are still compared by SHA-256.
+   */
+  readonly resumeBy?: 'sha256' | 'size-and-time' | undefined;
   /** Decide what would be copied (and how many bytes) without writing anything. */
   readonly dryRun?: boolean | undefined;
   /** Compare the stores without copying: report missing, different and only-at-target keys. */
@@ -123,6 +131,7 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
   if (!Number.isSafeInteger(listLimit) || listLimit < 0) throw invalidArgument(`listLimit must be a whole number, not ${listLimit}`);
   const mode: MigrationMode = options.verifyOnly === true ? 'verify-only' : options.dryRun === true ? 'dry-run' : 'copy';
   const resume = options.resume ?? true;
+  const resumeBy = options.resumeBy ?? 'sha256';
   const verifyMode = options.verify ?? 'head';
   const sha256 = options.sha256 ?? portableSha256;
   const signal = options.signal;
@@ -254,6 +263,7 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
       return same === undefined ? 'vanished' : same ? 'matched' : 'different';
     }
     if (resume && pair.target !== undefined && pair.target.size === pair.source.size) {
+      if (resumeBy === 'size-and-time' && pair.target.lastModified.getTime() >= pair.source.lastModified.getTime()) return 'skipped';
       const same = await sameContent(key);
       if (same === undefined) return 'vanished';
       if (same) return 'skipped';

@@ -40,6 +40,9 @@ S3_ENDPOINT_URL, ...), both namespaces: uploads, and avatars with realm icons, l
   --dry-run                say what would be copied and how many bytes; write nothing.
   --verify-only            compare: list missing, different and only-at-target objects; write nothing.
   --no-resume              copy every object even when the target has it already.
+  --resume-by HOW          sha256 (default): skip objects with the same size and SHA-256 (one HEAD per object);
+                           size-and-time: skip by size and a target copy no older than the source, from the
+                           listings alone (fast; misses same-size changes made at the target).
   --verify head|read-back  check copies by the target's size and SHA-256 (default), or by reading them back.
   --report FILE            write the outcome as JSON (copied, skipped, failed with reasons, bytes, duration).
   --progress STYLE         bar (default on a terminal), lines (default otherwise), json (also one line per
@@ -132,6 +135,7 @@ export async function runMigrate(args: readonly string[], context: CliContext): 
     'dry-run': { type: 'boolean' },
     'verify-only': { type: 'boolean' },
     'no-resume': { type: 'boolean' },
+    'resume-by': { type: 'string' },
     verify: { type: 'string' },
     report: { type: 'string' },
     progress: { type: 'string' },
@@ -154,6 +158,7 @@ export async function runMigrate(args: readonly string[], context: CliContext): 
   const verifyOnly = options['verify-only'] === true;
   if (dryRun && verifyOnly) throw new UsageError('--dry-run and --verify-only exclude each other');
   const verify = choiceOption(options, 'verify', ['head', 'read-back'] as const);
+  const resumeBy = choiceOption(options, 'resume-by', ['sha256', 'size-and-time'] as const);
   const reportFile = stringOption(options, 'report');
   const style: ProgressStyle = choiceOption(options, 'progress', ['bar', 'lines', 'json', 'none'] as const) ?? (context.interactive ? 'bar' : 'lines');
   const intervalSeconds = numberOption(options, 'progress-interval') ?? (style === 'lines' ? 5 : style === 'json' ? 1 : 0.2);
@@ -187,6 +192,7 @@ export async function runMigrate(args: readonly string[], context: CliContext): 
           dryRun,
           verifyOnly,
           resume: options['no-resume'] !== true,
+          resumeBy,
           verify,
           sha256: nodeSha256,
           signal: context.signal,

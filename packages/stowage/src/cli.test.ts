@@ -1,0 +1,130 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Environment } from '@stowage/core';
+import { runCli } from './cli.ts';
+import { parseEnvFile } from './env-file.ts';
+import { parseStoreSpec } from './store-spec.ts';
+
+interface Captured {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function run(argv: readonly string[], env: Environment = {}): Promise<Captured> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    env,
+    stdout: { write: (text) => { stdout += text; } },
+    stderr: { write: (text) => { stderr += text; } },
+    interactive: false,
+    signal: new AbortController().signal,
+  });
+  return { code, stdout, stderr };
+}
+
+let scratch: string;
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'stowage-cli-unit-'));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe('stowage command line', () => {
+  it('prints usage with exit code 2 for no command or an unknown one, and help with 0', async () => {
+    expect(await run([])).toMatchObject({ code: 2, stderr: expect.stringContaining('usage: stowage <command>') as string });
+    expect(await run(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "frobnicate"') as string });
+    expect(await run(['migrate', '--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('--dry-run') as string });
+  });
+
+  it('names an unknown option, a missing value and a bad number, with the command usage and exit code 2', async () => {
+    const unknown = await run(['ls', '--colour']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("Unknown option '--colour'");
+    expect(unknown.stderr).toContain('usage: stowage ls');
+    const concurrency = await run(['migrate', '--concurrency', 'lots'], { LOCAL_UPLOADS_DIR: scratch, S3_AUTH_UPLOADS_BUCKET: 'up-bucket', S3_AVATAR_BUCKET: 'av-bucket' });
+    expect(concurrency).toMatchObject({ code: 2, stderr: expect.stringContaining('--concurrency must be a whole number from 1 to 256, not "lots"') as string });
+    expect((await run(['migrate', '--dry-run', '--verify-only', '--from', `dir:${scratch}`, '--to', `dir:${scratch}/x`])).stderr).toContain('exclude each other');
+    expect((await run(['migrate', '--from', 'ftp://host'])).stderr).toContain('"ftp://host" is not a store');
+  });
+
+  it('says which setting is missing or wrong, with exit code 2', async () => {
+    expect(await run(['migrate'])).toMatchObject({ code: 2, stderr: expect.stringContaining('LOCAL_UPLOADS_DIR is not set') as string });
+    expect(await run(['migrate'], { LOCAL_UPLOADS_DIR: scratch })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('S3_AUTH_UPLOADS_BUCKET and S3_AVATAR_BUCKET are not set') as string,
+    });
+    const bad = await run(['check'], { S3_AUTH_UPLOADS_BUCKET: 'Bad_Bucket', S3_AVATAR_BUCKET: 'av-bucket' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('S3_AUTH_UPLOADS_BUCKET "Bad_Bucket" is not a valid bucket name');
+  });
+
+  it('refuses to migrate a store onto itself, and a deployment onto one store without --namespace', async () => {
+    expect((await run(['migrate', '--from', `dir:${scratch}`, '--to', `dir:${scratch}`])).stderr).toContain('the same store');
+    const mixed = await run(['migrate', '--from', `local:${scratch}`, '--to', `dir:${join(scratch, 'one')}`]);
+    expect(mixed).toMatchObject({ code: 2, stderr: expect.stringContaining('choose one with --namespace uploads|avatars') as string });
+  });
+
+  it('prints both bucket policies as valid JSON, or one with --only', async () => {
+    const both = await run(['policy', '--uploads-bucket', 'chat-uploads', '--avatars-bucket', 'chat-avatars', '--principal', 'arn:aws:iam::123456789012:role/chat']);
+    expect(both.code).toBe(0);
+    const parsed = JSON.parse(both.stdout) as { uploads: { Statement: { Principal: unknown }[] }; avatars: { Statement: { Principal: unknown; Action: unknown }[] } };
+    expect(parsed.uploads.Statement.some((statement) => statement.Principal === '*')).toBe(false);
+    expect(parsed.avatars.Statement).toContainEqual(expect.objectContaining({ Principal: '*', Action: 's3:GetObject' }));
+    const only = JSON.parse((await run(['policy', '--uploads-bucket', 'chat-uploads', '--avatars-bucket', 'chat-avatars', '--principal', 'x', '--only', 'uploads'])).stdout) as { Version: string };
+    expect(only.Version).toBe('2012-10-17');
+    expect(await run(['policy', '--uploads-bucket', 'same-name', '--avatars-bucket', 'same-name', '--principal', 'x'])).toMatchObject({
+      code: 2, stderr: expect.stringContaining('must differ') as string,
+    });
+  });
+
+  it('checks a local deployment, and fails with the reason when LOCAL_UPLOADS_DIR is missing', async () => {
+    const good = await run(['check'], { LOCAL_UPLOADS_DIR: scratch });
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/^ok\s+uploads\s+temporary files: .* same file system/mu);
+    expect(good.stdout).toMatch(/^ok\s+avatars\s+delete: deleted stowage-check\//mu);
+    const missing = await run(['check'], { LOCAL_UPLOADS_DIR: join(scratch, 'nowhere') });
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(/^FAIL\s+settings\s+LOCAL_UPLOADS_DIR: .*nowhere cannot be read/mu);
+  });
+
+  it('dry-runs and copies between two local deployments, with a JSON report', async () => {
+    const from = join(scratch, 'from');
+    await mkdir(join(from, 'files'), { recursive: true });
+    await mkdir(join(from, 'avatars'), { recursive: true });
+    await writeFile(join(from, 'files', 'a.txt'), 'attachment');
+    await writeFile(join(from, 'avatars', 'b.png'), 'avatar');
+    const to = join(scratch, 'to');
+    const planned = await run(['migrate', '--from', `local:${from}`, '--to', `local:${to}`, '--dry-run', '--progress', 'none']);
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toContain('uploads: would copy 1 objects (10 B)');
+    const report = join(scratch, 'report.json');
+    const copied = await run(['migrate', '--from', `local:${from}`, '--to', `local:${to}`, '--report', report, '--progress', 'lines']);
+    expect(copied.code).toBe(0);
+    expect(copied.stderr).toMatch(/^avatars: 1\/1 objects/mu);
+    const listed = await run(['ls', '--store', `local:${to}`]);
+    expect(listed.stdout).toBe('uploads/a.txt\navatars/b.png\n');
+  });
+});
+
+describe('settings files and store specs', () => {
+  it('reads KEY=value lines with comments, export and quotes, and names a bad line', () => {
+    expect(parseEnvFile('# storage\nexport S3_REGION=eu-west-1\nS3_KEY="a b"\nS3_SECRET_KEY=\'c#d\'\nEMPTY=\nTRAIL=x # note\n', 'f.env')).toEqual({
+      S3_REGION: 'eu-west-1', S3_KEY: 'a b', S3_SECRET_KEY: 'c#d', EMPTY: '', TRAIL: 'x',
+    });
+    expect(() => parseEnvFile('OK=1\nnot a setting\n', 'f.env')).toThrow('f.env line 2 is not a KEY=value setting');
+  });
+
+  it('parses each spec form and rejects bad ones with the reason', () => {
+    expect(parseStoreSpec('s3://chat-uploads')).toMatchObject({ kind: 'bucket', bucket: 'chat-uploads' });
+    expect(parseStoreSpec('dir:/srv/x')).toMatchObject({ kind: 'directory', path: '/srv/x' });
+    expect(parseStoreSpec('local:/srv/uploads')).toMatchObject({ kind: 'deployment', settings: { backend: 'local', localUploadsDir: '/srv/uploads' } });
+    expect(() => parseStoreSpec('s3://No')).toThrow('is not a valid bucket name');
+    expect(() => parseStoreSpec('local:')).toThrow('names no directory');
+    expect(() => parseStoreSpec('env:/no/such/file.env')).toThrow('cannot read the settings file');
+  });
+});
