@@ -2,11 +2,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectBytes, isStorageError } from '@stowage/core';
 import type { StorageError } from '@stowage/core';
+import { Volume, createFsFromVolume } from 'memfs';
 import { memfsBacking } from '../test/backings.ts';
 import { faultyFileSystem, nativeError } from '../test/faulty-file-system.ts';
 import type { FsCall } from '../test/faulty-file-system.ts';
 import { fsError } from './errors.ts';
 import { pathText } from './file-system.ts';
+import type { LocalFileHandle, LocalFileSystem } from './file-system.ts';
 import { TEMPORARY_DIRECTORY } from './layout.ts';
 import { LocalStore } from './local-store.ts';
 
@@ -35,6 +37,48 @@ async function storeFailing(code: string, failing: (call: FsCall) => boolean): P
   };
   return { store, healthy, temporaries };
 }
+
+describe('file systems that move the modification time during fsync (as NFS does)', () => {
+  it('still binds the record to the version that is finally on disk', async () => {
+    const base = createFsFromVolume(new Volume()).promises;
+    const later = new Date(Date.now() + 60_000);
+    // Every synced regular file gets a new mtime, as when an NFS server stamps the data it receives.
+    const fs: LocalFileSystem = {
+      constants: base.constants,
+      open: async (path, flags) => {
+        const handle = await base.open(path, flags);
+        const synced: LocalFileHandle = {
+          read: (...args) => handle.read(...args),
+          writev: (...args) => handle.writev(...args),
+          datasync: () => handle.datasync(),
+          stat: () => handle.stat(),
+          close: () => handle.close(),
+          sync: async () => {
+            await handle.datasync();
+            if ((await handle.stat()).isFile()) await handle.utimes(later, later);
+          },
+        };
+        return synced;
+      },
+      mkdir: (path, options) => base.mkdir(path, options),
+      readdir: (path, options) => base.readdir(path, options),
+      readFile: (path) => base.readFile(path),
+      realpath: (path) => base.realpath(path),
+      lstat: (path) => base.lstat(path),
+      stat: (path) => base.stat(path),
+      rename: (from, to) => base.rename(from, to),
+      link: (existing, created) => base.link(existing, created),
+      unlink: (path) => base.unlink(path),
+      rmdir: (path) => base.rmdir(path),
+    };
+    const store = await LocalStore.open({ root: '/nfs', fs });
+    const stored = await store.put('n/file.txt', 'stamped late', { contentType: 'text/x-stamped', metadata: { m: '1' } });
+    const info = await store.head('n/file.txt');
+    expect(info).toMatchObject({ contentType: 'text/x-stamped', metadata: { m: '1' }, etag: stored.etag });
+    expect(info?.lastModified).toEqual(later);
+    expect(await store.cleanup(0)).toEqual({ temporaries: 0, records: 0 });
+  });
+});
 
 describe('native file-system errors', () => {
   it.each([

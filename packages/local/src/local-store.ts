@@ -227,10 +227,10 @@ export class LocalStore implements ObjectStore {
       if (options.sha256 !== undefined && options.sha256 !== written.sha256) {
         throw checksumMismatchError(key, options.sha256, written.sha256);
       }
-      const stats = await handle.stat();
-      const version = fileVersion(stats);
+      let stats = await handle.stat();
+      let version = fileVersion(stats);
       const digest = keyDigest(key);
-      const record: MetadataRecord = {
+      let record: MetadataRecord = {
         key,
         version,
         size: written.size,
@@ -252,6 +252,16 @@ export class LocalStore implements ObjectStore {
       if (located.status === 'fulfilled') targetPath = located.value.path;
       for (const step of [synced, recorded, located]) if (step.status === 'rejected') throw step.reason;
       if (located.status !== 'fulfilled') throw new Error('unreachable: a rejected step was thrown above');
+      // Some file systems (NFS) set the modification time when the data reaches the server, during the fsync.
+      stats = await dataHandle.stat();
+      if (fileVersion(stats) !== version) {
+        const staleRecord = recordPath;
+        version = fileVersion(stats);
+        record = { ...record, version };
+        recordPath = join(guard.root, metadataRecordPath(digest, version));
+        await this.#writeRecord(guard, digest, recordPath, record);
+        await fs.unlink(staleRecord).catch(() => undefined);
+      }
       handle = undefined;
       closeInBackground(dataHandle);
       throwIfAborted(options.signal, key);
