@@ -36,7 +36,12 @@ interface RunState {
  * Runs the real `stowage` command in its own process, as an operator would (from source through tsx). With
  * `killWhen`, follows its JSON progress and sends SIGKILL the moment the condition holds.
  */
-function runStowage(args: readonly string[], env: Record<string, string>, killWhen?: (state: RunState) => boolean): Promise<RunResult> {
+function runStowage(
+  args: readonly string[],
+  env: Record<string, string>,
+  killWhen?: (state: RunState) => boolean,
+  signal: NodeJS.Signals = 'SIGKILL',
+): Promise<RunResult> {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, ...args], {
     cwd: PACKAGE_DIRECTORY,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
@@ -69,7 +74,7 @@ function runStowage(args: readonly string[], env: Record<string, string>, killWh
         state.bytesCopied = event.bytesCopied ?? 0;
         state.objectsTotal = event.objectsTotal ?? undefined;
       }
-      if (child.exitCode === null && killWhen(state)) child.kill('SIGKILL');
+      if (child.exitCode === null && !child.killed && killWhen(state)) child.kill(signal);
     }
   });
   return new Promise((resolve, reject) => {
@@ -150,6 +155,19 @@ describe('stowage migrate against an S3-compatible server', () => {
     expect(resumed.stderr).toMatch(/^uploads: \d+\/\d+ objects/mu);
     expect(resumed.stderr).not.toContain('\r');
   }, 300_000);
+
+  it('stops cleanly on SIGINT with exit code 130, leaving only whole objects, and a rerun finishes', async () => {
+    const target = join(scratch, 'interrupted');
+    const args = ['migrate', '--from', `local:${source}`, '--to', `local:${target}`, '--progress', 'json', '--progress-interval', '0', '--concurrency', '2'];
+    const stopped = await runStowage(args, {}, (state) => state.namespace === 'uploads' && state.objectsDone >= 5, 'SIGINT');
+    expect(stopped.code, stopped.stderr.slice(-500)).toBe(130);
+    expect(stopped.stderr).toContain('run the same command again to resume');
+    const targets = openStores(parseStorageSettings({ LOCAL_UPLOADS_DIR: target }));
+    await expectFaithfulCopy(fixture, local, targets, false);
+    const finished = await runStowage([...args.slice(0, 5), '--progress', 'none'], {});
+    expect(finished.code, finished.stderr).toBe(0);
+    await expectFaithfulCopy(fixture, local, targets, true);
+  }, 120_000);
 
   it('migrates S3 back to a local directory, and one bucket to another, and verify-only finds differences', async () => {
     const settingsFile = join(scratch, 's3.env');
