@@ -1,6 +1,7 @@
 import { defineProject } from 'vitest/config';
+import { workspaceSources } from '../../vitest.shared.ts';
 
 export default defineProject({
-  resolve: { conditions: ['source'] },
+  ...workspaceSources,
   test: { name: 'chat', include: ['src/**/*.test.ts'] },
 });

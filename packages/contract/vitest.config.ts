@@ -1,7 +1,7 @@
 import { defineProject } from 'vitest/config';
+import { workspaceSources } from '../../vitest.shared.ts';
 
 export default defineProject({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
+  ...workspaceSources,
   test: { name: 'contract', include: ['src/**/*.test.ts'] },
 });

@@ -1,8 +1,7 @@
 import { defineProject } from 'vitest/config';
+import { workspaceSources } from '../../vitest.shared.ts';
 
 export default defineProject({
-  // Tests run in Vite's SSR environment, which takes its conditions from `ssr.resolve`.
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
+  ...workspaceSources,
   test: { name: 's3-server', include: ['src/**/*.test.ts'] },
 });

@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { defineProject } from 'vitest/config';
+import { workspaceSources } from '../../../vitest.shared.ts';
 
 // Browser tests and the web UI's unit tests: a project of their own, so `--project chat` stays fast.
 export default defineProject({
-  resolve: { conditions: ['source'] },
+  ...workspaceSources,
   test: {
     name: 'chat-web',
     root: fileURLToPath(new URL('..', import.meta.url)),
