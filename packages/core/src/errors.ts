@@ -52,3 +52,43 @@ export function abortedError(key: string | undefined, reason?: unknown): Storage
 export function throwIfAborted(signal: AbortSignal | undefined, key?: string): void {
   if (signal?.aborted === true) throw abortedError(key, signal.reason);
 }
+
+/**
+ * Waits for `promise`, or rejects with `Aborted` as soon as the signal fires. The work itself goes on: callers
+ * cancel what they own (a stream, a request) once this rejects.
+ */
+export async function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, key?: string): Promise<T> {
+  if (signal === undefined) return promise;
+  throwIfAborted(signal, key);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => {
+      reject(abortedError(key, signal.reason));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, aborted]);
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Waits `milliseconds`, or rejects with `Aborted` as soon as the signal fires (a retry's backoff). */
+export function abortableSleep(milliseconds: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(abortedError(undefined, signal.reason));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortedError(undefined, signal?.reason));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, Math.max(0, milliseconds));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

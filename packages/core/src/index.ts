@@ -1,6 +1,7 @@
 export type { Body, ByteRange, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, SignedUrlOptions } from './object-store.ts';
-export { StorageError, isStorageError, abortedError, throwIfAborted } from './errors.ts';
+export { StorageError, abortableSleep, abortedError, isStorageError, throwIfAborted, unlessAborted } from './errors.ts';
 export type { StorageErrorCode, StorageErrorOptions } from './errors.ts';
+export { compareKeys } from './key-order.ts';
 export { MAX_KEY_BYTES, keyProblem, validateKey, validatePrefix } from './keys.ts';
 export { FALLBACK_FILENAME, MAX_FILENAME_BYTES, sanitizeFilename } from './filename.ts';
 export { DEFAULT_CONTENT_TYPE, contentDisposition, guessContentType, isInlineContentType, mediaType, servedContentType } from './content-type.ts';

@@ -2,7 +2,8 @@ import { bodyChunks } from './body.ts';
 import { portableSha256, toBase64, toHex } from './checksum.ts';
 import type { Sha256Factory } from './checksum.ts';
 import { guessContentType } from './content-type.ts';
-import { StorageError, abortedError, isStorageError, throwIfAborted } from './errors.ts';
+import { StorageError, abortedError, isStorageError, throwIfAborted, unlessAborted } from './errors.ts';
+import { compareKeys } from './key-order.ts';
 import { validateKey, validatePrefix } from './keys.ts';
 import type {
   Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, SignedUrlOptions,
@@ -37,23 +38,6 @@ interface StoredObject {
 /** Bytes per chunk of a `get` body: large enough to be cheap, small enough to interleave with other work. */
 const READ_CHUNK_BYTES = 64 * 1024;
 
-/**
- * Orders strings by their UTF-8 bytes, which is code point order. JavaScript's `<` compares UTF-16 code units
- * and so misplaces characters above U+FFFF relative to U+E000..U+FFFF.
- */
-function compareUtf8(left: string, right: string): number {
-  const a = left[Symbol.iterator]();
-  const b = right[Symbol.iterator]();
-  for (;;) {
-    const x = a.next();
-    const y = b.next();
-    if (x.done === true) return y.done === true ? 0 : -1;
-    if (y.done === true) return 1;
-    const difference = (x.value.codePointAt(0) ?? 0) - (y.value.codePointAt(0) ?? 0);
-    if (difference !== 0) return difference;
-  }
-}
-
 function nonNegativeInteger(value: number | undefined, option: string, key: string): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isSafeInteger(value) || value < 0) {
@@ -62,27 +46,6 @@ function nonNegativeInteger(value: number | undefined, option: string, key: stri
   return value;
 }
 
-/** Resolves with the iterator's next step, or rejects with `Aborted` as soon as the signal fires. */
-async function nextUnlessAborted(
-  chunks: AsyncGenerator<Uint8Array, void, undefined>,
-  signal: AbortSignal | undefined,
-  key: string,
-): Promise<IteratorResult<Uint8Array, void>> {
-  if (signal === undefined) return chunks.next();
-  throwIfAborted(signal, key);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => {
-      reject(abortedError(key, signal.reason));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([chunks.next(), aborted]);
-  } finally {
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
-  }
-}
 
 /** Runs `work` and settles with its result, so a synchronous throw becomes a rejection as callers expect. */
 function settle<T>(work: () => T | Promise<T>): Promise<T> {
@@ -135,7 +98,7 @@ export class MemoryStore implements ObjectStore {
     const chunks = bodyChunks(body);
     try {
       for (;;) {
-        const step = await nextUnlessAborted(chunks, signal, key);
+        const step = await unlessAborted(chunks.next(), signal, key);
         if (step.done === true) break;
         const chunk = step.value;
         size += chunk.byteLength;
@@ -324,9 +287,9 @@ export class MemoryStore implements ObjectStore {
   #page(prefix: string, after: string | undefined, pageSize: number): ObjectSummary[] {
     const keys: string[] = [];
     for (const key of this.#objects.keys()) {
-      if (key.startsWith(prefix) && (after === undefined || compareUtf8(key, after) > 0)) keys.push(key);
+      if (key.startsWith(prefix) && (after === undefined || compareKeys(key, after) > 0)) keys.push(key);
     }
-    keys.sort(compareUtf8);
+    keys.sort(compareKeys);
     const page: ObjectSummary[] = [];
     for (const key of keys.slice(0, pageSize)) {
       const stored = this.#objects.get(key);

@@ -1,12 +1,11 @@
 import { join } from 'node:path';
-import { keyProblem, throwIfAborted } from '@stowage/core';
+import { compareKeys, keyProblem, throwIfAborted } from '@stowage/core';
 import type { ObjectSummary } from '@stowage/core';
 import { fsError, nativeCode } from './errors.ts';
 import { pathText, statNumber } from './file-system.ts';
 import type { LocalDirent, LocalFileSystem, LocalStats } from './file-system.ts';
 import { RESERVED_DIRECTORY, fileVersion } from './layout.ts';
 import type { RootGuard } from './root-guard.ts';
-import { compareUtf8 } from './utf8-order.ts';
 
 /** How many files of one directory are being stat'ed at once while listing. */
 const STAT_WINDOW = 16;
@@ -72,13 +71,13 @@ async function* walkDirectory(
     if (directoryKey === '' && entry.name.toLowerCase() === RESERVED_DIRECTORY) continue;
     entries.push(entry);
   }
-  entries.sort((left, right) => compareUtf8(left.sortKey, right.sortKey));
+  entries.sort((left, right) => compareKeys(left.sortKey, right.sortKey));
   const { startAfter } = options;
   const isListedFile = (entry: Entry): boolean => {
     if (entry.directory) return false;
     const key = directoryKey + entry.name;
     // Names no key could address (a backslash, control characters) are not objects of this store.
-    return (startAfter === undefined || compareUtf8(key, startAfter) > 0) && keyProblem(key) === undefined;
+    return (startAfter === undefined || compareKeys(key, startAfter) > 0) && keyProblem(key) === undefined;
   };
   // Stats run a few files ahead of the one being yielded: one round trip at a time would dominate a big listing.
   const summaries = new Map<number, Promise<ObjectSummary | undefined>>();
@@ -95,7 +94,7 @@ async function* walkDirectory(
     const key = directoryKey + entry.name;
     if (entry.directory) {
       const subtree = `${key}/`;
-      if (startAfter !== undefined && !startAfter.startsWith(subtree) && compareUtf8(subtree, startAfter) < 0) continue;
+      if (startAfter !== undefined && !startAfter.startsWith(subtree) && compareKeys(subtree, startAfter) < 0) continue;
       yield* walkDirectory(fs, guard, subtree, '', options);
       continue;
     }

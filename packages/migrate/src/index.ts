@@ -6,4 +6,3 @@ export type {
 export type { MigrationProgress } from './progress.ts';
 export { DEFAULT_RETRY_POLICY, isTransientFailure } from './retry.ts';
 export type { RetryPolicy } from './retry.ts';
-export { compareKeys } from './key-order.ts';

@@ -1,5 +1,5 @@
+import { compareKeys } from '@stowage/core';
 import type { ObjectSummary } from '@stowage/core';
-import { compareKeys } from './key-order.ts';
 
 /** One key as seen in the source listing, the target listing, or both. */
 export interface ListingPair {

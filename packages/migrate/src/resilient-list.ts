@@ -1,5 +1,6 @@
 import type { ObjectStore, ObjectSummary } from '@stowage/core';
-import { isTransientFailure, backoffDelay, sleep } from './retry.ts';
+import { abortableSleep } from '@stowage/core';
+import { isTransientFailure, backoffDelay } from './retry.ts';
 import type { RetryPolicy } from './retry.ts';
 
 /**
@@ -25,7 +26,7 @@ export async function* resilientList(
     } catch (error) {
       failures++;
       if (!isTransientFailure(error) || failures >= policy.attempts) throw error;
-      await sleep(backoffDelay(policy, failures), signal);
+      await abortableSleep(backoffDelay(policy, failures), signal);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { StorageError } from '@stowage/core';
-import { backoffDelay, isTransientFailure, sleep, withRetry } from './retry.ts';
+import { StorageError, abortableSleep } from '@stowage/core';
+import { backoffDelay, isTransientFailure, withRetry } from './retry.ts';
 
 const fast = { attempts: 4, baseDelayMs: 1, maxDelayMs: 4 };
 
@@ -47,7 +47,7 @@ describe('withRetry', () => {
     }, controller.signal);
     controller.abort();
     await expect(waiting).rejects.toMatchObject({ code: 'Aborted' });
-    await expect(sleep(10, controller.signal)).rejects.toMatchObject({ code: 'Aborted' });
+    await expect(abortableSleep(10, controller.signal)).rejects.toMatchObject({ code: 'Aborted' });
   });
 
   it('doubles the wait per retry, with jitter, up to the ceiling', () => {

@@ -1,4 +1,4 @@
-import { abortedError, isStorageError, throwIfAborted } from '@stowage/core';
+import { abortableSleep, abortedError, isStorageError, throwIfAborted } from '@stowage/core';
 
 /** How often and how patiently a transient failure is retried. */
 export interface RetryPolicy {
@@ -25,24 +25,6 @@ export function backoffDelay(policy: RetryPolicy, retry: number): number {
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
-/** Waits `ms`, or rejects with `Aborted` as soon as the signal fires. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(abortedError(undefined, signal.reason));
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortedError(undefined, signal?.reason));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /**
  * Runs `operation`, retrying transient failures with exponential backoff. Resolves with the first success; rejects
@@ -62,7 +44,7 @@ export async function withRetry<T>(
       onAttemptFailed?.(error, attempt);
       if (signal?.aborted === true) throw abortedError(undefined, signal.reason);
       if (!isTransientFailure(error) || attempt >= policy.attempts) throw error;
-      await sleep(backoffDelay(policy, attempt), signal);
+      await abortableSleep(backoffDelay(policy, attempt), signal);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { StandardRetryStrategy, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { RetryErrorType, RetryStrategyV2 } from '@smithy/types';
-import { abortedError, isStorageError } from '@stowage/core';
+import { abortableSleep, isStorageError } from '@stowage/core';
 
 /** The SDK's standard strategy (3 attempts, jittered exponential backoff, a retry quota) is the default. */
 export function defaultRetryStrategy(): RetryStrategyV2 {
@@ -20,20 +20,6 @@ export function retryErrorType(error: unknown): RetryErrorType | undefined {
   return undefined;
 }
 
-function sleep(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
-  if (milliseconds <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortedError(undefined, signal?.reason));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, milliseconds);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Called before each retry, for logs and for tests that count them. */
 export type RetryListener = (event: { readonly operation: string; readonly attempt: number; readonly error: unknown }) => void;
@@ -65,7 +51,7 @@ export async function withRetries<T>(
         throw error;
       }
       options.onRetry?.({ operation, attempt: attemptNumber, error });
-      await sleep(token.getRetryDelay(), options.signal);
+      await abortableSleep(token.getRetryDelay(), options.signal);
     }
   }
 }

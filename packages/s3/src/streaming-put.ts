@@ -3,7 +3,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { StorageError, abortedError, bodyChunks, isStorageError, toBase64 } from '@stowage/core';
+import { StorageError, abortedError, bodyChunks, isStorageError, toBase64, unlessAborted } from '@stowage/core';
 import type { Body, Sha256Factory } from '@stowage/core';
 import { SHA256_METADATA } from './object-info.ts';
 
@@ -40,27 +40,6 @@ interface Digest {
   readonly sha256: string;
 }
 
-/** The iterator's next step, or `Aborted` as soon as the signal fires (a stalled body must not hold up an abort). */
-async function nextUnlessAborted(
-  chunks: AsyncGenerator<Uint8Array, void, undefined>,
-  signal: AbortSignal | undefined,
-  key: string,
-): Promise<IteratorResult<Uint8Array, void>> {
-  if (signal === undefined) return chunks.next();
-  if (signal.aborted) throw abortedError(key, signal.reason);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => {
-      reject(abortedError(key, signal.reason));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([chunks.next(), aborted]);
-  } finally {
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
-  }
-}
 
 /**
  * Reads the body once, counting and hashing each chunk on its way to `Upload`, and fails the read (which makes
@@ -75,7 +54,7 @@ function hashingSource(input: StreamingPutInput): { readonly stream: ReadableStr
   const pullOnce = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
     let step: IteratorResult<Uint8Array, void>;
     try {
-      step = await nextUnlessAborted(chunks, signal, key);
+      step = await unlessAborted(chunks.next(), signal, key);
     } catch (error) {
       throw isStorageError(error)
         ? error

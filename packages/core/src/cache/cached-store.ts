@@ -1,6 +1,6 @@
 import { bodyChunks } from '../body.ts';
 import { portableSha256 } from '../checksum.ts';
-import { StorageError, abortedError, isStorageError, throwIfAborted } from '../errors.ts';
+import { StorageError, abortedError, isStorageError, throwIfAborted, unlessAborted } from '../errors.ts';
 import { validateKey } from '../keys.ts';
 import type {
   Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, SignedUrlOptions,
@@ -95,23 +95,6 @@ function bytesBetween(chunks: SliceChunks, chunksStart: number, from: number, to
   return out;
 }
 
-/** Waits for `promise`, or rejects with `Aborted` as soon as the signal fires, without cancelling the work. */
-async function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, key: string): Promise<T> {
-  if (signal === undefined) return promise;
-  throwIfAborted(signal, key);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => {
-      reject(abortedError(key, signal.reason));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([promise, aborted]);
-  } finally {
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
-  }
-}
 
 async function* eachChunk(chunks: SliceChunks): AsyncGenerator<Uint8Array, void, undefined> {
   for (const chunk of chunks) yield chunk;
