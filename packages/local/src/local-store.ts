@@ -35,6 +35,8 @@ const DELETE_CONCURRENCY = 8;
 
 /** How often a read retries when a concurrent put replaced the file between opening it and reading its record. */
 const READ_ATTEMPTS = 4;
+/** Metadata records kept in memory for reads: a few hundred KiB at most. */
+const RECENT_RECORDS = 2048;
 
 export interface LocalStoreOptions {
   /** The directory holding the objects; created when missing. */
@@ -79,6 +81,8 @@ export class LocalStore implements ObjectStore {
   readonly #staleAfterMs: number;
   readonly #sha256: Sha256Factory;
   readonly #shards = new Set<string>();
+  /** Records read or written lately, by record path; a path names one version of one key, so entries never go stale. */
+  readonly #recentRecords = new Map<string, MetadataRecord>();
   #ready: Promise<RootGuard> | undefined;
 
   constructor(options: LocalStoreOptions) {
@@ -242,11 +246,12 @@ export class LocalStore implements ObjectStore {
       };
       recordPath = join(guard.root, metadataRecordPath(digest, version));
       const dataHandle = handle;
+      const durable = !isDerivable(record);
       // The record is durable before the data is renamed: the rename alone decides which version is current.
       // Finding the target meanwhile costs no extra time.
       const [synced, recorded, located] = await Promise.allSettled([
         syncHandle(dataHandle),
-        this.#writeRecord(guard, digest, recordPath, record),
+        this.#writeRecord(guard, digest, recordPath, record, durable),
         this.#locate(guard, key, createOnly),
       ]);
       if (located.status === 'fulfilled') targetPath = located.value.path;
@@ -259,7 +264,7 @@ export class LocalStore implements ObjectStore {
         version = fileVersion(stats);
         record = { ...record, version };
         recordPath = join(guard.root, metadataRecordPath(digest, version));
-        await this.#writeRecord(guard, digest, recordPath, record);
+        await this.#writeRecord(guard, digest, recordPath, record, durable);
         await fs.unlink(staleRecord).catch(() => undefined);
       }
       handle = undefined;
@@ -270,6 +275,7 @@ export class LocalStore implements ObjectStore {
       if (replaced !== undefined && replaced !== version) {
         await fs.unlink(join(guard.root, metadataRecordPath(digest, replaced))).catch(() => undefined);
       }
+      this.#remember(recordPath, record);
       return toInfo(key, stats, version, record);
     } catch (error) {
       if (handle !== undefined) await handle.close().catch(() => undefined);
@@ -295,7 +301,13 @@ export class LocalStore implements ObjectStore {
     if (existing !== undefined) throw alreadyExistsError(key);
   }
 
-  async #writeRecord(guard: RootGuard, digest: string, path: string, record: MetadataRecord): Promise<void> {
+  /**
+   * Writes the record of a new version before it is renamed into place. Only a record holding something the bytes
+   * and the key cannot give back (a chosen content type, disposition, cache control, user metadata) is fsynced: a
+   * derivable one lost in a crash reads back the same, its SHA-256 then unknown, and skipping that second fsync is
+   * what keeps small puts near the speed of a bare write.
+   */
+  async #writeRecord(guard: RootGuard, digest: string, path: string, record: MetadataRecord, durable: boolean): Promise<void> {
     const shard = join(guard.root, metadataShardPath(digest));
     if (!this.#shards.has(shard)) {
       await this.#fs.mkdir(shard, { recursive: true });
@@ -314,7 +326,7 @@ export class LocalStore implements ObjectStore {
     }
     try {
       await handle.writev([serializeRecord(record)]);
-      await Promise.all([syncHandle(handle), this.#syncDirectory(shard)]);
+      if (durable) await Promise.all([syncHandle(handle), this.#syncDirectory(shard)]);
     } finally {
       closeInBackground(handle);
     }
@@ -485,14 +497,28 @@ export class LocalStore implements ObjectStore {
   }
 
   async #readRecord(guard: RootGuard, key: string, version: string): Promise<MetadataRecord | undefined> {
+    const path = join(guard.root, metadataRecordPath(keyDigest(key), version));
+    const recent = this.#recentRecords.get(path);
+    if (recent !== undefined) return recent;
     let text: string;
     try {
-      text = await readSmallFile(this.#fs, join(guard.root, metadataRecordPath(keyDigest(key), version)));
+      text = await readSmallFile(this.#fs, path);
     } catch (error) {
       if (nativeCode(error) === 'ENOENT') return undefined;
       throw error;
     }
-    return parseRecord(text, key, version);
+    const record = parseRecord(text, key, version);
+    if (record !== undefined) this.#remember(path, record);
+    return record;
+  }
+
+  #remember(path: string, record: MetadataRecord): void {
+    this.#recentRecords.delete(path);
+    this.#recentRecords.set(path, record);
+    if (this.#recentRecords.size > RECENT_RECORDS) {
+      const oldest = this.#recentRecords.keys().next();
+      if (oldest.done !== true) this.#recentRecords.delete(oldest.value);
+    }
   }
 
   /** Whether the file at `path` is no longer the version a reader opened. */
@@ -622,6 +648,16 @@ export class LocalStore implements ObjectStore {
  * Closes a handle whose work is done (written and synced, or read) without making the caller wait one more round
  * trip; a failing close cannot change what was already made durable.
  */
+/** Whether every field of the record can be given back from the key and the bytes alone. */
+function isDerivable(record: MetadataRecord): boolean {
+  return (
+    record.contentType === guessContentType(record.key) &&
+    record.contentDisposition === undefined &&
+    record.cacheControl === undefined &&
+    Object.keys(record.metadata).length === 0
+  );
+}
+
 function closeInBackground(handle: LocalFileHandle): void {
   handle.close().catch(() => undefined);
 }
