@@ -90,7 +90,8 @@ async function writeFully(handle: LocalFileHandle, chunks: Uint8Array[], key: st
 /**
  * Streams `body` into the file `open` creates, hashing as it goes, and enforces the size limits before more is
  * written. The file is created only when the first batch is ready, so a body that fails or stalls early costs no
- * file. One batch is written while the next is gathered, so the producer and the disk work at the same time.
+ * file. One batch is written while it is hashed and the next is gathered, so the producer, the hash and the disk
+ * work at the same time.
  * On failure the file (if any) is closed; the caller removes it.
  */
 export async function writeBody(
@@ -116,6 +117,8 @@ export async function writeBody(
     inFlight = chunks.length === 0 ? Promise.resolve() : writeFully(handle, chunks, key);
     // A failed write is reported by the next await of `inFlight`, not as an unhandled rejection meanwhile.
     inFlight.catch(() => undefined);
+    // Hashing runs on this thread while the file system writes the same bytes: a batch costs the longer of the two.
+    for (const chunk of chunks) hash.update(chunk);
   };
   try {
     for await (const chunk of abortableChunks(body, key, signal)) {
@@ -124,7 +127,6 @@ export async function writeBody(
       size += chunk.byteLength;
       if (maxSize !== undefined && size > maxSize) throw tooLargeError(key, maxSize);
       if (expectedSize !== undefined && size > expectedSize) throw sizeMismatchError(key, expectedSize, `more than ${expectedSize}`);
-      hash.update(chunk);
       batch.push(chunk);
       batchBytes += chunk.byteLength;
       if (batchBytes >= WRITE_BATCH_BYTES) await flush();
