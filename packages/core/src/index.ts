@@ -9,6 +9,8 @@ export { digestingStream, portableSha256, sha256Base64, toBase64, toHex } from '
 export type { Sha256Factory, StreamDigest, StreamingHash } from './checksum.ts';
 export { bodyChunks, bodyToStream, collectBytes, knownBodySize } from './body.ts';
 export { resolveRange } from './range.ts';
+export { checkFinalSize, checkReceivedSize, putSizeLimits } from './size-limits.ts';
+export type { SizeLimits } from './size-limits.ts';
 export type { ResolvedRange } from './range.ts';
 export {
   DEFAULT_MAX_FILE_UPLOAD_MIB, S3_STORAGE_CLASSES, bucketNameProblem, parseBoolean, parsePositiveInteger, parseStorageSettings,

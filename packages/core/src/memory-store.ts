@@ -9,6 +9,7 @@ import type {
   Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, SignedUrlOptions,
 } from './object-store.ts';
 import { resolveRange } from './range.ts';
+import { checkFinalSize, checkReceivedSize, putSizeLimits } from './size-limits.ts';
 
 /** How a `MemoryStore` is set up; every field is optional. */
 export interface MemoryStoreOptions {
@@ -38,13 +39,6 @@ interface StoredObject {
 /** Bytes per chunk of a `get` body: large enough to be cheap, small enough to interleave with other work. */
 const READ_CHUNK_BYTES = 64 * 1024;
 
-function nonNegativeInteger(value: number | undefined, option: string, key: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new StorageError('InvalidArgument', `${option} must be a non-negative integer, not ${value}`, { key });
-  }
-  return value;
-}
 
 
 /** Runs `work` and settles with its result, so a synchronous throw becomes a rejection as callers expect. */
@@ -82,13 +76,9 @@ export class MemoryStore implements ObjectStore {
   /** Stores the body once it has been read completely and checked; see `ObjectStore.put`. */
   async put(key: string, body: Body, options: PutOptions = {}): Promise<ObjectInfo> {
     validateKey(key);
-    const expectedSize = nonNegativeInteger(options.size, 'size', key);
-    const maxSize = nonNegativeInteger(options.maxSize, 'maxSize', key);
+    const limits = putSizeLimits(key, options);
     const { signal } = options;
     throwIfAborted(signal, key);
-    if (expectedSize !== undefined && maxSize !== undefined && expectedSize > maxSize) {
-      throw new StorageError('TooLarge', `"${key}" would be ${expectedSize} bytes, more than the ${maxSize} allowed`, { key });
-    }
     // Fail fast before reading a body that could not be stored anyway; checked again when committing.
     this.#refuseTakenKey(key, options);
 
@@ -102,12 +92,7 @@ export class MemoryStore implements ObjectStore {
         if (step.done === true) break;
         const chunk = step.value;
         size += chunk.byteLength;
-        if (maxSize !== undefined && size > maxSize) {
-          throw new StorageError('TooLarge', `"${key}" is larger than the ${maxSize} bytes allowed`, { key });
-        }
-        if (expectedSize !== undefined && size > expectedSize) {
-          throw new StorageError('IntegrityError', `"${key}" has more than the ${expectedSize} bytes announced`, { key });
-        }
+        checkReceivedSize(limits, size);
         hash.update(chunk);
         // Copied because the caller may reuse its buffer after handing it over.
         parts.push(chunk.slice());
@@ -119,9 +104,7 @@ export class MemoryStore implements ObjectStore {
       throw new StorageError('Aborted', `the body of "${key}" failed while being read`, { key, cause: error });
     }
     throwIfAborted(signal, key);
-    if (expectedSize !== undefined && size !== expectedSize) {
-      throw new StorageError('IntegrityError', `"${key}" has ${size} bytes, not the ${expectedSize} announced`, { key });
-    }
+    checkFinalSize(limits, size);
     const digest = hash.digest();
     const sha256 = toBase64(digest);
     if (options.sha256 !== undefined && options.sha256 !== sha256) {

@@ -7,8 +7,8 @@ import type { CompletedPart, GetObjectCommandOutput, HeadObjectCommandOutput, S3
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { RetryStrategyV2 } from '@smithy/types';
 import {
-  StorageError, abortedError, contentDisposition, guessContentType, isStorageError, knownBodySize, resolveRange,
-  servedContentType, sha256Base64, throwIfAborted, validateKey, validatePrefix,
+  StorageError, abortedError, checkFinalSize, checkReceivedSize, contentDisposition, guessContentType, isStorageError,
+  knownBodySize, putSizeLimits, resolveRange, servedContentType, sha256Base64, throwIfAborted, validateKey, validatePrefix,
 } from '@stowage/core';
 import type {
   Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, S3Settings, S3StorageClass,
@@ -82,13 +82,6 @@ export type S3StoreFromSettingsOptions = Omit<S3StoreOptions, 'client' | 'bucket
     readonly client?: S3Client | undefined;
   };
 
-function nonNegativeInteger(value: number | undefined, option: string, key: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new StorageError('InvalidArgument', `${option} must be a non-negative integer, not ${value}`, { key });
-  }
-  return value;
-}
 
 function positiveOption(value: number | undefined, fallback: number, option: string, minimum = 1): number {
   const chosen = value ?? fallback;
@@ -223,13 +216,9 @@ export class S3Store implements ObjectStore {
    */
   async put(key: string, body: Body, options: PutOptions = {}): Promise<ObjectInfo> {
     validateKey(key);
-    const expectedSize = nonNegativeInteger(options.size, 'size', key);
-    const maxSize = nonNegativeInteger(options.maxSize, 'maxSize', key);
+    const limits = putSizeLimits(key, options);
     const { signal } = options;
     throwIfAborted(signal, key);
-    if (expectedSize !== undefined && maxSize !== undefined && expectedSize > maxSize) {
-      throw new StorageError('TooLarge', `"${key}" would be ${expectedSize} bytes, more than the ${maxSize} allowed`, { key });
-    }
     const createOnly = options.ifNoneMatch === '*';
     if (createOnly && this.#limitations.createOnly !== undefined) {
       throw new StorageError('Unsupported', `${this.name} cannot make create-only puts: ${this.#limitations.createOnly}`, { key });
@@ -259,12 +248,8 @@ export class S3Store implements ObjectStore {
 
     if (knownBodySize(body) !== undefined) {
       const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : (body as Uint8Array);
-      if (maxSize !== undefined && bytes.byteLength > maxSize) {
-        throw new StorageError('TooLarge', `"${key}" is ${bytes.byteLength} bytes, more than the ${maxSize} allowed`, { key });
-      }
-      if (expectedSize !== undefined && bytes.byteLength !== expectedSize) {
-        throw new StorageError('IntegrityError', `"${key}" has ${bytes.byteLength} bytes, not the ${expectedSize} announced`, { key });
-      }
+      checkReceivedSize(limits, bytes.byteLength);
+      checkFinalSize(limits, bytes.byteLength);
       const sha256 = sha256Base64(bytes, this.#sha256);
       if (options.sha256 !== undefined && options.sha256 !== sha256) {
         throw new StorageError('IntegrityError', `"${key}" has SHA-256 ${sha256}, not the expected ${options.sha256}`, { key });
@@ -292,8 +277,7 @@ export class S3Store implements ObjectStore {
         body,
         // A SHA-256 known up front rides along with the upload; the body is checked against it before completing.
         params: options.sha256 === undefined ? params : { ...params, Metadata: { ...params.Metadata, [SHA256_METADATA]: options.sha256 } },
-        expectedSize,
-        maxSize,
+        limits,
         expectedSha256: options.sha256,
         createOnly,
         partSize: this.#partSize,
@@ -485,10 +469,7 @@ export class S3Store implements ObjectStore {
   ): Promise<{ readonly url: string; readonly method: 'PUT'; readonly headers: Readonly<Record<string, string>> }> {
     validateKey(key);
     presignLifetime(options.expiresIn, key);
-    const size = nonNegativeInteger(options.size, 'size', key) ?? 0;
-    if (options.maxSize !== undefined && size > options.maxSize) {
-      throw new StorageError('TooLarge', `"${key}" would be ${size} bytes, more than the ${options.maxSize} allowed`, { key });
-    }
+    const size = putSizeLimits(key, options).expected ?? 0;
     const command = new PutObjectCommand({
       Bucket: this.bucket,
       Key: key,

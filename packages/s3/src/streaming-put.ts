@@ -3,8 +3,8 @@ import {
 } from '@aws-sdk/client-s3';
 import type { PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { StorageError, abortedError, bodyChunks, isStorageError, toBase64, unlessAborted } from '@stowage/core';
-import type { Body, Sha256Factory } from '@stowage/core';
+import { StorageError, abortedError, bodyChunks, checkFinalSize, checkReceivedSize, isStorageError, toBase64, unlessAborted } from '@stowage/core';
+import type { Body, Sha256Factory, SizeLimits } from '@stowage/core';
 import { SHA256_METADATA } from './object-info.ts';
 
 /** Sends one command with the store's retries; `signal` is omitted for requests that must run even when aborted. */
@@ -17,8 +17,7 @@ export interface StreamingPutInput {
   readonly body: Body;
   /** Bucket, key, content type, disposition, cache control, metadata, storage class: everything but the body. */
   readonly params: Omit<PutObjectCommandInput, 'Body'>;
-  readonly expectedSize: number | undefined;
-  readonly maxSize: number | undefined;
+  readonly limits: SizeLimits;
   readonly expectedSha256: string | undefined;
   readonly createOnly: boolean;
   readonly partSize: number;
@@ -46,7 +45,7 @@ interface Digest {
  * `Upload` stop and abort the multipart upload) on a size violation, a broken body or an aborted signal.
  */
 function hashingSource(input: StreamingPutInput): { readonly stream: ReadableStream<Uint8Array>; readonly digest: () => Digest | undefined } {
-  const { key, expectedSize, maxSize, signal } = input;
+  const { key, limits, signal } = input;
   const hash = input.sha256();
   const chunks = bodyChunks(input.body);
   let size = 0;
@@ -62,21 +61,14 @@ function hashingSource(input: StreamingPutInput): { readonly stream: ReadableStr
     }
     if (signal?.aborted === true) throw abortedError(key, signal.reason);
     if (step.done === true) {
-      if (expectedSize !== undefined && size !== expectedSize) {
-        throw new StorageError('IntegrityError', `"${key}" has ${size} bytes, not the ${expectedSize} announced`, { key });
-      }
+      checkFinalSize(limits, size);
       digest = { size, sha256: toBase64(hash.digest()) };
       controller.close();
       return;
     }
     const chunk = step.value;
     size += chunk.byteLength;
-    if (maxSize !== undefined && size > maxSize) {
-      throw new StorageError('TooLarge', `"${key}" is larger than the ${maxSize} bytes allowed`, { key });
-    }
-    if (expectedSize !== undefined && size > expectedSize) {
-      throw new StorageError('IntegrityError', `"${key}" has more than the ${expectedSize} bytes announced`, { key });
-    }
+    checkReceivedSize(limits, size);
     hash.update(chunk);
     controller.enqueue(chunk);
   };
