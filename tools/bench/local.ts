@@ -2,6 +2,7 @@
 // 256 MiB streamed put beside dd on the same disk, and the peak memory of that put.
 import { spawnSync } from 'node:child_process';
 import { Buffer } from 'node:buffer';
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, rename, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,16 +16,19 @@ const quick = process.argv.includes('--quick');
 interface Case {
   readonly label: string;
   readonly bytes: number;
-  /** Objects written (and read) per round. */
+  /** Objects written per round; each is then read `READ_PASSES` times. */
   readonly count: number;
   readonly rounds: number;
 }
 
 const CASES: readonly Case[] = [
-  { label: '4 KiB', bytes: 4 * 1024, count: quick ? 50 : 300, rounds: 3 },
-  { label: '1 MiB', bytes: MiB, count: quick ? 10 : 40, rounds: 3 },
-  { label: '256 MiB streamed', bytes: 256 * MiB, count: 1, rounds: quick ? 1 : 3 },
+  { label: '4 KiB', bytes: 4 * 1024, count: quick ? 50 : 300, rounds: quick ? 1 : 5 },
+  { label: '1 MiB', bytes: MiB, count: quick ? 10 : 40, rounds: quick ? 1 : 5 },
+  { label: '256 MiB streamed', bytes: 256 * MiB, count: 1, rounds: quick ? 1 : 5 },
 ];
+
+/** Reads are a few times quicker than durable writes; reading each object more than once gives them as many samples. */
+const READ_PASSES = 5;
 
 /** One MiB of bytes that are not all zero (a real upload is not), reused for every chunk of the large put. */
 const PATTERN = Uint8Array.from({ length: MiB }, (_, index) => (index * 31 + 7) % 251);
@@ -101,28 +105,49 @@ async function timed(run: () => Promise<void>): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
 const mbps = (bytes: number, seconds: number): number => bytes / seconds / 1e6;
 const format = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
 
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+/** Throughput of one side in MB/s and its ratio to the peer, each the median over the rounds. */
+interface Compared {
+  readonly store: number;
+  readonly peer: number;
+  readonly ratio: number;
+}
+
 interface Measured {
-  storePut: number;
-  plainPut: number;
-  storeGet: number;
-  plainGet: number;
+  readonly put: Compared;
+  readonly get: Compared;
+  /** The streamed put beside dd writing the same bytes (undefined for the other cases). */
+  readonly dd: Compared | undefined;
+}
+
+type Side = 'storePut' | 'plainPut' | 'storeGet' | 'plainGet' | 'dd';
+
+function compare(rounds: readonly Record<Side, number>[], bytes: Record<Side, number>, store: Side, peer: Side): Compared {
+  return {
+    store: median(rounds.map((seconds) => mbps(bytes[store], seconds[store]))),
+    peer: median(rounds.map((seconds) => mbps(bytes[peer], seconds[peer]))),
+    // Each round's two sides met the same disk state; the median round keeps one bad moment from deciding.
+    ratio: median(rounds.map((seconds) => seconds[peer] / seconds[store])),
+  };
 }
 
 /**
  * Times the store and the peer alternately, object by object (who goes first alternates too), so both meet the
- * same disk and the same load from other processes; a busy machine then slows both alike.
+ * same disk and the same load from other processes; a busy machine then slows both alike. Each round starts on
+ * fresh directories.
  */
 async function measure(workspace: string, item: Case): Promise<Measured> {
-  const seconds = { storePut: 0, plainPut: 0, storeGet: 0, plainGet: 0 };
-  for (let round = 0; round < item.rounds; round++) {
+  const rounds: Record<Side, number>[] = [];
+  // Round -1 warms both sides up (the JIT, the disk's first allocations) and is not counted.
+  for (let round = -1; round < item.rounds; round++) {
+    const seconds: Record<Side, number> = { storePut: 0, plainPut: 0, storeGet: 0, plainGet: 0, dd: 0 };
     const storeRoot = join(workspace, `store-${round}`);
     const plainRoot = join(workspace, `plain-${round}`);
     const store = await LocalStore.open({ root: storeRoot });
@@ -139,38 +164,63 @@ async function measure(workspace: string, item: Case): Promise<Measured> {
           plainPut(join(plainRoot, key.slice(0, slash)), key.slice(slash + 1), item.bytes, join(plainRoot, `${key.replaceAll('/', '_')}.tmp`)),
         );
       };
+      // dd writes the same amount as the streamed put, beside it, so both meet the disk in the same state.
+      const ddTurn = (): void => {
+        if (item.bytes !== DD_BYTES) return;
+        const file = join(workspace, `dd-${round}.bin`);
+        seconds.dd += ddSeconds(file);
+        rmSync(file, { force: true });
+      };
       if ((index + round) % 2 === 0) {
         await storeTurn();
         await plainTurn();
+        ddTurn();
       } else {
+        ddTurn();
         await plainTurn();
         await storeTurn();
       }
     }
-    for (const key of keys) {
-      seconds.storeGet += await timed(async () => {
-        const got = await store.get(key);
-        if ((await drain(got.body)) !== item.bytes) throw new Error(`short read of ${key}`);
-      });
-      seconds.plainGet += await timed(async () => {
-        if ((await plainGet(join(plainRoot, key))) !== item.bytes) throw new Error(`short read of ${key}`);
-      });
+    for (let pass = 0; pass < READ_PASSES; pass++) {
+      for (const [index, key] of keys.entries()) {
+        const storeTurn = async (): Promise<void> => {
+          seconds.storeGet += await timed(async () => {
+            const got = await store.get(key);
+            if ((await drain(got.body)) !== item.bytes) throw new Error(`short read of ${key}`);
+          });
+        };
+        const plainTurn = async (): Promise<void> => {
+          seconds.plainGet += await timed(async () => {
+            if ((await plainGet(join(plainRoot, key))) !== item.bytes) throw new Error(`short read of ${key}`);
+          });
+        };
+        if ((index + round + pass) % 2 === 0) {
+          await storeTurn();
+          await plainTurn();
+        } else {
+          await plainTurn();
+          await storeTurn();
+        }
+      }
     }
     await rm(storeRoot, { recursive: true, force: true });
     await rm(plainRoot, { recursive: true, force: true });
+    if (round >= 0) rounds.push(seconds);
   }
-  const total = item.bytes * item.count * item.rounds;
+  const written = item.bytes * item.count;
+  const bytes: Record<Side, number> = { storePut: written, plainPut: written, storeGet: written * READ_PASSES, plainGet: written * READ_PASSES, dd: DD_BYTES };
   return {
-    storePut: mbps(total, seconds.storePut),
-    plainPut: mbps(total, seconds.plainPut),
-    storeGet: mbps(total, seconds.storeGet),
-    plainGet: mbps(total, seconds.plainGet),
+    put: compare(rounds, bytes, 'storePut', 'plainPut'),
+    get: compare(rounds, bytes, 'storeGet', 'plainGet'),
+    dd: item.bytes === DD_BYTES ? compare(rounds, bytes, 'storePut', 'dd') : undefined,
   };
 }
 
+const DD_BYTES = 256 * MiB;
+
 function ddSeconds(file: string): number {
   const started = process.hrtime.bigint();
-  const result = spawnSync('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', 'count=256', 'conv=fsync'], { stdio: 'ignore' });
+  const result = spawnSync('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', `count=${DD_BYTES / MiB}`, 'conv=fsync'], { stdio: 'ignore' });
   if (result.status !== 0) throw new Error(`dd failed: ${result.error?.message ?? `status ${result.status}`}`);
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
@@ -206,34 +256,27 @@ try {
   let large: Measured | undefined;
   for (const item of CASES) {
     const measured = await measure(workspace, item);
-    if (item.bytes === 256 * MiB) large = measured;
+    if (item.bytes === DD_BYTES) large = measured;
     rows.push([
       item.label,
       `${item.count} x ${item.rounds}`,
-      format(measured.storePut),
-      format(measured.plainPut),
-      (measured.storePut / measured.plainPut).toFixed(2),
-      format(measured.storeGet),
-      format(measured.plainGet),
-      (measured.storeGet / measured.plainGet).toFixed(2),
+      format(measured.put.store),
+      format(measured.put.peer),
+      measured.put.ratio.toFixed(2),
+      format(measured.get.store),
+      format(measured.get.peer),
+      measured.get.ratio.toFixed(2),
     ]);
   }
   printTable(
-    'Throughput (MB/s); ratio = LocalStore / plain fs (target >= 0.80)',
+    `Throughput (MB/s, median round; gets read each object ${READ_PASSES.toString()} times); ratio = LocalStore / plain fs, median of the rounds' ratios (target >= 0.80)`,
     ['object', 'objects x rounds', 'put store', 'put plain', 'put ratio', 'get store', 'get plain', 'get ratio'],
     rows,
   );
 
-  const ddRuns: number[] = [];
-  for (let round = 0; round < (quick ? 1 : 3); round++) {
-    const file = join(workspace, `dd-${round}.bin`);
-    ddRuns.push(ddSeconds(file));
-    await rm(file, { force: true });
-  }
-  const dd = mbps(256 * MiB, median(ddRuns));
-  const storeLarge = large?.storePut ?? Number.NaN;
-  printTable('256 MiB streamed put beside dd bs=1M count=256 conv=fsync on the same disk (target >= 0.70)', ['LocalStore MB/s', 'dd MB/s', 'ratio'], [
-    [format(storeLarge), format(dd), (storeLarge / dd).toFixed(2)],
+  const dd = large?.dd;
+  printTable('256 MiB streamed put beside dd bs=1M count=256 conv=fsync on the same disk, alternating (target >= 0.70)', ['LocalStore MB/s', 'dd MB/s', 'ratio'], [
+    [format(dd?.store ?? Number.NaN), format(dd?.peer ?? Number.NaN), (dd?.ratio ?? Number.NaN).toFixed(2)],
   ]);
 
   printTable('Peak memory of one 256 MiB streamed put (target < 100 MiB)', ['RSS growth MiB', 'heap growth MiB'], [

@@ -122,8 +122,13 @@ export function toBase64(bytes: Uint8Array): string {
 }
 
 export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  let hex = '';
+  for (const byte of bytes) hex += HEX_OF_BYTE[byte] ?? '';
+  return hex;
 }
+
+/** `00` to `ff`: a lookup is several times quicker than formatting each byte, and keys are hashed on every read. */
+const HEX_OF_BYTE: readonly string[] = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
 /** SHA-256 of a whole buffer, base64: the form `ObjectInfo.sha256` and `PutOptions.sha256` use. */
 export function sha256Base64(bytes: Uint8Array | string, factory: Sha256Factory = portableSha256): string {

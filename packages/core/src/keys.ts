@@ -12,7 +12,8 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/u;
 export function keyProblem(key: string): string | undefined {
   if (key.length === 0) return 'is empty';
   if (!key.isWellFormed()) return 'is not valid Unicode (lone surrogate)';
-  if (encoder.encode(key).byteLength > MAX_KEY_BYTES) return `is longer than ${MAX_KEY_BYTES} bytes of UTF-8`;
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most keys are short enough not to need encoding to be measured.
+  if (key.length * 3 > MAX_KEY_BYTES && encoder.encode(key).byteLength > MAX_KEY_BYTES) return `is longer than ${MAX_KEY_BYTES} bytes of UTF-8`;
   if (key.startsWith('/')) return 'is absolute (starts with "/")';
   if (key.includes('\\')) return 'contains a backslash';
   const control = CONTROL_CHARACTER.exec(key);

@@ -38,45 +38,73 @@ async function storeFailing(code: string, failing: (call: FsCall) => boolean): P
   return { store, healthy, temporaries };
 }
 
+/**
+ * A memfs whose fsync gives every regular file a new mtime, as an NFS server stamping the data it receives does.
+ * `statfsType`, when given, is the file-system magic number its `statfs` reports.
+ */
+function stampingFileSystem(later: Date, statfsType?: number): { fs: LocalFileSystem; handleStats: () => number } {
+  const base = createFsFromVolume(new Volume()).promises;
+  let handleStats = 0;
+  const fs: LocalFileSystem = {
+    constants: base.constants,
+    open: async (path, flags) => {
+      const handle = await base.open(path, flags);
+      const synced: LocalFileHandle = {
+        read: (...args) => handle.read(...args),
+        writev: (...args) => handle.writev(...args),
+        datasync: () => handle.datasync(),
+        stat: () => {
+          handleStats++;
+          return handle.stat();
+        },
+        close: () => handle.close(),
+        sync: async () => {
+          await handle.datasync();
+          if ((await handle.stat()).isFile()) await handle.utimes(later, later);
+        },
+      };
+      return synced;
+    },
+    mkdir: (path, options) => base.mkdir(path, options),
+    readdir: (path, options) => base.readdir(path, options),
+    readFile: (path) => base.readFile(path),
+    realpath: (path) => base.realpath(path),
+    lstat: (path) => base.lstat(path),
+    stat: (path) => base.stat(path),
+    rename: (from, to) => base.rename(from, to),
+    link: (existing, created) => base.link(existing, created),
+    unlink: (path) => base.unlink(path),
+    rmdir: (path) => base.rmdir(path),
+    ...(statfsType === undefined ? {} : { statfs: () => Promise.resolve({ type: statfsType }) }),
+  };
+  return { fs, handleStats: () => handleStats };
+}
+
 describe('file systems that move the modification time during fsync (as NFS does)', () => {
-  it('still binds the record to the version that is finally on disk', async () => {
-    const base = createFsFromVolume(new Volume()).promises;
+  it.each([
+    ['one without statfs', undefined],
+    ['NFS by its statfs magic number', 0x6969],
+  ])('%s: the record is still bound to the version that is finally on disk', async (_name, statfsType) => {
     const later = new Date(Date.now() + 60_000);
-    // Every synced regular file gets a new mtime, as when an NFS server stamps the data it receives.
-    const fs: LocalFileSystem = {
-      constants: base.constants,
-      open: async (path, flags) => {
-        const handle = await base.open(path, flags);
-        const synced: LocalFileHandle = {
-          read: (...args) => handle.read(...args),
-          writev: (...args) => handle.writev(...args),
-          datasync: () => handle.datasync(),
-          stat: () => handle.stat(),
-          close: () => handle.close(),
-          sync: async () => {
-            await handle.datasync();
-            if ((await handle.stat()).isFile()) await handle.utimes(later, later);
-          },
-        };
-        return synced;
-      },
-      mkdir: (path, options) => base.mkdir(path, options),
-      readdir: (path, options) => base.readdir(path, options),
-      readFile: (path) => base.readFile(path),
-      realpath: (path) => base.realpath(path),
-      lstat: (path) => base.lstat(path),
-      stat: (path) => base.stat(path),
-      rename: (from, to) => base.rename(from, to),
-      link: (existing, created) => base.link(existing, created),
-      unlink: (path) => base.unlink(path),
-      rmdir: (path) => base.rmdir(path),
-    };
+    const { fs, handleStats } = stampingFileSystem(later, statfsType);
     const store = await LocalStore.open({ root: '/nfs', fs });
     const stored = await store.put('n/file.txt', 'stamped late', { contentType: 'text/x-stamped', metadata: { m: '1' } });
+    // Once to name the version, once more after the fsync to see whether the version moved.
+    expect(handleStats()).toBe(2);
     const info = await store.head('n/file.txt');
     expect(info).toMatchObject({ contentType: 'text/x-stamped', metadata: { m: '1' }, etag: stored.etag });
     expect(info?.lastModified).toEqual(later);
     expect(await store.cleanup(0)).toEqual({ temporaries: 0, records: 0 });
+  });
+
+  it('on a local disk (ext4 by its statfs magic number) a put stats the file once, trusting the mtime it was written with', async () => {
+    const later = new Date(Date.now() + 60_000);
+    const { fs, handleStats } = stampingFileSystem(later, 0xef53);
+    const store = await LocalStore.open({ root: '/ext4', fs });
+    const stored = await store.put('n/file.txt', 'stamped at write', { metadata: { m: '1' } });
+    expect(handleStats()).toBe(1);
+    // This fake disk does move the mtime, which ext4 never does: the record then names a version no file has.
+    expect(stored.lastModified).not.toEqual(later);
   });
 });
 
@@ -119,6 +147,8 @@ describe('native file-system errors', () => {
 
   it('an fsync failing after the directories were made leaves neither the object nor its directories', async () => {
     const backing = memfsBacking();
+    // Opened once on the healthy file system: its own directories are made (and synced) then, not by the put.
+    await LocalStore.open({ root: backing.root, fs: backing.fs });
     const { fs } = faultyFileSystem(backing.fs, (call) => (call.method === 'handle.sync' ? nativeError('EIO', 'fsync') : undefined));
     const store = await LocalStore.open({ root: backing.root, fs });
     const error = await rejection(store.put('fresh/deep/new.txt', 'never durable'));

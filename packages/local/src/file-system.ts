@@ -1,3 +1,4 @@
+import * as fdCalls from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 
 /**
@@ -71,10 +72,95 @@ export interface LocalFileSystem {
   unlink(path: string): Promise<void>;
   /** Removes an empty directory; `ENOTEMPTY`/`EEXIST` otherwise. */
   rmdir(path: string): Promise<void>;
+  /** The file system a path is on (`type` is its magic number); optional, as `memfs` has none. */
+  statfs?(path: string): Promise<{ readonly type: number | bigint }>;
 }
 
-/** Node's own file system. */
-export const nodeFileSystem: LocalFileSystem = nodeFs;
+/** A callback of `node:fs` as a promise, with the native error (its `code` included) as the rejection. */
+function settle<T>(run: (done: (error: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    run((error, value) => {
+      if (error === null) resolve(value);
+      else reject(error);
+    });
+  });
+}
+
+/**
+ * An open file as a bare descriptor. Node's promise `FileHandle` costs more to make and to close than a small
+ * object's whole read (it is an event emitter, transferable between threads, closed on garbage collection), and
+ * every get and put opens one or two files.
+ */
+class DescriptorHandle implements LocalFileHandle {
+  readonly #fd: number;
+
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    return settle<number>((done) => {
+      fdCalls.read(this.#fd, buffer, offset, length, position, done);
+    }).then((bytesRead) => ({ bytesRead }));
+  }
+
+  writev(buffers: Uint8Array[], position?: number): Promise<{ bytesWritten: number }> {
+    return settle<number>((done) => {
+      if (position === undefined) fdCalls.writev(this.#fd, buffers, done);
+      else fdCalls.writev(this.#fd, buffers, position, done);
+    }).then((bytesWritten) => ({ bytesWritten }));
+  }
+
+  sync(): Promise<void> {
+    return settle<undefined>((done) => {
+      fdCalls.fsync(this.#fd, (error) => {
+        done(error, undefined);
+      });
+    });
+  }
+
+  datasync(): Promise<void> {
+    return settle<undefined>((done) => {
+      fdCalls.fdatasync(this.#fd, (error) => {
+        done(error, undefined);
+      });
+    });
+  }
+
+  stat(): Promise<LocalStats> {
+    return settle<fdCalls.Stats>((done) => {
+      fdCalls.fstat(this.#fd, done);
+    });
+  }
+
+  close(): Promise<void> {
+    return settle<undefined>((done) => {
+      fdCalls.close(this.#fd, (error) => {
+        done(error ?? null, undefined);
+      });
+    });
+  }
+}
+
+/** Node's own file system, files opened as bare descriptors. */
+export const nodeFileSystem: LocalFileSystem = {
+  constants: nodeFs.constants,
+  open: (path, flags) =>
+    settle<number>((done) => {
+      fdCalls.open(path, flags, done);
+    }).then((fd) => new DescriptorHandle(fd)),
+  mkdir: (path, options) => nodeFs.mkdir(path, options),
+  readdir: (path, options) => nodeFs.readdir(path, options),
+  readFile: (path) => nodeFs.readFile(path),
+  realpath: (path) => nodeFs.realpath(path),
+  lstat: (path) => nodeFs.lstat(path),
+  stat: (path) => nodeFs.stat(path),
+  rename: (from, to) => nodeFs.rename(from, to),
+  link: (existing, created) => nodeFs.link(existing, created),
+  unlink: (path) => nodeFs.unlink(path),
+  rmdir: (path) => nodeFs.rmdir(path),
+  statfs: (path) => nodeFs.statfs(path),
+};
 
 const decoder = new TextDecoder();
 
@@ -86,6 +172,23 @@ export function pathText(value: string | Uint8Array): string {
 /** A stat number as a JavaScript number (bigints only come from file systems asked for them). */
 export function statNumber(value: number | bigint): number {
   return typeof value === 'bigint' ? Number(value) : value;
+}
+
+/**
+ * Linux magic numbers of local file systems that set a file's modification time when it is written, never while
+ * it is synced: ext2/3/4, XFS, Btrfs, tmpfs, ZFS, F2FS and overlayfs. Network file systems such as NFS may set it
+ * when the data reaches the server, during the fsync.
+ */
+const MTIME_SET_AT_WRITE = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994, 0x2fc12fc1, 0xf2f52010, 0x794c7630]);
+
+/** Whether files under `path` keep the modification time they got when written through an fsync. */
+export async function mtimeSetAtWrite(fs: LocalFileSystem, path: string): Promise<boolean> {
+  if (fs.statfs === undefined) return false;
+  try {
+    return MTIME_SET_AT_WRITE.has(statNumber((await fs.statfs(path)).type));
+  } catch {
+    return false;
+  }
 }
 
 /** Makes everything written through the handle durable, mtime included where the file system offers it. */

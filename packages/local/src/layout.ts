@@ -32,10 +32,12 @@ export function fileVersion(stats: LocalStats): string {
   return `${statNumber(stats.ino).toString(36)}-${statNumber(stats.size).toString(36)}-${micros.toString(36)}`;
 }
 
+const KEY_ENCODER = new TextEncoder();
+
 /** The hex hash that names a key's metadata records (keys may be longer than a file name may be). */
 export function keyDigest(key: string): string {
   const hash = nodeSha256();
-  hash.update(new TextEncoder().encode(key));
+  hash.update(KEY_ENCODER.encode(key));
   return toHex(hash.digest()).slice(0, 40);
 }
 
@@ -43,6 +45,9 @@ export function keyDigest(key: string): string {
 export function metadataRecordPath(digest: string, version: string): string {
   return join(METADATA_DIRECTORY, digest.slice(0, 2), `${digest}.${version}.json`);
 }
+
+/** The names of all 256 shard directories under `METADATA_DIRECTORY`: `00` to `ff`. */
+export const SHARD_NAMES: readonly string[] = Array.from({ length: 256 }, (_, index) => index.toString(16).padStart(2, '0'));
 
 export function metadataShardPath(digest: string): string {
   return join(METADATA_DIRECTORY, digest.slice(0, 2));

@@ -307,4 +307,16 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
     }
     expect((await rejection(store.get('big/file.bin', { range: { start: bytes.length } }))).code).toBe('InvalidRange');
   });
+
+  it('reads whole objects of every size around its first read, and hands out a small one in a buffer of its size', async () => {
+    for (const size of [0, 1, 4096, 64 * 1024, 64 * 1024 + 1, 1024 * 1024 - 1, 1024 * 1024, 1024 * 1024 + 1, 2 * 1024 * 1024 + 3]) {
+      const bytes = Uint8Array.from({ length: size }, (_, index) => (index * 7 + size) % 256);
+      await store.put(`sizes/${size.toString()}.bin`, bytes);
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of (await store.get(`sizes/${size.toString()}.bin`)).body) chunks.push(chunk);
+      expect(Buffer.concat(chunks).equals(Buffer.from(bytes))).toBe(true);
+      // A reader keeping a small object must not keep a whole read chunk alive with it.
+      if (size > 0 && size <= 64 * 1024) expect(chunks.map((chunk) => chunk.buffer.byteLength)).toEqual([size]);
+    }
+  });
 });

@@ -9,19 +9,19 @@ import type {
 import { nodeSha256 } from '@stowage/core/node';
 import {
   alreadyExistsError, checksumMismatchError, deleteManyError, fsError, invalidArgumentError, keyConflictError, nativeCode,
-  notAFileError, notFoundError, outsideRootError, sizeMismatchError, tooLargeError, unsupportedError,
+  notAFileError, notFoundError, outsideRootError, shortReadError, sizeMismatchError, tooLargeError, unsupportedError,
 } from './errors.ts';
-import { nodeFileSystem, pathText, readSmallFile, statNumber, syncHandle } from './file-system.ts';
+import { mtimeSetAtWrite, nodeFileSystem, pathText, readSmallFile, statNumber, syncHandle } from './file-system.ts';
 import type { LocalFileHandle, LocalFileSystem, LocalStats } from './file-system.ts';
 import {
   METADATA_DIRECTORY, TEMPORARY_DIRECTORY, assertNotReserved, fileVersion, keyDigest, metadataRecordPath,
-  metadataShardPath, temporaryName,
+  metadataShardPath, SHARD_NAMES, temporaryName,
 } from './layout.ts';
 import { walkObjects } from './list-objects.ts';
 import { parseRecord, serializeRecord } from './metadata-record.ts';
 import type { MetadataRecord } from './metadata-record.ts';
 import { encodeKeyPath } from './key-url-path.ts';
-import { fileRangeStream, readChunk } from './read-stream.ts';
+import { fileRangeStream, readChunk, readStart } from './read-stream.ts';
 import { RootGuard } from './root-guard.ts';
 import { signObjectUrl } from './signed-url.ts';
 import type { UrlSigning } from './signed-url.ts';
@@ -81,8 +81,12 @@ export class LocalStore implements ObjectStore {
   readonly #staleAfterMs: number;
   readonly #sha256: Sha256Factory;
   readonly #shards = new Set<string>();
-  /** Records read or written lately, by record path; a path names one version of one key, so entries never go stale. */
+  /** Whether a file's mtime is final once written (local disks), so a put need not stat it again after the fsync. */
+  #mtimeSetAtWrite = false;
+  /** Records read or written lately, by key and version (which name one set of bytes), so entries never go stale. */
   readonly #recentRecords = new Map<string, MetadataRecord>();
+  /** Derivable records being written after their put returned, by path. */
+  readonly #deferredRecords = new Map<string, Promise<void>>();
   #ready: Promise<RootGuard> | undefined;
 
   constructor(options: LocalStoreOptions) {
@@ -124,11 +128,31 @@ export class LocalStore implements ObjectStore {
       const guard = new RootGuard(fs, pathText(await fs.realpath(this.#root)));
       await fs.mkdir(join(guard.root, TEMPORARY_DIRECTORY), { recursive: true });
       await fs.mkdir(join(guard.root, METADATA_DIRECTORY), { recursive: true });
+      await this.#prepareShards(guard);
+      this.#mtimeSetAtWrite = await mtimeSetAtWrite(fs, guard.root);
       await this.#removeStaleTemporaries(guard, this.#staleAfterMs);
       return guard;
     } catch (error) {
       throw fsError(error, `open its root ${this.#root}`);
     }
+  }
+
+  /**
+   * Makes every metadata shard directory up front, so that a put never pays for creating one and making that
+   * durable (a directory fsync) on the way: once per root, not once per shard during the first puts.
+   */
+  async #prepareShards(guard: RootGuard): Promise<void> {
+    const metadata = join(guard.root, METADATA_DIRECTORY);
+    const existing = new Set(await this.#names(metadata));
+    let created = false;
+    for (const name of SHARD_NAMES) {
+      if (!existing.has(name)) {
+        await this.#fs.mkdir(join(metadata, name), { recursive: true });
+        created = true;
+      }
+      this.#shards.add(join(metadata, name));
+    }
+    if (created) await this.#syncDirectory(metadata);
   }
 
   /**
@@ -138,6 +162,8 @@ export class LocalStore implements ObjectStore {
    */
   async cleanup(olderThanMs: number = this.#staleAfterMs): Promise<CleanupReport> {
     const guard = await this.#guard();
+    // A record still being written is no orphan.
+    await this.settled();
     try {
       const temporaries = await this.#removeStaleTemporaries(guard, olderThanMs);
       const records = await this.#removeOrphanRecords(guard, olderThanMs);
@@ -231,12 +257,10 @@ export class LocalStore implements ObjectStore {
       if (options.sha256 !== undefined && options.sha256 !== written.sha256) {
         throw checksumMismatchError(key, options.sha256, written.sha256);
       }
-      let stats = await handle.stat();
-      let version = fileVersion(stats);
+      const dataHandle = handle;
       const digest = keyDigest(key);
-      let record: MetadataRecord = {
+      const fields: Omit<MetadataRecord, 'version'> = {
         key,
-        version,
         size: written.size,
         sha256: written.sha256,
         contentType: options.contentType ?? guessContentType(key),
@@ -244,38 +268,53 @@ export class LocalStore implements ObjectStore {
         cacheControl: options.cacheControl,
         metadata: { ...options.metadata },
       };
-      recordPath = join(guard.root, metadataRecordPath(digest, version));
-      const dataHandle = handle;
-      const durable = !isDerivable(record);
-      // The record is durable before the data is renamed: the rename alone decides which version is current.
-      // Finding the target meanwhile costs no extra time.
-      const [synced, recorded, located] = await Promise.allSettled([
+      const durable = !isDerivable(fields);
+      // The version (from the file's stats) names the record. A record that must survive a crash is durable
+      // before the data is renamed (the rename alone decides which version is current); both happen while the
+      // data is synced, and so does finding the target. A derivable one is written after the put (see below).
+      const describe = async (): Promise<{ stats: LocalStats; version: string; record: MetadataRecord; path: string }> => {
+        const stats = await dataHandle.stat();
+        const version = fileVersion(stats);
+        const record: MetadataRecord = { ...fields, version };
+        const path = join(guard.root, metadataRecordPath(digest, version));
+        if (durable) {
+          recordPath = path;
+          await this.#writeRecord(guard, digest, path, record, true);
+        }
+        return { stats, version, record, path };
+      };
+      const [synced, described, located] = await Promise.allSettled([
         syncHandle(dataHandle),
-        this.#writeRecord(guard, digest, recordPath, record, durable),
+        describe(),
         this.#locate(guard, key, createOnly),
       ]);
       if (located.status === 'fulfilled') targetPath = located.value.path;
-      for (const step of [synced, recorded, located]) if (step.status === 'rejected') throw step.reason;
-      if (located.status !== 'fulfilled') throw new Error('unreachable: a rejected step was thrown above');
-      // Some file systems (NFS) set the modification time when the data reaches the server, during the fsync.
-      stats = await dataHandle.stat();
-      if (fileVersion(stats) !== version) {
-        const staleRecord = recordPath;
-        version = fileVersion(stats);
-        record = { ...record, version };
-        recordPath = join(guard.root, metadataRecordPath(digest, version));
-        await this.#writeRecord(guard, digest, recordPath, record, durable);
-        await fs.unlink(staleRecord).catch(() => undefined);
+      for (const step of [synced, described, located]) if (step.status === 'rejected') throw step.reason;
+      if (described.status !== 'fulfilled' || located.status !== 'fulfilled') throw new Error('unreachable: a rejected step was thrown above');
+      let { stats, version, record, path: recordFile } = described.value;
+      if (!this.#mtimeSetAtWrite) {
+        // Some file systems (NFS) set the modification time when the data reaches the server, during the fsync.
+        stats = await dataHandle.stat();
+        if (fileVersion(stats) !== version) {
+          const staleRecord = recordFile;
+          version = fileVersion(stats);
+          record = { ...record, version };
+          recordFile = join(guard.root, metadataRecordPath(digest, version));
+          if (durable) {
+            recordPath = recordFile;
+            await this.#writeRecord(guard, digest, recordFile, record, true);
+            await fs.unlink(staleRecord).catch(() => undefined);
+          }
+        }
       }
       handle = undefined;
       closeInBackground(dataHandle);
       throwIfAborted(options.signal, key);
       const replaced = await this.#commit(guard, key, temporary, createOnly, located.value);
       committed = true;
-      if (replaced !== undefined && replaced !== version) {
-        await fs.unlink(join(guard.root, metadataRecordPath(digest, replaced))).catch(() => undefined);
-      }
-      this.#remember(recordPath, record);
+      if (replaced !== undefined && replaced !== version) await this.#removeRecord(join(guard.root, metadataRecordPath(digest, replaced)));
+      this.#remember(record);
+      if (!durable) this.#deferRecord(guard, digest, recordFile, record);
       return toInfo(key, stats, version, record);
     } catch (error) {
       if (handle !== undefined) await handle.close().catch(() => undefined);
@@ -330,6 +369,33 @@ export class LocalStore implements ObjectStore {
     } finally {
       closeInBackground(handle);
     }
+  }
+
+  /**
+   * Writes a derivable record after its put has returned: off the put's path, and out of the journal commits that
+   * make the put durable. Until it lands (or if it never does: a crash, a full disk) a reader in another process
+   * gets exactly what a lost record gives: the same content type and size, the SHA-256 unknown; this process
+   * remembers the record meanwhile.
+   */
+  #deferRecord(guard: RootGuard, digest: string, path: string, record: MetadataRecord): void {
+    const writing = this.#writeRecord(guard, digest, path, record, false).catch(async () => {
+      await this.#fs.unlink(path).catch(() => undefined);
+    });
+    this.#deferredRecords.set(path, writing);
+    void writing.then(() => {
+      if (this.#deferredRecords.get(path) === writing) this.#deferredRecords.delete(path);
+    });
+  }
+
+  /** Removes a record, after its deferred write if one is still running (else that write would outlive it). */
+  async #removeRecord(path: string): Promise<void> {
+    await this.#deferredRecords.get(path);
+    await this.#fs.unlink(path).catch(() => undefined);
+  }
+
+  /** Resolves when every record a put deferred has been written (or has failed and been removed). */
+  async settled(): Promise<void> {
+    while (this.#deferredRecords.size > 0) await Promise.all(this.#deferredRecords.values());
   }
 
   async #syncDirectory(path: string): Promise<void> {
@@ -419,6 +485,12 @@ export class LocalStore implements ObjectStore {
         const opened = await this.#openForRead(guard, key, flags);
         handle = opened.handle;
         const real = opened.path;
+        // A whole object's first bytes are read while it is stat-ed: a small one is then read in the time of one
+        // call. (A range's start is known only from the size.)
+        if (options.range === undefined) {
+          first = readStart(handle);
+          first.catch(() => undefined);
+        }
         const stats = await handle.stat();
         if (stats.isDirectory()) throw notFoundError(key);
         if (!stats.isFile()) throw notAFileError(key);
@@ -427,9 +499,21 @@ export class LocalStore implements ObjectStore {
         const range = options.range === undefined ? undefined : resolveRange(options.range, size, key);
         const start = range?.start ?? 0;
         const end = range?.end ?? size - 1;
-        // The first bytes are read while the record is: for a small object that is the whole read.
-        first = start <= end ? readChunk(handle, key, start, end) : undefined;
-        first?.catch(() => undefined);
+        if (first === undefined) {
+          // The first bytes are read while the record is: for a small object that is the whole read.
+          first = start <= end ? readChunk(handle, key, start, end) : undefined;
+          first?.catch(() => undefined);
+        } else if (start > end) {
+          // Empty: nothing to hand out, but the read must finish before the descriptor is closed and reused.
+          await first;
+          first = undefined;
+        } else {
+          first = first.then((chunk) => {
+            if (chunk.byteLength === 0) throw shortReadError(key, 0);
+            return chunk.byteLength > size ? chunk.subarray(0, size) : chunk;
+          });
+          first.catch(() => undefined);
+        }
         const record = await this.#readRecord(guard, key, version);
         if (record === undefined && attempt < READ_ATTEMPTS && (await this.#replacedSince(real, version))) {
           await first?.catch(() => undefined);
@@ -497,9 +581,10 @@ export class LocalStore implements ObjectStore {
   }
 
   async #readRecord(guard: RootGuard, key: string, version: string): Promise<MetadataRecord | undefined> {
-    const path = join(guard.root, metadataRecordPath(keyDigest(key), version));
-    const recent = this.#recentRecords.get(path);
+    // Remembered records skip even the key's hash: most reads are of recently used objects.
+    const recent = this.#recentRecords.get(recentRecordKey(key, version));
     if (recent !== undefined) return recent;
+    const path = join(guard.root, metadataRecordPath(keyDigest(key), version));
     let text: string;
     try {
       text = await readSmallFile(this.#fs, path);
@@ -508,13 +593,14 @@ export class LocalStore implements ObjectStore {
       throw error;
     }
     const record = parseRecord(text, key, version);
-    if (record !== undefined) this.#remember(path, record);
+    if (record !== undefined) this.#remember(record);
     return record;
   }
 
-  #remember(path: string, record: MetadataRecord): void {
-    this.#recentRecords.delete(path);
-    this.#recentRecords.set(path, record);
+  #remember(record: MetadataRecord): void {
+    const remembered = recentRecordKey(record.key, record.version);
+    this.#recentRecords.delete(remembered);
+    this.#recentRecords.set(remembered, record);
     if (this.#recentRecords.size > RECENT_RECORDS) {
       const oldest = this.#recentRecords.keys().next();
       if (oldest.done !== true) this.#recentRecords.delete(oldest.value);
@@ -554,7 +640,7 @@ export class LocalStore implements ObjectStore {
         if (nativeCode(error) === 'ENOENT') return;
         throw error;
       }
-      if (stats.isFile()) await fs.unlink(join(guard.root, metadataRecordPath(keyDigest(key), fileVersion(stats)))).catch(() => undefined);
+      if (stats.isFile()) await this.#removeRecord(join(guard.root, metadataRecordPath(keyDigest(key), fileVersion(stats))));
       await this.#removeEmptyParents(guard, dirname(entry));
     } catch (error) {
       throw fsError(error, 'delete', key);
@@ -649,7 +735,12 @@ export class LocalStore implements ObjectStore {
  * trip; a failing close cannot change what was already made durable.
  */
 /** Whether every field of the record can be given back from the key and the bytes alone. */
-function isDerivable(record: MetadataRecord): boolean {
+/** A key has no control characters, so a newline cannot make two pairs meet. */
+function recentRecordKey(key: string, version: string): string {
+  return `${key}\n${version}`;
+}
+
+function isDerivable(record: Omit<MetadataRecord, 'version'>): boolean {
   return (
     record.contentType === guessContentType(record.key) &&
     record.contentDisposition === undefined &&

@@ -6,6 +6,18 @@ import type { LocalFileHandle } from './file-system.ts';
 /** Bytes read per pull: large enough that a big file costs few reads, small enough to bound memory. */
 const READ_CHUNK_BYTES = 1024 * 1024;
 
+/** Up to one chunk from the start of the file (fewer bytes, or none, at its end), in a fresh buffer. */
+export async function readStart(handle: LocalFileHandle): Promise<Uint8Array> {
+  const buffer = Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
+  const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK_BYTES, 0);
+  if (bytesRead === READ_CHUNK_BYTES) return buffer;
+  // A small object gets a buffer of its own size: a reader keeping it should not keep a whole chunk alive.
+  return bytesRead <= SMALL_READ_BYTES ? new Uint8Array(buffer.subarray(0, bytesRead)) : buffer.subarray(0, bytesRead);
+}
+
+/** Up to this many bytes, a short first read is copied out of its chunk. */
+const SMALL_READ_BYTES = 64 * 1024;
+
 /** The next chunk of bytes from `position` up to `end` (inclusive), in a fresh buffer. */
 export async function readChunk(handle: LocalFileHandle, key: string, position: number, end: number): Promise<Uint8Array> {
   const length = Math.min(READ_CHUNK_BYTES, end + 1 - position);

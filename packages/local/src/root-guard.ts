@@ -15,16 +15,22 @@ export class RootGuard {
   /** The root with every link resolved. */
   readonly root: string;
   readonly #reserved: string;
+  /** The root and one separator, to which a key's path is appended. */
+  readonly #prefix: string;
 
   constructor(fs: LocalFileSystem, realRoot: string) {
     this.#fs = fs;
     this.root = realRoot;
     this.#reserved = join(realRoot, RESERVED_DIRECTORY);
+    this.#prefix = realRoot.endsWith(sep) ? realRoot : realRoot + sep;
   }
 
-  /** The unresolved path of a key: the root joined with the key's segments. */
+  /**
+   * The unresolved path of a key: the root joined with the key's segments. A valid key has no empty, `.` or `..`
+   * segment, so appending it is all `join` would do, without the cost of normalizing (paid on every call).
+   */
   pathOf(key: string): string {
-    return join(this.root, ...key.split('/'));
+    return this.#prefix + (sep === '/' ? key : key.replaceAll('/', sep));
   }
 
   /** Whether a resolved path is an object path: inside the root and outside the reserved directory. */
@@ -48,9 +54,9 @@ export class RootGuard {
    * Throws the native `ENOENT`/`ENOTDIR` when it is missing and `AccessDenied` when a link leads out.
    */
   async proveParent(key: string): Promise<void> {
-    const segments = key.split('/');
-    if (segments.length === 1) return;
-    await this.#realDirectory(join(this.root, ...segments.slice(0, -1)), key);
+    const lastSlash = key.lastIndexOf('/');
+    if (lastSlash === -1) return;
+    await this.#realDirectory(this.pathOf(key.slice(0, lastSlash)), key);
   }
 
   /**
