@@ -21,7 +21,7 @@ import { walkObjects } from './list-objects.ts';
 import { parseRecord, serializeRecord } from './metadata-record.ts';
 import type { MetadataRecord } from './metadata-record.ts';
 import { encodeKeyPath } from './key-url-path.ts';
-import { fileRangeStream, readChunk, readStart } from './read-stream.ts';
+import { fileRangeStream, firstReadLength, readChunk, readStart } from './read-stream.ts';
 import { RootGuard } from './root-guard.ts';
 import { signObjectUrl } from './signed-url.ts';
 import type { UrlSigning } from './signed-url.ts';
@@ -83,7 +83,10 @@ export class LocalStore implements ObjectStore {
   readonly #shards = new Set<string>();
   /** Whether a file's mtime is final once written (local disks), so a put need not stat it again after the fsync. */
   #mtimeSetAtWrite = false;
-  /** Records read or written lately, by key and version (which name one set of bytes), so entries never go stale. */
+  /**
+   * The records read or written lately, the latest one per key. One is used only for the version it names (which
+   * names one set of bytes), so an entry never goes stale; its size also tells a read how much to ask for first.
+   */
   readonly #recentRecords = new Map<string, MetadataRecord>();
   /** Derivable records being written after their put returned, by path. */
   readonly #deferredRecords = new Map<string, Promise<void>>();
@@ -488,7 +491,7 @@ export class LocalStore implements ObjectStore {
         // A whole object's first bytes are read while it is stat-ed: a small one is then read in the time of one
         // call. (A range's start is known only from the size.)
         if (options.range === undefined) {
-          first = readStart(handle);
+          first = readStart(handle, firstReadLength(this.#recentRecords.get(key)?.size));
           first.catch(() => undefined);
         }
         const stats = await handle.stat();
@@ -582,8 +585,8 @@ export class LocalStore implements ObjectStore {
 
   async #readRecord(guard: RootGuard, key: string, version: string): Promise<MetadataRecord | undefined> {
     // Remembered records skip even the key's hash: most reads are of recently used objects.
-    const recent = this.#recentRecords.get(recentRecordKey(key, version));
-    if (recent !== undefined) return recent;
+    const recent = this.#recentRecords.get(key);
+    if (recent?.version === version) return recent;
     const path = join(guard.root, metadataRecordPath(keyDigest(key), version));
     let text: string;
     try {
@@ -598,9 +601,8 @@ export class LocalStore implements ObjectStore {
   }
 
   #remember(record: MetadataRecord): void {
-    const remembered = recentRecordKey(record.key, record.version);
-    this.#recentRecords.delete(remembered);
-    this.#recentRecords.set(remembered, record);
+    this.#recentRecords.delete(record.key);
+    this.#recentRecords.set(record.key, record);
     if (this.#recentRecords.size > RECENT_RECORDS) {
       const oldest = this.#recentRecords.keys().next();
       if (oldest.done !== true) this.#recentRecords.delete(oldest.value);
@@ -735,11 +737,6 @@ export class LocalStore implements ObjectStore {
  * trip; a failing close cannot change what was already made durable.
  */
 /** Whether every field of the record can be given back from the key and the bytes alone. */
-/** A key has no control characters, so a newline cannot make two pairs meet. */
-function recentRecordKey(key: string, version: string): string {
-  return `${key}\n${version}`;
-}
-
 function isDerivable(record: Omit<MetadataRecord, 'version'>): boolean {
   return (
     record.contentType === guessContentType(record.key) &&

@@ -6,17 +6,25 @@ import type { LocalFileHandle } from './file-system.ts';
 /** Bytes read per pull: large enough that a big file costs few reads, small enough to bound memory. */
 const READ_CHUNK_BYTES = 1024 * 1024;
 
-/** Up to one chunk from the start of the file (fewer bytes, or none, at its end), in a fresh buffer. */
-export async function readStart(handle: LocalFileHandle): Promise<Uint8Array> {
-  const buffer = Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
-  const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK_BYTES, 0);
-  if (bytesRead === READ_CHUNK_BYTES) return buffer;
-  // A small object gets a buffer of its own size: a reader keeping it should not keep a whole chunk alive.
-  return bytesRead <= SMALL_READ_BYTES ? new Uint8Array(buffer.subarray(0, bytesRead)) : buffer.subarray(0, bytesRead);
+/**
+ * How much a whole-object read asks for before the stat tells the size: the size the key had when last seen (up to
+ * a chunk), else enough for most avatars, emoji and small files.
+ */
+export function firstReadLength(expectedSize: number | undefined): number {
+  if (expectedSize === undefined) return FIRST_READ_BYTES;
+  return Math.min(Math.max(expectedSize, 1), READ_CHUNK_BYTES);
 }
 
-/** Up to this many bytes, a short first read is copied out of its chunk. */
-const SMALL_READ_BYTES = 64 * 1024;
+const FIRST_READ_BYTES = 64 * 1024;
+
+/** Up to `length` bytes from the start of the file (fewer, or none, at its end), in a fresh buffer. */
+export async function readStart(handle: LocalFileHandle, length: number): Promise<Uint8Array> {
+  const buffer = Buffer.allocUnsafeSlow(length);
+  const { bytesRead } = await handle.read(buffer, 0, length, 0);
+  if (bytesRead === length) return buffer;
+  // A reader keeping a small object should not keep alive a buffer many times its size.
+  return bytesRead <= length / 2 ? new Uint8Array(buffer.subarray(0, bytesRead)) : buffer.subarray(0, bytesRead);
+}
 
 /** The next chunk of bytes from `position` up to `end` (inclusive), in a fresh buffer. */
 export async function readChunk(handle: LocalFileHandle, key: string, position: number, end: number): Promise<Uint8Array> {

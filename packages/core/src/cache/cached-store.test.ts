@@ -353,15 +353,29 @@ describe('withCache: validation of cached slices', () => {
     expect(cache.stats().discarded).toBe(1);
   });
 
-  it('catches bytes that rot in the tier without any change the tier reports', async () => {
+  it('in every-hit mode, catches bytes that rot in the tier without any change the tier reports', async () => {
     const tier = new RottingStore({ name: 'tier', sha256: nodeSha256 });
-    const { origin, cache } = setup({}, tier);
+    const { origin, cache } = setup({ verify: 'every-hit' }, tier);
     await origin.put('a.bin', patterned(1_000));
     await read(cache, 'a.bin');
     await cache.drain();
     tier.rot = true;
     expect(sameBytes(await read(cache, 'a.bin'), patterned(1_000))).toBe(true);
     expect(cache.stats()).toMatchObject({ discarded: 1, hits: 0 });
+  });
+
+  it('by default, hashes a slice on its first hit in a process: a restarted cache catches bytes that rotted unseen', async () => {
+    const tier = new RottingStore({ name: 'tier', sha256: nodeSha256 });
+    const { origin, cache } = setup({}, tier);
+    await origin.put('a.bin', patterned(1_000));
+    await read(cache, 'a.bin');
+    await cache.drain();
+    tier.rot = true;
+    // This process wrote the slice and saw it match: the rot that changed nothing the tier reports goes unseen.
+    expect(sameBytes(await read(cache, 'a.bin'), patterned(1_000))).toBe(false);
+    const restarted = withCache(origin, { tier, sliceSize: 1000 });
+    expect(sameBytes(await read(restarted, 'a.bin'), patterned(1_000))).toBe(true);
+    expect(restarted.stats()).toMatchObject({ discarded: 1, hits: 0 });
   });
 
   it('in on-change mode, checks a slice again once the tier object changed, and its size always', async () => {
@@ -620,6 +634,7 @@ describe('withCache: restart', () => {
     await tier.put(`${TIER_LAYOUT_PREFIX}zz/not-ours`, 'x');
     await tier.put(`${TIER_LAYOUT_PREFIX}${(cached[0] ?? '').slice(3, -2)}/7`, 'no metadata');
     await tier.put('outside/the/layout', 'kept');
+    await tier.put(`v1/${(cached[0] ?? '').slice(3, 5)}/of/the/earlier/layout`, 'dropped');
 
     const smaller = setup({ memoryCacheSize: 2 * CACHE_INDEX_BYTES_PER_ENTRY }, tier);
     await smaller.cache.ready();
@@ -627,6 +642,7 @@ describe('withCache: restart', () => {
     expect(smaller.cache.stats()).toMatchObject({ entriesHeld: 2, bytesHeld: 2_000, evictions: 1 });
     const remaining = await tierKeys(tier);
     expect(remaining).toContain('outside/the/layout');
+    expect(remaining.filter((key) => key.startsWith('v1/'))).toEqual([]);
     const kept = remaining.filter((key) => key.startsWith(TIER_LAYOUT_PREFIX));
     expect(kept).toHaveLength(2);
     expect(kept.every((key) => cached.includes(key))).toBe(true);

@@ -15,7 +15,7 @@ import type { Flight, SliceChunks } from './origin-feed.ts';
 import { sliceDigest } from './slice-digest.ts';
 import type { SliceDigest, SliceHasher } from './slice-digest.ts';
 import {
-  TIER_LAYOUT_PREFIX, decodeSliceMetadata, encodeSliceMetadata, hashOriginKey, hashVersion, parseTierKey, tierKeyOf,
+  EARLIER_TIER_LAYOUT_PREFIX, TIER_LAYOUT_PREFIX, decodeSliceMetadata, encodeSliceMetadata, hashOriginKey, hashVersion, parseTierKey, tierKeyOf,
 } from './tier-layout.ts';
 
 /** What the cache has done since it was made. A "slice read" is one reader getting the bytes of one slice. */
@@ -215,6 +215,10 @@ class ReadThroughCache implements CachedStore {
     const { sliceSize } = this.#options;
     const firstSlice = Math.floor(from / sliceSize);
     const lastSlice = to === 0 ? 0 : Math.floor((to - 1) / sliceSize);
+    if (firstSlice === lastSlice && to > from) {
+      const body = await this.#streamMatchedSlice(info, firstSlice, from - firstSlice * sliceSize, to - firstSlice * sliceSize, signal);
+      if (body !== undefined) return { ...copyInfo(info), body, range };
+    }
     const feeds = new Set<OriginFeed>();
     const plan = this.#plan(info, firstSlice, lastSlice, feeds);
     // The next cached slice is opened while this one is read: a tier open costs about as much as reading megabytes.
@@ -236,20 +240,32 @@ class ReadThroughCache implements CachedStore {
       feeds.clear();
     };
     let nextSlice = firstSlice;
-    const readNext = async (): Promise<Uint8Array[]> => {
+    let queue: Uint8Array[] = [];
+    // A whole slice that needs no hash streams from the tier as it is read, its size counted on the way.
+    let streaming: { readonly reader: ReadableStreamDefaultReader<Uint8Array>; readonly slice: CachedSlice; left: number } | undefined;
+    const readNext = async (): Promise<void> => {
       const sliceNumber = nextSlice;
       nextSlice += 1;
       const ahead = opened;
       opened = undefined;
       openAhead(sliceNumber + 1);
-      const { chunks, shared } = await this.#readSlice(info, sliceNumber, plan, feeds, signal, ahead);
+      const sliceStart = sliceNumber * sliceSize;
+      const whole = from <= sliceStart && sliceStart + sliceSize <= to;
+      const read = await this.#readSlice(info, sliceNumber, plan, feeds, signal, ahead, whole);
       if (nextSlice > lastSlice) release();
+      if ('stream' in read) {
+        streaming = { reader: read.stream.getReader(), slice: read.slice, left: read.slice.size };
+        return;
+      }
       // Fetched bytes are shared with other readers and the tier write: copied, so no reader can change another's.
-      return bytesBetween(chunks, sliceNumber * sliceSize, from, to, shared);
+      queue = bytesBetween(read.chunks, sliceStart, from, to, read.shared);
     };
-    let queue: Uint8Array[];
+    const stopStreaming = (): void => {
+      streaming?.reader.cancel().catch(() => undefined);
+      streaming = undefined;
+    };
     try {
-      queue = await readNext();
+      await readNext();
     } catch (error) {
       release();
       throw error;
@@ -258,18 +274,42 @@ class ReadThroughCache implements CachedStore {
       pull: async (controller) => {
         try {
           throwIfAborted(signal, key);
-          while (queue.length === 0 && nextSlice <= lastSlice) queue = await readNext();
+          for (;;) {
+            if (streaming !== undefined) {
+              const { done, value } = await streaming.reader.read();
+              if (value !== undefined && value.byteLength > 0) {
+                streaming.left -= value.byteLength;
+                if (streaming.left < 0) throw this.#torn(streaming.slice);
+                controller.enqueue(value);
+                return;
+              }
+              if (done) {
+                if (streaming.left !== 0) throw this.#torn(streaming.slice);
+                streaming = undefined;
+              }
+              continue;
+            }
+            const chunk = queue.shift();
+            if (chunk !== undefined) {
+              controller.enqueue(chunk);
+              return;
+            }
+            if (nextSlice > lastSlice) {
+              controller.close();
+              return;
+            }
+            await readNext();
+          }
         } catch (error) {
+          stopStreaming();
           release();
           throw error;
         }
-        const chunk = queue.shift();
-        if (chunk === undefined) controller.close();
-        else controller.enqueue(chunk);
       },
       cancel: () => {
         queue = [];
         nextSlice = lastSlice + 1;
+        stopStreaming();
         release();
       },
     });
@@ -478,6 +518,49 @@ class ReadThroughCache implements CachedStore {
     this.#storing.add(tracked);
   }
 
+  /**
+   * The tier's own stream of bytes `from` to `to` (exclusive) of a cached slice, when nothing needs hashing: in
+   * `on-change` mode, the tier reports the very version of the object that last matched, and its size. Saves a read
+   * that fits one slice (most do) from being gathered and copied into a stream of the cache's own. `undefined` sends
+   * the read the general way, which checks (and if need be discards) the slice.
+   */
+  async #streamMatchedSlice(
+    info: ObjectInfo,
+    sliceNumber: number,
+    from: number,
+    to: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ReadableStream<Uint8Array> | undefined> {
+    const slice = this.#index.slice(info.key, info.etag, sliceNumber);
+    if (slice === undefined || this.#options.verify === 'every-hit' || slice.verifiedAs === undefined) return undefined;
+    const whole = from === 0 && to === slice.size;
+    let result: GetResult;
+    try {
+      result = await this.#tier.get(slice.tierKey, whole ? { signal } : { signal, range: { start: from, end: to - 1 } });
+    } catch {
+      if (signal?.aborted === true) throw abortedError(slice.key, signal.reason);
+      return undefined;
+    }
+    if (result.size !== slice.size || tierVersionOf(result) !== slice.verifiedAs) {
+      await result.body.cancel().catch(() => undefined);
+      return undefined;
+    }
+    this.#hits += 1;
+    this.#index.touch(slice);
+    return result.body;
+  }
+
+  /**
+   * A streamed slice that gave other than its size: dropped from the cache, and the read fails (its earlier bytes
+   * have been handed out already, so fetching again cannot mend it).
+   */
+  #torn(slice: CachedSlice): StorageError {
+    this.#discarded += 1;
+    this.#index.removeSlice(slice);
+    this.#deleteFromTier([slice]);
+    return new StorageError('IntegrityError', `cached slice of "${slice.key}" changed size while it was read`, { key: slice.key });
+  }
+
   /** One slice's bytes, verified, from where the plan says; re-planned when that source fails. */
   async #readSlice(
     info: ObjectInfo,
@@ -485,8 +568,9 @@ class ReadThroughCache implements CachedStore {
     plan: Map<number, SliceSource>,
     feeds: Set<OriginFeed>,
     signal: AbortSignal | undefined,
-    opened?: OpenedSlice,
-  ): Promise<{ readonly chunks: SliceChunks; readonly shared: boolean }> {
+    opened: OpenedSlice | undefined,
+    streamable: boolean,
+  ): Promise<{ readonly chunks: SliceChunks; readonly shared: boolean } | { readonly stream: ReadableStream<Uint8Array>; readonly slice: CachedSlice }> {
     let unused = opened;
     for (let attempt = 0; attempt < SLICE_ATTEMPTS; attempt++) {
       const source = plan.get(sliceNumber);
@@ -502,11 +586,11 @@ class ReadThroughCache implements CachedStore {
       if ('tier' in current) {
         const ready = unused?.slice === current.tier ? unused.result : undefined;
         unused = undefined;
-        const chunks = await this.#readFromTier(current.tier, signal, ready);
-        if (chunks !== undefined) {
+        const read = await this.#readFromTier(current.tier, signal, ready, streamable);
+        if (read !== undefined) {
           this.#hits += 1;
           this.#index.touch(current.tier);
-          return { chunks, shared: false };
+          return read instanceof ReadableStream ? { stream: read, slice: current.tier } : { chunks: read, shared: false };
         }
         continue;
       }
@@ -538,8 +622,9 @@ class ReadThroughCache implements CachedStore {
   async #readFromTier(
     slice: CachedSlice,
     signal: AbortSignal | undefined,
-    opened?: Promise<GetResult>,
-  ): Promise<SliceChunks | undefined> {
+    opened: Promise<GetResult> | undefined,
+    streamable: boolean,
+  ): Promise<SliceChunks | ReadableStream<Uint8Array> | undefined> {
     const chunks: Uint8Array[] = [];
     let size = 0;
     let tierVersion: string | undefined;
@@ -548,6 +633,8 @@ class ReadThroughCache implements CachedStore {
       const result = await (opened ?? this.#tier.get(slice.tierKey, { signal }));
       tierVersion = tierVersionOf(result);
       if (this.#options.verify === 'every-hit' || slice.verifiedAs !== tierVersion) hasher = this.#digest();
+      // Nothing to hash: the reader gets the tier's stream, the size counted as it passes.
+      if (hasher === undefined && streamable && result.size === slice.size) return result.body;
       if (result.size !== slice.size) {
         await result.body.cancel();
       } else {
@@ -664,7 +751,7 @@ class ReadThroughCache implements CachedStore {
    * Rebuilds the index from the tier: every slice under the layout prefix whose metadata is intact, whose key
    * matches its origin key and version and whose size fits its place is indexed, oldest first, so the limits keep
    * the newest. A slice's tier `lastModified` stands for its last use, since reads are not recorded in the tier.
-   * Everything else under the prefix is deleted.
+   * Everything else under the prefix is deleted, and so is everything under the earlier layout's prefix.
    */
   async #rebuild(): Promise<void> {
     type Found = { readonly info: ObjectInfo; readonly slice: Omit<CachedSlice, 'lastUsed' | 'key' | 'etag'>; readonly lastUsed: number };
@@ -703,6 +790,8 @@ class ReadThroughCache implements CachedStore {
       }
     }
     await Promise.all(batch);
+    // The earlier layout's slices would only take up room: this cache never reads them.
+    for await (const summary of this.#tier.list({ prefix: EARLIER_TIER_LAYOUT_PREFIX })) unusable.push({ tierKey: summary.key });
     found.sort((a, b) => a.lastUsed - b.lastUsed);
     for (const { info, slice, lastUsed } of found) {
       if (this.#index.isIdle(lastUsed) || !this.#index.fits(slice.size)) {

@@ -42,17 +42,18 @@ describe('tier layout', () => {
     const keyHash = hashOriginKey('a', portableSha256);
     const shard = keyHash.slice(0, 2);
     const version = hashVersion('"1"', portableSha256);
-    expect(parseTierKey(`v1/${shard}/${keyHash}/${version}/0`)).toBeDefined();
+    expect(parseTierKey(`v2/${shard}/${keyHash}.${version}.0`)).toBeDefined();
     for (const tierKey of [
-      `v1/${shard}/${keyHash}/${version}`,
-      `v1/${shard}/${keyHash}/0`,
-      `v1/zz/${keyHash}/${version}/0`,
-      `v1/${shard}/${keyHash}/${version}/01`,
-      `v1/${shard}/${keyHash}/${version}/-1`,
+      `v2/${shard}/${keyHash}.${version}`,
+      `v2/${shard}/${keyHash}.0`,
+      `v2/zz/${keyHash}.${version}.0`,
+      `v2/${shard}/${keyHash}.${version}.01`,
+      `v2/${shard}/${keyHash}.${version}.-1`,
+      `v1/${shard}/${keyHash}/${version}/0`,
       `v2/${shard}/${keyHash}/${version}/0`,
-      `v1/${shard}/${keyHash.toUpperCase()}/${version}/0`,
-      `v1/${shard}/${keyHash}/${version.slice(1)}/0`,
-      'v1/ab/cd/ef/0',
+      `v2/${shard}/${keyHash.toUpperCase()}.${version}.0`,
+      `v2/${shard}/${keyHash}.${version.slice(1)}.0`,
+      'v2/ab/cd.ef.0',
     ]) {
       expect(parseTierKey(tierKey)).toBeUndefined();
     }

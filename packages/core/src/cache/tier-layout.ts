@@ -5,7 +5,7 @@ import type { ObjectInfo } from '../object-store.ts';
 /**
  * How the cache lays out its tier. Every cached slice is one tier object:
  *
- *     v1/{first two hex digits of H}/{H}/{V}/{slice number}
+ *     v2/{first two hex digits of H}/{H}.{V}.{slice number}
  *
  * where H is the lower-case hex SHA-256 of the origin key's UTF-8 bytes and V the first 16 hex digits of the
  * SHA-256 of the origin object's etag. Two slices share a tier key only when they share the origin key, the
@@ -14,10 +14,15 @@ import type { ObjectInfo } from '../object-store.ts';
  * 1024 bytes) gives a short valid tier key. There are no
  * separate metadata objects: each slice carries the origin object's info, the slice size it was cut with and its
  * own SHA-256 in its tier metadata (names below), so every slice describes itself and a restart rebuilds the
- * index from `list` plus `head` alone. The `v1/` prefix leaves room for a later layout beside this one; tier
- * objects outside it are never read, counted or deleted.
+ * index from `list` plus `head` alone. Two directory levels, as an upload key usually has: every level costs a
+ * file-system tier a lookup on each read (`v1/` had four: `v1/{hh}/{H}/{V}/{n}`). The `v2/` prefix leaves room for
+ * a later layout beside this one; tier objects outside it are never read or counted, and only the `v1/` objects
+ * of the earlier layout are deleted.
  */
-export const TIER_LAYOUT_PREFIX = 'v1/';
+export const TIER_LAYOUT_PREFIX = 'v2/';
+
+/** Where the earlier layout kept its slices; a cache found there is dropped when the index is rebuilt. */
+export const EARLIER_TIER_LAYOUT_PREFIX = 'v1/';
 
 /** Tier metadata names (lower-case ASCII, as every store accepts). Values are ASCII too, for an S3 tier. */
 const SLICE_SHA256 = 'cache-slice-sha256';
@@ -26,7 +31,7 @@ const OBJECT_INFO = 'cache-object';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
-const TIER_KEY = /^v1\/([0-9a-f]{2})\/([0-9a-f]{64})\/([0-9a-f]{16})\/(0|[1-9][0-9]{0,15})$/u;
+const TIER_KEY = /^v2\/([0-9a-f]{2})\/([0-9a-f]{64})\.([0-9a-f]{16})\.(0|[1-9][0-9]{0,15})$/u;
 
 /** Hex SHA-256 of the origin key: the part of a tier key that names the origin object. */
 export function hashOriginKey(key: string, sha256: Sha256Factory): string {
@@ -48,7 +53,7 @@ export interface TierKeyParts {
 }
 
 export function tierKeyOf({ keyHash, versionHash, sliceNumber }: TierKeyParts): string {
-  return `${TIER_LAYOUT_PREFIX}${keyHash.slice(0, 2)}/${keyHash}/${versionHash}/${sliceNumber}`;
+  return `${TIER_LAYOUT_PREFIX}${keyHash.slice(0, 2)}/${keyHash}.${versionHash}.${sliceNumber.toString()}`;
 }
 
 /** The parts of a tier key, or `undefined` for a key this layout did not make. */
