@@ -1,8 +1,9 @@
-// `npm run bench -- s3 [--quick]`: put and get throughput and peak memory for 4 KiB, 1 MiB and 256 MiB objects
+// `npm run bench -- s3 [--quick] [--only=LABEL]`: put and get throughput and peak memory for 4 KiB, 1 MiB and 256 MiB objects
 // through S3Store, beside the bare SDK making the same requests (PutObject for bytes, lib-storage Upload for the
 // streamed 256 MiB put, GetObject read to the end), against one s3rver on 127.0.0.1 started for the run. Store and
-// SDK alternate within each round so both see the same server state; the median round is reported. Peak memory is
-// this process's resident set above its level before the operation (s3rver runs in its own process).
+// SDK alternate operation by operation within each round so both see the same server state; throughput is over all
+// rounds. Peak memory is this process's resident set above its level before the operations, measured for each
+// side on its own (s3rver runs in its own process).
 import { randomBytes } from 'node:crypto';
 import process from 'node:process';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -27,12 +28,15 @@ interface Case {
   readonly streamed: boolean;
 }
 
-const CASES: readonly Case[] = [
+const ALL_CASES: readonly Case[] = [
   { label: '4 KiB', bytes: 4 * KiB, operations: quick ? 100 : 400, streamed: false },
-  { label: '1 MiB', bytes: MiB, operations: quick ? 10 : 40, streamed: false },
+  { label: '1 MiB', bytes: MiB, operations: quick ? 10 : 100, streamed: false },
   { label: '256 MiB (streamed put)', bytes: 256 * MiB, operations: 1, streamed: true },
 ];
-const ROUNDS = quick ? 1 : 3;
+const only = process.argv.find((argument) => argument.startsWith('--only='))?.slice('--only='.length);
+/** `--only=1` (say) runs just the cases whose label starts with it. */
+const CASES = only === undefined ? ALL_CASES : ALL_CASES.filter((scenario) => scenario.label.startsWith(only));
+const ROUNDS = quick ? 1 : 7;
 
 /** A stream of `bytes` made 1 MiB at a time from a small random pool, so the source never holds the object. */
 function generated(bytes: number, pool: Uint8Array): ReadableStream<Uint8Array> {
@@ -84,11 +88,6 @@ async function measure(work: () => Promise<void>): Promise<Measurement> {
   return { seconds, peakBytes: peak - baseline };
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
 const megabytesPerSecond = (bytes: number, seconds: number): number => bytes / MiB / seconds;
 const format = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
 
@@ -110,80 +109,108 @@ try {
   const sdk = new S3Client({ ...server.clientConfig, ...checksumConfig('s3-compatible') });
   const pool = randomBytes(17 * MiB);
 
+  const putBody = (scenario: Case, index: number): Uint8Array | ReadableStream<Uint8Array> =>
+    scenario.streamed ? generated(scenario.bytes, pool) : pool.subarray(index % MiB, (index % MiB) + scenario.bytes);
   const storePut = async (scenario: Case, key: string): Promise<void> => {
-    for (let index = 0; index < scenario.operations; index++) {
-      const body = scenario.streamed ? generated(scenario.bytes, pool) : pool.subarray(index % MiB, (index % MiB) + scenario.bytes);
-      await store.put(`${key}/${index}`, body);
-    }
+    await store.put(key, putBody(scenario, key.length));
   };
   const sdkPut = async (scenario: Case, key: string): Promise<void> => {
-    for (let index = 0; index < scenario.operations; index++) {
-      if (scenario.streamed) {
-        const upload = new Upload({
-          client: sdk,
-          params: { Bucket: 'bench-sdk', Key: `${key}/${index}`, Body: generated(scenario.bytes, pool) },
-          partSize: PART_SIZE,
-          queueSize: QUEUE_SIZE,
-        });
-        await upload.done();
-      } else {
-        const body = pool.subarray(index % MiB, (index % MiB) + scenario.bytes);
-        await sdk.send(new PutObjectCommand({ Bucket: 'bench-sdk', Key: `${key}/${index}`, Body: body, ContentLength: body.byteLength }));
-      }
+    const body = putBody(scenario, key.length);
+    if (body instanceof ReadableStream) {
+      const upload = new Upload({ client: sdk, params: { Bucket: 'bench-sdk', Key: key, Body: body }, partSize: PART_SIZE, queueSize: QUEUE_SIZE });
+      await upload.done();
+    } else {
+      await sdk.send(new PutObjectCommand({ Bucket: 'bench-sdk', Key: key, Body: body, ContentLength: body.byteLength }));
     }
   };
   const storeGet = async (scenario: Case, key: string): Promise<void> => {
-    for (let index = 0; index < scenario.operations; index++) {
-      const read = await drain((await store.get(`${key}/${index}`)).body);
-      if (read !== scenario.bytes) throw new Error(`short read through S3Store: ${read} of ${scenario.bytes}`);
-    }
+    const read = await drain((await store.get(key)).body);
+    if (read !== scenario.bytes) throw new Error(`short read through S3Store: ${read} of ${scenario.bytes}`);
   };
   const sdkGet = async (scenario: Case, key: string): Promise<void> => {
-    for (let index = 0; index < scenario.operations; index++) {
-      const output = await sdk.send(new GetObjectCommand({ Bucket: 'bench-sdk', Key: `${key}/${index}` }));
-      const read = await drain(output.Body?.transformToWebStream() as ReadableStream<Uint8Array>);
-      if (read !== scenario.bytes) throw new Error(`short read through the SDK: ${read} of ${scenario.bytes}`);
-    }
+    const output = await sdk.send(new GetObjectCommand({ Bucket: 'bench-sdk', Key: key }));
+    const read = await drain(output.Body?.transformToWebStream() as ReadableStream<Uint8Array>);
+    if (read !== scenario.bytes) throw new Error(`short read through the SDK: ${read} of ${scenario.bytes}`);
+  };
+  const seconds = async (work: () => Promise<void>): Promise<number> => {
+    const started = process.hrtime.bigint();
+    await work();
+    return Number(process.hrtime.bigint() - started) / 1e9;
   };
 
   const rows: string[][] = [];
   for (const scenario of CASES) {
-    const results = { storePut: [] as Measurement[], sdkPut: [] as Measurement[], storeGet: [] as Measurement[], sdkGet: [] as Measurement[] };
-    for (let round = 0; round < ROUNDS; round++) {
-      const key = `${scenario.label.split(' ')[0] ?? 'x'}-${scenario.bytes}/round-${round}`;
-      // Alternate which goes first, so neither always meets a warmer server.
-      const storeFirst = round % 2 === 0;
-      for (const first of storeFirst ? ['store', 'sdk'] : ['sdk', 'store']) {
-        if (first === 'store') results.storePut.push(await measure(() => storePut(scenario, key)));
-        else results.sdkPut.push(await measure(() => sdkPut(scenario, key)));
+    const prefix = `${scenario.label.split(' ')[0] ?? 'x'}-${scenario.bytes}`;
+    // Seconds per round for each side. Within a round the two alternate operation by operation (who goes first
+    // alternating too), so both meet the server in the same state; round -1 warms both up and is not counted.
+    const rounds: { storePut: number; sdkPut: number; storeGet: number; sdkGet: number }[] = [];
+    for (let round = -1; round < ROUNDS; round++) {
+      const spent = { storePut: 0, sdkPut: 0, storeGet: 0, sdkGet: 0 };
+      const keyOf = (index: number): string => `${prefix}/round-${round}/${index}`;
+      for (const [ours, theirs, storeSide, sdkSide] of [
+        ['storePut', 'sdkPut', storePut, sdkPut],
+        ['storeGet', 'sdkGet', storeGet, sdkGet],
+      ] as const) {
+        for (let index = 0; index < scenario.operations; index++) {
+          const storeTurn = async (): Promise<void> => {
+            spent[ours] += await seconds(() => storeSide(scenario, keyOf(index)));
+          };
+          const sdkTurn = async (): Promise<void> => {
+            spent[theirs] += await seconds(() => sdkSide(scenario, keyOf(index)));
+          };
+          if ((index + round) % 2 === 0) {
+            await storeTurn();
+            await sdkTurn();
+          } else {
+            await sdkTurn();
+            await storeTurn();
+          }
+        }
       }
-      for (const first of storeFirst ? ['store', 'sdk'] : ['sdk', 'store']) {
-        if (first === 'store') results.storeGet.push(await measure(() => storeGet(scenario, key)));
-        else results.sdkGet.push(await measure(() => sdkGet(scenario, key)));
-      }
+      if (round >= 0) rounds.push(spent);
+    }
+    // Peak memory, each side on its own: a few operations of the case, the sampler running throughout.
+    const sampled = Math.min(scenario.operations, 20);
+    const peaks = { storePut: 0, sdkPut: 0, storeGet: 0, sdkGet: 0 };
+    for (const [side, work] of [
+      ['storePut', storePut],
+      ['sdkPut', sdkPut],
+      ['storeGet', storeGet],
+      ['sdkGet', sdkGet],
+    ] as const) {
+      peaks[side] = (
+        await measure(async () => {
+          for (let index = 0; index < sampled; index++) await work(scenario, `${prefix}/round-0/${index}`);
+        })
+      ).peakBytes;
     }
     const total = scenario.bytes * scenario.operations;
     for (const [operation, ours, theirs] of [
-      ['put', results.storePut, results.sdkPut],
-      ['get', results.storeGet, results.sdkGet],
+      ['put', 'storePut', 'sdkPut'],
+      ['get', 'storeGet', 'sdkGet'],
     ] as const) {
-      const ourRate = megabytesPerSecond(total, median(ours.map((m) => m.seconds)));
-      const theirRate = megabytesPerSecond(total, median(theirs.map((m) => m.seconds)));
-      const opsPerSecond = scenario.operations / median(ours.map((m) => m.seconds));
+      // Over all rounds together: this server's latencies have a long tail (a tenth of the requests take two to
+      // three times the median), so one round's sum swings with a few slow requests, and the whole run's does not.
+      const ourSeconds = rounds.reduce((sum, spent) => sum + spent[ours], 0);
+      const theirSeconds = rounds.reduce((sum, spent) => sum + spent[theirs], 0);
+      const ourRate = megabytesPerSecond(total * rounds.length, ourSeconds);
+      const theirRate = megabytesPerSecond(total * rounds.length, theirSeconds);
+      const ratio = theirSeconds / ourSeconds;
+      const opsPerSecond = (scenario.operations * rounds.length) / ourSeconds;
       rows.push([
         scenario.label,
         operation,
         format(ourRate),
         format(theirRate),
-        (ourRate / theirRate).toFixed(2),
+        ratio.toFixed(2),
         scenario.bytes < MiB ? format(opsPerSecond) : '',
-        format(Math.max(...ours.map((m) => m.peakBytes)) / MiB),
-        format(Math.max(...theirs.map((m) => m.peakBytes)) / MiB),
+        format(peaks[ours] / MiB),
+        format(peaks[theirs] / MiB),
       ]);
     }
   }
   printTable(
-    `S3Store vs bare SDK against s3rver 3.7.1 on 127.0.0.1 (median of ${ROUNDS} round${ROUNDS === 1 ? '' : 's'}; part ${PART_SIZE / MiB} MiB x queue ${QUEUE_SIZE})`,
+    `S3Store vs bare SDK against s3rver 3.7.1 on 127.0.0.1 (${ROUNDS} round${ROUNDS === 1 ? '' : 's'}, operations alternating; part ${PART_SIZE / MiB} MiB x queue ${QUEUE_SIZE}; target: ratio >= 0.90, streamed put peak < 100 MiB)`,
     ['object', 'op', 'S3Store MiB/s', 'SDK MiB/s', 'ratio', 'S3Store ops/s', 'S3Store peak MiB', 'SDK peak MiB'],
     rows,
   );

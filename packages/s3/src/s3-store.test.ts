@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import type { GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import { StorageError, collectBytes, sha256Base64 } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
 import { describe, expect, it } from 'vitest';
@@ -413,5 +415,35 @@ describe('S3Store URLs', () => {
     expect(store.publicUrl('2/ab c+d.png')).toBe('https://cdn.example.test/avatars/2/ab%20c%2Bd.png');
     const { store: privateStore } = setup();
     expect(() => privateStore.publicUrl('k')).toThrow(expect.objectContaining({ code: 'Unsupported' }) as Error);
+  });
+});
+
+describe('S3Store response bodies', () => {
+  it('reads a body given as a Web stream (as a fetch-based HTTP handler gives it), and cancels it when the reader stops', async () => {
+    const client = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    const bytes = Uint8Array.from({ length: 3 * 1000 }, (_, index) => index % 251);
+    let cancelled = false;
+    const webBody = (): ReadableStream<Uint8Array> => {
+      let offset = 0;
+      return new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (offset >= bytes.byteLength) controller.close();
+          else controller.enqueue(bytes.slice(offset, (offset += 1000)));
+        },
+        cancel() {
+          cancelled = true;
+        },
+      });
+    };
+    mockClient(client)
+      .on(GetObjectCommand)
+      .callsFake(() => ({ Body: webBody() as unknown as GetObjectCommandOutput['Body'], ContentLength: bytes.byteLength, ETag: '"e"', LastModified: new Date() }));
+    const store = new S3Store({ client, bucket: BUCKET, retryStrategy: instantRetries() });
+    expect(await collectBytes((await store.get('web.bin')).body)).toEqual(bytes);
+    const reader = (await store.get('web.bin')).body.getReader();
+    await reader.read();
+    await reader.cancel();
+    expect(cancelled).toBe(true);
+    client.destroy();
   });
 });

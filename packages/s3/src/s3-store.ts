@@ -103,17 +103,87 @@ function rangeHeader(range: NonNullable<GetOptions['range']>): string {
   return `bytes=${range.start}-${range.end ?? ''}`;
 }
 
+/** The SDK's response body as the HTTP handler gives it: a Node `Readable` on Node and Deno, else a Web stream. */
+interface NodeReadable {
+  read(): unknown;
+  once(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
+  destroy(error?: Error): unknown;
+  readonly readableEnded: boolean;
+}
+
+function isNodeReadable(body: unknown): body is NodeReadable {
+  const candidate = body as Partial<NodeReadable> | null;
+  return typeof candidate?.read === 'function' && typeof candidate.once === 'function' && typeof candidate.destroy === 'function';
+}
+
+/** Reads chunk after chunk from a body; `undefined` at its end. `release` gives the connection back early. */
+interface ChunkSource {
+  next(): Promise<Uint8Array | undefined>;
+  release(): void;
+}
+
 /**
- * Re-raises every failure of the SDK's body stream as a `StorageError`, so a reader never sees a raw SDK or
- * socket error; fails the body with `Aborted` when the signal fires; passes cancellation back to the socket.
+ * A Node `Readable` read directly: `read()` while it has data, else wait for `readable` or `end`. Its async
+ * iterator (under the SDK's `transformToWebStream` too) finishes only once the stream has closed, measured here
+ * at 0.4 ms after its end: a tenth of a small object's whole read from a server on the same machine.
+ */
+function nodeChunks(readable: NodeReadable): ChunkSource {
+  return {
+    async next() {
+      for (;;) {
+        const chunk = readable.read();
+        if (chunk !== null) return chunk as Uint8Array;
+        if (readable.readableEnded) return undefined;
+        await new Promise<void>((resolve, reject) => {
+          const settle = (): void => {
+            readable.removeListener('readable', settle);
+            readable.removeListener('end', settle);
+            readable.removeListener('error', fail);
+            resolve();
+          };
+          const fail = (error: unknown): void => {
+            readable.removeListener('readable', settle);
+            readable.removeListener('end', settle);
+            reject(error instanceof Error ? error : new Error(String(error)));
+          };
+          readable.once('readable', settle);
+          readable.once('end', settle);
+          readable.once('error', fail);
+        });
+      }
+    },
+    release() {
+      readable.destroy();
+    },
+  };
+}
+
+function webChunks(stream: ReadableStream<Uint8Array>): ChunkSource {
+  const reader = stream.getReader();
+  return {
+    async next() {
+      const { done, value } = await reader.read();
+      return done ? undefined : value;
+    },
+    release() {
+      reader.cancel().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * The SDK's body as the one Web stream a reader gets. Re-raises every failure as a `StorageError`, so a reader
+ * never sees a raw SDK or socket error; fails the body with `Aborted` when the signal fires; passes cancellation
+ * back to the socket.
  */
 function guardBody(
-  body: ReadableStream<Uint8Array>,
+  body: unknown,
   key: string,
   signal: AbortSignal | undefined,
   toError: (error: unknown) => StorageError,
 ): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
+  const chunks = isNodeReadable(body) ? nodeChunks(body) : webChunks(body as ReadableStream<Uint8Array>);
   let onAbort: (() => void) | undefined;
   const stopListening = (): void => {
     if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
@@ -125,25 +195,25 @@ function guardBody(
         // The SDK aborts the socket on its own, but only for requests it sent: the reader must fail either way.
         onAbort = () => {
           controller.error(abortedError(key, signal.reason));
-          reader.cancel(signal.reason).catch(() => undefined);
+          chunks.release();
         };
         signal.addEventListener('abort', onAbort, { once: true });
       },
       async pull(controller) {
         try {
-          const { done, value } = await reader.read();
-          if (done) {
+          const chunk = await chunks.next();
+          if (chunk === undefined) {
             stopListening();
             controller.close();
-          } else controller.enqueue(value);
+          } else controller.enqueue(chunk);
         } catch (error) {
           stopListening();
           controller.error(signal?.aborted === true ? abortedError(key, signal.reason) : toError(error));
         }
       },
-      async cancel(reason) {
+      cancel() {
         stopListening();
-        await reader.cancel(reason);
+        chunks.release();
       },
     },
     { highWaterMark: 0 },
@@ -319,7 +389,7 @@ export class S3Store implements ObjectStore {
     if (output.Body === undefined) throw new StorageError('Unavailable', `get of "${key}" in ${this.name} returned no body`, { key });
     const contentRange = range === undefined ? undefined : parseContentRange(output.ContentRange);
     const size = contentRange?.total ?? output.ContentLength ?? 0;
-    const body = guardBody(output.Body.transformToWebStream() as ReadableStream<Uint8Array>, key, signal, (error) => this.#error(error, context));
+    const body = guardBody(output.Body, key, signal, (error) => this.#error(error, context));
     return {
       ...objectInfoFromHeaders(key, size, output),
       body,
