@@ -54,7 +54,7 @@ export interface S3StoreOptions {
   readonly publicUrlBase?: string | undefined;
   /** Storage class of new objects (`S3_UPLOADS_STORAGE_CLASS`); the bucket's default when absent. */
   readonly storageClass?: S3StorageClass | undefined;
-  /** Part size of multipart uploads, at least 5 MiB; defaults to 8 MiB. */
+  /** Part size of multipart uploads, at least 5 MiB; defaults to 5 MiB, as lib-storage does: a streamed put then holds about 25 MiB of parts. */
   readonly partSize?: number | undefined;
   /** Parts uploaded at once; defaults to 4. A streamed put holds about (queueSize + 1) x partSize in memory. */
   readonly queueSize?: number | undefined;
@@ -252,7 +252,7 @@ export class S3Store implements ObjectStore {
     this.#endpoint = options.endpoint ?? 'S3';
     this.#publicUrlBase = options.publicUrlBase?.replace(/\/+$/u, '');
     this.#storageClass = options.storageClass;
-    this.#partSize = positiveOption(options.partSize, 8 * MIB, 'partSize', S3_MIN_PART_BYTES);
+    this.#partSize = positiveOption(options.partSize, 5 * MIB, 'partSize', S3_MIN_PART_BYTES);
     this.#queueSize = positiveOption(options.queueSize, 4, 'queueSize');
     this.#multipartCopyThreshold = positiveOption(options.multipartCopyThreshold, S3_MAX_SINGLE_COPY_BYTES, 'multipartCopyThreshold');
     this.#copyPartSize = positiveOption(options.copyPartSize, 512 * MIB, 'copyPartSize');
