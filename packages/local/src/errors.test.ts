@@ -145,6 +145,34 @@ describe('native file-system errors', () => {
     expect(await temporaries()).toEqual([]);
   });
 
+  it('a large body is sent to the disk while it is still arriving; a failure there fails the put and keeps the old object', async () => {
+    const MiB = 1024 * 1024;
+    const body = (): ReadableStream<Uint8Array> => {
+      let left = 70;
+      return new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (left-- === 0) controller.close();
+          else controller.enqueue(new Uint8Array(MiB).fill(left % 251));
+        },
+      });
+    };
+    const backing = memfsBacking();
+    const { fs, calls } = faultyFileSystem(backing.fs, () => undefined);
+    const store = await LocalStore.open({ root: backing.root, fs });
+    const before = calls.length;
+    const stored = await store.put('big/early.bin', body());
+    expect(stored.size).toBe(70 * MiB);
+    // Two writebacks on the way (at 32 and 64 MiB), then the fsync that ends the put.
+    expect(calls.slice(before).filter((call) => call.method === 'handle.datasync')).toHaveLength(2);
+
+    const { store: failing, healthy, temporaries } = await storeFailing('EIO', (call) => call.method === 'handle.datasync');
+    const error = await rejection(failing.put('kept/object.txt', body()));
+    expect(error.code).toBe('Unavailable');
+    expect((error.cause as { code?: string }).code).toBe('EIO');
+    expect(new TextDecoder().decode(await collectBytes((await healthy.get('kept/object.txt')).body))).toBe('the old bytes');
+    expect(await temporaries()).toEqual([]);
+  });
+
   it('an fsync failing after the directories were made leaves neither the object nor its directories', async () => {
     const backing = memfsBacking();
     // Opened once on the healthy file system: its own directories are made (and synced) then, not by the put.

@@ -7,6 +7,13 @@ import type { LocalFileHandle } from './file-system.ts';
 /** Chunks are gathered (not copied) up to this many bytes per `writev`, so small stream chunks cost few syscalls. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
 
+/**
+ * Every this many bytes a large body's data written so far is sent to the disk (`fdatasync`) in the background,
+ * while more is read, hashed and written: the disk then works during the hashing, and the fsync that ends the put
+ * has only the last stretch left to wait for.
+ */
+const EARLY_WRITEBACK_BYTES = 32 * 1024 * 1024;
+
 export interface WriteLimits {
   readonly size?: number | undefined;
   readonly maxSize?: number | undefined;
@@ -108,6 +115,9 @@ export async function writeBody(
   let batchBytes = 0;
   let inFlight: Promise<void> = Promise.resolve();
   let handle: LocalFileHandle | undefined;
+  let writtenBytes = 0;
+  let writeback: Promise<void> = Promise.resolve();
+  let writebackAt = EARLY_WRITEBACK_BYTES;
   const flush = async (): Promise<void> => {
     await inFlight;
     handle ??= await open();
@@ -117,6 +127,17 @@ export async function writeBody(
     inFlight = chunks.length === 0 ? Promise.resolve() : writeFully(handle, chunks, key);
     // A failed write is reported by the next await of `inFlight`, not as an unhandled rejection meanwhile.
     inFlight.catch(() => undefined);
+    writtenBytes += chunks.reduce((total, chunk) => total + chunk.byteLength, 0);
+    if (writtenBytes >= writebackAt) {
+      writebackAt = writtenBytes + EARLY_WRITEBACK_BYTES;
+      const file = handle;
+      // One at a time; reported (like a write) by the next await of `writeback`.
+      writeback = writeback.then(async () => {
+        await inFlight;
+        await file.datasync();
+      });
+      writeback.catch(() => undefined);
+    }
     // Hashing runs on this thread while the file system writes the same bytes: a batch costs the longer of the two.
     for (const chunk of chunks) hash.update(chunk);
   };
@@ -134,8 +155,10 @@ export async function writeBody(
     if (signal?.aborted === true) throw abortedError(key, signal.reason);
     await flush();
     await inFlight;
+    await writeback;
   } catch (error) {
     await inFlight.catch(() => undefined);
+    await writeback.catch(() => undefined);
     await handle?.close().catch(() => undefined);
     if (isStorageError(error)) throw error;
     if (signal?.aborted === true) throw abortedError(key, signal.reason);
