@@ -78,16 +78,19 @@ async function plainPut(directory: string, name: string, bytes: number, temporar
   }
 }
 
+/** The peer of a get: open, stat for the size, read it in fresh buffers of at most 1 MiB, close. */
 async function plainGet(path: string): Promise<number> {
   const handle = await open(path, 'r');
-  let total = 0;
   try {
-    for (;;) {
-      const buffer = Buffer.allocUnsafeSlow(MiB);
-      const { bytesRead } = await handle.read(buffer, 0, MiB, total);
-      if (bytesRead === 0) return total;
+    const { size } = await handle.stat();
+    let total = 0;
+    while (total < size) {
+      const length = Math.min(MiB, size - total);
+      const { bytesRead } = await handle.read(Buffer.allocUnsafeSlow(length), 0, length, total);
+      if (bytesRead === 0) break;
       total += bytesRead;
     }
+    return total;
   } finally {
     await handle.close();
   }
