@@ -8,12 +8,37 @@ const encoder = new TextEncoder();
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/u;
 
+/**
+ * One pass over a key that needs no closer look: no empty, `.` or `..` segment, no control character, backslash
+ * or surrogate, short enough whatever its UTF-8. Keys are checked on every call of every store, and most are such.
+ */
+function isPlainKey(key: string): boolean {
+  if (key.length === 0 || key.length * 3 > MAX_KEY_BYTES) return false;
+  let segmentStart = 0;
+  for (let index = 0; index <= key.length; index++) {
+    const code = index < key.length ? key.charCodeAt(index) : SLASH;
+    if (code === SLASH) {
+      const length = index - segmentStart;
+      if (length === 0) return false;
+      if (length <= 2 && key.charCodeAt(segmentStart) === DOT && (length === 1 || key.charCodeAt(segmentStart + 1) === DOT)) return false;
+      segmentStart = index + 1;
+    } else if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === BACKSLASH || (code >= 0xd800 && code <= 0xdfff)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+const SLASH = 0x2f;
+const DOT = 0x2e;
+const BACKSLASH = 0x5c;
+
 /** Returns why `key` is not a valid object key, or `undefined` when it is valid. */
 export function keyProblem(key: string): string | undefined {
+  if (isPlainKey(key)) return undefined;
   if (key.length === 0) return 'is empty';
   if (!key.isWellFormed()) return 'is not valid Unicode (lone surrogate)';
-  // A UTF-16 unit is at most 3 bytes of UTF-8: most keys are short enough not to need encoding to be measured.
-  if (key.length * 3 > MAX_KEY_BYTES && encoder.encode(key).byteLength > MAX_KEY_BYTES) return `is longer than ${MAX_KEY_BYTES} bytes of UTF-8`;
+  if (encoder.encode(key).byteLength > MAX_KEY_BYTES) return `is longer than ${MAX_KEY_BYTES} bytes of UTF-8`;
   if (key.startsWith('/')) return 'is absolute (starts with "/")';
   if (key.includes('\\')) return 'contains a backslash';
   const control = CONTROL_CHARACTER.exec(key);
