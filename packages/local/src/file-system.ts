@@ -77,10 +77,10 @@ export interface LocalFileSystem {
 }
 
 /** A callback of `node:fs` as a promise, with the native error (its `code` included) as the rejection. */
-function settle<T>(run: (done: (error: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
+function settle<T = void>(run: (done: (error: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     run((error, value) => {
-      if (error === null) resolve(value);
+      if (error === null) resolve(value as T);
       else reject(error);
     });
   });
@@ -98,32 +98,30 @@ class DescriptorHandle implements LocalFileHandle {
     this.#fd = fd;
   }
 
-  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
-    return settle<number>((done) => {
+  async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    const bytesRead = await settle<number>((done) => {
       fdCalls.read(this.#fd, buffer, offset, length, position, done);
-    }).then((bytesRead) => ({ bytesRead }));
+    });
+    return { bytesRead };
   }
 
-  writev(buffers: Uint8Array[], position?: number): Promise<{ bytesWritten: number }> {
-    return settle<number>((done) => {
+  async writev(buffers: Uint8Array[], position?: number): Promise<{ bytesWritten: number }> {
+    const bytesWritten = await settle<number>((done) => {
       if (position === undefined) fdCalls.writev(this.#fd, buffers, done);
       else fdCalls.writev(this.#fd, buffers, position, done);
-    }).then((bytesWritten) => ({ bytesWritten }));
+    });
+    return { bytesWritten };
   }
 
   sync(): Promise<void> {
-    return settle<undefined>((done) => {
-      fdCalls.fsync(this.#fd, (error) => {
-        done(error, undefined);
-      });
+    return settle((done) => {
+      fdCalls.fsync(this.#fd, done);
     });
   }
 
   datasync(): Promise<void> {
-    return settle<undefined>((done) => {
-      fdCalls.fdatasync(this.#fd, (error) => {
-        done(error, undefined);
-      });
+    return settle((done) => {
+      fdCalls.fdatasync(this.#fd, done);
     });
   }
 
@@ -134,32 +132,18 @@ class DescriptorHandle implements LocalFileHandle {
   }
 
   close(): Promise<void> {
-    return settle<undefined>((done) => {
-      fdCalls.close(this.#fd, (error) => {
-        done(error ?? null, undefined);
-      });
+    return settle((done) => {
+      fdCalls.close(this.#fd, done);
     });
   }
 }
 
 /** Node's own file system, files opened as bare descriptors. */
 export const nodeFileSystem: LocalFileSystem = {
-  constants: nodeFs.constants,
-  open: (path, flags) =>
-    settle<number>((done) => {
-      fdCalls.open(path, flags, done);
-    }).then((fd) => new DescriptorHandle(fd)),
-  mkdir: (path, options) => nodeFs.mkdir(path, options),
-  readdir: (path, options) => nodeFs.readdir(path, options),
-  readFile: (path) => nodeFs.readFile(path),
-  realpath: (path) => nodeFs.realpath(path),
-  lstat: (path) => nodeFs.lstat(path),
-  stat: (path) => nodeFs.stat(path),
-  rename: (from, to) => nodeFs.rename(from, to),
-  link: (existing, created) => nodeFs.link(existing, created),
-  unlink: (path) => nodeFs.unlink(path),
-  rmdir: (path) => nodeFs.rmdir(path),
-  statfs: (path) => nodeFs.statfs(path),
+  ...nodeFs,
+  open: async (path, flags) => new DescriptorHandle(await settle<number>((done) => {
+    fdCalls.open(path, flags, done);
+  })),
 };
 
 const decoder = new TextDecoder();

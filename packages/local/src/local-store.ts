@@ -80,7 +80,6 @@ export class LocalStore implements ObjectStore {
   readonly #publicUrlPrefix: string | undefined;
   readonly #staleAfterMs: number;
   readonly #sha256: Sha256Factory;
-  readonly #shards = new Set<string>();
   /** Whether a file's mtime is final once written (local disks), so a put need not stat it again after the fsync. */
   #mtimeSetAtWrite = false;
   /**
@@ -147,15 +146,9 @@ export class LocalStore implements ObjectStore {
   async #prepareShards(guard: RootGuard): Promise<void> {
     const metadata = join(guard.root, METADATA_DIRECTORY);
     const existing = new Set(await this.#names(metadata));
-    let created = false;
-    for (const name of SHARD_NAMES) {
-      if (!existing.has(name)) {
-        await this.#fs.mkdir(join(metadata, name), { recursive: true });
-        created = true;
-      }
-      this.#shards.add(join(metadata, name));
-    }
-    if (created) await this.#syncDirectory(metadata);
+    const missing = SHARD_NAMES.filter((name) => !existing.has(name));
+    for (const name of missing) await this.#fs.mkdir(join(metadata, name), { recursive: true });
+    if (missing.length > 0) await this.#syncDirectory(metadata);
   }
 
   /**
@@ -275,16 +268,15 @@ export class LocalStore implements ObjectStore {
       // The version (from the file's stats) names the record. A record that must survive a crash is durable
       // before the data is renamed (the rename alone decides which version is current); both happen while the
       // data is synced, and so does finding the target. A derivable one is written after the put (see below).
-      const describe = async (): Promise<{ stats: LocalStats; version: string; record: MetadataRecord; path: string }> => {
+      const describe = async (): Promise<{ stats: LocalStats; record: MetadataRecord; path: string }> => {
         const stats = await dataHandle.stat();
-        const version = fileVersion(stats);
-        const record: MetadataRecord = { ...fields, version };
-        const path = join(guard.root, metadataRecordPath(digest, version));
+        const record: MetadataRecord = { ...fields, version: fileVersion(stats) };
+        const path = join(guard.root, metadataRecordPath(digest, record.version));
         if (durable) {
           recordPath = path;
           await this.#writeRecord(guard, digest, path, record, true);
         }
-        return { stats, version, record, path };
+        return { stats, record, path };
       };
       const [synced, described, located] = await Promise.allSettled([
         syncHandle(dataHandle),
@@ -294,15 +286,14 @@ export class LocalStore implements ObjectStore {
       if (located.status === 'fulfilled') targetPath = located.value.path;
       for (const step of [synced, described, located]) if (step.status === 'rejected') throw step.reason;
       if (described.status !== 'fulfilled' || located.status !== 'fulfilled') throw new Error('unreachable: a rejected step was thrown above');
-      let { stats, version, record, path: recordFile } = described.value;
+      let { stats, record, path: recordFile } = described.value;
       if (!this.#mtimeSetAtWrite) {
         // Some file systems (NFS) set the modification time when the data reaches the server, during the fsync.
         stats = await dataHandle.stat();
-        if (fileVersion(stats) !== version) {
+        if (fileVersion(stats) !== record.version) {
           const staleRecord = recordFile;
-          version = fileVersion(stats);
-          record = { ...record, version };
-          recordFile = join(guard.root, metadataRecordPath(digest, version));
+          record = { ...record, version: fileVersion(stats) };
+          recordFile = join(guard.root, metadataRecordPath(digest, record.version));
           if (durable) {
             recordPath = recordFile;
             await this.#writeRecord(guard, digest, recordFile, record, true);
@@ -315,10 +306,10 @@ export class LocalStore implements ObjectStore {
       throwIfAborted(options.signal, key);
       const replaced = await this.#commit(guard, key, temporary, createOnly, located.value);
       committed = true;
-      if (replaced !== undefined && replaced !== version) await this.#removeRecord(join(guard.root, metadataRecordPath(digest, replaced)));
+      if (replaced !== undefined && replaced !== record.version) await this.#removeRecord(join(guard.root, metadataRecordPath(digest, replaced)));
       this.#remember(record);
       if (!durable) this.#deferRecord(guard, digest, recordFile, record);
-      return toInfo(key, stats, version, record);
+      return toInfo(key, stats, record.version, record);
     } catch (error) {
       if (handle !== undefined) await handle.close().catch(() => undefined);
       await fs.unlink(temporary).catch(() => undefined);
@@ -351,19 +342,14 @@ export class LocalStore implements ObjectStore {
    */
   async #writeRecord(guard: RootGuard, digest: string, path: string, record: MetadataRecord, durable: boolean): Promise<void> {
     const shard = join(guard.root, metadataShardPath(digest));
-    if (!this.#shards.has(shard)) {
-      await this.#fs.mkdir(shard, { recursive: true });
-      await this.#syncDirectory(join(guard.root, METADATA_DIRECTORY));
-      this.#shards.add(shard);
-    }
     let handle: LocalFileHandle;
     try {
       handle = await this.#fs.open(path, 'w');
     } catch (error) {
       if (nativeCode(error) !== 'ENOENT') throw error;
-      // Someone removed the shard directory since this store created it.
-      this.#shards.delete(shard);
+      // Someone removed the shard directory since the store made it at open: make it again, durably.
       await this.#fs.mkdir(shard, { recursive: true });
+      await this.#syncDirectory(join(guard.root, METADATA_DIRECTORY));
       handle = await this.#fs.open(path, 'w');
     }
     try {

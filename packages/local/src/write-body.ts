@@ -115,7 +115,6 @@ export async function writeBody(
   let batchBytes = 0;
   let inFlight: Promise<void> = Promise.resolve();
   let handle: LocalFileHandle | undefined;
-  let writtenBytes = 0;
   let writeback: Promise<void> = Promise.resolve();
   let writebackAt = EARLY_WRITEBACK_BYTES;
   const flush = async (): Promise<void> => {
@@ -127,9 +126,9 @@ export async function writeBody(
     inFlight = chunks.length === 0 ? Promise.resolve() : writeFully(handle, chunks, key);
     // A failed write is reported by the next await of `inFlight`, not as an unhandled rejection meanwhile.
     inFlight.catch(() => undefined);
-    writtenBytes += chunks.reduce((total, chunk) => total + chunk.byteLength, 0);
-    if (writtenBytes >= writebackAt) {
-      writebackAt = writtenBytes + EARLY_WRITEBACK_BYTES;
+    // Every byte received so far is in this batch or an earlier one.
+    if (size >= writebackAt) {
+      writebackAt = size + EARLY_WRITEBACK_BYTES;
       const file = handle;
       // One at a time; reported (like a write) by the next await of `writeback`.
       writeback = writeback.then(async () => {
