@@ -532,7 +532,7 @@ class ReadThroughCache implements CachedStore {
     signal: AbortSignal | undefined,
   ): Promise<ReadableStream<Uint8Array> | undefined> {
     const slice = this.#index.slice(info.key, info.etag, sliceNumber);
-    if (slice === undefined || this.#options.verify === 'every-hit' || slice.verifiedAs === undefined) return undefined;
+    if (slice?.verifiedAs === undefined || this.#options.verify === 'every-hit') return undefined;
     const whole = from === 0 && to === slice.size;
     let result: GetResult;
     try {
@@ -541,13 +541,21 @@ class ReadThroughCache implements CachedStore {
       if (signal?.aborted === true) throw abortedError(slice.key, signal.reason);
       return undefined;
     }
-    if (result.size !== slice.size || tierVersionOf(result) !== slice.verifiedAs) {
+    if (!this.#stillMatches(slice, result)) {
       await result.body.cancel().catch(() => undefined);
       return undefined;
     }
     this.#hits += 1;
     this.#index.touch(slice);
     return result.body;
+  }
+
+  /**
+   * Whether the tier object is the very version of the slice that last matched its SHA-256, at its size, so in
+   * `on-change` mode it is served without hashing.
+   */
+  #stillMatches(slice: CachedSlice, result: ObjectInfo): boolean {
+    return this.#options.verify === 'on-change' && result.size === slice.size && tierVersionOf(result) === slice.verifiedAs;
   }
 
   /**
@@ -632,9 +640,10 @@ class ReadThroughCache implements CachedStore {
     try {
       const result = await (opened ?? this.#tier.get(slice.tierKey, { signal }));
       tierVersion = tierVersionOf(result);
-      if (this.#options.verify === 'every-hit' || slice.verifiedAs !== tierVersion) hasher = this.#digest();
+      const matches = this.#stillMatches(slice, result);
       // Nothing to hash: the reader gets the tier's stream, the size counted as it passes.
-      if (hasher === undefined && streamable && result.size === slice.size) return result.body;
+      if (matches && streamable) return result.body;
+      if (!matches) hasher = this.#digest();
       if (result.size !== slice.size) {
         await result.body.cancel();
       } else {
