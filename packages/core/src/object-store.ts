@@ -40,7 +40,23 @@ export interface PutOptions {
   readonly size?: number | undefined;
   /** Largest body accepted; a longer one fails with `TooLarge` and stores nothing. */
   readonly maxSize?: number | undefined;
+  /**
+   * Ask the store to confirm, from the storage's own answer to the upload and without another request, that it
+   * now holds exactly the bytes it received (S3: the ETag, an MD5 the server computed over what it received). The
+   * result's `confirmed` says whether it could. Where the answer shows other bytes, the put fails with
+   * `IntegrityError` and removes the object it wrote, so no wrong object stays under the key.
+   */
+  readonly confirm?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
+}
+
+/** What `put` resolves with: the stored object's info. */
+export interface PutResult extends ObjectInfo {
+  /**
+   * `true` when `confirm` was asked and the storage's answer proved that it holds exactly the bytes this result's
+   * `size` and `sha256` describe. Absent (or `false`) when the store could not tell without another request.
+   */
+  readonly confirmed?: boolean | undefined;
 }
 
 /**
@@ -94,7 +110,7 @@ export interface ObjectStore {
    * Throws `AlreadyExists` (create-only put on a taken key), `IntegrityError` (sha256 or size mismatch),
    * `TooLarge`, `Aborted`, `AccessDenied`, `Unavailable`.
    */
-  put(key: string, body: Body, options?: PutOptions): Promise<ObjectInfo>;
+  put(key: string, body: Body, options?: PutOptions): Promise<PutResult>;
 
   /**
    * Opens the object for reading. Throws `NotFound`, `InvalidRange` (a range starting past the end, or a
