@@ -17,6 +17,19 @@ export interface S3ClientOptions {
 
 const DEFAULT_REGION = 'us-east-1';
 
+/**
+ * Clients `createS3Client` built for an S3-compatible endpoint, with the `send` they were built with: only these
+ * may take the store's lean PutObject (see `signedPutFor`), and only while `send` is still that one (a test that
+ * mocks it must see every request).
+ */
+const leanPutClients = new WeakMap<S3Client, S3Client['send']>();
+
+/** Whether `client` is one `createS3Client` built for an S3-compatible endpoint, with its `send` untouched. */
+export function allowsLeanPut(client: S3Client): boolean {
+  const send = leanPutClients.get(client);
+  return send !== undefined && send === client.send;
+}
+
 /** The region the settings name, or `us-east-1` (which S3-compatible servers accept in signatures). */
 export function s3Region(settings: Pick<S3Settings, 'region'>): string {
   return settings.region ?? DEFAULT_REGION;
@@ -67,6 +80,10 @@ export function createS3Client(settings: S3Settings, options: S3ClientOptions = 
       httpsAgent: { keepAlive: true, maxSockets },
     },
   });
-  if (profile === 's3-compatible') addS3CompatibleGuard(client);
+  if (profile === 's3-compatible') {
+    addS3CompatibleGuard(client);
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to compare, never called
+    if (settings.endpointUrl !== undefined) leanPutClients.set(client, client.send);
+  }
   return client;
 }

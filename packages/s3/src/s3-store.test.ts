@@ -183,6 +183,69 @@ describe('S3Store put', () => {
   });
 });
 
+describe('S3Store put: announced sizes and confirmation by ETag', () => {
+  /** The fake's client with PutObject answers changed as given: a server that stores other bytes, or encrypts. */
+  function answering(fake: FakeS3, change: (output: Record<string, unknown>) => Record<string, unknown>): S3Client {
+    const client = Object.create(fake.client) as S3Client;
+    const send = async (command: object, options?: object): Promise<unknown> => {
+      const output = (await fake.client.send(command as PutObjectCommand, options)) as unknown as Record<string, unknown>;
+      return command instanceof PutObjectCommand ? change(output) : output;
+    };
+    Object.defineProperty(client, 'send', { value: send });
+    return client;
+  }
+
+  it('sends a stream announced to fit in one part in one PutObject with its SHA-256, and checks the announced size', async () => {
+    const { fake, store } = setup({ partSize: 5 * MIB });
+    const bytes = randomBytes(3 * MIB + 5);
+    const info = await store.put('one.bin', streamOf(bytes), { size: bytes.byteLength });
+    expect(fake.calls('PutObject')).toBe(1);
+    expect(fake.calls('CreateMultipartUpload')).toBe(0);
+    expect(Buffer.from(fake.object(BUCKET, 'one.bin')?.body ?? []).equals(bytes)).toBe(true);
+    expect(fake.object(BUCKET, 'one.bin')?.metadata).toEqual({ 'stowage-sha256': sha256Base64(bytes, nodeSha256) });
+    expect(info.confirmed).toBeUndefined();
+    await expectStorageError(store.put('short', streamOf(bytes), { size: bytes.byteLength + 1 }), 'IntegrityError', /not the \d+ announced/u);
+    await expectStorageError(store.put('long', streamOf(bytes), { size: bytes.byteLength - 1 }), 'IntegrityError', /more than/u);
+    await expectStorageError(store.put('wrong', streamOf(bytes), { size: bytes.byteLength, sha256: sha256Base64('other') }), 'IntegrityError');
+    expect(fake.keys(BUCKET)).toEqual(['one.bin']);
+  });
+
+  it('confirms a put whose ETag is the MD5 of the bytes sent, when asked', async () => {
+    const { store } = setup();
+    const bytes = randomBytes(70_000);
+    expect((await store.put('a', bytes, { confirm: true })).confirmed).toBe(true);
+    expect((await store.put('b', streamOf(bytes, 1000), { size: bytes.byteLength, confirm: true })).confirmed).toBe(true);
+    expect((await store.put('c', bytes)).confirmed).toBeUndefined();
+  });
+
+  it('fails a put whose ETag shows other bytes, and removes what the server stored', async () => {
+    const fake = new FakeS3();
+    const store = new S3Store({ client: answering(fake, (output) => ({ ...output, ETag: '"0123456789abcdef0123456789abcdef"' })), bucket: BUCKET, retryStrategy: instantRetries() });
+    const bytes = randomBytes(5000);
+    await expectStorageError(store.put('x/y', bytes, { confirm: true }), 'IntegrityError', /not "[0-9a-f]{32}" \(the MD5 of the bytes sent\); the object was removed/u);
+    expect(fake.keys(BUCKET)).toEqual([]);
+    // Without confirm the answer is not checked (the caller verifies in its own way).
+    await store.put('x/z', bytes);
+    expect(fake.keys(BUCKET)).toEqual(['x/z']);
+  });
+
+  it('does not confirm (nor fail) where the ETag is not an MD5: KMS or customer-key encryption, or a server said to differ', async () => {
+    const bytes = randomBytes(5000);
+    for (const change of [
+      (output: Record<string, unknown>) => ({ ...output, ETag: '"ffffffffffffffffffffffffffffffff"', ServerSideEncryption: 'aws:kms' }),
+      (output: Record<string, unknown>) => ({ ...output, ETag: '"ffffffffffffffffffffffffffffffff"', SSECustomerAlgorithm: 'AES256' }),
+      (output: Record<string, unknown>) => ({ ...output, ETag: undefined }),
+    ]) {
+      const fake = new FakeS3();
+      const store = new S3Store({ client: answering(fake, change), bucket: BUCKET, retryStrategy: instantRetries() });
+      expect((await store.put('k', bytes, { confirm: true })).confirmed).toBe(false);
+      expect(fake.keys(BUCKET)).toEqual(['k']);
+    }
+    const { store } = setup({ etagIsMd5: false });
+    expect((await store.put('k', bytes, { confirm: true })).confirmed).toBe(false);
+  });
+});
+
 describe('S3Store get and head', () => {
   it('reads whole objects, ranges and suffix ranges with the total size', async () => {
     const { store } = setup();

@@ -3,24 +3,32 @@ import {
   DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import type { CompletedPart, GetObjectCommandOutput, HeadObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
+import type {
+  CompleteMultipartUploadCommandOutput, CompletedPart, CreateMultipartUploadCommandInput, GetObjectCommandOutput, HeadObjectCommandOutput, ListObjectsV2CommandOutput, S3Client,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { RetryStrategyV2 } from '@smithy/types';
 import {
-  StorageError, abortedError, checkFinalSize, checkReceivedSize, contentDisposition, guessContentType, isStorageError,
-  knownBodySize, putSizeLimits, resolveRange, servedContentType, sha256Base64, throwIfAborted, validateKey, validatePrefix,
+  StorageError, abortedError, bodyChunks, toBase64, checkFinalSize, checkReceivedSize, contentDisposition, guessContentType, isStorageError,
+  knownBodySize, putSizeLimits, resolveRange, servedContentType, throwIfAborted, unlessAborted, validateKey, validatePrefix,
 } from '@stowage/core';
 import type {
-  Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, S3Settings, S3StorageClass,
-  Sha256Factory, SignedUrlOptions,
+  Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, PutResult, S3Settings, S3StorageClass,
+  Sha256Factory, SignedUrlOptions, SizeLimits, StreamingHash,
 } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
 import { encodeCopySource } from './copy-source.ts';
+import { bareEtag, etagIsComparable, multipartUploadEtag, nodeMd5, singleUploadEtag } from './etag-check.ts';
+import type { Md5Factory, UploadAnswer } from './etag-check.ts';
 import { SHA256_METADATA, objectInfoFromHeaders } from './object-info.ts';
 import { encodeKeyPath, publicUrlBase } from './public-url.ts';
 import { defaultRetryStrategy, withRetries } from './retry.ts';
 import type { RetryListener } from './retry.ts';
-import { createS3Client, s3EndpointUrl } from './s3-client.ts';
+import { allowsLeanPut, createS3Client, s3EndpointUrl } from './s3-client.ts';
+import { signedPutFor } from './signed-put.ts';
+import type { SignedPut, SignedPutOutput } from './signed-put.ts';
+import { checkedStream } from './checked-stream.ts';
+import type { CheckedDigest } from './checked-stream.ts';
 import type { S3ClientOptions } from './s3-client.ts';
 import { isS3NotFound, toStorageError } from './s3-error.ts';
 import { streamingPut } from './streaming-put.ts';
@@ -70,6 +78,19 @@ export interface S3StoreOptions {
   readonly sha256?: Sha256Factory | undefined;
   /** What the server behind the client cannot do. */
   readonly limitations?: S3ServerLimitations | undefined;
+  /**
+   * Largest announced size sent as one streamed PutObject rather than in parts, where the store takes its lean
+   * PutObject (clients `createS3Client` built for an S3-compatible endpoint); defaults to 100 MiB (Zulip's largest
+   * upload). Such a put holds no part in memory, but a failure resends it whole. At most 5 GiB, S3's limit.
+   */
+  readonly singlePutMaxSize?: number | undefined;
+  /** The MD5 used to check upload ETags for `put(..., { confirm: true })`; defaults to Node's native one. */
+  readonly md5?: Md5Factory | undefined;
+  /**
+   * Whether the server's ETag of an unencrypted upload is the MD5 of its bytes, as S3's is (default true). Set it to
+   * false for a server whose ETags are something else: `confirm` then never confirms (callers verify otherwise).
+   */
+  readonly etagIsMd5?: boolean | undefined;
 }
 
 /** Which of the two buckets of a deployment a store serves. */
@@ -244,6 +265,10 @@ export class S3Store implements ObjectStore {
   readonly #onRetry: RetryListener | undefined;
   readonly #sha256: Sha256Factory;
   readonly #limitations: S3ServerLimitations;
+  readonly #md5: Md5Factory;
+  readonly #etagIsMd5: boolean;
+  readonly #signedPut: SignedPut | undefined;
+  readonly #singlePutMaxSize: number;
 
   constructor(options: S3StoreOptions) {
     this.client = options.client;
@@ -260,6 +285,10 @@ export class S3Store implements ObjectStore {
     this.#onRetry = options.onRetry;
     this.#sha256 = options.sha256 ?? nodeSha256;
     this.#limitations = options.limitations ?? {};
+    this.#md5 = options.md5 ?? nodeMd5;
+    this.#etagIsMd5 = options.etagIsMd5 ?? true;
+    this.#singlePutMaxSize = Math.min(positiveOption(options.singlePutMaxSize, 100 * MIB, 'singlePutMaxSize', 0), S3_MAX_SINGLE_COPY_BYTES);
+    this.#signedPut = allowsLeanPut(options.client) ? signedPutFor(options.client, options.bucket) : undefined;
   }
 
   /**
@@ -284,7 +313,7 @@ export class S3Store implements ObjectStore {
    * sent, then sent in one retried PutObject; a stream goes through `streamingPut`, which checks before the object
    * is committed. Either way a failure leaves the previous object untouched.
    */
-  async put(key: string, body: Body, options: PutOptions = {}): Promise<ObjectInfo> {
+  async put(key: string, body: Body, options: PutOptions = {}): Promise<PutResult> {
     validateKey(key);
     const limits = putSizeLimits(key, options);
     const { signal } = options;
@@ -316,27 +345,63 @@ export class S3Store implements ObjectStore {
       metadata: { ...params.Metadata },
     });
 
-    if (knownBodySize(body) !== undefined) {
-      const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : (body as Uint8Array);
+    const confirm = options.confirm === true;
+    const wholeSize = knownBodySize(body) ?? (limits.expected !== undefined && limits.expected <= this.#partSize ? limits.expected : undefined);
+    if (wholeSize !== undefined) {
+      // Known bytes, or a stream announced to fit in one part: one PutObject, with the SHA-256 in its metadata.
+      const bytes =
+        typeof body === 'string' ? new TextEncoder().encode(body) : body instanceof Uint8Array ? body : await readAnnounced(body, limits, signal);
       checkReceivedSize(limits, bytes.byteLength);
       checkFinalSize(limits, bytes.byteLength);
-      const sha256 = sha256Base64(bytes, this.#sha256);
+      const digest = digestOf(bytes, this.#sha256);
+      const sha256 = toBase64(digest);
       if (options.sha256 !== undefined && options.sha256 !== sha256) {
         throw new StorageError('IntegrityError', `"${key}" has SHA-256 ${sha256}, not the expected ${options.sha256}`, { key });
       }
-      const output = await this.#send(
-        context,
-        () =>
-          new PutObjectCommand({
-            ...params,
-            Body: bytes,
-            ContentLength: bytes.byteLength,
-            Metadata: { ...params.Metadata, [SHA256_METADATA]: sha256 },
-            ...(createOnly ? { IfNoneMatch: '*' } : {}),
-          }),
-        signal,
-      );
-      return info(output.ETag, bytes.byteLength, sha256);
+      const md5 = confirm ? digestOf(bytes, this.#md5) : undefined;
+      const metadata = { ...params.Metadata, [SHA256_METADATA]: sha256 };
+      const signedPut = this.#signedPut;
+      const output =
+        signedPut === undefined
+          ? await this.#send(
+              context,
+              () =>
+                new PutObjectCommand({
+                  ...params,
+                  Body: bytes,
+                  ContentLength: bytes.byteLength,
+                  Metadata: metadata,
+                  ...(createOnly ? { IfNoneMatch: '*' } : {}),
+                }),
+              signal,
+            )
+          : await this.#retried(
+              context,
+              'PutObject',
+              () =>
+                signedPut({
+                  key,
+                  body: bytes,
+                  size: bytes.byteLength,
+                  sha256: digest,
+                  contentType,
+                  contentDisposition: options.contentDisposition,
+                  cacheControl: options.cacheControl,
+                  metadata,
+                  storageClass: this.#storageClass,
+                  ifNoneMatch: createOnly ? '*' : undefined,
+                  signal,
+                }),
+              signal,
+            );
+      const stored = info(output.ETag, bytes.byteLength, sha256);
+      if (md5 === undefined) return stored;
+      return { ...stored, confirmed: await this.#confirmUpload(key, output, singleUploadEtag(md5)) };
+    }
+
+    const signedPut = this.#signedPut;
+    if (signedPut !== undefined && limits.expected !== undefined && limits.expected <= this.#singlePutMaxSize) {
+      return this.#putStreamed(signedPut, key, body, limits, options, { params, createOnly, context }, info);
     }
 
     try {
@@ -459,7 +524,8 @@ export class S3Store implements ObjectStore {
   }
 
   /**
-   * Pages through ListObjectsV2 (at most 1,000 keys a page, as S3 caps it), holding one page at a time. A server
+   * Pages through ListObjectsV2 (at most 1,000 keys a page, as S3 caps it), asking for the next page while the
+   * current one is consumed, so at most two pages are held. A server
    * that repeats a continuation token, or claims more pages without giving one, fails with `Unavailable` rather
    * than looping forever. See `ObjectStore.list`.
    */
@@ -470,11 +536,9 @@ export class S3Store implements ObjectStore {
       throw new StorageError('InvalidArgument', `pageSize must be a positive integer, not ${pageSize}`);
     }
     const seenTokens = new Set<string>();
-    let token: string | undefined;
-    for (;;) {
+    const fetchPage = (continuation: string | undefined): Promise<ListObjectsV2CommandOutput> => {
       throwIfAborted(options.signal);
-      const continuation = token;
-      const page = await this.#send(
+      return this.#send(
         { operation: 'list' },
         () =>
           new ListObjectsV2Command({
@@ -485,19 +549,33 @@ export class S3Store implements ObjectStore {
           }),
         options.signal,
       );
-      for (const object of page.Contents ?? []) {
-        if (object.Key === undefined) continue;
-        yield { key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0), etag: object.ETag ?? '""' };
+    };
+    let next: Promise<ListObjectsV2CommandOutput> | undefined = fetchPage(undefined);
+    try {
+      while (next !== undefined) {
+        const page = await next;
+        next = undefined;
+        if (page.IsTruncated === true) {
+          const token = page.NextContinuationToken;
+          if (token === undefined || token === '') {
+            throw new StorageError('Unavailable', `list of ${this.name} at ${this.#endpoint}: the server said there were more keys but gave no continuation token`);
+          }
+          if (seenTokens.has(token)) {
+            throw new StorageError('Unavailable', `list of ${this.name} at ${this.#endpoint}: the server repeated a continuation token, which would loop forever`);
+          }
+          seenTokens.add(token);
+          // Ask for the next page while this one is consumed: the server's time overlaps the caller's (two pages
+          // held at most).
+          next = fetchPage(token);
+        }
+        for (const object of page.Contents ?? []) {
+          if (object.Key === undefined) continue;
+          yield { key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0), etag: object.ETag ?? '""' };
+        }
       }
-      if (page.IsTruncated !== true) return;
-      token = page.NextContinuationToken;
-      if (token === undefined || token === '') {
-        throw new StorageError('Unavailable', `list of ${this.name} at ${this.#endpoint}: the server said there were more keys but gave no continuation token`);
-      }
-      if (seenTokens.has(token)) {
-        throw new StorageError('Unavailable', `list of ${this.name} at ${this.#endpoint}: the server repeated a continuation token, which would loop forever`);
-      }
-      seenTokens.add(token);
+    } finally {
+      // A caller that stops early (or a failure) leaves a page in flight: its outcome no longer matters.
+      next?.catch(() => undefined);
     }
   }
 
@@ -577,7 +655,7 @@ export class S3Store implements ObjectStore {
   }
 
   /** Copies `source` (whose info is known) to `toKey`, keeping its headers and metadata, in one or many requests. */
-  async #copyObject(fromKey: string, toKey: string, source: ObjectInfo, operation: string): Promise<ObjectInfo> {
+  async #copyObject(fromKey: string, toKey: string, source: ObjectInfo, operation: string, ifMatch?: string): Promise<ObjectInfo> {
     const metadata = { ...source.metadata, ...(source.sha256 === undefined ? {} : { [SHA256_METADATA]: source.sha256 }) };
     const headers = {
       ContentType: source.contentType,
@@ -592,7 +670,15 @@ export class S3Store implements ObjectStore {
       // REPLACE with the source's own headers: the same result as COPY, and also valid for a copy onto itself.
       const output = await this.#send(
         context,
-        () => new CopyObjectCommand({ Bucket: this.bucket, Key: toKey, CopySource: copySource, MetadataDirective: 'REPLACE', ...headers }),
+        () =>
+          new CopyObjectCommand({
+            Bucket: this.bucket,
+            Key: toKey,
+            CopySource: copySource,
+            MetadataDirective: 'REPLACE',
+            ...headers,
+            ...(ifMatch === undefined ? {} : { CopySourceIfMatch: ifMatch }),
+          }),
         undefined,
       );
       return { ...source, key: toKey, etag: output.CopyObjectResult?.ETag ?? source.etag, lastModified: output.CopyObjectResult?.LastModified ?? new Date() };
@@ -644,6 +730,122 @@ export class S3Store implements ObjectStore {
     }
   }
 
+  /**
+   * A stream of announced length sent as it is read, in one signed request: no part is held in memory. It goes up
+   * as the single part of a multipart upload, because a server may keep what an interrupted request carried (s3rver
+   * does): an unfinished upload is never visible, and it is completed only once the body passed its checks (size,
+   * SHA-256: see `checkedStream`) and, when confirming, the part's ETag is the MD5 of the bytes sent. Failing that,
+   * the upload is aborted and the old object stays. The SHA-256 goes into the metadata up front when the caller gave
+   * it; otherwise it is recorded afterwards by a server-side copy onto itself, made only if the object is still the
+   * one just completed (`CopySourceIfMatch`).
+   */
+  async #putStreamed(
+    signedPut: SignedPut,
+    key: string,
+    body: Body,
+    limits: SizeLimits,
+    options: PutOptions,
+    request: { params: CreateMultipartUploadCommandInput; createOnly: boolean; context: { operation: string; key: string; createOnly: boolean } },
+    info: (etag: string | undefined, size: number, sha256: string) => ObjectInfo,
+  ): Promise<PutResult> {
+    const { signal } = options;
+    const { context } = request;
+    const confirm = options.confirm === true;
+    const metadata = options.sha256 === undefined ? request.params.Metadata : { ...request.params.Metadata, [SHA256_METADATA]: options.sha256 };
+    const created = await this.#send(context, () => new CreateMultipartUploadCommand({ ...request.params, Metadata: metadata }), signal);
+    const uploadId = created.UploadId;
+    if (uploadId === undefined) throw new StorageError('Unavailable', `put of "${key}": the server gave no upload id`, { key });
+    const stop = new AbortController();
+    const checked = checkedStream({
+      body,
+      limits,
+      expectedSha256: options.sha256,
+      sha256: this.#sha256,
+      md5: confirm ? this.#md5 : undefined,
+      signal,
+      onFailure: (error) => {
+        stop.abort(error);
+      },
+    });
+    let completed: CompleteMultipartUploadCommandOutput;
+    let digest: CheckedDigest;
+    let partConfirmed = false;
+    try {
+      let part: SignedPutOutput;
+      try {
+        part = await signedPut({
+          key,
+          query: { partNumber: '1', uploadId },
+          body: checked.readable,
+          size: limits.expected ?? 0,
+          sha256: undefined,
+          signal: signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal]),
+        });
+      } catch (error) {
+        checked.readable.destroy();
+        const failure = checked.failure();
+        if (failure !== undefined) throw failure;
+        if (signal?.aborted === true) throw abortedError(key, signal.reason);
+        throw this.#error(error, context);
+      }
+      const read = checked.digest();
+      if (read === undefined) throw new StorageError('IntegrityError', `${this.name} answered the upload of "${key}" before its body ended`, { key });
+      digest = read;
+      if (digest.md5 !== undefined && this.#etagIsMd5 && etagIsComparable(part)) {
+        if (bareEtag(part.ETag) !== singleUploadEtag(digest.md5)) {
+          throw new StorageError('IntegrityError', `${this.name} answered the upload of "${key}" with ETag ${part.ETag ?? ''}, not the MD5 of the bytes sent`, { key });
+        }
+        partConfirmed = true;
+      }
+      completed = await this.#send(
+        context,
+        () =>
+          new CompleteMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+            ...(request.createOnly ? { IfNoneMatch: '*' } : {}),
+          }),
+        undefined,
+      );
+    } catch (error) {
+      await this.#send(context, () => new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }), undefined).catch(() => undefined);
+      throw error;
+    }
+    // The part's ETag proved the bytes; the completion only assembles them on the server. Its ETag is S3's
+    // multipart form, or on some servers (s3rver) the MD5 of the whole, here the part's: either confirms the object.
+    // Another form is no evidence either way (servers differ), so it leaves the put unconfirmed, not failed.
+    const completedEtag = etagIsComparable(completed) ? bareEtag(completed.ETag) : undefined;
+    const confirmed =
+      partConfirmed &&
+      digest.md5 !== undefined &&
+      completedEtag !== undefined &&
+      (completedEtag === multipartUploadEtag([digest.md5], this.#md5) || completedEtag === singleUploadEtag(digest.md5));
+    const uploaded = info(completed.ETag, digest.size, digest.sha256);
+    if (options.sha256 !== undefined) return confirm ? { ...uploaded, confirmed } : uploaded;
+    const recorded = await this.#copyObject(key, key, uploaded, 'put', completed.ETag);
+    // The copy is made on the server from the object just completed (and confirmed), and only from that one.
+    return confirm ? { ...recorded, sha256: digest.sha256, confirmed } : { ...recorded, sha256: digest.sha256 };
+  }
+
+  /**
+   * Whether the upload's answer proves the bytes: `true` when its ETag is the expected MD5 form, `false` when the
+   * answer cannot tell (no ETag, an encrypted object, or a server whose ETags are not MD5s). An ETag that can tell
+   * and differs means the server holds other bytes than were sent: the object is removed, so nothing takes it for
+   * this put's object, and the put fails with `IntegrityError`.
+   */
+  async #confirmUpload(key: string, answer: UploadAnswer, expected: string): Promise<boolean> {
+    if (!this.#etagIsMd5 || !etagIsComparable(answer)) return false;
+    if (bareEtag(answer.ETag) === expected) return true;
+    await this.delete(key).catch(() => undefined);
+    throw new StorageError(
+      'IntegrityError',
+      `${this.name} answered the upload of "${key}" with ETag ${answer.ETag ?? ''}, not "${expected}" (the MD5 of the bytes sent); the object was removed`,
+      { key },
+    );
+  }
+
   #error(error: unknown, context: { operation: string; key?: string | undefined; createOnly?: boolean | undefined }): StorageError {
     return toStorageError(error, { ...context, store: this.name, endpoint: this.#endpoint });
   }
@@ -663,13 +865,18 @@ export class S3Store implements ObjectStore {
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
     const client = this.client as unknown as { send: AnySend };
+    return this.#retried(context, command.constructor.name, () => client.send(command, { abortSignal: signal }), signal);
+  }
+
+  /** Runs one request under the retry strategy, mapping the final failure. */
+  async #retried<T>(
+    context: { operation: string; key?: string | undefined; createOnly?: boolean | undefined },
+    request: string,
+    attempt: () => Promise<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
     try {
-      return await withRetries(
-        this.#retryStrategy,
-        `${context.operation}:${command.constructor.name}`,
-        () => client.send(command, { abortSignal: signal }),
-        { signal, onRetry: this.#onRetry },
-      );
+      return await withRetries(this.#retryStrategy, `${context.operation}:${request}`, attempt, { signal, onRetry: this.#onRetry });
     } catch (error) {
       if (signal?.aborted === true) throw abortedError(context.key, signal.reason);
       throw this.#error(error, context);
@@ -699,4 +906,54 @@ function lowerCaseNames(metadata: Readonly<Record<string, string>> | undefined):
     if (name.toLowerCase() !== SHA256_METADATA) lowered[name.toLowerCase()] = value;
   }
   return lowered;
+}
+
+function digestOf(bytes: Uint8Array, make: () => StreamingHash): Uint8Array {
+  const hash = make();
+  hash.update(bytes);
+  return hash.digest();
+}
+
+/**
+ * Reads a stream whose length was announced (and fits in one part) into one array of that length: the one chunk
+ * itself when the producer hands the whole body at once. Fails as soon as the body runs past the announced size
+ * or the limit, and releases the producer on any failure.
+ */
+async function readAnnounced(body: Body, limits: SizeLimits, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  const { key } = limits;
+  const expected = limits.expected ?? 0;
+  const chunks = bodyChunks(body);
+  let whole: Uint8Array | undefined;
+  let gathered: Uint8Array | undefined;
+  let received = 0;
+  try {
+    for (;;) {
+      let step: IteratorResult<Uint8Array, void>;
+      try {
+        step = await unlessAborted(chunks.next(), signal, key);
+      } catch (error) {
+        throw isStorageError(error) ? error : new StorageError('Aborted', `the body of "${key}" failed while being read`, { key, cause: error });
+      }
+      if (step.done === true) break;
+      const chunk = step.value;
+      const at = received;
+      received += chunk.byteLength;
+      checkReceivedSize(limits, received);
+      if (at === 0 && chunk.byteLength === expected && whole === undefined) {
+        whole = chunk;
+        continue;
+      }
+      if (gathered === undefined) {
+        gathered = new Uint8Array(expected);
+        if (whole !== undefined) gathered.set(whole, 0);
+        whole = undefined;
+      }
+      gathered.set(chunk, at);
+    }
+    checkFinalSize(limits, received);
+    return whole ?? gathered?.subarray(0, received) ?? new Uint8Array(0);
+  } catch (error) {
+    chunks.return().catch(() => undefined);
+    throw error;
+  }
 }

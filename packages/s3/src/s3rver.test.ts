@@ -116,6 +116,47 @@ describe('checksum profiles against s3rver', () => {
   });
 });
 
+describe('S3Store lean PutObject on s3rver', () => {
+  it('stores known bytes and announced streams (one part or more) with headers, metadata and SHA-256, confirmed by ETag', async () => {
+    const bucket = await freshBucket();
+    const store = S3Store.fromSettings(settingsFor(bucket), 'uploads', { partSize: 5 * MIB });
+    const raw = new S3Client(server.clientConfig);
+    const headers = { contentType: 'text/plain; charset=utf-8', contentDisposition: 'inline; filename="a b.txt"', cacheControl: 'private, immutable', metadata: { 'realm-id': '2' } };
+    const cases = [
+      ["dir/it's (a) key!*~ \u00e9 100%.txt", randomBytes(1000)],
+      ['announced/one-part', randomBytes(3 * MIB)],
+      ['announced/streamed', randomBytes(11 * MIB + 7)],
+    ] as const;
+    for (const [key, bytes] of cases) {
+      const body = key.startsWith('announced/') ? streamOf(bytes) : bytes;
+      const info = await store.put(key, body, { ...headers, size: bytes.byteLength, confirm: true });
+      expect(info.confirmed, key).toBe(true);
+      expect((await storedBytes(raw, bucket, key)).equals(bytes), key).toBe(true);
+      const head = await store.head(key);
+      expect(head, key).toMatchObject({ ...headers, size: bytes.byteLength, sha256: info.sha256, etag: info.etag });
+    }
+    raw.destroy();
+  }, 60_000);
+
+  it('stores nothing, keeping the old object, when a streamed body is shorter or longer than announced or has another SHA-256', async () => {
+    const bucket = await freshBucket();
+    const store = S3Store.fromSettings(settingsFor(bucket), 'uploads', { partSize: 5 * MIB });
+    await store.put('big', 'the old object');
+    const bytes = randomBytes(7 * MIB);
+    const announced = [
+      ['short', { size: bytes.byteLength + 1 }],
+      ['long', { size: bytes.byteLength - 1 }],
+      ['other SHA-256', { size: bytes.byteLength, sha256: 'AAAA' }],
+    ] as const;
+    for (const [name, options] of announced) {
+      const error: unknown = await store.put('big', streamOf(bytes), options).then(() => undefined, (reason: unknown) => reason);
+      expect(error, name).toBeInstanceOf(StorageError);
+      expect((error as StorageError).code, name).toBe('IntegrityError');
+      expect(new TextDecoder().decode(await collectBytes((await store.get('big')).body)), name).toBe('the old object');
+    }
+  }, 60_000);
+});
+
 describe('S3Store on s3rver', () => {
   it('presigns a GET that serves the bytes with the response content type and disposition', async () => {
     const bucket = await freshBucket();

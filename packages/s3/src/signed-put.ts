@@ -1,0 +1,151 @@
+import type { Readable } from 'node:stream';
+import { S3ServiceException } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { HttpRequest } from '@smithy/core/protocols';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, HttpRequest as WireRequest, HttpResponse, Provider } from '@smithy/types';
+import { toHex } from '@stowage/core';
+
+/**
+ * A PutObject of bytes in hand, signed with the SDK's SigV4 signer and sent through the client's own HTTP handler
+ * (same sockets, timeouts and agent), but without the SDK's command pipeline: its middleware stack, endpoint rules
+ * and schema serde cost about 1.5 ms of CPU per request here, several times the request itself, and a migration
+ * sends one PutObject per object. Used only for clients `createS3Client` built for a path-style endpoint of an
+ * S3-compatible server (no endpoint rules to follow, no checksum headers the SDK would add); everything else,
+ * and every other operation, goes through `client.send`. The payload is signed with the SHA-256 the store computed
+ * anyway, so the signature binds the bytes.
+ */
+export interface SignedPutInput {
+  readonly key: string;
+  /** The bytes, or a stream of exactly `size` bytes (sent as it is read; the request cannot be replayed). */
+  readonly body: Uint8Array | Readable;
+  readonly size: number;
+  /** SHA-256 of `body`, raw bytes, signed as the payload's hash; `undefined` for a stream (`UNSIGNED-PAYLOAD`). */
+  readonly sha256: Uint8Array | undefined;
+  /** Query parameters (`partNumber` and `uploadId` for an UploadPart). */
+  readonly query?: Readonly<Record<string, string>> | undefined;
+  /** Absent for an UploadPart, which carries no object headers. */
+  readonly contentType?: string | undefined;
+  readonly contentDisposition?: string | undefined;
+  readonly cacheControl?: string | undefined;
+  /** User metadata, lower-case names, the store's SHA-256 included. */
+  readonly metadata?: Readonly<Record<string, string>> | undefined;
+  readonly storageClass?: string | undefined;
+  readonly ifNoneMatch?: '*' | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** What PutObject (or UploadPart) answers, in the SDK output's names. */
+export interface SignedPutOutput {
+  readonly ETag?: string | undefined;
+  readonly ServerSideEncryption?: string | undefined;
+  readonly SSECustomerAlgorithm?: string | undefined;
+}
+
+export type SignedPut = (input: SignedPutInput) => Promise<SignedPutOutput>;
+
+interface ResolvedClientConfig {
+  readonly credentials: Provider<AwsCredentialIdentity>;
+  readonly region: Provider<string>;
+  readonly endpoint?: Provider<{ protocol: string; hostname: string; port?: number | undefined; path: string }> | undefined;
+  readonly requestHandler: {
+    handle(request: WireRequest, options?: { abortSignal?: AbortSignal | undefined }): Promise<{ response: HttpResponse }>;
+  };
+  readonly sha256: ConstructorParameters<typeof SignatureV4>[0]['sha256'];
+  /** The clock skew the SDK learned from the server's answers, in milliseconds. */
+  readonly systemClockOffset?: number | undefined;
+}
+
+/** S3's encoding of a key in a path: each segment percent-encoded, including the characters encodeURIComponent keeps. */
+function encodePath(key: string): string {
+  return key
+    .split('/')
+    .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/gu, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .join('/');
+}
+
+async function readText(body: unknown): Promise<string> {
+  if (body === undefined || body === null) return '';
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
+    chunks.push(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk);
+  }
+  let length = 0;
+  for (const chunk of chunks) length += chunk.byteLength;
+  const all = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+function xmlField(xml: string, name: string): string | undefined {
+  const match = new RegExp(`<${name}>([^<]*)</${name}>`, 'u').exec(xml);
+  return match?.[1];
+}
+
+function header(response: HttpResponse, name: string): string | undefined {
+  const value = response.headers[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** The failure as the SDK would throw it (name, status, fault), so retries and error mapping treat both alike. */
+async function serviceError(response: HttpResponse): Promise<S3ServiceException> {
+  const text = await readText(response.body);
+  const status = response.statusCode;
+  const name = xmlField(text, 'Code') ?? (status === 404 ? 'NotFound' : status === 412 ? 'PreconditionFailed' : `HTTP${status}`);
+  return new S3ServiceException({
+    name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status, requestId: header(response, 'x-amz-request-id') },
+    message: xmlField(text, 'Message') ?? name,
+  });
+}
+
+/**
+ * The lean PutObject for `client`'s bucket `bucket`, or `undefined` when the client's configuration is not one it
+ * handles: a custom endpoint addressed in the path.
+ */
+export function signedPutFor(client: S3Client, bucket: string): SignedPut | undefined {
+  const config = client.config as unknown as ResolvedClientConfig & { readonly forcePathStyle?: boolean | undefined; readonly isCustomEndpoint?: boolean | undefined };
+  const endpointProvider = config.endpoint;
+  if (config.forcePathStyle !== true || config.isCustomEndpoint !== true || endpointProvider === undefined) return undefined;
+  let signer: SignatureV4 | undefined;
+  return async (input) => {
+    const endpoint = await endpointProvider();
+    signer ??= new SignatureV4({ credentials: config.credentials, region: config.region, service: 's3', sha256: config.sha256, uriEscapePath: false });
+    const headers: Record<string, string> = {
+      host: endpoint.port === undefined ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`,
+      'content-length': String(input.size),
+      'x-amz-content-sha256': input.sha256 === undefined ? 'UNSIGNED-PAYLOAD' : toHex(input.sha256),
+    };
+    if (input.contentType !== undefined) headers['content-type'] = input.contentType;
+    if (input.contentDisposition !== undefined) headers['content-disposition'] = input.contentDisposition;
+    if (input.cacheControl !== undefined) headers['cache-control'] = input.cacheControl;
+    if (input.storageClass !== undefined) headers['x-amz-storage-class'] = input.storageClass;
+    if (input.ifNoneMatch !== undefined) headers['if-none-match'] = input.ifNoneMatch;
+    for (const [name, value] of Object.entries(input.metadata ?? {})) headers[`x-amz-meta-${name}`] = value;
+    const base = endpoint.path.replace(/\/+$/u, '');
+    const request = new HttpRequest({
+      method: 'PUT',
+      protocol: endpoint.protocol,
+      hostname: endpoint.hostname,
+      port: endpoint.port,
+      path: `${base}/${encodePath(bucket)}/${encodePath(input.key)}`,
+      query: input.query === undefined ? {} : { ...input.query },
+      headers,
+      body: input.body,
+    });
+    const signed = await signer.sign(request, { signingDate: new Date(Date.now() + (config.systemClockOffset ?? 0)) });
+    const { response } = await config.requestHandler.handle(signed, { abortSignal: input.signal });
+    if (response.statusCode < 200 || response.statusCode >= 300) throw await serviceError(response);
+    await readText(response.body);
+    return {
+      ETag: header(response, 'etag'),
+      ServerSideEncryption: header(response, 'x-amz-server-side-encryption'),
+      SSECustomerAlgorithm: header(response, 'x-amz-server-side-encryption-customer-algorithm'),
+    };
+  };
+}
