@@ -6,3 +6,5 @@ export type {
 export type { MigrationProgress } from './progress.ts';
 export { DEFAULT_RETRY_POLICY, isTransientFailure } from './retry.ts';
 export type { RetryPolicy } from './retry.ts';
+export { journalProves } from './journal.ts';
+export type { JournalEntry, JournalWriter, MigrationJournal } from './journal.ts';

@@ -1,8 +1,10 @@
 import { StorageError, abortedError, isStorageError, portableSha256, validatePrefix } from '@stowage/core';
-import type { ObjectStore, Sha256Factory, StreamDigest } from '@stowage/core';
+import type { ObjectStore, PutResult, Sha256Factory, StreamDigest } from '@stowage/core';
 import { ByteGate } from './byte-gate.ts';
 import { digestObject, objectSha256 } from './object-digest.ts';
 import { meterStream } from './metered-stream.ts';
+import { JournalCursor, JournalRecorder, journalProves } from './journal.ts';
+import type { JournalEntry, MigrationJournal } from './journal.ts';
 import { pairListings } from './paired-listing.ts';
 import type { ListingPair } from './paired-listing.ts';
 import { ProgressTracker } from './progress.ts';
@@ -14,14 +16,62 @@ import { DEFAULT_RETRY_POLICY, withRetry } from './retry.ts';
 import type { RetryPolicy } from './retry.ts';
 
 export const DEFAULT_CONCURRENCY = 6;
+
+/** A listing pair with a source object. */
+type SourcePair = ListingPair & { readonly source: NonNullable<ListingPair['source']> };
+
+/** What was decided for one object, and what it proved for the journal. */
+interface Decision {
+  readonly outcome: ObjectOutcome;
+  readonly proof?: JournalEntry | undefined;
+}
+
+/** A pair with the earlier journal's entry for its key and its place in the journal being written. */
+interface JournaledPair {
+  readonly pair: ListingPair;
+  readonly journaled: JournalEntry | undefined;
+  readonly ticket: number;
+}
+
+/** This run's journal writer beside the earlier journal; none when it cannot be started (it only saves work). */
+async function startRecorder(journal: MigrationJournal): Promise<JournalRecorder | undefined> {
+  try {
+    return new JournalRecorder(await journal.write(), journal.read());
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pairs in listing order, each looked up in the journal and given a ticket (both need that order). */
+async function* withJournal(
+  pairs: AsyncGenerator<ListingPair, void, undefined>,
+  lookups: JournalCursor | undefined,
+  recorder: JournalRecorder | undefined,
+): AsyncGenerator<JournaledPair, void, undefined> {
+  try {
+    for await (const pair of pairs) {
+      let journaled: JournalEntry | undefined;
+      try {
+        journaled = pair.source === undefined || lookups === undefined ? undefined : await lookups.find(pair.key);
+      } catch {
+        // An unreadable journal only costs the comparison it would have saved.
+        journaled = undefined;
+      }
+      yield { pair, journaled, ticket: recorder?.ticket() ?? 0 };
+    }
+  } finally {
+    await pairs.return();
+  }
+}
 export const DEFAULT_LIST_LIMIT = 1000;
 const MAX_CONCURRENCY = 256;
 
 /** How each copied object is checked at the target. */
 export type VerifyMode =
   /**
-   * Ask the target (`head`): its size must match the bytes sent, and the SHA-256 it recorded must match the one
-   * computed while streaming. A target that records no SHA-256 is read back instead. One request per object.
+   * The target's own word: where its answer to the put proves the bytes (`confirmed`, as an S3 ETag does), that;
+   * else ask the target (`head`): its size must match the bytes sent, and the SHA-256 it recorded must match the
+   * one computed while streaming. A target that records no SHA-256 is read back instead.
    */
   | 'head'
   /** Read every copied object back from the target and hash it: proves the stored bytes, at twice the traffic. */
@@ -53,6 +103,13 @@ export interface MigrateOptions {
   readonly verifyOnly?: boolean | undefined;
   /** Default `'head'`. */
   readonly verify?: VerifyMode | undefined;
+  /**
+   * Copies made and verified by earlier runs (see `MigrationJournal`): when resuming, an object whose source and
+   * target versions (etag, size, source time) are the ones a journal entry names is skipped with no request and
+   * no hashing; any other object is compared by `resumeBy` as without a journal. A copying run writes the journal
+   * anew. Default none.
+   */
+  readonly journal?: MigrationJournal | undefined;
   /** Retries of transient (`Unavailable`) failures, per object and per listing page. */
   readonly retry?: Partial<RetryPolicy> | undefined;
   /** The SHA-256 to hash with; default the portable one. Inject a native one (`nodeSha256`) for speed. */
@@ -155,6 +212,11 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
     resilientList(source, prefix, policy, signal),
     compareTarget ? resilientList(target, prefix, policy, signal) : undefined,
   );
+  // A journal is consulted only to resume, and written only by a run that copies.
+  const journal = resume && mode !== 'verify-only' ? options.journal : undefined;
+  const lookups = journal === undefined ? undefined : new JournalCursor(journal.read());
+  const recorder = journal === undefined || mode !== 'copy' ? undefined : await startRecorder(journal);
+  const journaledPairs = withJournal(pairs, lookups, recorder);
 
   async function countSource(): Promise<void> {
     let objects = 0;
@@ -187,19 +249,30 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
     return new StorageError('Unavailable', `reading ${key} from ${source.name} failed: ${describe(error)}`, { key, cause: error });
   }
 
-  /** Whether both stores hold the same bytes under `key`, by size and SHA-256; `undefined` when the source lost it. */
-  async function sameContent(key: string): Promise<boolean | undefined> {
+  /**
+   * Whether both stores hold the same bytes under `key`, by size and SHA-256; `undefined` when the source lost it.
+   * When they do, also the journal entry this proves, if the versions compared are the ones the listings showed.
+   */
+  async function sameContent(pair: SourcePair): Promise<{ readonly same: boolean; readonly proof?: JournalEntry | undefined } | undefined> {
+    const { key } = pair;
     const [atSource, atTarget] = await Promise.all([source.head(key), target.head(key)]);
     if (atSource === undefined) return undefined;
-    if (atTarget === undefined || atSource.size !== atTarget.size) return false;
+    if (atTarget === undefined || atSource.size !== atTarget.size) return { same: false };
     const [sourceSha, targetSha] = await Promise.all([
       objectSha256(source, key, atSource.sha256, sha256, signal),
       objectSha256(target, key, atTarget.sha256, sha256, signal),
     ]);
-    return sourceSha === targetSha;
+    if (sourceSha !== targetSha) return { same: false };
+    const listed = atSource.etag === pair.source.etag && pair.target !== undefined && atTarget.etag === pair.target.etag;
+    return { same: true, proof: listed ? proofOf(pair, atSource.size, sourceSha, atTarget.etag) : undefined };
   }
 
-  async function verifyAtTarget(key: string, sent: StreamDigest): Promise<void> {
+  function proofOf(pair: SourcePair, size: number, sha: string, targetEtag: string): JournalEntry {
+    return { key: pair.key, size, sha256: sha, sourceEtag: pair.source.etag, sourceModified: pair.source.lastModified.getTime(), targetEtag };
+  }
+
+  /** Checks the copy at the target; resolves with the etag of the version checked. */
+  async function verifyAtTarget(key: string, sent: StreamDigest): Promise<string> {
     const stored = await target.head(key);
     let problem: string | undefined;
     if (stored === undefined) problem = 'is not there after the put';
@@ -211,29 +284,33 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
           : stored.sha256;
       if (storedSha !== sent.sha256) problem = `has SHA-256 ${storedSha} where ${sent.sha256} was sent`;
     }
-    if (problem === undefined) return;
+    if (problem === undefined && stored !== undefined) return stored.etag;
     // A copy that does not match must not stay where a reader (or a resumed run) would take it for good.
     await target.delete(key).catch(() => undefined);
     throw new StorageError('IntegrityError', `verification failed: ${key} at ${target.name} ${problem}; the bad copy was deleted`, { key });
   }
 
-  async function copyObject(key: string, onBytes: (count: number) => void): Promise<ObjectOutcome> {
+  async function copyObject(pair: SourcePair, onBytes: (count: number) => void): Promise<Decision> {
+    const { key } = pair;
     let got;
     try {
       got = await source.get(key, { signal });
     } catch (error) {
-      if (isStorageError(error, 'NotFound')) return 'vanished';
+      if (isStorageError(error, 'NotFound')) return { outcome: 'vanished' };
       throw error;
     }
     const metered = meterStream(got.body, sha256, onBytes);
+    let stored: PutResult;
     try {
-      await target.put(key, metered.stream, {
+      stored = await target.put(key, metered.stream, {
         contentType: got.contentType,
         contentDisposition: got.contentDisposition,
         cacheControl: got.cacheControl,
         metadata: got.metadata,
         size: got.size,
         sha256: got.sha256,
+        // Where the target can prove the bytes from its own answer (an S3 ETag), no request is needed to verify.
+        confirm: verifyMode === 'head',
         signal,
       });
     } catch (error) {
@@ -250,43 +327,48 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
       await target.delete(key).catch(() => undefined);
       throw new StorageError('IntegrityError', `${key} at ${source.name} does not match its own size or SHA-256 (changed while read?)`, { key });
     }
-    await verifyAtTarget(key, sent);
-    return 'copied';
+    const confirmed = stored.confirmed === true && stored.size === sent.size && stored.sha256 === sent.sha256;
+    const targetEtag = verifyMode === 'read-back' || !confirmed ? await verifyAtTarget(key, sent) : stored.etag;
+    // Journal only the version the listing showed: a source changed since then is compared afresh next time.
+    const listed = got.etag === pair.source.etag && sent.size === pair.source.size;
+    return { outcome: 'copied', proof: listed ? proofOf(pair, sent.size, sent.sha256, targetEtag) : undefined };
   }
 
-  async function decide(pair: ListingPair & { source: NonNullable<ListingPair['source']> }, onBytes: (count: number) => void): Promise<ObjectOutcome> {
-    const { key } = pair;
+  async function decide(pair: SourcePair, journaled: JournalEntry | undefined, onBytes: (count: number) => void): Promise<Decision> {
     if (mode === 'verify-only') {
-      if (pair.target === undefined) return 'missing';
-      if (pair.target.size !== pair.source.size) return 'different';
-      const same = await sameContent(key);
-      return same === undefined ? 'vanished' : same ? 'matched' : 'different';
+      if (pair.target === undefined) return { outcome: 'missing' };
+      if (pair.target.size !== pair.source.size) return { outcome: 'different' };
+      const compared = await sameContent(pair);
+      return { outcome: compared === undefined ? 'vanished' : compared.same ? 'matched' : 'different' };
     }
     if (resume && pair.target !== undefined && pair.target.size === pair.source.size) {
-      if (resumeBy === 'size-and-time' && pair.target.lastModified.getTime() >= pair.source.lastModified.getTime()) return 'skipped';
-      const same = await sameContent(key);
-      if (same === undefined) return 'vanished';
-      if (same) return 'skipped';
+      // An earlier run copied and verified exactly these two versions: same size and SHA-256, no request needed.
+      if (journalProves(journaled, pair.source, pair.target)) return { outcome: 'skipped', proof: journaled };
+      if (resumeBy === 'size-and-time' && pair.target.lastModified.getTime() >= pair.source.lastModified.getTime()) return { outcome: 'skipped' };
+      const compared = await sameContent(pair);
+      if (compared === undefined) return { outcome: 'vanished' };
+      if (compared.same) return { outcome: 'skipped', proof: compared.proof };
     }
-    if (mode === 'dry-run') return 'would-copy';
-    if (gate === undefined) return copyObject(key, onBytes);
+    if (mode === 'dry-run') return { outcome: 'would-copy' };
+    if (gate === undefined) return copyObject(pair, onBytes);
     await gate.acquire(pair.source.size);
     try {
-      return await copyObject(key, onBytes);
+      return await copyObject(pair, onBytes);
     } finally {
       gate.release(pair.source.size);
     }
   }
 
-  async function handle(pair: ListingPair): Promise<void> {
+  async function handle({ pair, journaled, ticket }: JournaledPair): Promise<void> {
     if (pair.source === undefined) {
       if (mode === 'verify-only' && pair.target !== undefined) {
         emit({ key: pair.key, outcome: 'only-at-target', size: pair.target.size });
       }
+      recorder?.settle(ticket, pair.key, undefined);
       return;
     }
-    const sourceSummary = pair.source;
-    const size = sourceSummary.size;
+    const sourcePair: SourcePair = { ...pair, source: pair.source };
+    const size = sourcePair.source.size;
     let streamed = 0;
     const onBytes = (count: number): void => {
       streamed += count;
@@ -300,29 +382,32 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
       streamed = 0;
     };
     let attempts = 0;
+    let proof: JournalEntry | undefined;
     try {
-      const outcome = await withRetry(
+      const decision = await withRetry(
         (attempt) => {
           attempts = attempt;
-          return decide({ ...pair, source: sourceSummary }, onBytes);
+          return decide(sourcePair, journaled, onBytes);
         },
         policy,
         signal,
         forgetAttempt,
       );
-      if (outcome !== 'copied') tracker.bytesDone += size;
-      emit({ key: pair.key, outcome, size });
+      proof = decision.proof;
+      if (decision.outcome !== 'copied') tracker.bytesDone += size;
+      emit({ key: pair.key, outcome: decision.outcome, size });
     } catch (error) {
       if (signal?.aborted === true) throw abortedError(pair.key, signal.reason);
       tracker.bytesDone += size;
       emit({ key: pair.key, outcome: 'failed', size, failure: toFailure(pair.key, error, attempts) });
     }
+    recorder?.settle(ticket, pair.key, proof);
   }
 
   async function worker(): Promise<void> {
     for (;;) {
       if (signal?.aborted === true) throw abortedError(undefined, signal.reason);
-      const next = await pairs.next();
+      const next = await journaledPairs.next();
       if (next.done === true) return;
       await handle(next.value);
     }
@@ -331,7 +416,10 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
   const workers = await Promise.allSettled(Array.from({ length: concurrency }, worker));
   counting.abort();
   await countDone;
-  await pairs.return();
+  await journaledPairs.return();
+  await lookups?.close();
+  // Also after an interruption: what was settled in order is true, and the rest of the earlier journal stays.
+  await recorder?.finish();
   if (signal?.aborted === true) throw abortedError(undefined, signal.reason);
   const rejected = workers.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (rejected !== undefined) throw rejected.reason;
