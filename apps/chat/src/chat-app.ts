@@ -69,7 +69,12 @@ export class ChatApp {
   }
 
   session(req: IncomingMessage): ActiveSession | undefined {
-    return this.sessions.find(readCookie(req.headers.cookie, SESSION_COOKIE));
+    return this.sessionFromCookie(req.headers.cookie);
+  }
+
+  /** The session a `Cookie` header names, if it is live. */
+  sessionFromCookie(cookieHeader: string | undefined): ActiveSession | undefined {
+    return this.sessions.find(readCookie(cookieHeader, SESSION_COOKIE));
   }
 
   requireSession(req: IncomingMessage): ActiveSession {

@@ -1,13 +1,15 @@
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { ApiError } from './api-error.ts';
 import { getSession, login, logout } from './auth-routes.ts';
 import { ChatApp } from './chat-app.ts';
+import { FileFastPath } from './file-fast-path.ts';
 import type { ChatAppOptions, Handler } from './chat-app.ts';
 import { deleteAvatar, deleteEmoji, listEmoji, uploadAvatar, uploadEmoji, uploadRealmImage } from './image-routes.ts';
 import { deleteMessage, getChannels, getMessages, getRealm, getUsers, postMessage } from './message-routes.ts';
-import { serveAvatar, serveUpload } from './serve-routes.ts';
+import { serveFile } from './serve-routes.ts';
 import { serveStaticFile } from './static-files.ts';
 import { deleteAttachment, listAttachments, signedUrl, upload } from './upload-routes.ts';
 import { sendError } from './http-io.ts';
@@ -44,8 +46,9 @@ const serveWebFile: Handler = async (app, req, res, url) => {
 
 function routeFor(method: string, pathname: string): Handler {
   // The file routes come first: they are the hot path.
-  if (pathname.startsWith('/user_uploads/')) return method === 'GET' || method === 'HEAD' ? serveUpload : methodNotAllowed;
-  if (pathname.startsWith('/user_avatars/')) return method === 'GET' || method === 'HEAD' ? serveAvatar : methodNotAllowed;
+  if (pathname.startsWith('/user_uploads/') || pathname.startsWith('/user_avatars/')) {
+    return method === 'GET' || method === 'HEAD' ? serveFile : methodNotAllowed;
+  }
   if (pathname.startsWith('/api/')) {
     const route = ROUTES.find((candidate) => candidate.pattern.test(pathname));
     if (route === undefined) return notFoundHandler;
@@ -71,9 +74,15 @@ export function chatRequestListener(app: ChatApp): (req: IncomingMessage, res: S
   };
 }
 
+/** How long an idle keep-alive connection is kept (longer than the 60 s of common proxies in front). */
+const KEEP_ALIVE_MS = 65_000;
+
 export interface RunningChatServer {
   readonly app: ChatApp;
+  /** The listening socket: connections start on the file fast path and move to node:http when it cannot answer. */
   readonly server: Server;
+  /** How many requests the file fast path answered, and how many connections it handed to node:http. */
+  readonly fileFastPath: FileFastPath;
   /** `http://127.0.0.1:{port}` */
   readonly url: string;
   close(): Promise<void>;
@@ -82,7 +91,14 @@ export interface RunningChatServer {
 /** Starts the chat server on `host:port` (port 0: a free one) and resolves once it listens. */
 export async function startChatServer(options: ChatAppOptions, host = '127.0.0.1', port = 0): Promise<RunningChatServer> {
   const app = new ChatApp(options);
-  const server = createServer({ keepAliveTimeout: 65_000 }, chatRequestListener(app));
+  const httpServer = createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, chatRequestListener(app));
+  const fastPath = new FileFastPath(app, httpServer, KEEP_ALIVE_MS);
+  const connections = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+    fastPath.accept(socket);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -94,6 +110,7 @@ export async function startChatServer(options: ChatAppOptions, host = '127.0.0.1
   return {
     app,
     server,
+    fileFastPath: fastPath,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -101,7 +118,7 @@ export async function startChatServer(options: ChatAppOptions, host = '127.0.0.1
           if (error === undefined) resolve();
           else reject(error);
         });
-        server.closeAllConnections();
+        for (const socket of connections) socket.destroy();
       }),
   };
 }

@@ -47,10 +47,22 @@ function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
   return header.split(',').some((tag) => tag.trim().replace(/^W\//u, '') === ours);
 }
 
-function rangeNotSatisfiable(res: ServerResponse, size: number): void {
-  const body = JSON.stringify({ error: { code: 'RangeNotSatisfiable', message: `the range is outside the file (${size} bytes)` } });
-  res.writeHead(416, { 'content-range': `bytes */${size}`, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+/** A response computed from bytes in memory: the same for node:http and for the connection fast path. */
+export interface MemoryAnswer {
+  readonly status: 200 | 206 | 304 | 416;
+  readonly headers: Readonly<Record<string, string | number>>;
+  /** Nothing for HEAD and 304. */
+  readonly body: Uint8Array | undefined;
+}
+
+function rangeNotSatisfiableAnswer(size: number): MemoryAnswer {
+  const body = Buffer.from(JSON.stringify({ error: { code: 'RangeNotSatisfiable', message: `the range is outside the file (${size} bytes)` } }));
+  return { status: 416, headers: { 'content-range': `bytes */${size}`, 'content-type': 'application/json; charset=utf-8', 'content-length': body.byteLength }, body };
+}
+
+function sendAnswer(res: ServerResponse, answer: MemoryAnswer): void {
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.body);
 }
 
 /** The full 200 headers for a cached object, computed once per set of serving options. */
@@ -64,39 +76,40 @@ function fullHeaders(cached: CachedObject, options: ServeObjectOptions): Readonl
   return headers;
 }
 
-/** Answers from bytes in memory: 304, 206 or 200. */
-function sendFromMemory(req: IncomingMessage, res: ServerResponse, cached: CachedObject, options: ServeObjectOptions): void {
+/** The request headers that shape an answer from memory. */
+export interface ConditionalHeaders {
+  readonly range?: string | undefined;
+  readonly 'if-none-match'?: string | undefined;
+}
+
+/** 304, 206, 416 or 200 for a request (`GET` or `HEAD`) of an object held in memory. */
+export function answerFromMemory(method: string, request: ConditionalHeaders, cached: CachedObject, options: ServeObjectOptions): MemoryAnswer {
   const { info, bytes } = cached;
-  const range = req.headers.range === undefined ? undefined : parseRangeHeader(req.headers.range);
-  if (range === undefined && req.headers['if-none-match'] === undefined) {
+  const withBody = method !== 'HEAD';
+  const range = request.range === undefined ? undefined : parseRangeHeader(request.range);
+  if (range === undefined && request['if-none-match'] === undefined) {
     // The hot path: nothing to compute per request.
-    res.writeHead(200, fullHeaders(cached, options));
-    res.end(req.method === 'HEAD' ? undefined : bytes);
-    return;
+    return { status: 200, headers: fullHeaders(cached, options), body: withBody ? bytes : undefined };
   }
   const headers = baseHeaders(info, options);
-  if (matchesIfNoneMatch(req.headers['if-none-match'], info.etag)) {
-    res.writeHead(304, headers);
-    res.end();
-    return;
-  }
+  if (matchesIfNoneMatch(request['if-none-match'], info.etag)) return { status: 304, headers, body: undefined };
   if (range !== undefined) {
     let resolved;
     try {
       resolved = resolveRange(range, bytes.byteLength, info.key);
     } catch {
-      rangeNotSatisfiable(res, bytes.byteLength);
-      return;
+      return rangeNotSatisfiableAnswer(bytes.byteLength);
     }
     headers['content-range'] = `bytes ${resolved.start}-${resolved.end}/${bytes.byteLength}`;
     headers['content-length'] = resolved.end - resolved.start + 1;
-    res.writeHead(206, headers);
-    res.end(req.method === 'HEAD' ? undefined : bytes.subarray(resolved.start, resolved.end + 1));
-    return;
+    return { status: 206, headers, body: withBody ? bytes.subarray(resolved.start, resolved.end + 1) : undefined };
   }
   headers['content-length'] = bytes.byteLength;
-  res.writeHead(200, headers);
-  res.end(req.method === 'HEAD' ? undefined : bytes);
+  return { status: 200, headers, body: withBody ? bytes : undefined };
+}
+
+function sendFromMemory(req: IncomingMessage, res: ServerResponse, cached: CachedObject, options: ServeObjectOptions): void {
+  sendAnswer(res, answerFromMemory(req.method ?? 'GET', req.headers, cached, options));
 }
 
 async function streamBody(res: ServerResponse, body: ReadableStream<Uint8Array>): Promise<void> {
@@ -186,7 +199,7 @@ async function openObject(res: ServerResponse, store: ObjectStore, key: string, 
     if (isStorageError(error, 'InvalidRange')) {
       const info = await store.head(key);
       if (info === undefined) throw notFound();
-      rangeNotSatisfiable(res, info.size);
+      sendAnswer(res, rangeNotSatisfiableAnswer(info.size));
       return undefined;
     }
     throw error;

@@ -1,7 +1,11 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { keyProblem } from '@stowage/core';
+import type { ObjectStore } from '@stowage/core';
 import { ApiError, notFound } from './api-error.ts';
-import type { Handler } from './chat-app.ts';
+import type { ChatApp, Handler } from './chat-app.ts';
 import { PRIVATE_CACHE_CONTROL, PUBLIC_CACHE_CONTROL, serveObject } from './serve-object.ts';
+import type { ServeObjectOptions } from './serve-object.ts';
+import type { SmallObjectCache } from './small-object-cache.ts';
 import { SIGNED_LINK_SECONDS, uploadTarget } from './upload-routes.ts';
 import type { UploadTarget } from './upload-routes.ts';
 
@@ -16,12 +20,40 @@ function keyFromPath(pathname: string, prefix: string): string | undefined {
   return keyProblem(key) === undefined ? key : undefined;
 }
 
+/** What a file request comes to once the access rules are checked, before any storage is touched. */
+export type FilePlan =
+  | { readonly kind: 'object'; readonly store: ObjectStore; readonly key: string; readonly options: ServeObjectOptions; readonly cache: SmallObjectCache }
+  | { readonly kind: 'redirect'; readonly location: string; readonly cacheControl: string }
+  | { readonly kind: 'presigned'; readonly key: string; readonly disposition: 'inline' | 'attachment'; readonly filename: string };
+
+const UPLOADS_PREFIX = '/user_uploads/';
+const AVATARS_PREFIX = '/user_avatars/';
+
+/** A file route's URL, read once: which route, and the key its path names (`undefined`: no valid key). */
+export interface FileTarget {
+  readonly url: URL;
+  readonly route: 'upload' | 'avatar';
+  readonly key: string | undefined;
+}
+
+/** The file route a URL names, or `undefined` for any other path. */
+export function fileTarget(url: URL): FileTarget | undefined {
+  if (url.pathname.startsWith(UPLOADS_PREFIX)) return { url, route: 'upload', key: keyFromPath(url.pathname, UPLOADS_PREFIX) };
+  if (url.pathname.startsWith(AVATARS_PREFIX)) return { url, route: 'avatar', key: keyFromPath(url.pathname, AVATARS_PREFIX) };
+  return undefined;
+}
+
+/** The request headers the file routes read. */
+export interface FileRequestHeaders {
+  readonly cookie?: string | undefined;
+  readonly accept?: string | undefined;
+}
+
 /**
  * `GET|HEAD /user_uploads/{key}`: Zulip's access rule, checked before the store is touched, so a refused request
  * costs no storage read and reveals nothing: a missing file and a forbidden one get the same 404.
  */
-export const serveUpload: Handler = async (app, req, res, url) => {
-  const key = keyFromPath(url.pathname, '/user_uploads/');
+function planUpload(app: ChatApp, { url, key }: FileTarget, headers: FileRequestHeaders): FilePlan {
   let target: UploadTarget | undefined;
   let disposition: 'inline' | 'attachment' = url.searchParams.get('download') === '1' ? 'attachment' : 'inline';
   const signed = app.stores.checkSignedLink?.(url, new Date(app.now()));
@@ -33,40 +65,59 @@ export const serveUpload: Handler = async (app, req, res, url) => {
     target = uploadTarget(app, signed.key);
     disposition = signed.disposition ?? disposition;
   } else {
-    const session = app.session(req);
+    const session = app.sessionFromCookie(headers.cookie);
     if (session === undefined) {
-      if ((req.headers.accept ?? '').includes('text/html')) {
-        res.writeHead(302, { location: `/?next=${encodeURIComponent(url.pathname)}`, 'cache-control': 'no-store' });
-        res.end();
-        return;
+      if ((headers.accept ?? '').includes('text/html')) {
+        return { kind: 'redirect', location: `/?next=${encodeURIComponent(url.pathname)}`, cacheControl: 'no-store' };
       }
       throw new ApiError(401, 'Unauthenticated', 'log in to see this file');
     }
     target = key === undefined ? undefined : app.readableUpload(session.user, key);
   }
   if (target === undefined || key === undefined) throw notFound();
-  if (app.stores.redirectUploads) {
-    const location = await app.stores.uploads.signedUrl(key, { expiresIn: SIGNED_LINK_SECONDS, disposition, filename: target.filename });
-    res.writeHead(302, { location, 'cache-control': 'private, no-store' });
-    res.end();
-    return;
-  }
-  await serveObject(req, res, app.stores.uploads, key, {
-    cacheControl: PRIVATE_CACHE_CONTROL, filename: target.filename, disposition, csp: true,
-  }, app.uploadCache);
-};
+  if (app.stores.redirectUploads) return { kind: 'presigned', key, disposition, filename: target.filename };
+  return {
+    kind: 'object', store: app.stores.uploads, key, cache: app.uploadCache,
+    options: { cacheControl: PRIVATE_CACHE_CONTROL, filename: target.filename, disposition, csp: true },
+  };
+}
 
 /** `GET|HEAD /user_avatars/{key}`: public, cached by browsers for a year (every new image has a new key). */
-export const serveAvatar: Handler = async (app, req, res, url) => {
-  const key = keyFromPath(url.pathname, '/user_avatars/');
+function planAvatar(app: ChatApp, { key }: FileTarget): FilePlan {
   if (key === undefined) throw notFound();
   const publicUrl = app.stores.avatarPublicUrl;
-  if (publicUrl !== undefined) {
-    res.writeHead(302, { location: publicUrl(key), 'cache-control': PUBLIC_CACHE_CONTROL });
-    res.end();
-    return;
+  if (publicUrl !== undefined) return { kind: 'redirect', location: publicUrl(key), cacheControl: PUBLIC_CACHE_CONTROL };
+  return {
+    kind: 'object', store: app.stores.avatars, key, cache: app.avatarCache,
+    options: { cacheControl: PUBLIC_CACHE_CONTROL, filename: key.slice(key.lastIndexOf('/') + 1), disposition: 'inline', csp: true },
+  };
+}
+
+/** What a request for a file route comes to; a refusal is thrown as the `ApiError` to answer. */
+export function planFile(app: ChatApp, target: FileTarget, headers: FileRequestHeaders): FilePlan {
+  return target.route === 'upload' ? planUpload(app, target, headers) : planAvatar(app, target);
+}
+
+async function carryOut(app: ChatApp, plan: FilePlan, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  switch (plan.kind) {
+    case 'redirect':
+      res.writeHead(302, { location: plan.location, 'cache-control': plan.cacheControl });
+      res.end();
+      return;
+    case 'presigned': {
+      const location = await app.stores.uploads.signedUrl(plan.key, { expiresIn: SIGNED_LINK_SECONDS, disposition: plan.disposition, filename: plan.filename });
+      res.writeHead(302, { location, 'cache-control': 'private, no-store' });
+      res.end();
+      return;
+    }
+    case 'object':
+      await serveObject(req, res, plan.store, plan.key, plan.options, plan.cache);
   }
-  await serveObject(req, res, app.stores.avatars, key, {
-    cacheControl: PUBLIC_CACHE_CONTROL, filename: key.slice(key.lastIndexOf('/') + 1), disposition: 'inline', csp: true,
-  }, app.avatarCache);
+}
+
+/** `GET|HEAD /user_uploads/...` and `/user_avatars/...` through node:http. */
+export const serveFile: Handler = async (app, req, res, url) => {
+  const target = fileTarget(url);
+  if (target === undefined) throw notFound();
+  await carryOut(app, planFile(app, target, req.headers), req, res);
 };

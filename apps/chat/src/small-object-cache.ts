@@ -18,6 +18,7 @@ export class SmallObjectCache {
   readonly #entries = new Map<string, CachedObject>();
   readonly #flights = new Map<string, Promise<CachedObject | undefined>>();
   #totalBytes = 0;
+  #mostRecentKey: string | undefined;
 
   constructor(maxObjectBytes: number, maxTotalBytes: number) {
     this.maxObjectBytes = maxObjectBytes;
@@ -26,10 +27,11 @@ export class SmallObjectCache {
 
   get(key: string): CachedObject | undefined {
     const entry = this.#entries.get(key);
-    if (entry !== undefined) {
+    if (entry !== undefined && key !== this.#mostRecentKey) {
       // Re-inserting moves the key to the end of the Map's order: the most recently used.
       this.#entries.delete(key);
       this.#entries.set(key, entry);
+      this.#mostRecentKey = key;
     }
     return entry;
   }
@@ -38,6 +40,7 @@ export class SmallObjectCache {
     if (entry.bytes.byteLength > this.maxObjectBytes || entry.bytes.byteLength > this.#maxTotalBytes) return;
     this.delete(key);
     this.#entries.set(key, entry);
+    this.#mostRecentKey = key;
     this.#totalBytes += entry.bytes.byteLength;
     for (const [oldest, old] of this.#entries) {
       if (this.#totalBytes <= this.#maxTotalBytes) break;
@@ -70,6 +73,7 @@ export class SmallObjectCache {
     const entry = this.#entries.get(key);
     if (entry === undefined) return;
     this.#entries.delete(key);
+    if (key === this.#mostRecentKey) this.#mostRecentKey = undefined;
     this.#totalBytes -= entry.bytes.byteLength;
   }
 
