@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,8 @@ async function run(argv: readonly string[], env: Environment = {}): Promise<Capt
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {
-    env,
+    // Journals go to the scratch directory, not the home of whoever runs the tests.
+    env: { XDG_STATE_HOME: join(scratch, 'state'), ...env },
     stdout: { write: (text) => { stdout += text; } },
     stderr: { write: (text) => { stderr += text; } },
     interactive: false,
@@ -108,6 +109,29 @@ describe('stowage command line', () => {
     expect(copied.stderr).toMatch(/^avatars: 1\/1 objects/mu);
     const listed = await run(['ls', '--store', `local:${to}`]);
     expect(listed.stdout).toBe('uploads/a.txt\navatars/b.png\n');
+  });
+});
+
+describe('stowage migrate journal', () => {
+  it('keeps a journal per source and target in --journal-dir, none with --no-journal, and a rerun skips by it', async () => {
+    const from = join(scratch, 'journal-from');
+    await mkdir(join(from, 'x'), { recursive: true });
+    await writeFile(join(from, 'x', 'a.txt'), 'one');
+    await writeFile(join(from, 'x', 'b.txt'), 'two');
+    const to = join(scratch, 'journal-to');
+    const journals = join(scratch, 'journals');
+    const args = ['migrate', '--from', `dir:${from}`, '--to', `dir:${to}`, '--progress', 'none', '--journal-dir', journals];
+    expect((await run(args)).stdout).toContain('copied 2 objects');
+    const [file] = await readdir(journals);
+    expect(file).toMatch(/^[0-9a-f]{32}\.journal$/u);
+    const lines = (await readFile(join(journals, file ?? ''), 'utf8')).trim().split('\n');
+    expect(lines.slice(1).map((line) => (JSON.parse(line) as unknown[])[0])).toEqual(['x/a.txt', 'x/b.txt']);
+    expect((await run(args)).stdout).toContain('skipped 2 already there');
+    await writeFile(join(from, 'x', 'b.txt'), 'TWO');
+    expect((await run(args)).stdout).toContain('copied 1 objects');
+    const unjournaled = join(scratch, 'unjournaled');
+    await run(['migrate', '--from', `dir:${from}`, '--to', `dir:${join(scratch, 'journal-to-2')}`, '--progress', 'none', '--no-journal', '--journal-dir', unjournaled]);
+    await expect(readdir(unjournaled)).rejects.toThrow(/ENOENT/u);
   });
 });
 

@@ -44,7 +44,8 @@ function runStowage(
 ): Promise<RunResult> {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, ...args], {
     cwd: PACKAGE_DIRECTORY,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
+    // Journals go to the scratch directory, not the home of whoever runs the tests.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), XDG_STATE_HOME: join(scratch, 'state'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -7,6 +7,7 @@ import type { MigrationReport } from '@stowage/migrate';
 import type { CliContext } from '../cli-context.ts';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.ts';
 import { formatBytes, formatDuration } from '../format.ts';
+import { defaultJournalDirectory, fileJournal, journalPath } from '../journal-file.ts';
 import { NAMESPACES } from '../open-stores.ts';
 import type { Namespace } from '../open-stores.ts';
 import { choiceOption, integerOption, numberOption, parseCommandLine, stringOption } from '../parse-command-line.ts';
@@ -43,7 +44,13 @@ S3_ENDPOINT_URL, ...), both namespaces: uploads, and avatars with realm icons, l
   --resume-by HOW          sha256 (default): skip objects with the same size and SHA-256 (one HEAD per object);
                            size-and-time: skip by size and a target copy no older than the source, from the
                            listings alone (fast; misses same-size changes made at the target).
-  --verify head|read-back  check copies by the target's size and SHA-256 (default), or by reading them back.
+  --verify head|read-back  check copies by the target's answer to the upload where it proves the bytes (an S3
+                           ETag), else by its size and SHA-256 (default); or by reading every copy back.
+  --journal-dir DIR        where the journal of copies made and verified is kept (default
+                           $XDG_STATE_HOME/stowage/migrate, else ~/.local/state/stowage/migrate). A rerun skips an
+                           object, with no request, when both sides still show the versions the journal names;
+                           others are compared by size and SHA-256 as usual.
+  --no-journal             neither read nor write a journal.
   --report FILE            write the outcome as JSON (copied, skipped, failed with reasons, bytes, duration).
   --progress STYLE         bar (default on a terminal), lines (default otherwise), json (also one line per
                            object), or none. Progress goes to stderr, the summary to stdout.
@@ -146,6 +153,8 @@ export async function runMigrate(args: readonly string[], context: CliContext): 
     'part-size': { type: 'string' },
     'max-in-flight': { type: 'string' },
     'env-file': { type: 'string' },
+    'journal-dir': { type: 'string' },
+    'no-journal': { type: 'boolean' },
   });
   const env = settingsEnvironment(options, context);
   const fromText = stringOption(options, 'from');
@@ -166,6 +175,9 @@ export async function runMigrate(args: readonly string[], context: CliContext): 
   const maxInFlightMiB = integerOption(options, 'max-in-flight', 1, 1024 * 1024) ?? DEFAULT_MAX_IN_FLIGHT_MIB;
   const prefix = typeof options.prefix === 'string' ? options.prefix : undefined;
   const endpoint = stringOption(options, 'endpoint');
+  const journalDirectory = options['no-journal'] === true ? undefined : (stringOption(options, 'journal-dir') ?? defaultJournalDirectory(env));
+  const fromEndpoint = stringOption(options, 'from-endpoint') ?? endpoint ?? env.S3_ENDPOINT_URL ?? '';
+  const toEndpoint = stringOption(options, 'to-endpoint') ?? endpoint ?? env.S3_ENDPOINT_URL ?? '';
   const storeOptions = { env, s3PartSize: partSizeMiB === undefined ? undefined : partSizeMiB * 1024 * 1024 };
 
   const source = openSpec(from, { ...storeOptions, endpoint: stringOption(options, 'from-endpoint') ?? endpoint });
@@ -194,7 +206,10 @@ export async function runMigrate(args: readonly string[], context: CliContext): 
           resume: options['no-resume'] !== true,
           resumeBy,
           verify,
+          journal: journalDirectory === undefined ? undefined : fileJournal(journalPath(journalDirectory, [run.source.name, fromEndpoint, run.target.name, toEndpoint])),
           sha256: nodeSha256,
+          // Totals feed only the progress display's ETA: without one, the second listing of the source is waste.
+          countTotals: style !== 'none',
           signal: context.signal,
           progressIntervalMs: Math.min(250, intervalSeconds * 1000),
           onProgress: progressPrinter(style, context.stderr, run.label, intervalSeconds * 1000),
