@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../test/chat-fixture.ts';
+import { RawConnection, cookieOf, fileGet } from '../test/raw-http.ts';
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const deno = join(appDir, '..', '..', 'node_modules', '.bin', 'deno');
@@ -72,6 +73,13 @@ describe('the chat server on Deno', () => {
     expect(served.status).toBe(200);
     expect(served.headers.get('cache-control')).toBe('private, immutable');
     expect(await served.text()).toBe('served by Deno\n');
+    // A new connection: the file fast path answers the file (now in memory) twice, then hands the API call on.
+    const raw = await RawConnection.open(base);
+    raw.send(`${fileGet(file.url, cookieOf(client))}${fileGet(file.url, cookieOf(client))}GET /api/session HTTP/1.1\r\nHost: deno\r\nCookie: ${cookieOf(client)}\r\n\r\n`);
+    const [first, second, session] = await raw.read(['GET', 'GET', 'GET']);
+    expect([first?.body.toString(), second?.body.toString()]).toEqual(['served by Deno\n', 'served by Deno\n']);
+    expect(JSON.parse(session?.body.toString() ?? '{}')).toMatchObject({ user: { email: 'hamlet@zulip.test' } });
+    raw.close();
     const png = new Uint8Array(await sharp({ create: { width: 300, height: 200, channels: 3, background: '#808000' } }).png().toBuffer());
     const avatar = await client.json<{ avatarUrl: string }>('POST', '/api/users/me/avatar', { body: png });
     expect(avatar.status).toBe(200);
