@@ -85,5 +85,9 @@ export function checkedStream(input: CheckedStreamInput): CheckedStream {
     }
   }
 
-  return { readable: Readable.from(produce(), { objectMode: false }), digest: () => digest, failure: () => failure };
+  const readable = Readable.from(produce(), { objectMode: false });
+  // The failure is reported through `failure()` and `onFailure`, and the request carrying the body is torn down:
+  // the stream's own error event must not go unheard (an unheard one would end the process).
+  readable.on('error', () => undefined);
+  return { readable, digest: () => digest, failure: () => failure };
 }

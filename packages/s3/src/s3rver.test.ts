@@ -155,6 +155,31 @@ describe('S3Store lean PutObject on s3rver', () => {
       expect(new TextDecoder().decode(await collectBytes((await store.get('big')).body)), name).toBe('the old object');
     }
   }, 60_000);
+  it('maps lean PutObject failures as the SDK path does, and an abort mid-stream keeps the old object', async () => {
+    const bucket = await freshBucket();
+    const missing = S3Store.fromSettings(settingsFor('no-such-bucket-here'), 'uploads');
+    const error: unknown = await missing.put('k', new Uint8Array(10)).then(() => undefined, (reason: unknown) => reason);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).code).toBe('InvalidSettings');
+    missing.client.destroy();
+
+    const store = S3Store.fromSettings(settingsFor(bucket), 'uploads', { partSize: 5 * MIB });
+    await store.put('big', 'the old object');
+    const bytes = randomBytes(9 * MIB);
+    const controller = new AbortController();
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(stream) {
+        if (sent >= 2 * MIB) controller.abort(new Error('stop'));
+        stream.enqueue(bytes.subarray(sent, sent + 256 * 1024));
+        sent += 256 * 1024;
+      },
+    });
+    const aborted: unknown = await store.put('big', body, { size: bytes.byteLength, signal: controller.signal }).then(() => undefined, (reason: unknown) => reason);
+    expect((aborted as StorageError).code).toBe('Aborted');
+    expect(new TextDecoder().decode(await collectBytes((await store.get('big')).body))).toBe('the old object');
+    // (s3rver cannot list multipart uploads; the fake's tests show the abort request is sent.)
+  }, 60_000);
 });
 
 describe('S3Store on s3rver', () => {
