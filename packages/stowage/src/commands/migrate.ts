@@ -19,8 +19,9 @@ import type { OpenedSpec, StoreSpec } from '../store-spec.ts';
 import { UsageError } from '../usage-error.ts';
 
 /**
- * Node with the S3 SDK loaded takes about 70 MiB; a streamed S3 put buffers its current part (8 MiB by default), so
- * 16 MiB in flight keeps a migration under 100 MiB of memory while small objects still flow six at a time.
+ * Node with the S3 SDK loaded takes about 70 MiB. An S3 put holds in memory an object that fits in a part (5 MiB by
+ * default) and, through lib-storage, the parts of a larger one (an S3-compatible endpoint streams those instead), so
+ * 16 MiB in flight bounds what the puts hold while small objects still flow six at a time.
  */
 const DEFAULT_MAX_IN_FLIGHT_MIB = 16;
 
@@ -56,9 +57,12 @@ S3_ENDPOINT_URL, ...), both namespaces: uploads, and avatars with realm icons, l
                            object), or none. Progress goes to stderr, the summary to stdout.
   --progress-interval S    seconds between progress lines (default 5 for lines, 1 for json).
   --endpoint URL           S3 endpoint for s3:// specs (else S3_ENDPOINT_URL); --from-endpoint, --to-endpoint per side.
-  --part-size MIB          part size of streamed S3 uploads (default 8).
+  --part-size MIB          S3 part size (default 5): an object up to this size is read into memory and sent in
+                           one PutObject; a larger one goes in parts, or on an S3-compatible endpoint is streamed
+                           as one part (up to 100 MiB) holding no part in memory.
   --max-in-flight MIB      bytes of objects copied at once, at most (default ${DEFAULT_MAX_IN_FLIGHT_MIB}): an S3 upload
-                           buffers whole parts, so this bounds memory; one larger object is copied alone.
+                           may hold an object or its parts in memory, so this bounds memory; one larger object is
+                           copied alone.
   --env-file FILE          read settings from FILE instead of the environment.
 
 Exit status: 0 when everything was copied (or matched), 1 when any object failed or differs, 2 for a bad command
