@@ -2,12 +2,12 @@ import type { Readable } from 'node:stream';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { HttpRequest } from '@smithy/core/protocols';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, HttpRequest as WireRequest, HttpResponse, Provider } from '@smithy/types';
 import { toHex } from '@stowage/core';
+import { SigV4Signer } from './sigv4.ts';
 
 /**
- * A PutObject of bytes in hand, signed with the SDK's SigV4 signer and sent through the client's own HTTP handler
+ * A PutObject of bytes in hand, signed with SigV4 (`SigV4Signer`, equal to the SDK signer's output) and sent through the client's own HTTP handler
  * (same sockets, timeouts and agent), but without the SDK's command pipeline: its middleware stack, endpoint rules
  * and schema serde cost about 1.5 ms of CPU per request here, several times the request itself, and a migration
  * sends one PutObject per object. Used only for clients `createS3Client` built for a path-style endpoint of an
@@ -51,7 +51,6 @@ interface ResolvedClientConfig {
   readonly requestHandler: {
     handle(request: WireRequest, options?: { abortSignal?: AbortSignal | undefined }): Promise<{ response: HttpResponse }>;
   };
-  readonly sha256: ConstructorParameters<typeof SignatureV4>[0]['sha256'];
   /** The clock skew the SDK learned from the server's answers, in milliseconds. */
   readonly systemClockOffset?: number | undefined;
 }
@@ -112,10 +111,10 @@ export function signedPutFor(client: S3Client, bucket: string): SignedPut | unde
   const config = client.config as unknown as ResolvedClientConfig & { readonly forcePathStyle?: boolean | undefined; readonly isCustomEndpoint?: boolean | undefined };
   const endpointProvider = config.endpoint;
   if (config.forcePathStyle !== true || config.isCustomEndpoint !== true || endpointProvider === undefined) return undefined;
-  let signer: SignatureV4 | undefined;
+  let signer: SigV4Signer | undefined;
   return async (input) => {
-    const endpoint = await endpointProvider();
-    signer ??= new SignatureV4({ credentials: config.credentials, region: config.region, service: 's3', sha256: config.sha256, uriEscapePath: false });
+    const [endpoint, credentials] = await Promise.all([endpointProvider(), config.credentials()]);
+    signer ??= new SigV4Signer(await config.region());
     const headers: Record<string, string> = {
       host: endpoint.port === undefined ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`,
       'content-length': String(input.size),
@@ -127,21 +126,14 @@ export function signedPutFor(client: S3Client, bucket: string): SignedPut | unde
     if (input.storageClass !== undefined) headers['x-amz-storage-class'] = input.storageClass;
     if (input.ifNoneMatch !== undefined) headers['if-none-match'] = input.ifNoneMatch;
     for (const [name, value] of Object.entries(input.metadata ?? {})) headers[`x-amz-meta-${name}`] = value;
-    const base = endpoint.path.replace(/\/+$/u, '');
-    const request = new HttpRequest({
-      method: 'PUT',
-      protocol: endpoint.protocol,
-      hostname: endpoint.hostname,
-      port: endpoint.port,
-      path: `${base}/${encodePath(bucket)}/${encodePath(input.key)}`,
-      query: input.query === undefined ? {} : { ...input.query },
-      headers,
-      body: input.body,
-    });
-    const signed = await signer.sign(request, { signingDate: new Date(Date.now() + (config.systemClockOffset ?? 0)) });
-    const { response } = await config.requestHandler.handle(signed, { abortSignal: input.signal });
+    const path = `${endpoint.path.replace(/\/+$/u, '')}/${encodePath(bucket)}/${encodePath(input.key)}`;
+    const query = input.query === undefined ? {} : { ...input.query };
+    signer.sign({ method: 'PUT', path, query, headers }, credentials, new Date(Date.now() + (config.systemClockOffset ?? 0)));
+    const request = new HttpRequest({ method: 'PUT', protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port, path, query, headers, body: input.body });
+    const { response } = await config.requestHandler.handle(request, { abortSignal: input.signal });
     if (response.statusCode < 200 || response.statusCode >= 300) throw await serviceError(response);
-    await readText(response.body);
+    // A successful PutObject or UploadPart answers with no body: drain it so the socket goes back to the pool.
+    (response.body as { resume?: () => void } | undefined)?.resume?.();
     return {
       ETag: header(response, 'etag'),
       ServerSideEncryption: header(response, 'x-amz-server-side-encryption'),
