@@ -205,6 +205,31 @@ describe('the file fast path on a running chat server', () => {
     connection.close();
   });
 
+  it('leaves a failure in the checks to node:http, which answers 500, and goes on serving', async () => {
+    await hamlet.request('GET', text.url);
+    const app = chat.server.app;
+    const readableUpload = app.readableUpload.bind(app);
+    app.readableUpload = () => {
+      throw new Error('the database is gone');
+    };
+    const before = counts();
+    const connection = await RawConnection.open(chat.url);
+    try {
+      connection.send(fileGet(text.url, hamletCookie));
+      const [failed] = await connection.read(['GET']);
+      expect(failed?.status).toBe(500);
+    } finally {
+      app.readableUpload = readableUpload;
+    }
+    expect(counts()).toEqual({ answered: before.answered, handedOff: before.handedOff + 1 });
+    const again = await RawConnection.open(chat.url);
+    again.send(fileGet(text.url, hamletCookie));
+    const [served] = await again.read(['GET']);
+    expect(served?.body.toString()).toBe(content);
+    connection.close();
+    again.close();
+  });
+
   it('stops serving a file the moment its upload is deleted', async () => {
     const doomed = await hamlet.upload('doomed.txt', 'short-lived', 'text/plain');
     await hamlet.request('GET', doomed.url);

@@ -5,7 +5,7 @@ import type { ChatApp } from './chat-app.ts';
 import { answerFromMemory } from './serve-object.ts';
 import type { MemoryAnswer } from './serve-object.ts';
 import { fileTarget, planFile } from './serve-routes.ts';
-import type { FilePlan, FileTarget } from './serve-routes.ts';
+import type { FileTarget } from './serve-routes.ts';
 
 /** node:http's default limit on a request head: a longer one is left to node:http, which answers 431. */
 const MAX_HEAD_BYTES = 16 * 1024;
@@ -218,32 +218,38 @@ export class FileFastPath {
 
   /** Writes the answer to one request and says so, or writes nothing and says it cannot. */
   #answer(socket: Socket, request: FileRequest): boolean {
-    let plan: FilePlan;
+    let response: { readonly statusAndHeaders: Buffer; readonly body: Uint8Array | undefined } | undefined;
     try {
-      const target = this.#fileTarget(request.target);
-      if (target === undefined) return false;
-      plan = planFile(this.#app, target, request);
+      response = this.#response(request);
     } catch {
-      // A refusal (401, 403, 404) or a malformed URL: node:http's route answers it the same way again.
+      // A refusal (401, 403, 404), a malformed URL, or a failure: node:http's route meets it again and answers it.
       return false;
     }
-    if (plan.kind !== 'object') return false;
+    if (response === undefined) return false;
+    socket.cork();
+    socket.write(response.statusAndHeaders);
+    socket.write(this.#dateAndConnection());
+    if (response.body !== undefined && request.method === 'GET') socket.write(response.body);
+    socket.uncork();
+    this.#answered++;
+    return true;
+  }
+
+  /** The answer's status line and headers (without the closing lines) and body, when it comes from memory. */
+  #response(request: FileRequest): { readonly statusAndHeaders: Buffer; readonly body: Uint8Array | undefined } | undefined {
+    const target = this.#fileTarget(request.target);
+    if (target === undefined) return undefined;
+    const plan = planFile(this.#app, target, request);
+    if (plan.kind !== 'object') return undefined;
     const cached = plan.cache.get(plan.key);
-    if (cached === undefined) return false;
+    if (cached === undefined) return undefined;
     const answer = answerFromMemory(request.method, request, cached, plan.options);
     let statusAndHeaders = this.#heads.get(answer.headers);
     if (statusAndHeaders === undefined) {
       statusAndHeaders = serializeHead(answer) ?? null;
       this.#heads.set(answer.headers, statusAndHeaders);
     }
-    if (statusAndHeaders === null) return false;
-    socket.cork();
-    socket.write(statusAndHeaders);
-    socket.write(this.#dateAndConnection());
-    if (answer.body !== undefined && request.method === 'GET') socket.write(answer.body);
-    socket.uncork();
-    this.#answered++;
-    return true;
+    return statusAndHeaders === null ? undefined : { statusAndHeaders, body: answer.body };
   }
 
   /** The file route a request target names, as node:http's route reads it; throws for a malformed URL. */
