@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestChat } from '../test/chat-fixture.ts';
+import { fakeS3ChatStores, startTestChat } from '../test/chat-fixture.ts';
 import type { Client, TestChat, UploadedAttachment } from '../test/chat-fixture.ts';
 import { RawConnection, cookieOf, fileGet } from '../test/raw-http.ts';
 import { parseFileRequest } from './file-fast-path.ts';
@@ -252,5 +252,30 @@ describe('the file fast path on a running chat server', () => {
     await own.close();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(connection.closed).toBe(true);
+  });
+});
+
+describe('the file fast path in S3 mode (mocked S3, uploads read through the slice cache)', () => {
+  it('answers a file in memory with the bytes node:http sends for it', async () => {
+    const chat = await startTestChat({ stores: fakeS3ChatStores() });
+    try {
+      const hamlet = await chat.login('hamlet@zulip.test');
+      const file = await hamlet.upload('s3.txt', 'kept in a bucket\n', 'text/plain');
+      const first = await RawConnection.open(chat.url);
+      first.send(fileGet(file.url, cookieOf(hamlet)));
+      const [fromNodeHttp] = await first.read(['GET']);
+      const answeredBefore = chat.server.fileFastPath.answered;
+      const second = await RawConnection.open(chat.url);
+      second.send(fileGet(file.url, cookieOf(hamlet)));
+      const [fromFastPath] = await second.read(['GET']);
+      expect(chat.server.fileFastPath.answered).toBe(answeredBefore + 1);
+      const withoutDate = (head: string): string => head.replace(/\r\nDate: [^\r]+/u, '');
+      expect(withoutDate(fromFastPath?.head ?? '')).toBe(withoutDate(fromNodeHttp?.head ?? 'missing'));
+      expect(fromFastPath?.body.toString()).toBe('kept in a bucket\n');
+      first.close();
+      second.close();
+    } finally {
+      await chat.close();
+    }
   });
 });
