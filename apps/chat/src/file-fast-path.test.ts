@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeS3ChatStores, startTestChat } from '../test/chat-fixture.ts';
 import type { Client, TestChat, UploadedAttachment } from '../test/chat-fixture.ts';
@@ -122,6 +123,23 @@ describe('the file fast path on a running chat server', () => {
     expect(afterHandOff?.status).toBe(206);
     expect(afterHandOff?.body.toString()).toBe(content.slice(0, 3));
     expect(counts()).toEqual({ answered: before.answered + 4, handedOff: before.handedOff + 1 });
+    connection.close();
+  });
+
+  it('answers a public avatar without a session, cached for a year', async () => {
+    const png = new Uint8Array(await sharp({ create: { width: 120, height: 120, channels: 3, background: '#205080' } }).png().toBuffer());
+    const { status, body } = await hamlet.json<{ avatarUrl: string }>('POST', '/api/users/me/avatar', { body: png });
+    expect(status).toBe(200);
+    const viaNodeHttp = await fetch(`${chat.url}${body.avatarUrl}`);
+    const expected = Buffer.from(await viaNodeHttp.arrayBuffer());
+    const before = counts();
+    const connection = await RawConnection.open(chat.url);
+    connection.send(`GET ${body.avatarUrl} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    const [avatar] = await connection.read(['GET']);
+    expect(avatar?.status).toBe(200);
+    expect(avatar?.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(Buffer.compare(avatar?.body ?? Buffer.alloc(0), expected)).toBe(0);
+    expect(counts()).toEqual({ answered: before.answered + 1, handedOff: before.handedOff });
     connection.close();
   });
 
