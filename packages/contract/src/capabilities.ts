@@ -51,8 +51,9 @@ export interface ContractCapabilities {
   readonly byteOrderListing?: MissingCapability | undefined;
   /**
    * Overwrites that readers never see half done: a get racing a put of the same key reads one whole version, and
-   * concurrent puts leave one writer's bytes with that writer's metadata. Missing: concurrent puts are still checked
-   * to leave exactly one whole body, but no reader races them and the reported SHA-256 is not compared with it.
+   * concurrent puts leave one writer's bytes with that writer's metadata. Missing: concurrent puts must all succeed
+   * and the next put must be read back whole with its SHA-256, but no reader races them and the racing bodies may
+   * interleave (a store that rewrites a file in place mixes them).
    */
   readonly atomicOverwrite?: MissingCapability | undefined;
   /** Create-only puts (`ifNoneMatch: '*'`). Missing: the suite asserts they reject with `Unsupported`, storing nothing. */
