@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
-import { StorageError, bodyChunks, checkFinalSize, checkReceivedSize, isStorageError, toBase64, unlessAborted } from '@stowage/core';
+import { StorageError, bodyChunks, checkFinalSize, checkReceivedSize, toBase64 } from '@stowage/core';
 import type { Body, Sha256Factory, SizeLimits } from '@stowage/core';
+import { bodyReadFailure, nextBodyChunk } from './body-read.ts';
 import type { Md5Factory } from './etag-check.ts';
 
 /** What a checked stream read, once all of it was read and passed the checks. */
@@ -52,12 +53,7 @@ export function checkedStream(input: CheckedStreamInput): CheckedStream {
     let size = 0;
     try {
       for (;;) {
-        let step: IteratorResult<Uint8Array, void>;
-        try {
-          step = await unlessAborted(chunks.next(), signal, key);
-        } catch (error) {
-          throw isStorageError(error) ? error : new StorageError('Aborted', `the body of "${key}" failed while being read`, { key, cause: error });
-        }
+        const step = await nextBodyChunk(chunks, signal, key);
         if (step.done === true) break;
         const chunk = step.value;
         if (chunk.byteLength === 0) continue;
@@ -76,7 +72,7 @@ export function checkedStream(input: CheckedStreamInput): CheckedStream {
       digest = { size, sha256: sha256Text, md5: md5?.digest() };
       if (pending !== undefined) yield pending;
     } catch (error) {
-      failure = isStorageError(error) ? error : new StorageError('Aborted', `the body of "${key}" failed while being read`, { key, cause: error });
+      failure = bodyReadFailure(error, key);
       input.onFailure(failure);
       throw failure;
     } finally {

@@ -10,13 +10,14 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { RetryStrategyV2 } from '@smithy/types';
 import {
   StorageError, abortedError, bodyChunks, toBase64, checkFinalSize, checkReceivedSize, contentDisposition, guessContentType, isStorageError,
-  knownBodySize, putSizeLimits, resolveRange, servedContentType, throwIfAborted, unlessAborted, validateKey, validatePrefix,
+  knownBodySize, putSizeLimits, resolveRange, servedContentType, throwIfAborted, validateKey, validatePrefix,
 } from '@stowage/core';
 import type {
   Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, PutResult, S3Settings, S3StorageClass,
   Sha256Factory, SignedUrlOptions, SizeLimits, StreamingHash,
 } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
+import { nextBodyChunk } from './body-read.ts';
 import { encodeCopySource } from './copy-source.ts';
 import { bareEtag, etagIsComparable, multipartUploadEtag, nodeMd5, singleUploadEtag } from './etag-check.ts';
 import type { Md5Factory, UploadAnswer } from './etag-check.ts';
@@ -928,12 +929,7 @@ async function readAnnounced(body: Body, limits: SizeLimits, signal: AbortSignal
   let received = 0;
   try {
     for (;;) {
-      let step: IteratorResult<Uint8Array, void>;
-      try {
-        step = await unlessAborted(chunks.next(), signal, key);
-      } catch (error) {
-        throw isStorageError(error) ? error : new StorageError('Aborted', `the body of "${key}" failed while being read`, { key, cause: error });
-      }
+      const step = await nextBodyChunk(chunks, signal, key);
       if (step.done === true) break;
       const chunk = step.value;
       const at = received;

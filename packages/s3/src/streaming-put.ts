@@ -3,8 +3,9 @@ import {
 } from '@aws-sdk/client-s3';
 import type { PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { StorageError, abortedError, bodyChunks, checkFinalSize, checkReceivedSize, isStorageError, toBase64, unlessAborted } from '@stowage/core';
+import { StorageError, abortedError, bodyChunks, checkFinalSize, checkReceivedSize, toBase64 } from '@stowage/core';
 import type { Body, Sha256Factory, SizeLimits } from '@stowage/core';
+import { nextBodyChunk } from './body-read.ts';
 import { SHA256_METADATA } from './object-info.ts';
 
 /** Sends one command with the store's retries; `signal` is omitted for requests that must run even when aborted. */
@@ -51,14 +52,7 @@ function hashingSource(input: StreamingPutInput): { readonly stream: ReadableStr
   let size = 0;
   let digest: Digest | undefined;
   const pullOnce = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
-    let step: IteratorResult<Uint8Array, void>;
-    try {
-      step = await unlessAborted(chunks.next(), signal, key);
-    } catch (error) {
-      throw isStorageError(error)
-        ? error
-        : new StorageError('Aborted', `the body of "${key}" failed while being read`, { key, cause: error });
-    }
+    const step = await nextBodyChunk(chunks, signal, key);
     if (signal?.aborted === true) throw abortedError(key, signal.reason);
     if (step.done === true) {
       checkFinalSize(limits, size);
