@@ -1,21 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { StreamingHash } from '@stowage/core';
+import { nodeHashFactory } from '@stowage/core/node';
 
 /** Makes a fresh MD5 (only to compare with S3's ETags, never as a checksum of record). */
 export type Md5Factory = () => StreamingHash;
 
 /** MD5 through `node:crypto` (Deno provides it too). */
-export const nodeMd5: Md5Factory = () => {
-  const hash = createHash('md5');
-  return {
-    update(chunk) {
-      hash.update(chunk);
-    },
-    digest() {
-      return new Uint8Array(hash.digest());
-    },
-  };
-};
+export const nodeMd5: Md5Factory = nodeHashFactory('md5');
 
 /** What an upload's answer says about how the object is stored. */
 export interface UploadAnswer {

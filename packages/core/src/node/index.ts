@@ -1,1 +1,1 @@
-export { nodeSha256 } from './sha256.ts';
+export { nodeHashFactory, nodeSha256 } from './sha256.ts';
