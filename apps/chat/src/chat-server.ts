@@ -9,10 +9,10 @@ import { FileFastPath } from './file-fast-path.ts';
 import type { ChatAppOptions, Handler } from './chat-app.ts';
 import { deleteAvatar, deleteEmoji, listEmoji, uploadAvatar, uploadEmoji, uploadRealmImage } from './image-routes.ts';
 import { deleteMessage, getChannels, getMessages, getRealm, getUsers, postMessage } from './message-routes.ts';
-import { serveFile } from './serve-routes.ts';
+import { isFilePath, serveFile } from './serve-routes.ts';
 import { serveStaticFile } from './static-files.ts';
 import { deleteAttachment, listAttachments, signedUrl, upload } from './upload-routes.ts';
-import { sendError } from './http-io.ts';
+import { requestUrl, sendError } from './http-io.ts';
 
 interface Route {
   readonly pattern: RegExp;
@@ -46,7 +46,7 @@ const serveWebFile: Handler = async (app, req, res, url) => {
 
 function routeFor(method: string, pathname: string): Handler {
   // The file routes come first: they are the hot path.
-  if (pathname.startsWith('/user_uploads/') || pathname.startsWith('/user_avatars/')) {
+  if (isFilePath(pathname)) {
     return method === 'GET' || method === 'HEAD' ? serveFile : methodNotAllowed;
   }
   if (pathname.startsWith('/api/')) {
@@ -65,7 +65,7 @@ export function chatRequestListener(app: ChatApp): (req: IncomingMessage, res: S
   return (req, res) => {
     let url: URL;
     try {
-      url = new URL(req.url ?? '/', 'http://chat.invalid');
+      url = requestUrl(req.url ?? '/');
     } catch {
       sendError(res, new ApiError(400, 'BadRequest', 'malformed request URL'));
       return;

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ChatApp } from './chat-app.ts';
+import { requestUrl } from './http-io.ts';
 import { answerFromMemory } from './serve-object.ts';
 import type { MemoryAnswer } from './serve-object.ts';
 import { fileTarget, planFile } from './serve-routes.ts';
@@ -256,7 +257,7 @@ export class FileFastPath {
   #fileTarget(requestTarget: string): FileTarget | undefined {
     let target = this.#targets.get(requestTarget);
     if (target === undefined) {
-      target = fileTarget(new URL(requestTarget, 'http://chat.invalid')) ?? null;
+      target = fileTarget(requestUrl(requestTarget)) ?? null;
       // Forgetting all of them now and then bounds the memory and costs one parse each.
       if (this.#targets.size >= MAX_REMEMBERED_TARGETS) this.#targets.clear();
       this.#targets.set(requestTarget, target);

@@ -4,6 +4,11 @@ import { ApiError, badRequest } from './api-error.ts';
 /** Largest JSON request body read (messages are at most 10,000 characters). */
 const MAX_JSON_BYTES = 64 * 1024;
 
+/** The URL a request target names (the host is a placeholder: only path and query count); throws when malformed. */
+export function requestUrl(target: string): URL {
+  return new URL(target, 'http://chat.invalid');
+}
+
 /** The value of one cookie from a `Cookie` header, without parsing the others. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (header === undefined) return undefined;

@@ -36,6 +36,11 @@ export interface FileTarget {
   readonly key: string | undefined;
 }
 
+/** Whether a path is one of the file routes (`/user_uploads/...`, `/user_avatars/...`). */
+export function isFilePath(pathname: string): boolean {
+  return pathname.startsWith(UPLOADS_PREFIX) || pathname.startsWith(AVATARS_PREFIX);
+}
+
 /** The file route a URL names, or `undefined` for any other path. */
 export function fileTarget(url: URL): FileTarget | undefined {
   if (url.pathname.startsWith(UPLOADS_PREFIX)) return { url, route: 'upload', key: keyFromPath(url.pathname, UPLOADS_PREFIX) };
