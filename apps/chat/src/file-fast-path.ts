@@ -111,7 +111,7 @@ function serializeHead(answer: MemoryAnswer): Buffer | undefined {
 /**
  * Answers file requests for objects already in memory straight from the connection, without node:http's
  * per-request objects: the hot path of a chat server (every message view fetches its images). Every decision is
- * the one node:http's route makes (`planUpload`/`planAvatar`, then `answerFromMemory`); only the bytes on the
+ * the one node:http's route makes (`planFile`, then `answerFromMemory`); only the bytes on the
  * wire are written here. The first request it cannot answer (another route, an object not in memory, a refusal,
  * anything unusual) hands the connection, with every byte not yet answered, to node:http for the rest of its life.
  */
