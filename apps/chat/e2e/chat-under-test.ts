@@ -59,6 +59,7 @@ export async function startChatUnderTest(backend: Backend, maxFileUploadBytes: n
         S3_REGION: 'us-east-1',
         S3_ADDRESSING_STYLE: 'path',
         S3_SKIP_CHECKSUM: 'true',
+        S3_KEEPS_INTERRUPTED_UPLOADS: 'true',
         S3_KEY: S3RVER_CREDENTIALS.accessKeyId,
         S3_SECRET_KEY: S3RVER_CREDENTIALS.secretAccessKey,
       };

@@ -50,7 +50,7 @@ describe('parseStorageSettings: local storage', () => {
 
   it.each([
     'S3_AUTH_UPLOADS_BUCKET', 'S3_AVATAR_BUCKET', 'S3_ENDPOINT_URL', 'S3_REGION', 'S3_ADDRESSING_STYLE', 'S3_SKIP_CHECKSUM',
-    'S3_UPLOADS_STORAGE_CLASS', 'S3_AVATAR_PUBLIC_URL_PREFIX', 'S3_KEY', 'S3_SECRET_KEY',
+    'S3_KEEPS_INTERRUPTED_UPLOADS', 'S3_UPLOADS_STORAGE_CLASS', 'S3_AVATAR_PUBLIC_URL_PREFIX', 'S3_KEY', 'S3_SECRET_KEY',
   ])('rejects LOCAL_UPLOADS_DIR together with %s, naming both', (variable) => {
     const message = invalidSettings({ LOCAL_UPLOADS_DIR: 'uploads', [variable]: 'x' }, 'LOCAL_UPLOADS_DIR');
     expect(message).toContain(variable);
@@ -95,6 +95,7 @@ describe('parseStorageSettings: S3 storage', () => {
         region: undefined,
         addressingStyle: 'auto',
         skipChecksum: false,
+        keepsInterruptedUploads: false,
         uploadsStorageClass: undefined,
         avatarPublicUrlPrefix: undefined,
         credentials: undefined,
@@ -111,6 +112,7 @@ describe('parseStorageSettings: S3 storage', () => {
       S3_REGION: 'eu-west-3',
       S3_ADDRESSING_STYLE: 'path',
       S3_SKIP_CHECKSUM: 'true',
+      S3_KEEPS_INTERRUPTED_UPLOADS: 'yes',
       S3_UPLOADS_STORAGE_CLASS: 'STANDARD_IA',
       S3_AVATAR_PUBLIC_URL_PREFIX: 'https://cdn.example.com/avatars/',
       S3_KEY: 'AKIDEXAMPLE',
@@ -123,6 +125,7 @@ describe('parseStorageSettings: S3 storage', () => {
       region: 'eu-west-3',
       addressingStyle: 'path',
       skipChecksum: true,
+      keepsInterruptedUploads: true,
       uploadsStorageClass: 'STANDARD_IA',
       avatarPublicUrlPrefix: 'https://cdn.example.com/avatars/',
       credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
@@ -184,6 +187,13 @@ describe('parseStorageSettings: S3 storage', () => {
     for (const yes of ['1', 'true', 'TRUE', 'yes', 'On']) expect(s3({ ...S3_BASE, S3_SKIP_CHECKSUM: yes }).s3.skipChecksum).toBe(true);
     for (const no of ['0', 'false', 'No', 'off', '']) expect(s3({ ...S3_BASE, S3_SKIP_CHECKSUM: no }).s3.skipChecksum).toBe(false);
     for (const bad of ['maybe', '2', 'y', 'enabled']) invalidSettings({ ...S3_BASE, S3_SKIP_CHECKSUM: bad }, 'S3_SKIP_CHECKSUM');
+  });
+
+  it('reads S3_KEEPS_INTERRUPTED_UPLOADS as a boolean, false when unset, and rejects anything else', () => {
+    expect(s3({ ...S3_BASE, S3_KEEPS_INTERRUPTED_UPLOADS: 'on' }).s3.keepsInterruptedUploads).toBe(true);
+    expect(s3({ ...S3_BASE, S3_KEEPS_INTERRUPTED_UPLOADS: 'off' }).s3.keepsInterruptedUploads).toBe(false);
+    expect(s3(S3_BASE).s3.keepsInterruptedUploads).toBe(false);
+    invalidSettings({ ...S3_BASE, S3_KEEPS_INTERRUPTED_UPLOADS: 'sometimes' }, 'S3_KEEPS_INTERRUPTED_UPLOADS');
   });
 
   it('accepts every S3 storage class and rejects others', () => {

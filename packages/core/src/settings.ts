@@ -28,6 +28,11 @@ export interface S3Settings {
   readonly addressingStyle: S3AddressingStyle;
   /** `S3_SKIP_CHECKSUM`: send only the checksums an operation requires (for S3-compatible services). */
   readonly skipChecksum: boolean;
+  /**
+   * `S3_KEEPS_INTERRUPTED_UPLOADS`: the server stores what an interrupted PutObject carried, as s3rver does (S3
+   * stores nothing). Streamed uploads then go up as a multipart upload of one part, completed only when whole.
+   */
+  readonly keepsInterruptedUploads?: boolean | undefined;
   readonly uploadsStorageClass: S3StorageClass | undefined;
   readonly avatarPublicUrlPrefix: string | undefined;
   /** `S3_KEY` and `S3_SECRET_KEY`; absent means the SDK's default credential chain (instance role). */
@@ -123,7 +128,7 @@ function oneOf<T extends string>(variable: string, value: string | undefined, al
 
 const S3_ONLY_VARIABLES = [
   'S3_AUTH_UPLOADS_BUCKET', 'S3_AVATAR_BUCKET', 'S3_ENDPOINT_URL', 'S3_REGION', 'S3_ADDRESSING_STYLE',
-  'S3_SKIP_CHECKSUM', 'S3_UPLOADS_STORAGE_CLASS', 'S3_AVATAR_PUBLIC_URL_PREFIX', 'S3_KEY', 'S3_SECRET_KEY',
+  'S3_SKIP_CHECKSUM', 'S3_KEEPS_INTERRUPTED_UPLOADS', 'S3_UPLOADS_STORAGE_CLASS', 'S3_AVATAR_PUBLIC_URL_PREFIX', 'S3_KEY', 'S3_SECRET_KEY',
 ] as const;
 
 /**
@@ -174,6 +179,7 @@ export function parseStorageSettings(env: Environment): StorageSettings {
       region,
       addressingStyle: oneOf('S3_ADDRESSING_STYLE', read(env, 'S3_ADDRESSING_STYLE'), ['auto', 'virtual', 'path']) ?? 'auto',
       skipChecksum: parseBoolean('S3_SKIP_CHECKSUM', read(env, 'S3_SKIP_CHECKSUM'), false),
+      keepsInterruptedUploads: parseBoolean('S3_KEEPS_INTERRUPTED_UPLOADS', read(env, 'S3_KEEPS_INTERRUPTED_UPLOADS'), false),
       uploadsStorageClass: oneOf('S3_UPLOADS_STORAGE_CLASS', read(env, 'S3_UPLOADS_STORAGE_CLASS'), S3_STORAGE_CLASSES),
       avatarPublicUrlPrefix: httpUrl('S3_AVATAR_PUBLIC_URL_PREFIX', read(env, 'S3_AVATAR_PUBLIC_URL_PREFIX')),
       credentials: accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined,

@@ -73,6 +73,7 @@ describeObjectStore(
       limitations: {
         suffixRanges: 's3rver 3.7.1 reads Range: bytes=-N as bytes=0-N, the first N+1 bytes instead of the last N',
         createOnly: 's3rver 3.7.1 ignores If-None-Match on PutObject and overwrites',
+        interruptedPutsKept: 's3rver 3.7.1 stores the bytes an interrupted PutObject carried',
       },
     });
     return { store, cleanup: () => { client.destroy(); } };

@@ -1,12 +1,7 @@
-import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand,
-  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
-  UploadPartCopyCommand,
-} from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
 import type {
   CompleteMultipartUploadCommandOutput, CompletedPart, CreateMultipartUploadCommandInput, GetObjectCommandOutput, HeadObjectCommandOutput, ListObjectsV2CommandOutput, S3Client,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { RetryStrategyV2 } from '@smithy/types';
 import {
   StorageError, abortedError, bodyChunks, toBase64, checkFinalSize, checkReceivedSize, contentDisposition, guessContentType, isStorageError,
@@ -27,14 +22,28 @@ import { defaultRetryStrategy, withRetries } from './retry.ts';
 import type { RetryListener } from './retry.ts';
 import { allowsLeanPut, createS3Client, s3EndpointUrl } from './s3-client.ts';
 import { signedPutFor } from './signed-put.ts';
-import type { SignedPut, SignedPutOutput } from './signed-put.ts';
+import type { SignedPut, SignedPutInput, SignedPutOutput } from './signed-put.ts';
 import { checkedStream } from './checked-stream.ts';
 import type { CheckedDigest } from './checked-stream.ts';
 import type { S3ClientOptions } from './s3-client.ts';
 import { isS3NotFound, toStorageError } from './s3-error.ts';
 import { streamingPut } from './streaming-put.ts';
+import { clientS3, presigner } from './sdk.ts';
+
+const {
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand,
+  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
+  UploadPartCopyCommand,
+} = clientS3;
 
 const MIB = 1024 * 1024;
+/** What a streamed put sends besides the body: the object's headers, create-only, and the context for errors. */
+interface StreamedPutRequest {
+  readonly params: CreateMultipartUploadCommandInput;
+  readonly createOnly: boolean;
+  readonly context: { operation: string; key: string; createOnly: boolean };
+}
+
 /** S3's largest single PutObject and CopyObject. */
 export const S3_MAX_SINGLE_COPY_BYTES: number = 5 * 1024 * MIB;
 /** S3's smallest part (except the last). */
@@ -48,6 +57,12 @@ export interface S3ServerLimitations {
   readonly suffixRanges?: string | undefined;
   /** Set when PutObject ignores `If-None-Match: *`, e.g. "s3rver 3.7.1 ignores If-None-Match". */
   readonly createOnly?: string | undefined;
+  /**
+   * Set when the server stores what an interrupted PutObject carried (S3 stores nothing), e.g. "s3rver 3.7.1 keeps
+   * the bytes received". A streamed put then goes up as the single part of a multipart upload, completed only once
+   * the body passed its checks: one object is written twice on the server, and two more requests are made.
+   */
+  readonly interruptedPutsKept?: string | undefined;
 }
 
 export interface S3StoreOptions {
@@ -294,8 +309,9 @@ export class S3Store implements ObjectStore {
 
   /**
    * The store for the uploads (private) or avatars (public) bucket of Zulip-style settings, with a client built
-   * by `createS3Client` unless one is given. The avatars store is public: `publicUrl` uses
-   * `S3_AVATAR_PUBLIC_URL_PREFIX`, else the endpoint and addressing style. Uploads use `S3_UPLOADS_STORAGE_CLASS`.
+   * by `createS3Client` unless one is given; `S3_KEEPS_INTERRUPTED_UPLOADS` declares `interruptedPutsKept`. The
+   * avatars store is public: `publicUrl` uses `S3_AVATAR_PUBLIC_URL_PREFIX`, else the endpoint and addressing
+   * style. Uploads use `S3_UPLOADS_STORAGE_CLASS`.
    */
   static fromSettings(settings: S3Settings, role: S3BucketRole, options: S3StoreFromSettingsOptions = {}): S3Store {
     const bucket = role === 'uploads' ? settings.uploadsBucket : settings.avatarsBucket;
@@ -306,6 +322,10 @@ export class S3Store implements ObjectStore {
       endpoint: s3EndpointUrl(settings),
       publicUrlBase: role === 'avatars' ? publicUrlBase(settings, bucket) : undefined,
       storageClass: role === 'uploads' ? settings.uploadsStorageClass : undefined,
+      limitations:
+        settings.keepsInterruptedUploads === true
+          ? { ...options.limitations, interruptedPutsKept: 'declared by S3_KEEPS_INTERRUPTED_UPLOADS' }
+          : options.limitations,
     });
   }
 
@@ -402,7 +422,10 @@ export class S3Store implements ObjectStore {
 
     const signedPut = this.#signedPut;
     if (signedPut !== undefined && limits.expected !== undefined && limits.expected <= this.#singlePutMaxSize) {
-      return this.#putStreamed(signedPut, key, body, limits, options, { params, createOnly, context }, info);
+      const request = { params, createOnly, context };
+      return this.#limitations.interruptedPutsKept === undefined
+        ? this.#putWhole(signedPut, key, body, limits, options, request, info)
+        : this.#putStreamed(signedPut, key, body, limits, options, request, info);
     }
 
     try {
@@ -600,7 +623,7 @@ export class S3Store implements ObjectStore {
       ResponseContentDisposition: wantsDisposition ? contentDisposition(filename, contentType, options.disposition) : undefined,
     });
     try {
-      return await getSignedUrl(this.client, command, { expiresIn: options.expiresIn });
+      return await presigner().getSignedUrl(this.client, command, { expiresIn: options.expiresIn });
     } catch (error) {
       throw this.#error(error, { operation: 'signedUrl', key });
     }
@@ -627,7 +650,7 @@ export class S3Store implements ObjectStore {
       StorageClass: this.#storageClass,
     });
     try {
-      const url = await getSignedUrl(this.client, command, {
+      const url = await presigner().getSignedUrl(this.client, command, {
         expiresIn: options.expiresIn,
         signableHeaders: new Set(['content-type', 'content-length']),
       });
@@ -732,13 +755,89 @@ export class S3Store implements ObjectStore {
   }
 
   /**
-   * A stream of announced length sent as it is read, in one signed request: no part is held in memory. It goes up
-   * as the single part of a multipart upload, because a server may keep what an interrupted request carried (s3rver
-   * does): an unfinished upload is never visible, and it is completed only once the body passed its checks (size,
-   * SHA-256: see `checkedStream`) and, when confirming, the part's ETag is the MD5 of the bytes sent. Failing that,
-   * the upload is aborted and the old object stays. The SHA-256 goes into the metadata up front when the caller gave
-   * it; otherwise it is recorded afterwards by a server-side copy onto itself, made only if the object is still the
-   * one just completed (`CopySourceIfMatch`).
+   * A stream of announced length sent as it is read, in one signed PutObject: no part is held in memory. The body
+   * passes its checks (size, SHA-256: see `checkedStream`) before its last byte goes out, so a failing body cuts
+   * the request short and S3 stores nothing; when confirming, the ETag must be the MD5 of the bytes sent. The
+   * SHA-256 goes into the metadata up front when the caller gave it; otherwise it is recorded afterwards by a
+   * server-side copy onto itself, made only if the object is still the one just stored (`CopySourceIfMatch`).
+   */
+  async #putWhole(
+    signedPut: SignedPut,
+    key: string,
+    body: Body,
+    limits: SizeLimits,
+    options: PutOptions,
+    request: StreamedPutRequest,
+    info: (etag: string | undefined, size: number, sha256: string) => ObjectInfo,
+  ): Promise<PutResult> {
+    const { params } = request;
+    const metadata = options.sha256 === undefined ? params.Metadata : { ...params.Metadata, [SHA256_METADATA]: options.sha256 };
+    const { answer, digest } = await this.#sendChecked(signedPut, key, body, limits, options, request, (bodyStream, signal) => ({
+      key,
+      body: bodyStream,
+      size: limits.expected ?? 0,
+      sha256: undefined,
+      contentType: params.ContentType,
+      contentDisposition: params.ContentDisposition,
+      cacheControl: params.CacheControl,
+      metadata,
+      storageClass: params.StorageClass,
+      ifNoneMatch: request.createOnly ? '*' : undefined,
+      signal,
+    }));
+    const confirmed = digest.md5 === undefined ? undefined : await this.#confirmUpload(key, answer, singleUploadEtag(digest.md5));
+    const uploaded = info(answer.ETag, digest.size, digest.sha256);
+    const recorded = options.sha256 === undefined ? await this.#copyObject(key, key, uploaded, 'put', answer.ETag) : uploaded;
+    return confirmed === undefined ? { ...recorded, sha256: digest.sha256 } : { ...recorded, sha256: digest.sha256, confirmed };
+  }
+
+  /**
+   * Sends `body` through `checkedStream` in the signed request `toRequest` makes, and resolves with the answer and
+   * what the body held once it passed every check. A body that fails a check, fails itself or is aborted tears
+   * the request down and rejects with that failure, a `StorageError`.
+   */
+  async #sendChecked(
+    signedPut: SignedPut,
+    key: string,
+    body: Body,
+    limits: SizeLimits,
+    options: PutOptions,
+    request: StreamedPutRequest,
+    toRequest: (body: Readable, signal: AbortSignal) => SignedPutInput,
+  ): Promise<{ readonly answer: SignedPutOutput; readonly digest: CheckedDigest }> {
+    const { signal } = options;
+    const stop = new AbortController();
+    const checked = checkedStream({
+      body,
+      limits,
+      expectedSha256: options.sha256,
+      sha256: this.#sha256,
+      md5: options.confirm === true ? this.#md5 : undefined,
+      signal,
+      onFailure: (error) => {
+        stop.abort(error);
+      },
+    });
+    let answer: SignedPutOutput;
+    try {
+      answer = await signedPut(toRequest(checked.readable, signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal])));
+    } catch (error) {
+      checked.readable.destroy();
+      const failure = checked.failure();
+      if (failure !== undefined) throw failure;
+      if (signal?.aborted === true) throw abortedError(key, signal.reason);
+      throw this.#error(error, request.context);
+    }
+    const digest = checked.digest();
+    if (digest === undefined) throw new StorageError('IntegrityError', `${this.name} answered the upload of "${key}" before its body ended`, { key });
+    return { answer, digest };
+  }
+
+  /**
+   * `#putWhole` for a server that keeps what an interrupted PutObject carried (`interruptedPutsKept`): the body goes
+   * up as the single part of a multipart upload, whose unfinished parts are never visible. It is completed only once
+   * the body passed its checks and, when confirming, the part's ETag is the MD5 of the bytes sent. Failing that,
+   * the upload is aborted and the old object stays.
    */
   async #putStreamed(
     signedPut: SignedPut,
@@ -746,7 +845,7 @@ export class S3Store implements ObjectStore {
     body: Body,
     limits: SizeLimits,
     options: PutOptions,
-    request: { params: CreateMultipartUploadCommandInput; createOnly: boolean; context: { operation: string; key: string; createOnly: boolean } },
+    request: StreamedPutRequest,
     info: (etag: string | undefined, size: number, sha256: string) => ObjectInfo,
   ): Promise<PutResult> {
     const { signal } = options;
@@ -756,42 +855,20 @@ export class S3Store implements ObjectStore {
     const created = await this.#send(context, () => new CreateMultipartUploadCommand({ ...request.params, Metadata: metadata }), signal);
     const uploadId = created.UploadId;
     if (uploadId === undefined) throw new StorageError('Unavailable', `put of "${key}": the server gave no upload id`, { key });
-    const stop = new AbortController();
-    const checked = checkedStream({
-      body,
-      limits,
-      expectedSha256: options.sha256,
-      sha256: this.#sha256,
-      md5: confirm ? this.#md5 : undefined,
-      signal,
-      onFailure: (error) => {
-        stop.abort(error);
-      },
-    });
     let completed: CompleteMultipartUploadCommandOutput;
     let digest: CheckedDigest;
     let partConfirmed = false;
     try {
-      let part: SignedPutOutput;
-      try {
-        part = await signedPut({
-          key,
-          query: { partNumber: '1', uploadId },
-          body: checked.readable,
-          size: limits.expected ?? 0,
-          sha256: undefined,
-          signal: signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal]),
-        });
-      } catch (error) {
-        checked.readable.destroy();
-        const failure = checked.failure();
-        if (failure !== undefined) throw failure;
-        if (signal?.aborted === true) throw abortedError(key, signal.reason);
-        throw this.#error(error, context);
-      }
-      const read = checked.digest();
-      if (read === undefined) throw new StorageError('IntegrityError', `${this.name} answered the upload of "${key}" before its body ended`, { key });
-      digest = read;
+      const sent = await this.#sendChecked(signedPut, key, body, limits, options, request, (bodyStream, partSignal) => ({
+        key,
+        query: { partNumber: '1', uploadId },
+        body: bodyStream,
+        size: limits.expected ?? 0,
+        sha256: undefined,
+        signal: partSignal,
+      }));
+      const part = sent.answer;
+      digest = sent.digest;
       if (digest.md5 !== undefined && this.#etagIsMd5 && etagIsComparable(part)) {
         if (bareEtag(part.ETag) !== singleUploadEtag(digest.md5)) {
           throw new StorageError('IntegrityError', `${this.name} answered the upload of "${key}" with ETag ${part.ETag ?? ''}, not the MD5 of the bytes sent`, { key });

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { StorageError, collectBytes } from '@stowage/core';
@@ -8,8 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumConfig } from './checksum-profile.ts';
 import { createS3Client } from './s3-client.ts';
 import { S3Store } from './s3-store.ts';
+import { SigV4Signer } from './sigv4.ts';
 
 const MIB = 1024 * 1024;
+const INTERRUPTED_PUTS_KEPT = 's3rver 3.7.1 stores the bytes an interrupted PutObject carried';
 
 let server: S3TestServer;
 let bucketNumber = 0;
@@ -117,30 +120,36 @@ describe('checksum profiles against s3rver', () => {
 });
 
 describe('S3Store lean PutObject on s3rver', () => {
-  it('stores known bytes and announced streams (one part or more) with headers, metadata and SHA-256, confirmed by ETag', async () => {
+  it('stores known bytes and announced streams (one request, or one part where interrupted puts are kept) with headers, metadata and SHA-256, confirmed by ETag', async () => {
     const bucket = await freshBucket();
-    const store = S3Store.fromSettings(settingsFor(bucket), 'uploads', { partSize: 5 * MIB });
     const raw = new S3Client(server.clientConfig);
     const headers = { contentType: 'text/plain; charset=utf-8', contentDisposition: 'inline; filename="a b.txt"', cacheControl: 'private, immutable', metadata: { 'realm-id': '2' } };
     const cases = [
-      ["dir/it's (a) key!*~ \u00e9 100%.txt", randomBytes(1000)],
-      ['announced/one-part', randomBytes(3 * MIB)],
-      ['announced/streamed', randomBytes(11 * MIB + 7)],
+      ["dir/it's (a) key!*~ \u00e9 100%.txt", randomBytes(1000), false],
+      ['announced/one-part', randomBytes(3 * MIB), false],
+      ['announced/streamed', randomBytes(11 * MIB + 7), false],
+      ['announced/streamed-with-sha256', randomBytes(9 * MIB + 1), true],
     ] as const;
-    for (const [key, bytes] of cases) {
-      const body = key.startsWith('announced/') ? streamOf(bytes) : bytes;
-      const info = await store.put(key, body, { ...headers, size: bytes.byteLength, confirm: true });
-      expect(info.confirmed, key).toBe(true);
-      expect((await storedBytes(raw, bucket, key)).equals(bytes), key).toBe(true);
-      const head = await store.head(key);
-      expect(head, key).toMatchObject({ ...headers, size: bytes.byteLength, sha256: info.sha256, etag: info.etag });
+    for (const kept of [undefined, INTERRUPTED_PUTS_KEPT]) {
+      const store = S3Store.fromSettings(settingsFor(bucket), 'uploads', { partSize: 5 * MIB, limitations: { interruptedPutsKept: kept } });
+      for (const [name, bytes, withSha256] of cases) {
+        const key = `${kept === undefined ? 'whole' : 'part'}/${name}`;
+        const sha256 = createHash('sha256').update(bytes).digest('base64');
+        const body = name.startsWith('announced/') ? streamOf(bytes) : bytes;
+        const info = await store.put(key, body, { ...headers, size: bytes.byteLength, confirm: true, sha256: withSha256 ? sha256 : undefined });
+        expect(info.confirmed, key).toBe(true);
+        expect(info.sha256, key).toBe(sha256);
+        expect((await storedBytes(raw, bucket, key)).equals(bytes), key).toBe(true);
+        const head = await store.head(key);
+        expect(head, key).toMatchObject({ ...headers, size: bytes.byteLength, sha256, etag: info.etag });
+      }
     }
     raw.destroy();
   }, 60_000);
 
-  it('stores nothing, keeping the old object, when a streamed body is shorter or longer than announced or has another SHA-256', async () => {
+  it('with interrupted puts declared kept, stores nothing, keeping the old object, when a streamed body is shorter or longer than announced or has another SHA-256', async () => {
     const bucket = await freshBucket();
-    const store = S3Store.fromSettings(settingsFor(bucket), 'uploads', { partSize: 5 * MIB });
+    const store = S3Store.fromSettings(settingsFor(bucket), 'uploads', { partSize: 5 * MIB, limitations: { interruptedPutsKept: INTERRUPTED_PUTS_KEPT } });
     await store.put('big', 'the old object');
     const bytes = randomBytes(7 * MIB);
     const announced = [
@@ -155,7 +164,7 @@ describe('S3Store lean PutObject on s3rver', () => {
       expect(new TextDecoder().decode(await collectBytes((await store.get('big')).body)), name).toBe('the old object');
     }
   }, 60_000);
-  it('maps lean PutObject failures as the SDK path does, and an abort mid-stream keeps the old object', async () => {
+  it('maps lean PutObject failures as the SDK path does, and with interrupted puts declared kept an abort mid-stream keeps the old object', async () => {
     const bucket = await freshBucket();
     const missing = S3Store.fromSettings(settingsFor('no-such-bucket-here'), 'uploads');
     const error: unknown = await missing.put('k', new Uint8Array(10)).then(() => undefined, (reason: unknown) => reason);
@@ -163,7 +172,7 @@ describe('S3Store lean PutObject on s3rver', () => {
     expect((error as StorageError).code).toBe('InvalidSettings');
     missing.client.destroy();
 
-    const store = S3Store.fromSettings(settingsFor(bucket), 'uploads', { partSize: 5 * MIB });
+    const store = S3Store.fromSettings(settingsFor(bucket), 'uploads', { partSize: 5 * MIB, limitations: { interruptedPutsKept: INTERRUPTED_PUTS_KEPT } });
     await store.put('big', 'the old object');
     const bytes = randomBytes(9 * MIB);
     const controller = new AbortController();
@@ -222,6 +231,30 @@ describe('S3Store on s3rver', () => {
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'first', IfNoneMatch: '*' }));
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'second', IfNoneMatch: '*' }));
     expect((await storedBytes(client, bucket, 'k')).toString()).toBe('second');
+    client.destroy();
+  });
+
+  it('confirms why interrupted puts are declared kept: s3rver stores what a PutObject cut short carried', async () => {
+    const bucket = await freshBucket();
+    const client = new S3Client({ ...server.clientConfig, ...checksumConfig('s3-compatible') });
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'the old object' }));
+    const endpoint = new URL(server.endpoint);
+    const path = `/${bucket}/k`;
+    const headers: Record<string, string> = { host: endpoint.host, 'content-length': '1000', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
+    new SigV4Signer('us-east-1').sign({ method: 'PUT', path, query: {}, headers }, server.clientConfig.credentials, new Date());
+    await new Promise<void>((resolve) => {
+      const request = httpRequest({ host: endpoint.hostname, port: endpoint.port, method: 'PUT', path, headers });
+      request.on('error', () => undefined);
+      request.write(Buffer.alloc(500, 'a'), () => {
+        // Time for the server to take in what was written before the request is torn down.
+        setTimeout(() => {
+          request.destroy();
+          resolve();
+        }, 200);
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await storedBytes(client, bucket, 'k')).toString()).toBe('a'.repeat(500));
     client.destroy();
   });
 

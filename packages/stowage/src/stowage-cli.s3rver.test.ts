@@ -106,6 +106,8 @@ beforeAll(async () => {
     S3_ENDPOINT_URL: server.endpoint,
     S3_REGION: 'us-east-1',
     S3_ADDRESSING_STYLE: 'path',
+    // s3rver stores what an interrupted PutObject carried: a killed run must not leave that behind.
+    S3_KEEPS_INTERRUPTED_UPLOADS: 'true',
     S3_KEY: S3RVER_CREDENTIALS.accessKeyId,
     S3_SECRET_KEY: S3RVER_CREDENTIALS.secretAccessKey,
   };
@@ -180,7 +182,7 @@ describe('stowage migrate against an S3-compatible server', () => {
     await expectFaithfulCopy(fixture, local, backStores, true);
 
     const bucketArgs = ['--from', 's3://avatars-bucket', '--to', 's3://copy-bucket', '--endpoint', server.endpoint, '--progress', 'none'];
-    const bucketEnv = { S3_KEY: s3Env.S3_KEY ?? '', S3_SECRET_KEY: s3Env.S3_SECRET_KEY ?? '', S3_ADDRESSING_STYLE: 'path' };
+    const bucketEnv = { S3_KEY: s3Env.S3_KEY ?? '', S3_SECRET_KEY: s3Env.S3_SECRET_KEY ?? '', S3_ADDRESSING_STYLE: 'path', S3_KEEPS_INTERRUPTED_UPLOADS: 'true' };
     const copied = await runStowage(['migrate', ...bucketArgs], bucketEnv);
     expect(copied.code, copied.stderr).toBe(0);
     const copy = openSpec(parseStoreSpec('s3://copy-bucket'), { env: { ...bucketEnv, S3_ENDPOINT_URL: server.endpoint } });
