@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore, StorageError, collectBytes, sha256Base64 } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
-import type { Body, ObjectInfo, ObjectStore, PutOptions } from '@stowage/core';
+import type { Body, GetOptions, GetResult, ObjectInfo, ObjectStore, PutOptions } from '@stowage/core';
 import { migrate } from './migrate.ts';
 import type { MigrationProgress } from './progress.ts';
 import type { ObjectEvent } from './migration-report.ts';
@@ -230,6 +230,56 @@ describe('migrate: copying', () => {
     expect(report.copied).toMatchObject({ objects: 30, bytes: 90, keysTruncated: true });
     expect(report.copied.keys).toHaveLength(10);
     expect(events.filter((event) => event.outcome === 'copied')).toHaveLength(30);
+  });
+
+  it('hashes a large object whose SHA-256 the source does not record first, and gives the target that SHA-256', async () => {
+    /** A source that records no SHA-256 (a directory of files), counting its reads. */
+    class UnhashedSource extends FaultInjectingStore {
+      readonly reads = new Map<string, number>();
+      override async get(key: string, options?: GetOptions): Promise<GetResult> {
+        this.reads.set(key, (this.reads.get(key) ?? 0) + 1);
+        return { ...(await super.get(key, options)), sha256: undefined };
+      }
+    }
+    /** A target that keeps the options of each put. */
+    class RecordingTarget extends FaultInjectingStore {
+      readonly putOptions = new Map<string, PutOptions | undefined>();
+      override async put(key: string, body: Body, options?: PutOptions): Promise<ObjectInfo> {
+        this.putOptions.set(key, options);
+        return super.put(key, body, options);
+      }
+    }
+    const large = bytes(4000, 1);
+    const small = bytes(100, 2);
+    const source = new UnhashedSource(await filled([{ key: 'large', body: large }, { key: 'small', body: small }]));
+    const target = new RecordingTarget(new MemoryStore());
+    const report = await migrate(source, target, { hashFirstFrom: 1000 });
+    expect(report.copied.objects).toBe(2);
+    expect(source.reads.get('large')).toBe(2);
+    expect(target.putOptions.get('large')?.sha256).toBe(sha256Base64(large));
+    expect(source.reads.get('small')).toBe(1);
+    expect(target.putOptions.get('small')?.sha256).toBeUndefined();
+    for (const [key, body] of [['large', large], ['small', small]] as const) {
+      expect(await collectBytes((await target.get(key)).body), key).toEqual(body);
+      expect((await target.head(key))?.sha256, key).toBe(sha256Base64(body));
+    }
+  });
+
+  it('fails an object that changes between the hashing read and the copy, keeping no copy of it', async () => {
+    const original = bytes(4000, 1);
+    const inner = await filled([{ key: 'large', body: original }]);
+    let reads = 0;
+    class ChangingSource extends FaultInjectingStore {
+      override async get(key: string, options?: GetOptions): Promise<GetResult> {
+        // Rewritten at the same size right after the hashing read opened it.
+        if (++reads === 2) await inner.put(key, bytes(4000, 9));
+        return { ...(await super.get(key, options)), sha256: undefined };
+      }
+    }
+    const target = new MemoryStore();
+    const report = await migrate(new ChangingSource(inner), target, { hashFirstFrom: 1000, retry: { attempts: 1 } });
+    expect(report.failures).toEqual([expect.objectContaining({ key: 'large', code: 'IntegrityError' })]);
+    expect(await target.head('large')).toBeUndefined();
   });
 });
 
@@ -499,5 +549,7 @@ describe('migrate: abort, progress, arguments', () => {
     await expect(migrate(source, target, { prefix: '/abs' })).rejects.toMatchObject({ code: 'InvalidKey' });
     await expect(migrate(source, source)).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('same store') as string });
     await expect(migrate(source, target, { retry: { attempts: 0 } })).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(migrate(source, target, { hashFirstFrom: -1 })).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('hashFirstFrom') as string });
+    await expect(migrate(source, target, { hashFirstFrom: Number.NaN })).rejects.toMatchObject({ code: 'InvalidArgument' });
   });
 });

@@ -1,8 +1,9 @@
 import { StorageError, abortedError, isStorageError, portableSha256, validatePrefix } from '@stowage/core';
-import type { ObjectStore, PutResult, Sha256Factory, StreamDigest } from '@stowage/core';
+import type { GetResult, ObjectStore, PutResult, Sha256Factory, StreamDigest } from '@stowage/core';
 import { ByteGate } from './byte-gate.ts';
 import { digestObject, objectSha256 } from './object-digest.ts';
 import { meterStream } from './metered-stream.ts';
+import type { MeteredStream } from './metered-stream.ts';
 import { JournalCursor, JournalRecorder, journalProves } from './journal.ts';
 import type { JournalEntry, MigrationJournal } from './journal.ts';
 import { pairListings } from './paired-listing.ts';
@@ -64,6 +65,7 @@ async function* withJournal(
   }
 }
 export const DEFAULT_LIST_LIMIT = 1000;
+export const DEFAULT_HASH_FIRST_FROM: number = 8 * 1024 * 1024;
 const MAX_CONCURRENCY = 256;
 
 /** How each copied object is checked at the target. */
@@ -126,6 +128,15 @@ export interface MigrateOptions {
    * parts; default unlimited (only `concurrency` applies).
    */
   readonly maxBytesInFlight?: number | undefined;
+  /**
+   * Objects of at least this many bytes whose SHA-256 the source does not record are read twice: first to hash
+   * them, then to copy them with the SHA-256 given to the target, which checks the bytes against it as they arrive
+   * and stores it with the object in the same request (S3 otherwise records it afterwards with a server-side copy
+   * of the whole object onto itself). Default 8 MiB, the size from which S3 clients (the AWS CLI's
+   * multipart_threshold) stop sending an object in one request; below it a second read costs more than it saves.
+   * `Infinity` never reads twice.
+   */
+  readonly hashFirstFrom?: number | undefined;
   /** Keys kept per outcome in the report (default 1,000); counts stay exact, `onObject` sees every key. */
   readonly listLimit?: number | undefined;
   readonly onProgress?: ((progress: MigrationProgress) => void) | undefined;
@@ -197,6 +208,8 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
     throw invalidArgument(`maxBytesInFlight must be a positive whole number of bytes, not ${maxBytesInFlight}`);
   }
   const gate = maxBytesInFlight === undefined ? undefined : new ByteGate(maxBytesInFlight);
+  const hashFirstFrom = options.hashFirstFrom ?? DEFAULT_HASH_FIRST_FROM;
+  if (!(hashFirstFrom >= 0)) throw invalidArgument(`hashFirstFrom must be a non-negative number of bytes, not ${hashFirstFrom}`);
 
   const startedAt = new Date().toISOString();
   const started = performance.now();
@@ -290,16 +303,34 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
     throw new StorageError('IntegrityError', `verification failed: ${key} at ${target.name} ${problem}; the bad copy was deleted`, { key });
   }
 
-  async function copyObject(pair: SourcePair, onBytes: (count: number) => void): Promise<Decision> {
-    const { key } = pair;
-    let got;
+  /** Opens the source object; `undefined` when it is gone. */
+  async function openSource(key: string): Promise<GetResult | undefined> {
     try {
-      got = await source.get(key, { signal });
+      return await source.get(key, { signal });
     } catch (error) {
-      if (isStorageError(error, 'NotFound')) return { outcome: 'vanished' };
+      if (isStorageError(error, 'NotFound')) return undefined;
       throw error;
     }
-    const metered = meterStream(got.body, sha256, onBytes);
+  }
+
+  async function copyObject(pair: SourcePair, onBytes: (count: number) => void): Promise<Decision> {
+    const { key } = pair;
+    let got = await openSource(key);
+    if (got === undefined) return { outcome: 'vanished' };
+    // The SHA-256 known before the put: the target is given it and refuses other bytes, so the copy needs no hash
+    // of its own. The source's record, else (for a large object) a first read.
+    let expected = got.sha256;
+    if (expected === undefined && got.size >= hashFirstFrom) {
+      const first = await digestObject(source, key, sha256, signal, undefined, got);
+      if (first.size !== got.size) {
+        throw new StorageError('IntegrityError', `${key} at ${source.name} read ${first.size} bytes where it has ${got.size} (changed while read?)`, { key });
+      }
+      expected = first.sha256;
+      got = await openSource(key);
+      if (got === undefined) return { outcome: 'vanished' };
+    }
+    const metered: MeteredStream<{ readonly size: number; readonly sha256?: string }> =
+      expected === undefined ? meterStream(got.body, sha256, onBytes) : meterStream(got.body, undefined, onBytes);
     let stored: PutResult;
     try {
       stored = await target.put(key, metered.stream, {
@@ -308,7 +339,7 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
         cacheControl: got.cacheControl,
         metadata: got.metadata,
         size: got.size,
-        sha256: got.sha256,
+        sha256: expected,
         // Where the target can prove the bytes from its own answer (an S3 ETag), no request is needed to verify.
         confirm: verifyMode === 'head',
         signal,
@@ -319,14 +350,16 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
       if (sourceError !== undefined && signal?.aborted !== true) throw asSourceFailure(key, sourceError);
       throw error;
     }
-    const sent = metered.digest();
-    if (sent === undefined) {
+    const read = metered.digest();
+    if (read === undefined) {
       throw new StorageError('IntegrityError', `${target.name} reported ${key} stored before reading all of it`, { key });
     }
-    if (sent.size !== got.size || (got.sha256 !== undefined && got.sha256 !== sent.sha256)) {
+    const sentSha = read.sha256 ?? expected;
+    if (read.size !== got.size || sentSha === undefined) {
       await target.delete(key).catch(() => undefined);
       throw new StorageError('IntegrityError', `${key} at ${source.name} does not match its own size or SHA-256 (changed while read?)`, { key });
     }
+    const sent: StreamDigest = { size: read.size, sha256: sentSha };
     const confirmed = stored.confirmed === true && stored.size === sent.size && stored.sha256 === sent.sha256;
     const targetEtag = verifyMode === 'read-back' || !confirmed ? await verifyAtTarget(key, sent) : stored.etag;
     // Journal only the version the listing showed: a source changed since then is compared afresh next time.

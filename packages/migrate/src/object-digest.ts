@@ -1,10 +1,11 @@
 import { StorageError } from '@stowage/core';
-import type { ObjectStore, Sha256Factory, StreamDigest } from '@stowage/core';
+import type { GetResult, ObjectStore, Sha256Factory, StreamDigest } from '@stowage/core';
 import { meterStream } from './metered-stream.ts';
 
 /**
- * Size and SHA-256 of a stored object, read by streaming it once (for stores that keep no SHA-256). Costs a full
- * read of the object: for S3 that is a download of every byte, as much traffic as copying it.
+ * Size and SHA-256 of a stored object, read by streaming it once (for stores that keep no SHA-256), from `opened`
+ * when the caller already opened it. Costs a full read of the object: for S3 that is a download of every byte, as
+ * much traffic as copying it.
  */
 export async function digestObject(
   store: ObjectStore,
@@ -12,8 +13,9 @@ export async function digestObject(
   sha256: Sha256Factory,
   signal?: AbortSignal,
   onBytes: (count: number) => void = () => undefined,
+  opened?: GetResult,
 ): Promise<StreamDigest> {
-  const { body } = await store.get(key, { signal });
+  const { body } = opened ?? (await store.get(key, { signal }));
   const metered = meterStream(body, sha256, onBytes);
   await metered.stream.pipeTo(new WritableStream<Uint8Array>());
   const digest = metered.digest();
