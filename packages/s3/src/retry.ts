@@ -1,6 +1,8 @@
-import { StandardRetryStrategy, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { RetryErrorType, RetryStrategyV2 } from '@smithy/types';
 import { abortableSleep, isStorageError } from '@stowage/core';
+import { smithyRetry } from './sdk.ts';
+
+const { StandardRetryStrategy, isServerError, isThrottlingError, isTransientError } = smithyRetry;
 
 /** The SDK's standard strategy (3 attempts, jittered exponential backoff, a retry quota) is the default. */
 export function defaultRetryStrategy(): RetryStrategyV2 {

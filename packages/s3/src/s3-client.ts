@@ -1,7 +1,8 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Settings } from '@stowage/core';
 import { addS3CompatibleGuard, checksumConfig } from './checksum-profile.ts';
 import type { S3ChecksumProfile } from './checksum-profile.ts';
+import { clientS3 } from './sdk.ts';
 
 /** Knobs of a client built from settings; the defaults suit both AWS and a server on the local network. */
 export interface S3ClientOptions {
@@ -66,7 +67,7 @@ export function s3EndpointUrl(settings: Pick<S3Settings, 'endpointUrl' | 'region
 export function createS3Client(settings: S3Settings, options: S3ClientOptions = {}): S3Client {
   const profile = options.checksumProfile ?? s3ChecksumProfile(settings);
   const maxSockets = options.maxSockets ?? 50;
-  const client = new S3Client({
+  const client = new clientS3.S3Client({
     region: s3Region(settings),
     ...(settings.endpointUrl === undefined ? {} : { endpoint: settings.endpointUrl }),
     forcePathStyle: usesPathStyle(settings),

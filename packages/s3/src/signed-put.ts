@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import { S3ServiceException } from '@aws-sdk/client-s3';
+import type { S3ServiceException } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { HttpRequest } from '@smithy/core/protocols';
 import type { AwsCredentialIdentity, HttpRequest as WireRequest, HttpResponse, Provider } from '@smithy/types';
 import { toHex } from '@stowage/core';
+import { clientS3, smithyProtocols } from './sdk.ts';
 import { SigV4Signer } from './sigv4.ts';
 
 /**
@@ -95,7 +95,7 @@ async function serviceError(response: HttpResponse): Promise<S3ServiceException>
   const text = await readText(response.body);
   const status = response.statusCode;
   const name = xmlField(text, 'Code') ?? (status === 404 ? 'NotFound' : status === 412 ? 'PreconditionFailed' : `HTTP${status}`);
-  return new S3ServiceException({
+  return new clientS3.S3ServiceException({
     name,
     $fault: status >= 500 ? 'server' : 'client',
     $metadata: { httpStatusCode: status, requestId: header(response, 'x-amz-request-id') },
@@ -129,7 +129,7 @@ export function signedPutFor(client: S3Client, bucket: string): SignedPut | unde
     const path = `${endpoint.path.replace(/\/+$/u, '')}/${encodePath(bucket)}/${encodePath(input.key)}`;
     const query = input.query === undefined ? {} : { ...input.query };
     signer.sign({ method: 'PUT', path, query, headers }, credentials, new Date(Date.now() + (config.systemClockOffset ?? 0)));
-    const request = new HttpRequest({ method: 'PUT', protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port, path, query, headers, body: input.body });
+    const request = new smithyProtocols.HttpRequest({ method: 'PUT', protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port, path, query, headers, body: input.body });
     const { response } = await config.requestHandler.handle(request, { abortSignal: input.signal });
     if (response.statusCode < 200 || response.statusCode >= 300) throw await serviceError(response);
     // A successful PutObject or UploadPart answers with no body: drain it so the socket goes back to the pool.

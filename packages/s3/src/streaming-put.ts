@@ -1,11 +1,10 @@
-import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand,
-} from '@aws-sdk/client-s3';
 import type { PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { StorageError, abortedError, bodyChunks, checkFinalSize, checkReceivedSize, toBase64 } from '@stowage/core';
 import type { Body, Sha256Factory, SizeLimits } from '@stowage/core';
 import { nextBodyChunk } from './body-read.ts';
+import { clientS3, libStorage } from './sdk.ts';
+
+const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand } = clientS3;
 import { SHA256_METADATA } from './object-info.ts';
 
 /** Sends one command with the store's retries; `signal` is omitted for requests that must run even when aborted. */
@@ -132,7 +131,7 @@ export async function streamingPut(input: StreamingPutInput): Promise<StreamingP
     send(intercept(command), command instanceof AbortMultipartUploadCommand ? undefined : signal);
   Object.defineProperty(uploadClient, 'send', { value: sendThroughStore });
 
-  const upload = new Upload({
+  const upload = new (libStorage().Upload)({
     client: uploadClient,
     params: { ...input.params, Body: source.stream },
     partSize: input.partSize,
