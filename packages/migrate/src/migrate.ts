@@ -7,6 +7,7 @@ import type { MeteredStream } from './metered-stream.ts';
 import { JournalCursor, JournalRecorder, journalProves } from './journal.ts';
 import type { JournalEntry, MigrationJournal } from './journal.ts';
 import { pairListings } from './paired-listing.ts';
+import { readAhead } from './read-ahead.ts';
 import type { ListingPair } from './paired-listing.ts';
 import { ProgressTracker } from './progress.ts';
 import type { MigrationProgress } from './progress.ts';
@@ -67,6 +68,8 @@ async function* withJournal(
 export const DEFAULT_LIST_LIMIT = 1000;
 export const DEFAULT_HASH_FIRST_FROM: number = 8 * 1024 * 1024;
 const MAX_CONCURRENCY = 256;
+/** Listed objects held ahead of the merge, per listing: four S3 pages, about 1 MB. */
+const LISTING_READ_AHEAD = 4000;
 
 /** How each copied object is checked at the target. */
 export type VerifyMode =
@@ -181,9 +184,9 @@ function toFailure(key: string, error: unknown, attempts: number): MigrationFail
 /**
  * Copies every object of `source` (under `prefix`) to `target` under the same key, streaming, with content type,
  * disposition, cache control and metadata; or, with `dryRun` or `verifyOnly`, only compares. Keys are walked in
- * order by merging the two stores' listings, so memory stays constant however many objects there are. Every copied
- * object is verified at the target (size and SHA-256); a copy that fails verification is deleted from the target
- * and reported. Transient failures are retried with exponential backoff; an object that still fails is reported
+ * order by merging the two stores' listings (each read at most a few thousand keys ahead), so memory stays
+ * constant however many objects there are. Every copied object is verified at the target (size and SHA-256); a
+ * copy that fails verification is deleted from the target and reported. Transient failures are retried with exponential backoff; an object that still fails is reported
  * in `failures` and the run goes on. The source is only read, never modified.
  *
  * Resolves with the report (check `ok`). Rejects with `InvalidArgument` or `InvalidKey` for bad options, `Aborted`
@@ -221,9 +224,10 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
   const countDone = options.countTotals === false ? Promise.resolve() : countSource();
 
   const compareTarget = mode === 'verify-only' || resume;
+  // Each listing runs ahead of the merge (a few pages' worth), so the faster one is never held to the slower's pace.
   const pairs = pairListings(
-    resilientList(source, prefix, policy, signal),
-    compareTarget ? resilientList(target, prefix, policy, signal) : undefined,
+    readAhead(resilientList(source, prefix, policy, signal), LISTING_READ_AHEAD),
+    compareTarget ? readAhead(resilientList(target, prefix, policy, signal), LISTING_READ_AHEAD) : undefined,
   );
   // A journal is consulted only to resume, and written only by a run that copies.
   const journal = resume && mode !== 'verify-only' ? options.journal : undefined;
