@@ -9,6 +9,8 @@ import type { RootGuard } from './root-guard.ts';
 
 /** How many files of one directory are being stat'ed at once while listing. */
 const STAT_WINDOW = 16;
+/** How many subdirectories of one directory are being read ahead of the walk. */
+const DIRECTORY_WINDOW = 8;
 
 interface Entry {
   readonly name: string;
@@ -42,26 +44,39 @@ function toEntry(dirent: LocalDirent | string | Uint8Array): Entry | undefined {
 export async function* walkObjects(fs: LocalFileSystem, guard: RootGuard, options: WalkOptions): AsyncGenerator<ObjectSummary> {
   const { prefix } = options;
   const lastSlash = prefix.lastIndexOf('/');
-  yield* walkDirectory(fs, guard, prefix.slice(0, lastSlash + 1), prefix.slice(lastSlash + 1), options);
+  const directoryKey = prefix.slice(0, lastSlash + 1);
+  yield* walkDirectory(fs, guard, directoryKey, readDirectory(fs, guard, directoryKey, prefix.slice(lastSlash + 1), options), options);
 }
 
-async function* walkDirectory(
+/** A directory's entries in key order, with the summaries of its first files already being read. */
+interface DirectoryRead {
+  readonly path: string;
+  readonly entries: readonly Entry[];
+  /** Summaries by entry index, started ahead of the walk (`statAhead`). */
+  readonly summaries: Map<number, Promise<ObjectSummary | undefined>>;
+  readonly statAhead: (from: number) => void;
+}
+
+/**
+ * Reads one directory of the walk: proves it lies inside the root, reads and sorts its entries, and starts
+ * reading the summaries of its first files. `undefined` when it is gone or leads out of the root.
+ */
+async function readDirectory(
   fs: LocalFileSystem,
   guard: RootGuard,
   directoryKey: string,
   namePrefix: string,
   options: WalkOptions,
-): AsyncGenerator<ObjectSummary> {
-  throwIfAborted(options.signal);
+): Promise<DirectoryRead | undefined> {
   const path = directoryKey === '' ? guard.root : guard.pathOf(directoryKey.slice(0, -1));
   let dirents: readonly (LocalDirent | string | Uint8Array)[];
   try {
     // A link on the way out of the root is not listed, like any path `get` would refuse.
-    if (directoryKey !== '' && !guard.contains(pathText(await fs.realpath(path)))) return;
+    if (directoryKey !== '' && !guard.contains(pathText(await fs.realpath(path)))) return undefined;
     dirents = await fs.readdir(path, { withFileTypes: true });
   } catch (error) {
     const code = nativeCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw fsError(error, 'list', directoryKey === '' ? undefined : directoryKey);
   }
   const entries: Entry[] = [];
@@ -90,19 +105,58 @@ async function* walkDirectory(
       summaries.set(index, summary);
     }
   };
+  statAhead(0);
+  return { path, entries, summaries, statAhead };
+}
+
+async function* walkDirectory(
+  fs: LocalFileSystem,
+  guard: RootGuard,
+  directoryKey: string,
+  reading: Promise<DirectoryRead | undefined>,
+  options: WalkOptions,
+): AsyncGenerator<ObjectSummary> {
+  throwIfAborted(options.signal);
+  const directory = await reading;
+  if (directory === undefined) return;
+  const { entries, summaries, statAhead } = directory;
+  const { startAfter } = options;
+  const walked = (entry: Entry): boolean => {
+    const subtree = `${directoryKey}${entry.name}/`;
+    return entry.directory && (startAfter === undefined || startAfter.startsWith(subtree) || compareKeys(subtree, startAfter) >= 0);
+  };
+  // Subdirectories are read a few ahead of the walk, as files are stat'ed ahead: a tree of small directories (one
+  // per upload, as Zulip makes) would otherwise wait on the disk for every one of them in turn.
+  const subdirectories = new Map<number, Promise<DirectoryRead | undefined>>();
+  const readAheadFrom = (from: number): void => {
+    let started = 0;
+    for (let index = from; index < entries.length && started < DIRECTORY_WINDOW; index++) {
+      const entry = entries[index];
+      if (entry === undefined || !walked(entry)) continue;
+      started++;
+      if (subdirectories.has(index)) continue;
+      const read = readDirectory(fs, guard, `${directoryKey}${entry.name}/`, '', options);
+      read.catch(() => undefined);
+      subdirectories.set(index, read);
+    }
+  };
+  readAheadFrom(0);
   for (const [index, entry] of entries.entries()) {
     const key = directoryKey + entry.name;
     if (entry.directory) {
-      const subtree = `${key}/`;
-      if (startAfter !== undefined && !startAfter.startsWith(subtree) && compareKeys(subtree, startAfter) < 0) continue;
-      yield* walkDirectory(fs, guard, subtree, '', options);
+      if (!walked(entry)) continue;
+      readAheadFrom(index);
+      const read = subdirectories.get(index) ?? readDirectory(fs, guard, `${key}/`, '', options);
+      subdirectories.delete(index);
+      yield* walkDirectory(fs, guard, `${key}/`, read, options);
       continue;
     }
-    if (!isListedFile(entry)) continue;
     statAhead(index);
-    const summary = await summaries.get(index);
+    const summary = summaries.get(index);
+    if (summary === undefined) continue;
     summaries.delete(index);
-    if (summary !== undefined) yield summary;
+    const listed = await summary;
+    if (listed !== undefined) yield listed;
   }
 }
 
