@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +74,25 @@ describe('file journal', () => {
     await writeFile(live, 'x');
     await written(journal, [entry('z')]);
     expect((await readdir(join(scratch, 'd'))).sort()).toEqual(['three.journal', 'three.journal.' + String(process.ppid) + '.tmp']);
+  });
+
+  it('folds in what a killed run had written: its entries, then the committed ones after its last key', async () => {
+    const path = join(scratch, 'e', 'four.journal');
+    const journal = fileJournal(path);
+    await written(journal, [entry('a'), entry('b'), entry('c'), entry('d')]);
+    // A run that got as far as "b" (with a newer proof for "a") before it was killed mid-line.
+    const child = spawnSync(process.execPath, ['-e', '']);
+    const deadPid = child.pid;
+    const newerA = { ...entry('a'), targetEtag: '"t-a-2"' };
+    const killed = `${path}.${deadPid}.tmp`;
+    await writeFile(killed, `${JSON.stringify({ journal: 'stowage-migrate', version: 1 })}\n${JSON.stringify(['a', 3, 'sha-a', '"s-a"', 1_700_000_000_123, '"t-a-2"'])}\n${JSON.stringify(['b', 3, 'sha-b', '"s-b"', 1_700_000_000_123, '"t-b"'])}\n["c",3,`);
+    const reopened = fileJournal(path);
+    expect(await all(reopened)).toEqual([newerA, entry('b'), entry('c'), entry('d')]);
+    expect(await readdir(join(scratch, 'e'))).toEqual(['four.journal']);
+    // A later run starts from the salvaged journal.
+    const writer = await fileJournal(path).write();
+    await writer.discard();
+    expect(await all(fileJournal(path))).toEqual([newerA, entry('b'), entry('c'), entry('d')]);
   });
 
   it('names one file per source and target, under the XDG state directory by default', () => {

@@ -5,11 +5,14 @@ import type { FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { compareKeys } from '@stowage/core';
 import type { Environment } from '@stowage/core';
 import type { JournalEntry, JournalWriter, MigrationJournal } from '@stowage/migrate';
 
 const HEADER = JSON.stringify({ journal: 'stowage-migrate', version: 1 });
-const FLUSH_BYTES = 256 * 1024;
+/** Entries are written out at least this often (bytes, milliseconds), so a killed run leaves most of them behind. */
+const FLUSH_BYTES = 64 * 1024;
+const FLUSH_MS = 1000;
 
 /** Where journals live unless `--journal-dir` says otherwise: the XDG state directory, as tools keep run state. */
 export function defaultJournalDirectory(env: Environment): string {
@@ -76,6 +79,7 @@ class FileJournalWriter implements JournalWriter {
   readonly #path: string;
   #buffered: string[] = [];
   #bufferedBytes = 0;
+  #flushedAt = performance.now();
 
   constructor(handle: FileHandle, temporary: string, path: string) {
     this.#handle = handle;
@@ -86,7 +90,7 @@ class FileJournalWriter implements JournalWriter {
 
   async append(entry: JournalEntry): Promise<void> {
     this.#push(JSON.stringify([entry.key, entry.size, entry.sha256, entry.sourceEtag, entry.sourceModified, entry.targetEtag]));
-    if (this.#bufferedBytes >= FLUSH_BYTES) await this.#flush();
+    if (this.#bufferedBytes >= FLUSH_BYTES || performance.now() - this.#flushedAt >= FLUSH_MS) await this.#flush();
   }
 
   async commit(): Promise<void> {
@@ -107,6 +111,7 @@ class FileJournalWriter implements JournalWriter {
   }
 
   async #flush(): Promise<void> {
+    this.#flushedAt = performance.now();
     if (this.#buffered.length === 0) return;
     const text = `${this.#buffered.join('\n')}\n`;
     this.#buffered = [];
@@ -124,28 +129,78 @@ function running(pid: number): boolean {
   }
 }
 
-/** Removes journals being written by runs that no longer exist (killed before they could commit or discard). */
-async function removeAbandoned(path: string): Promise<void> {
+/** The journals being written by runs that no longer exist (killed before they could commit or discard). */
+async function abandonedJournals(path: string): Promise<string[]> {
   const prefix = `${basename(path)}.`;
   const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  const abandoned: string[] = [];
   for (const name of names) {
     if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
     const pid = Number(name.slice(prefix.length, -'.tmp'.length));
-    if (Number.isSafeInteger(pid) && pid > 0 && !running(pid)) await unlink(join(dirname(path), name)).catch(() => undefined);
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !running(pid)) abandoned.push(join(dirname(path), name));
+  }
+  return abandoned.sort();
+}
+
+/**
+ * Folds the journal a killed run was writing into the committed one. A run writes its entries in key order, each
+ * only once its copy was verified, together with the earlier journal's entries up to that key: so what it left is
+ * true, and the committed journal's entries after its last key still are. A run killed near the end of a long
+ * migration thus leaves the rerun nearly all of its work to skip, instead of comparing it all by SHA-256.
+ */
+async function salvage(path: string, abandoned: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  const handle = await open(temporary, 'w', 0o600);
+  const writer = new FileJournalWriter(handle, temporary, path);
+  try {
+    let last: string | undefined;
+    for await (const entry of readEntries(abandoned)) {
+      await writer.append(entry);
+      last = entry.key;
+    }
+    if (last === undefined) {
+      await writer.discard();
+      return;
+    }
+    for await (const entry of readEntries(path)) {
+      if (compareKeys(entry.key, last) > 0) await writer.append(entry);
+    }
+    await writer.commit();
+  } catch (error) {
+    await writer.discard();
+    throw error;
+  }
+}
+
+/** Salvages (see `salvage`) and removes the journals of killed runs; one that cannot be salvaged is only removed. */
+async function salvageAbandoned(path: string): Promise<void> {
+  for (const abandoned of await abandonedJournals(path)) {
+    await salvage(path, abandoned).catch(() => undefined);
+    await unlink(abandoned).catch(() => undefined);
   }
 }
 
 /**
  * A migration journal in one file of JSON lines, sorted by key, outside both stores. A run writes its journal to a
  * temporary file beside it and renames it into place at the end (after fsync), so a crash leaves the earlier
- * journal whole; its entries name the versions they prove, so a stale one can never make a run skip wrongly.
+ * journal whole; its entries name the versions they prove, so a stale one can never make a run skip wrongly. What
+ * a killed run had written is folded in by the next run that opens the journal.
  */
 export function fileJournal(path: string): MigrationJournal {
+  let prepared: Promise<void> | undefined;
+  const prepare = (): Promise<void> => {
+    prepared ??= mkdir(dirname(path), { recursive: true }).then(() => salvageAbandoned(path));
+    return prepared;
+  };
   return {
-    read: () => readEntries(path),
+    async *read() {
+      await prepare();
+      yield* readEntries(path);
+    },
     async write() {
-      await mkdir(dirname(path), { recursive: true });
-      await removeAbandoned(path);
+      await prepare();
+      // Again: runs killed since this journal was first opened leave their work too.
+      await salvageAbandoned(path);
       const temporary = `${path}.${process.pid}.tmp`;
       const handle = await open(temporary, 'w', 0o600);
       return new FileJournalWriter(handle, temporary, path);
