@@ -17,12 +17,13 @@ import { encodeCopySource } from './copy-source.ts';
 import { bareEtag, etagIsComparable, multipartUploadEtag, nodeMd5, singleUploadEtag } from './etag-check.ts';
 import type { Md5Factory, UploadAnswer } from './etag-check.ts';
 import { SHA256_METADATA, objectInfoFromHeaders } from './object-info.ts';
+import type { S3ObjectHeaders } from './object-info.ts';
 import { encodeKeyPath, publicUrlBase } from './public-url.ts';
 import { defaultRetryStrategy, withRetries } from './retry.ts';
 import type { RetryListener } from './retry.ts';
 import { allowsLeanPut, createS3Client, s3EndpointUrl } from './s3-client.ts';
-import { signedPutFor } from './signed-put.ts';
-import type { SignedPut, SignedPutInput, SignedPutOutput } from './signed-put.ts';
+import { signedHeadFor, signedPutFor } from './signed-put.ts';
+import type { SignedHead, SignedPut, SignedPutInput, SignedPutOutput } from './signed-put.ts';
 import { checkedStream } from './checked-stream.ts';
 import type { CheckedDigest } from './checked-stream.ts';
 import type { S3ClientOptions } from './s3-client.ts';
@@ -284,6 +285,7 @@ export class S3Store implements ObjectStore {
   readonly #md5: Md5Factory;
   readonly #etagIsMd5: boolean;
   readonly #signedPut: SignedPut | undefined;
+  readonly #signedHead: SignedHead | undefined;
   readonly #singlePutMaxSize: number;
 
   constructor(options: S3StoreOptions) {
@@ -304,7 +306,9 @@ export class S3Store implements ObjectStore {
     this.#md5 = options.md5 ?? nodeMd5;
     this.#etagIsMd5 = options.etagIsMd5 ?? true;
     this.#singlePutMaxSize = Math.min(positiveOption(options.singlePutMaxSize, 100 * MIB, 'singlePutMaxSize', 0), S3_MAX_SINGLE_COPY_BYTES);
-    this.#signedPut = allowsLeanPut(options.client) ? signedPutFor(options.client, options.bucket) : undefined;
+    const lean = allowsLeanPut(options.client);
+    this.#signedPut = lean ? signedPutFor(options.client, options.bucket) : undefined;
+    this.#signedHead = lean ? signedHeadFor(options.client, options.bucket) : undefined;
   }
 
   /**
@@ -669,7 +673,9 @@ export class S3Store implements ObjectStore {
     return `${this.#publicUrlBase}/${encodeKeyPath(key)}`;
   }
 
-  async #headObject(key: string, operation: string): Promise<HeadObjectCommandOutput | undefined> {
+  async #headObject(key: string, operation: string): Promise<S3ObjectHeaders | undefined> {
+    const signedHead = this.#signedHead;
+    if (signedHead !== undefined) return this.#retried({ operation, key }, 'HeadObject', () => signedHead(key), undefined);
     try {
       return (await this.#sendRaw({ operation, key }, new HeadObjectCommand({ Bucket: this.bucket, Key: key }), undefined)) as HeadObjectCommandOutput;
     } catch (error) {

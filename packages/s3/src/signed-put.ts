@@ -4,15 +4,17 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentity, HttpRequest as WireRequest, HttpResponse, Provider } from '@smithy/types';
 import { toHex } from '@stowage/core';
 import { clientS3, smithyProtocols } from './sdk.ts';
+import type { S3ObjectHeaders } from './object-info.ts';
 import { SigV4Signer } from './sigv4.ts';
 
 /**
- * A PutObject of bytes in hand, signed with SigV4 (`SigV4Signer`, equal to the SDK signer's output) and sent through the client's own HTTP handler
- * (same sockets, timeouts and agent), but without the SDK's command pipeline: its middleware stack, endpoint rules
- * and schema serde cost about 1.5 ms of CPU per request here, several times the request itself, and a migration
- * sends one PutObject per object. Used only for clients `createS3Client` built for a path-style endpoint of an
- * S3-compatible server (no endpoint rules to follow, no checksum headers the SDK would add); everything else,
- * and every other operation, goes through `client.send`. The payload is signed with the SHA-256 the store computed
+ * A PutObject (or UploadPart) of bytes in hand or of a stream, signed with SigV4 (`SigV4Signer`, equal to the SDK
+ * signer's output) and sent through the client's own HTTP handler (same sockets, timeouts and agent), but without
+ * the SDK's command pipeline: its middleware stack, endpoint rules and schema serde cost about 1.5 ms of CPU per
+ * request here, several times the request itself, and a migration sends one PutObject per object (and, comparing,
+ * one HeadObject: `signedHeadFor`). Used only for clients `createS3Client` built for a path-style endpoint of an
+ * S3-compatible server (no endpoint rules to follow, no checksum headers the SDK would add); everything else, and
+ * every other operation, goes through `client.send`. The payload is signed with the SHA-256 the store computed
  * anyway, so the signature binds the bytes.
  */
 export interface SignedPutInput {
@@ -103,20 +105,57 @@ async function serviceError(response: HttpResponse): Promise<S3ServiceException>
   });
 }
 
+/** The parts of a lean request besides the bucket: what `sign` covers and what goes on the wire. */
+interface LeanRequest {
+  readonly method: 'PUT' | 'HEAD';
+  readonly key: string;
+  readonly query: Record<string, string>;
+  /** Lower-case names; `host`, `x-amz-date`, `authorization` are added. */
+  readonly headers: Record<string, string>;
+  readonly body: Uint8Array | Readable | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+type LeanSend = (request: LeanRequest) => Promise<HttpResponse>;
+
+/** SHA-256 of no bytes: the payload hash of a request without a body. */
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/**
+ * Signs and sends requests for `client`'s bucket `bucket` through the client's own HTTP handler, or `undefined`
+ * when the client's configuration is not one the lean path handles: a custom endpoint addressed in the path.
+ */
+function leanSendFor(client: S3Client, bucket: string): LeanSend | undefined {
+  const config = client.config as unknown as ResolvedClientConfig & { readonly forcePathStyle?: boolean | undefined; readonly isCustomEndpoint?: boolean | undefined };
+  const endpointProvider = config.endpoint;
+  if (config.forcePathStyle !== true || config.isCustomEndpoint !== true || endpointProvider === undefined) return undefined;
+  let signer: SigV4Signer | undefined;
+  return async ({ method, key, query, headers, body, signal }) => {
+    const [endpoint, credentials] = await Promise.all([endpointProvider(), config.credentials()]);
+    signer ??= new SigV4Signer(await config.region());
+    headers.host = endpoint.port === undefined ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`;
+    const path = `${endpoint.path.replace(/\/+$/u, '')}/${encodePath(bucket)}/${encodePath(key)}`;
+    signer.sign({ method, path, query, headers }, credentials, new Date(Date.now() + (config.systemClockOffset ?? 0)));
+    const request = new smithyProtocols.HttpRequest({ method, protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port, path, query, headers, body });
+    const { response } = await config.requestHandler.handle(request, { abortSignal: signal });
+    return response;
+  };
+}
+
+/** Drains an answer's body, so its socket goes back to the pool. */
+function drain(response: HttpResponse): void {
+  (response.body as { resume?: () => void } | undefined)?.resume?.();
+}
+
 /**
  * The lean PutObject for `client`'s bucket `bucket`, or `undefined` when the client's configuration is not one it
  * handles: a custom endpoint addressed in the path.
  */
 export function signedPutFor(client: S3Client, bucket: string): SignedPut | undefined {
-  const config = client.config as unknown as ResolvedClientConfig & { readonly forcePathStyle?: boolean | undefined; readonly isCustomEndpoint?: boolean | undefined };
-  const endpointProvider = config.endpoint;
-  if (config.forcePathStyle !== true || config.isCustomEndpoint !== true || endpointProvider === undefined) return undefined;
-  let signer: SigV4Signer | undefined;
+  const send = leanSendFor(client, bucket);
+  if (send === undefined) return undefined;
   return async (input) => {
-    const [endpoint, credentials] = await Promise.all([endpointProvider(), config.credentials()]);
-    signer ??= new SigV4Signer(await config.region());
     const headers: Record<string, string> = {
-      host: endpoint.port === undefined ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`,
       'content-length': String(input.size),
       'x-amz-content-sha256': input.sha256 === undefined ? 'UNSIGNED-PAYLOAD' : toHex(input.sha256),
     };
@@ -126,18 +165,58 @@ export function signedPutFor(client: S3Client, bucket: string): SignedPut | unde
     if (input.storageClass !== undefined) headers['x-amz-storage-class'] = input.storageClass;
     if (input.ifNoneMatch !== undefined) headers['if-none-match'] = input.ifNoneMatch;
     for (const [name, value] of Object.entries(input.metadata ?? {})) headers[`x-amz-meta-${name}`] = value;
-    const path = `${endpoint.path.replace(/\/+$/u, '')}/${encodePath(bucket)}/${encodePath(input.key)}`;
     const query = input.query === undefined ? {} : { ...input.query };
-    signer.sign({ method: 'PUT', path, query, headers }, credentials, new Date(Date.now() + (config.systemClockOffset ?? 0)));
-    const request = new smithyProtocols.HttpRequest({ method: 'PUT', protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port, path, query, headers, body: input.body });
-    const { response } = await config.requestHandler.handle(request, { abortSignal: input.signal });
+    const response = await send({ method: 'PUT', key: input.key, query, headers, body: input.body, signal: input.signal });
     if (response.statusCode < 200 || response.statusCode >= 300) throw await serviceError(response);
-    // A successful PutObject or UploadPart answers with no body: drain it so the socket goes back to the pool.
-    (response.body as { resume?: () => void } | undefined)?.resume?.();
+    // A successful PutObject or UploadPart answers with no body.
+    drain(response);
     return {
       ETag: header(response, 'etag'),
       ServerSideEncryption: header(response, 'x-amz-server-side-encryption'),
       SSECustomerAlgorithm: header(response, 'x-amz-server-side-encryption-customer-algorithm'),
+    };
+  };
+}
+
+/** A HeadObject: the object's headers, or `undefined` for a 404. */
+export type SignedHead = (key: string) => Promise<S3ObjectHeaders | undefined>;
+
+/** The metadata S3 sends as `x-amz-meta-NAME` headers, by lower-case name. */
+function userMetadata(response: HttpResponse): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers)) {
+    const lower = name.toLowerCase();
+    if (lower.startsWith('x-amz-meta-')) metadata[lower.slice('x-amz-meta-'.length)] = value;
+  }
+  return metadata;
+}
+
+/**
+ * The lean HeadObject for `client`'s bucket `bucket` (see `signedPutFor`): a migration that compares objects, or
+ * verifies them, makes one per object, and the SDK's pipeline costs several times the request itself. The answer
+ * is read into the SDK output's names.
+ */
+export function signedHeadFor(client: S3Client, bucket: string): SignedHead | undefined {
+  const send = leanSendFor(client, bucket);
+  if (send === undefined) return undefined;
+  return async (key) => {
+    const response = await send({ method: 'HEAD', key, query: {}, headers: { 'x-amz-content-sha256': EMPTY_SHA256 }, body: undefined, signal: undefined });
+    if (response.statusCode === 404) {
+      drain(response);
+      return undefined;
+    }
+    if (response.statusCode < 200 || response.statusCode >= 300) throw await serviceError(response);
+    drain(response);
+    const length = Number(header(response, 'content-length'));
+    const modified = header(response, 'last-modified');
+    return {
+      ContentLength: Number.isSafeInteger(length) && length >= 0 ? length : undefined,
+      ContentType: header(response, 'content-type'),
+      LastModified: modified === undefined ? undefined : new Date(modified),
+      ETag: header(response, 'etag'),
+      ContentDisposition: header(response, 'content-disposition'),
+      CacheControl: header(response, 'cache-control'),
+      Metadata: userMetadata(response),
     };
   };
 }

@@ -45,6 +45,19 @@ beforeAll(async () => {
       } else if (request.method === 'POST') {
         response.setHeader('content-type', 'application/xml');
         response.end('<CompleteMultipartUploadResult><ETag>"completed"</ETag></CompleteMultipartUploadResult>');
+      } else if (request.method === 'HEAD') {
+        const status = request.url === '/uploads/missing' ? 404 : request.url === '/uploads/denied' ? 403 : 200;
+        response.writeHead(status, status !== 200 ? {} : {
+          'content-length': '1234',
+          'content-type': 'image/png',
+          etag: '"abc"',
+          'last-modified': 'Wed, 25 Nov 2026 10:00:00 GMT',
+          'cache-control': 'max-age=60',
+          'content-disposition': 'inline',
+          'x-amz-meta-stowage-sha256': 'c2hh',
+          'x-amz-meta-realm-id': '2',
+        });
+        response.end();
       } else if (request.method === 'PUT' && request.headers['x-amz-copy-source'] !== undefined) {
         response.setHeader('content-type', 'application/xml');
         response.end('<CopyObjectResult><ETag>"copied"</ETag><LastModified>2026-11-25T00:00:00.000Z</LastModified></CopyObjectResult>');
@@ -220,6 +233,34 @@ describe('S3Store: a stream of announced size goes up in one PutObject', () => {
       ['PUT', '/uploads/e.bin'],
       ['DELETE', '/uploads/e.bin'],
     ]);
+    store.client.destroy();
+  });
+});
+
+describe('S3Store: the lean HeadObject of a client built for an S3-compatible endpoint', () => {
+  it('reads the object\'s headers and metadata, undefined for a 404, AccessDenied for a 403, in one signed request each', async () => {
+    const store = storeOnEndpoint();
+    expect(await store.head('a.png')).toEqual({
+      key: 'a.png',
+      size: 1234,
+      contentType: 'image/png',
+      lastModified: new Date('2026-11-25T10:00:00Z'),
+      etag: '"abc"',
+      sha256: 'c2hh',
+      contentDisposition: 'inline',
+      cacheControl: 'max-age=60',
+      metadata: { 'realm-id': '2' },
+    });
+    expect(await store.head('missing')).toBeUndefined();
+    const denied = await failure(store.head('denied'));
+    expect(denied.code).toBe('AccessDenied');
+    await settled(3);
+    expect(received.map((request) => [request.method, request.path])).toEqual([
+      ['HEAD', '/uploads/a.png'],
+      ['HEAD', '/uploads/missing'],
+      ['HEAD', '/uploads/denied'],
+    ]);
+    expect(received[0]?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=id\/\d{8}\/us-east-1\/s3\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/u);
     store.client.destroy();
   });
 });
