@@ -22,8 +22,8 @@ import { encodeKeyPath, publicUrlBase } from './public-url.ts';
 import { defaultRetryStrategy, withRetries } from './retry.ts';
 import type { RetryListener } from './retry.ts';
 import { allowsLeanPut, createS3Client, s3EndpointUrl } from './s3-client.ts';
-import { signedHeadFor, signedPutFor } from './signed-put.ts';
-import type { SignedHead, SignedPut, SignedPutInput, SignedPutOutput } from './signed-put.ts';
+import { signedHeadFor, signedListFor, signedPutFor } from './signed-put.ts';
+import type { ListedPage, SignedHead, SignedList, SignedPut, SignedPutInput, SignedPutOutput } from './signed-put.ts';
 import { checkedStream } from './checked-stream.ts';
 import type { CheckedDigest } from './checked-stream.ts';
 import type { S3ClientOptions } from './s3-client.ts';
@@ -286,6 +286,7 @@ export class S3Store implements ObjectStore {
   readonly #etagIsMd5: boolean;
   readonly #signedPut: SignedPut | undefined;
   readonly #signedHead: SignedHead | undefined;
+  readonly #signedList: SignedList | undefined;
   readonly #singlePutMaxSize: number;
 
   constructor(options: S3StoreOptions) {
@@ -309,6 +310,7 @@ export class S3Store implements ObjectStore {
     const lean = allowsLeanPut(options.client);
     this.#signedPut = lean ? signedPutFor(options.client, options.bucket) : undefined;
     this.#signedHead = lean ? signedHeadFor(options.client, options.bucket) : undefined;
+    this.#signedList = lean ? signedListFor(options.client, options.bucket) : undefined;
   }
 
   /**
@@ -564,21 +566,27 @@ export class S3Store implements ObjectStore {
       throw new StorageError('InvalidArgument', `pageSize must be a positive integer, not ${pageSize}`);
     }
     const seenTokens = new Set<string>();
-    const fetchPage = (continuation: string | undefined): Promise<ListObjectsV2CommandOutput> => {
+    const signedList = this.#signedList;
+    const fetchPage = (continuation: string | undefined): Promise<ListObjectsV2CommandOutput | ListedPage> => {
       throwIfAborted(options.signal);
+      const maxKeys = Math.min(pageSize, 1000);
+      if (signedList !== undefined) {
+        const page = { prefix, maxKeys, continuationToken: continuation, startAfter: options.startAfter, signal: options.signal };
+        return this.#retried({ operation: 'list' }, 'ListObjectsV2', () => signedList(page), options.signal);
+      }
       return this.#send(
         { operation: 'list' },
         () =>
           new ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: prefix === '' ? undefined : prefix,
-            MaxKeys: Math.min(pageSize, 1000),
+            MaxKeys: maxKeys,
             ...(continuation === undefined ? { StartAfter: options.startAfter } : { ContinuationToken: continuation }),
           }),
         options.signal,
       );
     };
-    let next: Promise<ListObjectsV2CommandOutput> | undefined = fetchPage(undefined);
+    let next: Promise<ListObjectsV2CommandOutput | ListedPage> | undefined = fetchPage(undefined);
     try {
       while (next !== undefined) {
         const page = await next;
