@@ -38,11 +38,19 @@ const {
 } = clientS3;
 
 const MIB = 1024 * 1024;
-/** What a streamed put sends besides the body: the object's headers, create-only, and the context for errors. */
-interface StreamedPutRequest {
+/** A put of a stream of announced size on the lean path: the body and everything sent with it. */
+interface AnnouncedPut {
+  readonly signedPut: SignedPut;
+  readonly key: string;
+  readonly body: Body;
+  readonly limits: SizeLimits;
+  readonly options: PutOptions;
+  /** The object's headers, with the SHA-256 in the metadata when the caller gave it. */
   readonly params: CreateMultipartUploadCommandInput;
   readonly createOnly: boolean;
+  /** For error messages. */
   readonly context: { operation: string; key: string; createOnly: boolean };
+  readonly info: (etag: string | undefined, size: number, sha256: string) => ObjectInfo;
 }
 
 /** S3's largest single PutObject and CopyObject. */
@@ -426,12 +434,12 @@ export class S3Store implements ObjectStore {
       return { ...stored, confirmed: await this.#confirmUpload(key, output, singleUploadEtag(md5)) };
     }
 
+    // A SHA-256 known up front rides along with the upload; the body is checked against it before it completes.
+    const streamedParams = options.sha256 === undefined ? params : { ...params, Metadata: { ...params.Metadata, [SHA256_METADATA]: options.sha256 } };
     const signedPut = this.#signedPut;
     if (signedPut !== undefined && limits.expected !== undefined && limits.expected <= this.#singlePutMaxSize) {
-      const request = { params, createOnly, context };
-      return this.#limitations.interruptedPutsKept === undefined
-        ? this.#putWhole(signedPut, key, body, limits, options, request, info)
-        : this.#putStreamed(signedPut, key, body, limits, options, request, info);
+      const put: AnnouncedPut = { signedPut, key, body, limits, options, params: streamedParams, createOnly, context, info };
+      return this.#limitations.interruptedPutsKept === undefined ? this.#putWhole(put) : this.#putStreamed(put);
     }
 
     try {
@@ -440,8 +448,7 @@ export class S3Store implements ObjectStore {
         send: (command, commandSignal) => this.#sendRaw(context, command, commandSignal),
         key,
         body,
-        // A SHA-256 known up front rides along with the upload; the body is checked against it before completing.
-        params: options.sha256 === undefined ? params : { ...params, Metadata: { ...params.Metadata, [SHA256_METADATA]: options.sha256 } },
+        params: streamedParams,
         limits,
         expectedSha256: options.sha256,
         createOnly,
@@ -775,18 +782,9 @@ export class S3Store implements ObjectStore {
    * SHA-256 goes into the metadata up front when the caller gave it; otherwise it is recorded afterwards by a
    * server-side copy onto itself, made only if the object is still the one just stored (`CopySourceIfMatch`).
    */
-  async #putWhole(
-    signedPut: SignedPut,
-    key: string,
-    body: Body,
-    limits: SizeLimits,
-    options: PutOptions,
-    request: StreamedPutRequest,
-    info: (etag: string | undefined, size: number, sha256: string) => ObjectInfo,
-  ): Promise<PutResult> {
-    const { params } = request;
-    const metadata = options.sha256 === undefined ? params.Metadata : { ...params.Metadata, [SHA256_METADATA]: options.sha256 };
-    const { answer, digest } = await this.#sendChecked(signedPut, key, body, limits, options, request, (bodyStream, signal) => ({
+  async #putWhole(put: AnnouncedPut): Promise<PutResult> {
+    const { key, limits, options, params, info } = put;
+    const { answer, digest } = await this.#sendChecked(put, (bodyStream, signal) => ({
       key,
       body: bodyStream,
       size: limits.expected ?? 0,
@@ -794,9 +792,9 @@ export class S3Store implements ObjectStore {
       contentType: params.ContentType,
       contentDisposition: params.ContentDisposition,
       cacheControl: params.CacheControl,
-      metadata,
+      metadata: params.Metadata,
       storageClass: params.StorageClass,
-      ifNoneMatch: request.createOnly ? '*' : undefined,
+      ifNoneMatch: put.createOnly ? '*' : undefined,
       signal,
     }));
     const confirmed = digest.md5 === undefined ? undefined : await this.#confirmUpload(key, answer, singleUploadEtag(digest.md5));
@@ -811,14 +809,10 @@ export class S3Store implements ObjectStore {
    * the request down and rejects with that failure, a `StorageError`.
    */
   async #sendChecked(
-    signedPut: SignedPut,
-    key: string,
-    body: Body,
-    limits: SizeLimits,
-    options: PutOptions,
-    request: StreamedPutRequest,
+    put: AnnouncedPut,
     toRequest: (body: Readable, signal: AbortSignal) => SignedPutInput,
   ): Promise<{ readonly answer: SignedPutOutput; readonly digest: CheckedDigest }> {
+    const { key, body, limits, options } = put;
     const { signal } = options;
     const stop = new AbortController();
     const checked = checkedStream({
@@ -834,13 +828,13 @@ export class S3Store implements ObjectStore {
     });
     let answer: SignedPutOutput;
     try {
-      answer = await signedPut(toRequest(checked.readable, signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal])));
+      answer = await put.signedPut(toRequest(checked.readable, signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal])));
     } catch (error) {
       checked.readable.destroy();
       const failure = checked.failure();
       if (failure !== undefined) throw failure;
       if (signal?.aborted === true) throw abortedError(key, signal.reason);
-      throw this.#error(error, request.context);
+      throw this.#error(error, put.context);
     }
     const digest = checked.digest();
     if (digest === undefined) throw new StorageError('IntegrityError', `${this.name} answered the upload of "${key}" before its body ended`, { key });
@@ -853,27 +847,18 @@ export class S3Store implements ObjectStore {
    * the body passed its checks and, when confirming, the part's ETag is the MD5 of the bytes sent. Failing that,
    * the upload is aborted and the old object stays.
    */
-  async #putStreamed(
-    signedPut: SignedPut,
-    key: string,
-    body: Body,
-    limits: SizeLimits,
-    options: PutOptions,
-    request: StreamedPutRequest,
-    info: (etag: string | undefined, size: number, sha256: string) => ObjectInfo,
-  ): Promise<PutResult> {
+  async #putStreamed(put: AnnouncedPut): Promise<PutResult> {
+    const { key, limits, options, context, info } = put;
     const { signal } = options;
-    const { context } = request;
     const confirm = options.confirm === true;
-    const metadata = options.sha256 === undefined ? request.params.Metadata : { ...request.params.Metadata, [SHA256_METADATA]: options.sha256 };
-    const created = await this.#send(context, () => new CreateMultipartUploadCommand({ ...request.params, Metadata: metadata }), signal);
+    const created = await this.#send(context, () => new CreateMultipartUploadCommand(put.params), signal);
     const uploadId = created.UploadId;
     if (uploadId === undefined) throw new StorageError('Unavailable', `put of "${key}": the server gave no upload id`, { key });
     let completed: CompleteMultipartUploadCommandOutput;
     let digest: CheckedDigest;
     let partConfirmed = false;
     try {
-      const sent = await this.#sendChecked(signedPut, key, body, limits, options, request, (bodyStream, partSignal) => ({
+      const sent = await this.#sendChecked(put, (bodyStream, partSignal) => ({
         key,
         query: { partNumber: '1', uploadId },
         body: bodyStream,
@@ -897,7 +882,7 @@ export class S3Store implements ObjectStore {
             Key: key,
             UploadId: uploadId,
             MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
-            ...(request.createOnly ? { IfNoneMatch: '*' } : {}),
+            ...(put.createOnly ? { IfNoneMatch: '*' } : {}),
           }),
         undefined,
       );
