@@ -66,7 +66,7 @@ async function* withJournal(
   }
 }
 export const DEFAULT_LIST_LIMIT = 1000;
-export const DEFAULT_HASH_FIRST_FROM: number = 8 * 1024 * 1024;
+export const DEFAULT_HASH_FIRST_FROM: number = Number.POSITIVE_INFINITY;
 const MAX_CONCURRENCY = 256;
 /** Listed objects held ahead of the merge, per listing: four S3 pages, about 1 MB. */
 const LISTING_READ_AHEAD = 4000;
@@ -135,9 +135,8 @@ export interface MigrateOptions {
    * Objects of at least this many bytes whose SHA-256 the source does not record are read twice: first to hash
    * them, then to copy them with the SHA-256 given to the target, which checks the bytes against it as they arrive
    * and stores it with the object in the same request (S3 otherwise records it afterwards with a server-side copy
-   * of the whole object onto itself). Default 8 MiB, the size from which S3 clients (the AWS CLI's
-   * multipart_threshold) stop sending an object in one request; below it a second read costs more than it saves.
-   * `Infinity` never reads twice.
+   * of the whole object onto itself). Worth it where the source is cheap to read again (a local disk) and the target
+   * is S3; from a remote source it doubles the download. Default `Infinity`: never read twice.
    */
   readonly hashFirstFrom?: number | undefined;
   /** Keys kept per outcome in the report (default 1,000); counts stay exact, `onObject` sees every key. */

@@ -4,6 +4,8 @@ import type { ObjectStore } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
 import { DEFAULT_CONCURRENCY, migrate } from '@stowage/migrate';
 import type { MigrationReport } from '@stowage/migrate';
+import { LocalStore } from '@stowage/local';
+import { S3Store } from '@stowage/s3';
 import type { CliContext } from '../cli-context.ts';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.ts';
 import { formatBytes, formatDuration } from '../format.ts';
@@ -17,6 +19,14 @@ import { settingsEnvironment } from '../settings-source.ts';
 import { STORE_SPEC_FORMS, closeSpec, localSettingsFrom, openSpec, parseStoreSpec, s3SettingsFrom, storeOf } from '../store-spec.ts';
 import type { OpenedSpec, StoreSpec } from '../store-spec.ts';
 import { UsageError } from '../usage-error.ts';
+
+/**
+ * From a local store to S3, objects of at least this size are hashed by a first read of the file, so S3 takes their
+ * SHA-256 in the upload itself instead of a server-side copy of the whole object afterwards; reading a local file
+ * twice costs little. The size from which S3 clients (the AWS CLI's multipart_threshold) stop sending an object in
+ * one request.
+ */
+const HASH_FIRST_FROM_LOCAL_TO_S3 = 8 * 1024 * 1024;
 
 /**
  * Node with the S3 SDK loaded takes about 70 MiB. An S3 put holds in memory an object that fits in a part (5 MiB by
@@ -212,6 +222,7 @@ export async function runMigrate(args: readonly string[], context: CliContext): 
           verify,
           journal: journalDirectory === undefined ? undefined : fileJournal(journalPath(journalDirectory, [run.source.name, fromEndpoint, run.target.name, toEndpoint])),
           sha256: nodeSha256,
+          hashFirstFrom: run.source instanceof LocalStore && run.target instanceof S3Store ? HASH_FIRST_FROM_LOCAL_TO_S3 : undefined,
           // Totals feed only the progress display's ETA: without one, the second listing of the source is waste.
           countTotals: style !== 'none',
           signal: context.signal,
