@@ -66,6 +66,17 @@ describe('signed URLs', () => {
     expect(verifySignedUrl(withParam(url, 'signature', signature.slice(0, 10)), signing, now)).toEqual({ valid: false, reason: 'bad-signature' });
   });
 
+  it('refuses another spelling of the same signature bytes (the last character\'s spare bits set)', () => {
+    const url = signed('a/b.txt');
+    const signature = new URL(url).searchParams.get('signature') ?? '';
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // 32 bytes take 43 characters; the last one carries 4 bits and 2 spare ones, which decoders ignore.
+    const respelled = `${signature.slice(0, -1)}${alphabet[alphabet.indexOf(signature.slice(-1)) | 1] ?? ''}`;
+    expect(Buffer.from(respelled, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
+    expect(respelled).not.toBe(signature);
+    expect(verifySignedUrl(withParam(url, 'signature', respelled), signing, now)).toEqual({ valid: false, reason: 'bad-signature' });
+  });
+
   it('calls malformed what is not a signed URL of this base at all', () => {
     const url = signed('a/b.txt');
     for (const bad of [

@@ -126,8 +126,10 @@ export function verifySignedUrl(url: string | URL, signing: UrlSigning, now: Dat
   const filename = params.get('filename') ?? '';
   if (!/^\d{1,15}$/u.test(expiresText) || given === null) return MALFORMED;
   const expires = Number(expiresText);
-  const expected = signature(secret, key, expires, disposition, filename);
-  const presented = Buffer.from(given, 'base64url');
+  // Compared as text: base64url ignores a last character's spare bits, so bytes alone would take other spellings
+  // of the same signature (a link changed in its last character would still open).
+  const expected = Buffer.from(signature(secret, key, expires, disposition, filename).toString('base64url'));
+  const presented = Buffer.from(given);
   if (presented.byteLength !== expected.byteLength || !timingSafeEqual(presented, expected)) {
     return { valid: false, reason: 'bad-signature' };
   }
