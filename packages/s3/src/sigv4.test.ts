@@ -10,6 +10,7 @@ const Sha256 = new S3Client({ region: 'eu-west-3' }).config.sha256;
 
 interface Case {
   readonly name: string;
+  readonly method?: 'PUT' | 'HEAD' | 'GET';
   readonly path: string;
   readonly query?: Record<string, string>;
   readonly headers: Record<string, string>;
@@ -40,26 +41,39 @@ const CASES: readonly Case[] = [
     headers: { host: 's3.example.test', 'content-length': '8388608', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
     sessionToken: 'token/with+chars=',
   },
+  {
+    name: 'a HeadObject of an awkward key',
+    method: 'HEAD',
+    path: '/bucket/2/ab/%C3%A9t%C3%A9%20%2B%20hiver.png',
+    headers: { host: '127.0.0.1:9000', 'x-amz-content-sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
+  },
+  {
+    name: 'a ListObjectsV2 page with a prefix, a start key and a continuation token that need encoding',
+    method: 'GET',
+    path: '/bucket/',
+    query: { 'list-type': '2', 'max-keys': '1000', prefix: "2/\u00e9t\u00e9 (a)+b*c'd~e", 'start-after': '2/a b', 'continuation-token': '1a+b/c=d' },
+    headers: { host: '127.0.0.1:9000', 'x-amz-content-sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
+  },
 ];
 
 describe('SigV4Signer', () => {
-  it.each(CASES)('signs $name exactly as the SDK signer does', async ({ path, query, headers, sessionToken }) => {
+  it.each(CASES)('signs $name exactly as the SDK signer does', async ({ method = 'PUT', path, query, headers, sessionToken }) => {
     const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken };
     const sdk = new SignatureV4({ credentials, region: 'eu-west-3', service: 's3', sha256: Sha256, uriEscapePath: false });
-    const expected = await sdk.sign(new HttpRequest({ method: 'PUT', protocol: 'http:', hostname: 'h', path, query: { ...query }, headers: { ...headers } }), { signingDate: WHEN });
-    const ours = { method: 'PUT', path, query: { ...query }, headers: { ...headers } };
+    const expected = await sdk.sign(new HttpRequest({ method, protocol: 'http:', hostname: 'h', path, query: { ...query }, headers: { ...headers } }), { signingDate: WHEN });
+    const ours = { method, path, query: { ...query }, headers: { ...headers } };
     const signer = new SigV4Signer('eu-west-3');
     signer.sign(ours, credentials, WHEN);
     expect(ours.headers.authorization).toBe(expected.headers.authorization);
     expect(ours.headers['x-amz-date']).toBe(expected.headers['x-amz-date']);
     expect(ours.headers['x-amz-security-token']).toBe(expected.headers['x-amz-security-token']);
     // The derived key is kept: a second request the same day signs alike, a new day signs anew.
-    const again = { method: 'PUT', path, query: { ...query }, headers: { ...headers } };
+    const again = { method, path, query: { ...query }, headers: { ...headers } };
     signer.sign(again, credentials, WHEN);
     expect(again.headers.authorization).toBe(expected.headers.authorization);
     const nextDay = new Date(WHEN.getTime() + 86_400_000);
-    const later = await sdk.sign(new HttpRequest({ method: 'PUT', protocol: 'http:', hostname: 'h', path, query: { ...query }, headers: { ...headers } }), { signingDate: nextDay });
-    const ourLater = { method: 'PUT', path, query: { ...query }, headers: { ...headers } };
+    const later = await sdk.sign(new HttpRequest({ method, protocol: 'http:', hostname: 'h', path, query: { ...query }, headers: { ...headers } }), { signingDate: nextDay });
+    const ourLater = { method, path, query: { ...query }, headers: { ...headers } };
     signer.sign(ourLater, credentials, nextDay);
     expect(ourLater.headers.authorization).toBe(later.headers.authorization);
   });
