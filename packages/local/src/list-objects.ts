@@ -126,29 +126,31 @@ async function* walkDirectory(
     return entry.directory && (startAfter === undefined || startAfter.startsWith(subtree) || compareKeys(subtree, startAfter) >= 0);
   };
   // Subdirectories are read a few ahead of the walk, as files are stat'ed ahead: a tree of small directories (one
-  // per upload, as Zulip makes) would otherwise wait on the disk for every one of them in turn.
-  const subdirectories = new Map<number, Promise<DirectoryRead | undefined>>();
-  const readAheadFrom = (from: number): void => {
-    let started = 0;
-    for (let index = from; index < entries.length && started < DIRECTORY_WINDOW; index++) {
-      const entry = entries[index];
-      if (entry === undefined || !walked(entry)) continue;
-      started++;
-      if (subdirectories.has(index)) continue;
-      const read = readDirectory(fs, guard, `${directoryKey}${entry.name}/`, '', options);
+  // per upload, as Zulip makes) would otherwise wait on the disk for every one of them in turn. They are counted in
+  // the order the walk enters them.
+  const subtrees = entries.filter(walked).map((entry) => `${directoryKey}${entry.name}/`);
+  const reads = new Map<number, Promise<DirectoryRead | undefined>>();
+  let started = 0;
+  let entered = 0;
+  const readAheadOf = (first: number): void => {
+    for (; started < first + DIRECTORY_WINDOW; started++) {
+      const subtree = subtrees[started];
+      if (subtree === undefined) return;
+      const read = readDirectory(fs, guard, subtree, '', options);
       read.catch(() => undefined);
-      subdirectories.set(index, read);
+      reads.set(started, read);
     }
   };
-  readAheadFrom(0);
+  readAheadOf(0);
   for (const [index, entry] of entries.entries()) {
-    const key = directoryKey + entry.name;
     if (entry.directory) {
       if (!walked(entry)) continue;
-      readAheadFrom(index);
-      const read = subdirectories.get(index) ?? readDirectory(fs, guard, `${key}/`, '', options);
-      subdirectories.delete(index);
-      yield* walkDirectory(fs, guard, `${key}/`, read, options);
+      readAheadOf(entered);
+      const subtree = `${directoryKey}${entry.name}/`;
+      const read = reads.get(entered) ?? readDirectory(fs, guard, subtree, '', options);
+      reads.delete(entered);
+      entered++;
+      yield* walkDirectory(fs, guard, subtree, read, options);
       continue;
     }
     statAhead(index);
