@@ -185,8 +185,9 @@ function toFailure(key: string, error: unknown, attempts: number): MigrationFail
  * disposition, cache control and metadata; or, with `dryRun` or `verifyOnly`, only compares. Keys are walked in
  * order by merging the two stores' listings (each read at most a few thousand keys ahead), so memory stays
  * constant however many objects there are. Every copied object is verified at the target (size and SHA-256); a
- * copy that fails verification is deleted from the target and reported. Transient failures are retried with exponential backoff; an object that still fails is reported
- * in `failures` and the run goes on. The source is only read, never modified.
+ * copy that fails verification is deleted from the target and reported. Transient failures are retried with
+ * exponential backoff; an object that still fails is reported in `failures` and the run goes on. The source is only
+ * read, never modified.
  *
  * Resolves with the report (check `ok`). Rejects with `InvalidArgument` or `InvalidKey` for bad options, `Aborted`
  * when the signal fires, and the listing's error when a store cannot be listed at all.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseListPage, xmlText } from './signed-put.ts';
+import { parseListPage, xmlText } from './lean-requests.ts';
 
 describe('the lean ListObjectsV2 answer', () => {
   it('decodes the named entities and numeric references, and leaves other text alone', () => {
