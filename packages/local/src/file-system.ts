@@ -92,48 +92,48 @@ function settle<T = void>(run: (done: (error: NodeJS.ErrnoException | null, valu
  * every get and put opens one or two files.
  */
 class DescriptorHandle implements LocalFileHandle {
-  readonly #fd: number;
+  protected readonly fd: number;
 
   constructor(fd: number) {
-    this.#fd = fd;
+    this.fd = fd;
   }
 
   async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
     const bytesRead = await settle<number>((done) => {
-      fdCalls.read(this.#fd, buffer, offset, length, position, done);
+      fdCalls.read(this.fd, buffer, offset, length, position, done);
     });
     return { bytesRead };
   }
 
   async writev(buffers: Uint8Array[], position?: number): Promise<{ bytesWritten: number }> {
     const bytesWritten = await settle<number>((done) => {
-      if (position === undefined) fdCalls.writev(this.#fd, buffers, done);
-      else fdCalls.writev(this.#fd, buffers, position, done);
+      if (position === undefined) fdCalls.writev(this.fd, buffers, done);
+      else fdCalls.writev(this.fd, buffers, position, done);
     });
     return { bytesWritten };
   }
 
   sync(): Promise<void> {
     return settle((done) => {
-      fdCalls.fsync(this.#fd, done);
+      fdCalls.fsync(this.fd, done);
     });
   }
 
   datasync(): Promise<void> {
     return settle((done) => {
-      fdCalls.fdatasync(this.#fd, done);
+      fdCalls.fdatasync(this.fd, done);
     });
   }
 
   stat(): Promise<LocalStats> {
     return settle<fdCalls.Stats>((done) => {
-      fdCalls.fstat(this.#fd, done);
+      fdCalls.fstat(this.fd, done);
     });
   }
 
   close(): Promise<void> {
     return settle((done) => {
-      fdCalls.close(this.#fd, done);
+      fdCalls.close(this.fd, done);
     });
   }
 }
@@ -144,6 +144,67 @@ export const nodeFileSystem: LocalFileSystem = {
   open: async (path, flags) => new DescriptorHandle(await settle<number>((done) => {
     fdCalls.open(path, flags, done);
   })),
+};
+
+/** A synchronous call's outcome as a settled promise: a throw becomes the rejection, as the pool's calls reject. */
+function now<T>(call: () => T): Promise<T> {
+  return new Promise<T>((resolve) => {
+    resolve(call());
+  });
+}
+
+/**
+ * An open file as a bare descriptor whose calls run on the calling thread, except the syncs, which wait on the disk
+ * itself and stay on the pool.
+ */
+class BlockingDescriptorHandle extends DescriptorHandle {
+  override read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    return now(() => ({ bytesRead: fdCalls.readSync(this.fd, buffer, offset, length, position) }));
+  }
+
+  override writev(buffers: Uint8Array[], position?: number): Promise<{ bytesWritten: number }> {
+    return now(() => ({ bytesWritten: fdCalls.writevSync(this.fd, buffers, position) }));
+  }
+
+  override stat(): Promise<LocalStats> {
+    return now(() => fdCalls.fstatSync(this.fd));
+  }
+
+  override close(): Promise<void> {
+    return now(() => {
+      fdCalls.closeSync(this.fd);
+    });
+  }
+}
+
+/**
+ * Node's file system with every call but the syncs made on the calling thread. On a local disk such a call costs
+ * several times less CPU than the same call handed to libuv's pool and back (listing 2,020 files in 1,600
+ * directories: 0.3 s of CPU to 0.1 s), but it blocks the event loop while the disk answers. For batch tools
+ * (`stowage migrate`), never for a server, where one slow disk would stall every request.
+ */
+export const blockingNodeFileSystem: LocalFileSystem = {
+  constants: fdCalls.constants,
+  open: (path, flags) => now(() => new BlockingDescriptorHandle(fdCalls.openSync(path, flags))),
+  mkdir: (path, options) => now(() => fdCalls.mkdirSync(path, options)),
+  readdir: (path, options) => now(() => fdCalls.readdirSync(path, options)),
+  readFile: (path) => now(() => fdCalls.readFileSync(path)),
+  realpath: (path) => now(() => fdCalls.realpathSync.native(path)),
+  lstat: (path) => now(() => fdCalls.lstatSync(path)),
+  stat: (path) => now(() => fdCalls.statSync(path)),
+  rename: (from, to) => now(() => {
+    fdCalls.renameSync(from, to);
+  }),
+  link: (existing, created) => now(() => {
+    fdCalls.linkSync(existing, created);
+  }),
+  unlink: (path) => now(() => {
+    fdCalls.unlinkSync(path);
+  }),
+  rmdir: (path) => now(() => {
+    fdCalls.rmdirSync(path);
+  }),
+  statfs: (path) => now(() => fdCalls.statfsSync(path)),
 };
 
 const decoder = new TextDecoder();

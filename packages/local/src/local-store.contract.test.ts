@@ -2,7 +2,7 @@ import { collectBytes } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
 import { describeObjectStore } from '@stowage/contract';
 import type { ContractCapabilities } from '@stowage/contract';
-import { diskBacking, memfsBacking } from '../test/backings.ts';
+import { blockingDiskBacking, diskBacking, memfsBacking } from '../test/backings.ts';
 import type { Backing } from '../test/backings.ts';
 import { decodeKeyPath } from './key-url-path.ts';
 import { LocalStore } from './local-store.ts';
@@ -28,6 +28,7 @@ async function fetchPublic(store: LocalStore, url: string): Promise<Uint8Array> 
 for (const [name, makeBacking] of [
   ['memfs', memfsBacking],
   ['a temporary directory', diskBacking],
+  ['a temporary directory, with blocking calls', blockingDiskBacking],
 ] as const) {
   // The suite's URL checks need the store of the running test; makeStore records it here.
   let current: LocalStore | undefined;

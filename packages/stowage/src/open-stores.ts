@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { ObjectStore, StorageSettings } from '@stowage/core';
 import { LocalStore } from '@stowage/local';
+import type { LocalFileSystem } from '@stowage/local';
 import { S3Store } from '@stowage/s3';
 import type { S3ClientOptions } from '@stowage/s3';
 
@@ -25,6 +26,8 @@ export interface Stores {
 }
 
 export interface OpenStoresOptions {
+  /** The file system of local stores: Node's (calls on libuv's pool) by default. */
+  readonly localFileSystem?: LocalFileSystem | undefined;
   /** Client knobs for S3 stores (timeouts, sockets). */
   readonly s3Client?: S3ClientOptions | undefined;
   /** Part size and queue of streamed S3 puts (memory per put is about (queue + 1) x part size). */
@@ -40,9 +43,10 @@ export interface OpenStoresOptions {
 export function openStores(settings: StorageSettings, options: OpenStoresOptions = {}): Stores {
   if (settings.backend === 'local') {
     return {
-      uploads: new LocalStore({ root: join(settings.localUploadsDir, LOCAL_NAMESPACE_DIRECTORIES.uploads) }),
+      uploads: new LocalStore({ root: join(settings.localUploadsDir, LOCAL_NAMESPACE_DIRECTORIES.uploads), fs: options.localFileSystem }),
       avatars: new LocalStore({
         root: join(settings.localUploadsDir, LOCAL_NAMESPACE_DIRECTORIES.avatars),
+        fs: options.localFileSystem,
         publicUrlPrefix: LOCAL_AVATARS_URL_PREFIX,
       }),
       close: () => undefined,

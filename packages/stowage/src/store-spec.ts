@@ -109,7 +109,7 @@ export function openSpec(spec: StoreSpec, options: OpenSpecOptions): OpenedSpec 
     case 'deployment':
       return { kind: 'deployment', stores: openStores(spec.settings, options) };
     case 'directory':
-      return { kind: 'single', store: new LocalStore({ root: spec.path }), close: () => undefined };
+      return { kind: 'single', store: new LocalStore({ root: spec.path, fs: options.localFileSystem }), close: () => undefined };
     case 'bucket': {
       const settings = bucketSettings(options.env, spec.bucket, options.endpoint);
       if (settings.backend !== 's3') throw new StorageError('InvalidSettings', 'expected S3 settings');

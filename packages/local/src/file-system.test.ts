@@ -1,0 +1,99 @@
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { blockingNodeFileSystem, nodeFileSystem, pathText, readSmallFile } from './file-system.ts';
+import type { LocalFileSystem } from './file-system.ts';
+
+let directory: string;
+
+beforeEach(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'stowage-fs-'));
+});
+
+afterEach(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+/** Whether `call` settled before the event loop got to run an immediate scheduled just before it. */
+async function settlesBeforeTheLoopTurns(call: () => Promise<unknown>): Promise<boolean> {
+  let turned = false;
+  setImmediate(() => {
+    turned = true;
+  });
+  await call();
+  return !turned;
+}
+
+describe('blockingNodeFileSystem', () => {
+  it('answers on the calling thread, before the event loop turns, where the pool answers after', async () => {
+    await writeFile(join(directory, 'a'), 'bytes');
+    expect(await settlesBeforeTheLoopTurns(() => blockingNodeFileSystem.lstat(join(directory, 'a')))).toBe(true);
+    expect(await settlesBeforeTheLoopTurns(() => blockingNodeFileSystem.readdir(directory, { withFileTypes: true }))).toBe(true);
+    expect(await settlesBeforeTheLoopTurns(() => readSmallFile(blockingNodeFileSystem, join(directory, 'a')))).toBe(true);
+    expect(await settlesBeforeTheLoopTurns(() => nodeFileSystem.lstat(join(directory, 'a')))).toBe(false);
+  });
+
+  it('rejects (never throws) with the native error and its code', async () => {
+    const missing = join(directory, 'missing');
+    const fs: LocalFileSystem = blockingNodeFileSystem;
+    const calls: (() => Promise<unknown>)[] = [
+      () => fs.lstat(missing),
+      () => fs.stat(missing),
+      () => fs.open(missing, fs.constants.O_RDONLY),
+      () => fs.readdir(missing, { withFileTypes: true }),
+      () => fs.realpath(missing),
+      () => fs.unlink(missing),
+      () => fs.rename(missing, join(directory, 'b')),
+      () => fs.rmdir(missing),
+    ];
+    for (const call of calls) {
+      let result: Promise<unknown> | undefined;
+      expect(() => {
+        result = call();
+      }).not.toThrow();
+      await expect(result).rejects.toMatchObject({ code: 'ENOENT' });
+    }
+    await writeFile(join(directory, 'file'), 'x');
+    await expect(fs.mkdir(join(directory, 'file', 'below'), { recursive: true })).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await expect(fs.link(join(directory, 'file'), join(directory, 'file'))).rejects.toMatchObject({ code: 'EEXIST' });
+  });
+
+  it('writes, syncs, reads and renames a file as the pool does', async () => {
+    const fs = blockingNodeFileSystem;
+    const temporary = join(directory, 'temporary');
+    const handle = await fs.open(temporary, 'wx');
+    const first = new TextEncoder().encode('hello, ');
+    const second = new TextEncoder().encode('world');
+    expect((await handle.writev([first, second])).bytesWritten).toBe(12);
+    await handle.datasync();
+    await handle.sync?.();
+    expect(Number((await handle.stat()).size)).toBe(12);
+    await handle.close();
+    await expect(fs.open(temporary, 'wx')).rejects.toMatchObject({ code: 'EEXIST' });
+
+    await fs.mkdir(join(directory, 'a', 'b'), { recursive: true });
+    await fs.rename(temporary, join(directory, 'a', 'b', 'final'));
+    const reader = await fs.open(join(directory, 'a', 'b', 'final'), fs.constants.O_RDONLY);
+    const buffer = new Uint8Array(5);
+    expect((await reader.read(buffer, 0, 5, 7)).bytesRead).toBe(5);
+    expect(new TextDecoder().decode(buffer)).toBe('world');
+    expect((await reader.read(buffer, 0, 5, 12)).bytesRead).toBe(0);
+    await reader.close();
+    expect(await readFile(join(directory, 'a', 'b', 'final'), 'utf8')).toBe('hello, world');
+
+    const entries = await fs.readdir(join(directory, 'a'), { withFileTypes: true });
+    expect(entries.map((entry) => (typeof entry === 'object' && 'name' in entry ? pathText(entry.name) : pathText(entry)))).toEqual(['b']);
+  });
+
+  it('refuses a link as the last segment with O_NOFOLLOW and resolves one with realpath', async () => {
+    const fs = blockingNodeFileSystem;
+    await writeFile(join(directory, 'target'), 'x');
+    await symlink(join(directory, 'target'), join(directory, 'link'));
+    const noFollow = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0);
+    await expect(fs.open(join(directory, 'link'), noFollow)).rejects.toMatchObject({ code: 'ELOOP' });
+    expect(pathText(await fs.realpath(join(directory, 'link')))).toBe(pathText(await fs.realpath(join(directory, 'target'))));
+    expect((await fs.lstat(join(directory, 'link'))).isSymbolicLink()).toBe(true);
+    expect((await fs.stat(join(directory, 'link'))).isFile()).toBe(true);
+  });
+});
