@@ -2,10 +2,13 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectBytes } from '@stowage/core';
 import type { Environment } from '@stowage/core';
 import { runCli } from './cli.ts';
 import { parseEnvFile } from './env-file.ts';
-import { parseStoreSpec } from './store-spec.ts';
+import { blockingNodeFileSystem } from '@stowage/local';
+import type { LocalFileSystem } from '@stowage/local';
+import { openSpec, parseStoreSpec, storeOf } from './store-spec.ts';
 
 interface Captured {
   readonly code: number;
@@ -150,5 +153,36 @@ describe('settings files and store specs', () => {
     expect(() => parseStoreSpec('s3://No')).toThrow('is not a valid bucket name');
     expect(() => parseStoreSpec('local:')).toThrow('names no directory');
     expect(() => parseStoreSpec('env:/no/such/file.env')).toThrow('cannot read the settings file');
+  });
+
+  it('opens local stores, one directory or both namespaces, on the file system it is given', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'stowage-spec-fs-'));
+    try {
+      const calls: string[] = [];
+      // The blocking file system with every call recorded by name: the stores must reach the disk through it.
+      const recorded = (name: string, call: (...args: never[]) => unknown) => (...args: never[]): unknown => {
+        calls.push(name);
+        return call(...args);
+      };
+      const recording = Object.fromEntries(
+        Object.entries(blockingNodeFileSystem).map(([name, value]: [string, unknown]) => [
+          name,
+          typeof value === 'function' ? recorded(name, value as (...args: never[]) => unknown) : value,
+        ]),
+      ) as unknown as LocalFileSystem;
+      const single = openSpec(parseStoreSpec(`dir:${join(root, 'one')}`), { env: {}, localFileSystem: recording });
+      await storeOf(single, 'uploads').put('a/b.txt', 'x');
+      expect(calls).toContain('open');
+      calls.length = 0;
+      const deployment = openSpec(parseStoreSpec(`local:${join(root, 'deployment')}`), { env: {}, localFileSystem: recording });
+      for (const namespace of ['uploads', 'avatars'] as const) {
+        const store = storeOf(deployment, namespace);
+        await store.put('c.txt', namespace);
+        expect(new TextDecoder().decode(await collectBytes((await store.get('c.txt')).body))).toBe(namespace);
+      }
+      expect(calls.filter((name) => name === 'open').length).toBeGreaterThanOrEqual(4);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
