@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { S3ServiceException } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentity, HttpRequest as WireRequest, HttpResponse, Provider } from '@smithy/types';
-import { toHex } from '@stowage/core';
+import { collectBytes, toHex } from '@stowage/core';
 import { clientS3, smithyProtocols } from './sdk.ts';
 import type { S3ObjectHeaders } from './object-info.ts';
 import { SigV4Signer } from './sigv4.ts';
@@ -12,7 +12,7 @@ import { SigV4Signer } from './sigv4.ts';
  * signer's output) and sent through the client's own HTTP handler (same sockets, timeouts and agent), but without
  * the SDK's command pipeline: its middleware stack, endpoint rules and schema serde cost about 1.5 ms of CPU per
  * request here, several times the request itself, and a migration sends one PutObject per object (and, comparing,
- * one HeadObject: `signedHeadFor`). Used only for clients `createS3Client` built for a path-style endpoint of an
+ * one HeadObject: `LeanRequests.head`). Used only for clients `createS3Client` built for a path-style endpoint of an
  * S3-compatible server (no endpoint rules to follow, no checksum headers the SDK would add); everything else, and
  * every other operation, goes through `client.send`. The payload is signed with the SHA-256 the store computed
  * anyway, so the signature binds the bytes.
@@ -65,26 +65,14 @@ function encodePath(key: string): string {
     .join('/');
 }
 
-async function readText(body: unknown): Promise<string> {
-  if (body === undefined || body === null) return '';
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-    chunks.push(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk);
-  }
-  let length = 0;
-  for (const chunk of chunks) length += chunk.byteLength;
-  const all = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return new TextDecoder().decode(all);
+async function* byteChunks(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array, void, undefined> {
+  const encoder = new TextEncoder();
+  for await (const chunk of body) yield typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
 }
 
-function xmlField(xml: string, name: string): string | undefined {
-  const match = new RegExp(`<${name}>([^<]*)</${name}>`, 'u').exec(xml);
-  return match?.[1];
+async function readText(body: unknown): Promise<string> {
+  if (body === undefined || body === null) return '';
+  return new TextDecoder().decode(await collectBytes(byteChunks(body as AsyncIterable<Uint8Array | string>)));
 }
 
 function header(response: HttpResponse, name: string): string | undefined {
@@ -96,12 +84,12 @@ function header(response: HttpResponse, name: string): string | undefined {
 async function serviceError(response: HttpResponse): Promise<S3ServiceException> {
   const text = await readText(response.body);
   const status = response.statusCode;
-  const name = xmlField(text, 'Code') ?? (status === 404 ? 'NotFound' : status === 412 ? 'PreconditionFailed' : `HTTP${status}`);
+  const name = element(text, 'Code') ?? (status === 404 ? 'NotFound' : status === 412 ? 'PreconditionFailed' : `HTTP${status}`);
   return new clientS3.S3ServiceException({
     name,
     $fault: status >= 500 ? 'server' : 'client',
     $metadata: { httpStatusCode: status, requestId: header(response, 'x-amz-request-id') },
-    message: xmlField(text, 'Message') ?? name,
+    message: element(text, 'Message') ?? name,
   });
 }
 
@@ -147,13 +135,8 @@ function drain(response: HttpResponse): void {
   (response.body as { resume?: () => void } | undefined)?.resume?.();
 }
 
-/**
- * The lean PutObject for `client`'s bucket `bucket`, or `undefined` when the client's configuration is not one it
- * handles: a custom endpoint addressed in the path.
- */
-export function signedPutFor(client: S3Client, bucket: string): SignedPut | undefined {
-  const send = leanSendFor(client, bucket);
-  if (send === undefined) return undefined;
+/** The lean PutObject (or UploadPart). */
+function putWith(send: LeanSend): SignedPut {
   return async (input) => {
     const headers: Record<string, string> = {
       'content-length': String(input.size),
@@ -192,13 +175,10 @@ function userMetadata(response: HttpResponse): Record<string, string> {
 }
 
 /**
- * The lean HeadObject for `client`'s bucket `bucket` (see `signedPutFor`): a migration that compares objects, or
- * verifies them, makes one per object, and the SDK's pipeline costs several times the request itself. The answer
- * is read into the SDK output's names.
+ * The lean HeadObject: a migration that compares objects, or verifies them, makes one per object, and the SDK's
+ * pipeline costs several times the request itself. The answer is read into the SDK output's names.
  */
-export function signedHeadFor(client: S3Client, bucket: string): SignedHead | undefined {
-  const send = leanSendFor(client, bucket);
-  if (send === undefined) return undefined;
+function headWith(send: LeanSend): SignedHead {
   return async (key) => {
     const response = await send({ method: 'HEAD', key, query: {}, headers: { 'x-amz-content-sha256': EMPTY_SHA256 }, body: undefined, signal: undefined });
     if (response.statusCode === 404) {
@@ -282,12 +262,10 @@ export function parseListPage(xml: string): ListedPage {
 }
 
 /**
- * The lean ListObjectsV2 for `client`'s bucket `bucket` (see `signedPutFor`): every migration lists the target
- * to compare, and the SDK's schema-driven XML reader costs about 0.1 ms per key here.
+ * The lean ListObjectsV2: every migration lists the target to compare, and the SDK's schema-driven XML reader
+ * costs about 0.1 ms per key here.
  */
-export function signedListFor(client: S3Client, bucket: string): SignedList | undefined {
-  const send = leanSendFor(client, bucket);
-  if (send === undefined) return undefined;
+function listWith(send: LeanSend): SignedList {
   return async ({ prefix, maxKeys, continuationToken, startAfter, signal }) => {
     const query: Record<string, string> = { 'list-type': '2', 'max-keys': String(maxKeys) };
     if (prefix !== undefined && prefix !== '') query.prefix = prefix;
@@ -307,4 +285,20 @@ export function signedListFor(client: S3Client, bucket: string): SignedList | un
       });
     }
   };
+}
+
+/** The requests a store sends on the lean path, all signed by one signer and sent through the client's handler. */
+export interface LeanRequests {
+  readonly put: SignedPut;
+  readonly head: SignedHead;
+  readonly list: SignedList;
+}
+
+/**
+ * The lean requests for `client`'s bucket `bucket`, or `undefined` when the client's configuration is not one the
+ * lean path handles: a custom endpoint addressed in the path.
+ */
+export function leanRequestsFor(client: S3Client, bucket: string): LeanRequests | undefined {
+  const send = leanSendFor(client, bucket);
+  return send === undefined ? undefined : { put: putWith(send), head: headWith(send), list: listWith(send) };
 }

@@ -20,14 +20,14 @@ const DEFAULT_REGION = 'us-east-1';
 
 /**
  * Clients `createS3Client` built for an S3-compatible endpoint, with the `send` they were built with: only these
- * may take the store's lean PutObject (see `signedPutFor`), and only while `send` is still that one (a test that
+ * may take the store's lean requests (see `leanRequestsFor`), and only while `send` is still that one (a test that
  * mocks it must see every request).
  */
-const leanPutClients = new WeakMap<S3Client, S3Client['send']>();
+const leanClients = new WeakMap<S3Client, S3Client['send']>();
 
 /** Whether `client` is one `createS3Client` built for an S3-compatible endpoint, with its `send` untouched. */
-export function allowsLeanPut(client: S3Client): boolean {
-  const send = leanPutClients.get(client);
+export function allowsLeanRequests(client: S3Client): boolean {
+  const send = leanClients.get(client);
   return send !== undefined && send === client.send;
 }
 
@@ -84,7 +84,7 @@ export function createS3Client(settings: S3Settings, options: S3ClientOptions = 
   if (profile === 's3-compatible') {
     addS3CompatibleGuard(client);
     // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to compare, never called
-    if (settings.endpointUrl !== undefined) leanPutClients.set(client, client.send);
+    if (settings.endpointUrl !== undefined) leanClients.set(client, client.send);
   }
   return client;
 }

@@ -21,9 +21,9 @@ import type { S3ObjectHeaders } from './object-info.ts';
 import { encodeKeyPath, publicUrlBase } from './public-url.ts';
 import { defaultRetryStrategy, withRetries } from './retry.ts';
 import type { RetryListener } from './retry.ts';
-import { allowsLeanPut, createS3Client, s3EndpointUrl } from './s3-client.ts';
-import { signedHeadFor, signedListFor, signedPutFor } from './lean-requests.ts';
-import type { ListedPage, SignedHead, SignedList, SignedPut, SignedPutInput, SignedPutOutput } from './lean-requests.ts';
+import { allowsLeanRequests, createS3Client, s3EndpointUrl } from './s3-client.ts';
+import { leanRequestsFor } from './lean-requests.ts';
+import type { LeanRequests, ListedPage, SignedPut, SignedPutInput, SignedPutOutput } from './lean-requests.ts';
 import { checkedStream } from './checked-stream.ts';
 import type { CheckedDigest } from './checked-stream.ts';
 import type { S3ClientOptions } from './s3-client.ts';
@@ -292,9 +292,7 @@ export class S3Store implements ObjectStore {
   readonly #limitations: S3ServerLimitations;
   readonly #md5: Md5Factory;
   readonly #etagIsMd5: boolean;
-  readonly #signedPut: SignedPut | undefined;
-  readonly #signedHead: SignedHead | undefined;
-  readonly #signedList: SignedList | undefined;
+  readonly #lean: LeanRequests | undefined;
   readonly #singlePutMaxSize: number;
 
   constructor(options: S3StoreOptions) {
@@ -315,10 +313,7 @@ export class S3Store implements ObjectStore {
     this.#md5 = options.md5 ?? nodeMd5;
     this.#etagIsMd5 = options.etagIsMd5 ?? true;
     this.#singlePutMaxSize = Math.min(positiveOption(options.singlePutMaxSize, 100 * MIB, 'singlePutMaxSize', 0), S3_MAX_SINGLE_COPY_BYTES);
-    const lean = allowsLeanPut(options.client);
-    this.#signedPut = lean ? signedPutFor(options.client, options.bucket) : undefined;
-    this.#signedHead = lean ? signedHeadFor(options.client, options.bucket) : undefined;
-    this.#signedList = lean ? signedListFor(options.client, options.bucket) : undefined;
+    this.#lean = allowsLeanRequests(options.client) ? leanRequestsFor(options.client, options.bucket) : undefined;
   }
 
   /**
@@ -395,7 +390,7 @@ export class S3Store implements ObjectStore {
       }
       const md5 = confirm ? digestOf(bytes, this.#md5) : undefined;
       const metadata = { ...params.Metadata, [SHA256_METADATA]: sha256 };
-      const signedPut = this.#signedPut;
+      const signedPut = this.#lean?.put;
       const output =
         signedPut === undefined
           ? await this.#send(
@@ -436,7 +431,7 @@ export class S3Store implements ObjectStore {
 
     // A SHA-256 known up front rides along with the upload; the body is checked against it before it completes.
     const streamedParams = options.sha256 === undefined ? params : { ...params, Metadata: { ...params.Metadata, [SHA256_METADATA]: options.sha256 } };
-    const signedPut = this.#signedPut;
+    const signedPut = this.#lean?.put;
     if (signedPut !== undefined && limits.expected !== undefined && limits.expected <= this.#singlePutMaxSize) {
       const put: AnnouncedPut = { signedPut, key, body, limits, options, params: streamedParams, createOnly, context, info };
       return this.#limitations.interruptedPutsKept === undefined ? this.#putWhole(put) : this.#putStreamed(put);
@@ -573,7 +568,7 @@ export class S3Store implements ObjectStore {
       throw new StorageError('InvalidArgument', `pageSize must be a positive integer, not ${pageSize}`);
     }
     const seenTokens = new Set<string>();
-    const signedList = this.#signedList;
+    const signedList = this.#lean?.list;
     const fetchPage = (continuation: string | undefined): Promise<ListObjectsV2CommandOutput | ListedPage> => {
       throwIfAborted(options.signal);
       const maxKeys = Math.min(pageSize, 1000);
@@ -689,7 +684,7 @@ export class S3Store implements ObjectStore {
   }
 
   async #headObject(key: string, operation: string): Promise<S3ObjectHeaders | undefined> {
-    const signedHead = this.#signedHead;
+    const signedHead = this.#lean?.head;
     if (signedHead !== undefined) return this.#retried({ operation, key }, 'HeadObject', () => signedHead(key), undefined);
     try {
       return (await this.#sendRaw({ operation, key }, new HeadObjectCommand({ Bucket: this.bucket, Key: key }), undefined)) as HeadObjectCommandOutput;
