@@ -18,9 +18,9 @@ export interface MeteredStream<Digest = StreamDigest> {
 export function meterStream(body: ReadableStream<Uint8Array>, sha256: Sha256Factory, onBytes: (count: number) => void): MeteredStream;
 export function meterStream(
   body: ReadableStream<Uint8Array>,
-  sha256: undefined,
+  sha256: Sha256Factory | undefined,
   onBytes: (count: number) => void,
-): MeteredStream<{ readonly size: number }>;
+): MeteredStream<{ readonly size: number; readonly sha256?: string }>;
 export function meterStream(
   body: ReadableStream<Uint8Array>,
   sha256: Sha256Factory | undefined,

@@ -3,7 +3,6 @@ import type { GetResult, ObjectStore, PutResult, Sha256Factory, StreamDigest } f
 import { ByteGate } from './byte-gate.ts';
 import { digestObject, objectSha256 } from './object-digest.ts';
 import { meterStream } from './metered-stream.ts';
-import type { MeteredStream } from './metered-stream.ts';
 import { JournalCursor, JournalRecorder, journalProves } from './journal.ts';
 import type { JournalEntry, MigrationJournal } from './journal.ts';
 import { pairListings } from './paired-listing.ts';
@@ -333,8 +332,7 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
       got = await openSource(key);
       if (got === undefined) return { outcome: 'vanished' };
     }
-    const metered: MeteredStream<{ readonly size: number; readonly sha256?: string }> =
-      expected === undefined ? meterStream(got.body, sha256, onBytes) : meterStream(got.body, undefined, onBytes);
+    const metered = meterStream(got.body, expected === undefined ? sha256 : undefined, onBytes);
     let stored: PutResult;
     try {
       stored = await target.put(key, metered.stream, {

@@ -2,10 +2,10 @@ import type { PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import { StorageError, abortedError, bodyChunks, checkFinalSize, checkReceivedSize, toBase64 } from '@stowage/core';
 import type { Body, Sha256Factory, SizeLimits } from '@stowage/core';
 import { nextBodyChunk } from './body-read.ts';
+import { SHA256_METADATA } from './object-info.ts';
 import { clientS3, libStorage } from './sdk.ts';
 
 const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand } = clientS3;
-import { SHA256_METADATA } from './object-info.ts';
 
 /** Sends one command with the store's retries; `signal` is omitted for requests that must run even when aborted. */
 export type CommandSender = (command: object, signal: AbortSignal | undefined) => Promise<unknown>;
