@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore, StorageError, collectBytes, sha256Base64 } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
-import type { Body, GetOptions, GetResult, ObjectInfo, ObjectStore, PutOptions } from '@stowage/core';
+import type { Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions } from '@stowage/core';
 import { migrate } from './migrate.ts';
 import type { MigrationProgress } from './progress.ts';
 import type { ObjectEvent } from './migration-report.ts';
@@ -76,6 +76,15 @@ async function expectSameObjects(source: ObjectStore, target: ObjectStore): Prom
 async function fingerprint(body: ReadableStream<Uint8Array>): Promise<string> {
   const data = await collectBytes(body);
   return `${data.byteLength}:${sha256Base64(data, nodeSha256)}`;
+}
+
+/** Records where each listing of the store starts. */
+class ListRecordingStore extends FaultInjectingStore {
+  readonly listedAfter: (string | undefined)[] = [];
+  override list(options?: ListOptions): AsyncGenerator<ObjectSummary, void, undefined> {
+    this.listedAfter.push(options?.startAfter);
+    return super.list(options);
+  }
 }
 
 /** A store that hides SHA-256s, like one that never records them. */
@@ -301,6 +310,27 @@ describe('migrate: resume', () => {
     expect(third.skipped.objects).toBe(FIXTURES.length - 1);
     expect(watched.mutations.sort()).toEqual(['put 2/realm/icon.png', 'put 4/new.txt']);
     await expectSameObjects(source, target);
+  });
+
+  it('lists the target in ranges of 1,000 source keys at once, and still compares every key', async () => {
+    const keys = Array.from({ length: 2_600 }, (_, index) => `2/${String(index).padStart(4, '0')}/upload.txt`);
+    const source = new MemoryStore({ name: 'source', sha256: nodeSha256 });
+    for (const key of keys) await source.put(key, key);
+    const inner = new MemoryStore({ name: 'target', sha256: nodeSha256 });
+    await migrate(source, inner);
+    await inner.delete(keys[1_500] ?? '');
+    await inner.put('2/1999/upload.txt.stray', 'only at the target');
+    const target = new ListRecordingStore(inner);
+    const resumed = await migrate(source, target);
+    expect(target.listedAfter).toEqual([undefined, keys[999], keys[1_999]]);
+    expect(resumed.skipped.objects).toBe(keys.length - 1);
+    expect(resumed.copied.keys).toEqual([keys[1_500]]);
+
+    await inner.delete(keys[2_500] ?? '');
+    const verified = await migrate(source, inner, { verifyOnly: true });
+    expect(verified.missing.keys).toEqual([keys[2_500]]);
+    expect(verified.onlyAtTarget.keys).toEqual(['2/1999/upload.txt.stray']);
+    expect(verified.matched.objects).toBe(keys.length - 1);
   });
 
   it('replaces a same-size object with other bytes (sizes alone do not decide)', async () => {

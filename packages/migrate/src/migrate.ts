@@ -6,6 +6,8 @@ import { meterStream } from './metered-stream.ts';
 import { JournalCursor, JournalRecorder, journalProves } from './journal.ts';
 import type { JournalEntry, MigrationJournal } from './journal.ts';
 import { pairListings } from './paired-listing.ts';
+import { rangedListing } from './ranged-listing.ts';
+import type { RangedListingOptions } from './ranged-listing.ts';
 import { readAhead } from './read-ahead.ts';
 import type { ListingPair } from './paired-listing.ts';
 import { ProgressTracker } from './progress.ts';
@@ -69,6 +71,11 @@ export const DEFAULT_HASH_FIRST_FROM: number = Number.POSITIVE_INFINITY;
 const MAX_CONCURRENCY = 256;
 /** Listed objects held ahead of the merge, per listing: four S3 pages, about 1 MB. */
 const LISTING_READ_AHEAD = 4000;
+/**
+ * The target is listed in ranges of an S3 page's worth of source keys, four at once: a resumed run of a large
+ * bucket is bound by its listing, and one listing asks for page after page.
+ */
+const TARGET_LISTING_RANGES: RangedListingOptions = { rangeSize: 1000, rangesAhead: 3 };
 
 /** How each copied object is checked at the target. */
 export type VerifyMode =
@@ -223,11 +230,12 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
   const countDone = options.countTotals === false ? Promise.resolve() : countSource();
 
   const compareTarget = mode === 'verify-only' || resume;
+  const sourceListing = resilientList(source, prefix, policy, signal);
+  const ranged = compareTarget
+    ? rangedListing(sourceListing, (after) => resilientList(target, prefix, policy, signal, after), TARGET_LISTING_RANGES)
+    : undefined;
   // Each listing runs ahead of the merge (a few pages' worth), so the faster one is never held to the slower's pace.
-  const pairs = pairListings(
-    readAhead(resilientList(source, prefix, policy, signal), LISTING_READ_AHEAD),
-    compareTarget ? readAhead(resilientList(target, prefix, policy, signal), LISTING_READ_AHEAD) : undefined,
-  );
+  const pairs = pairListings(readAhead(ranged?.source ?? sourceListing, LISTING_READ_AHEAD), ranged?.target);
   // A journal is consulted only to resume, and written only by a run that copies.
   const journal = resume && mode !== 'verify-only' ? options.journal : undefined;
   const lookups = journal === undefined ? undefined : new JournalCursor(journal.read());

@@ -5,15 +5,17 @@ import type { RetryPolicy } from './retry.ts';
 
 /**
  * Lists a store like `store.list`, but a transient failure midway resumes after the last key already yielded
- * instead of failing the run or starting over: a listing of millions of keys may see a few busy replies.
+ * instead of failing the run or starting over: a listing of millions of keys may see a few busy replies. Starts
+ * after `startAfter` when given.
  */
 export async function* resilientList(
   store: ObjectStore,
   prefix: string,
   policy: RetryPolicy,
   signal?: AbortSignal,
+  startAfter?: string,
 ): AsyncGenerator<ObjectSummary, void, undefined> {
-  let lastKey: string | undefined;
+  let lastKey = startAfter;
   let failures = 0;
   for (;;) {
     try {

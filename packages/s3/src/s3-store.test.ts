@@ -302,6 +302,34 @@ describe('S3Store list', () => {
     expect(inputs.every((input) => (input.MaxKeys ?? 0) <= 1000)).toBe(true);
   });
 
+  it('cancels the page it asked for ahead when the reader stops early', async () => {
+    const client = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    const aheadSignals: AbortSignal[] = [];
+    const send = (command: object, options?: { abortSignal?: AbortSignal }): Promise<unknown> => {
+      if (!(command instanceof ListObjectsV2Command)) throw new Error('only listings are expected');
+      if (command.input.ContinuationToken === undefined) {
+        return Promise.resolve({ Contents: [{ Key: 'a', Size: 1 }, { Key: 'b', Size: 1 }], IsTruncated: true, NextContinuationToken: 'page-2' });
+      }
+      const signal = options?.abortSignal;
+      if (signal === undefined) throw new Error('the page asked for ahead carries no abort signal');
+      aheadSignals.push(signal);
+      // The page never comes unless the request is cancelled.
+      return new Promise((_, reject) => {
+        signal.addEventListener('abort', () => {
+          reject(new Error('aborted'));
+        }, { once: true });
+      });
+    };
+    Object.assign(client, { send });
+    const store = new S3Store({ client, bucket: BUCKET, retryStrategy: instantRetries() });
+    for await (const summary of store.list()) {
+      expect(summary.key).toBe('a');
+      break;
+    }
+    expect(aheadSignals).toHaveLength(1);
+    expect(aheadSignals[0]?.aborted).toBe(true);
+  });
+
   it('stops with Unavailable when the provider repeats a continuation token', async () => {
     const { store } = setup({}, { repeatsContinuationToken: true });
     for (let index = 0; index < 5; index++) await store.put(`k${index}`, 'x');

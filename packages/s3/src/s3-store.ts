@@ -569,12 +569,16 @@ export class S3Store implements ObjectStore {
     }
     const seenTokens = new Set<string>();
     const signedList = this.#lean?.list;
+    // A reader that stops early cancels the page asked for ahead, rather than leave the server working on it and
+    // the process waiting for its answer.
+    const stopped = new AbortController();
+    const signal = options.signal === undefined ? stopped.signal : AbortSignal.any([options.signal, stopped.signal]);
     const fetchPage = (continuation: string | undefined): Promise<ListObjectsV2CommandOutput | ListedPage> => {
       throwIfAborted(options.signal);
       const maxKeys = Math.min(pageSize, 1000);
       if (signedList !== undefined) {
-        const page = { prefix, maxKeys, continuationToken: continuation, startAfter: options.startAfter, signal: options.signal };
-        return this.#retried({ operation: 'list' }, 'ListObjectsV2', () => signedList(page), options.signal);
+        const page = { prefix, maxKeys, continuationToken: continuation, startAfter: options.startAfter, signal };
+        return this.#retried({ operation: 'list' }, 'ListObjectsV2', () => signedList(page), signal);
       }
       return this.#send(
         { operation: 'list' },
@@ -585,7 +589,7 @@ export class S3Store implements ObjectStore {
             MaxKeys: maxKeys,
             ...(continuation === undefined ? { StartAfter: options.startAfter } : { ContinuationToken: continuation }),
           }),
-        options.signal,
+        signal,
       );
     };
     let next: Promise<ListObjectsV2CommandOutput | ListedPage> | undefined = fetchPage(undefined);
@@ -613,7 +617,10 @@ export class S3Store implements ObjectStore {
       }
     } finally {
       // A caller that stops early (or a failure) leaves a page in flight: its outcome no longer matters.
-      next?.catch(() => undefined);
+      if (next !== undefined) {
+        next.catch(() => undefined);
+        stopped.abort(new Error('the listing was closed'));
+      }
     }
   }
 

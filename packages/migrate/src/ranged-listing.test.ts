@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import { compareKeys } from '@stowage/core';
+import type { ObjectSummary } from '@stowage/core';
+import { rangedListing } from './ranged-listing.ts';
+
+function summary(key: string): ObjectSummary {
+  return { key, size: key.length, lastModified: new Date(0), etag: '"x"' };
+}
+
+async function* listed(keys: readonly string[], gate?: (key: string) => Promise<void>): AsyncGenerator<ObjectSummary> {
+  for (const key of keys) {
+    await gate?.(key);
+    await Promise.resolve();
+    yield summary(key);
+  }
+}
+
+/** A target holding `keys`: lists them after a key, as a store would, recording each listing. */
+function targetOf(keys: readonly string[], pageDelay?: () => Promise<void>) {
+  const sorted = [...keys].sort(compareKeys);
+  const starts: (string | undefined)[] = [];
+  /** Keys each listing gave, by listing. */
+  const given: number[] = [];
+  let open = 0;
+  let mostOpen = 0;
+  async function* listAfter(after: string | undefined): AsyncGenerator<ObjectSummary> {
+    const listing = starts.push(after) - 1;
+    given[listing] = 0;
+    open++;
+    mostOpen = Math.max(mostOpen, open);
+    try {
+      await pageDelay?.();
+      for await (const item of listed(sorted.filter((key) => after === undefined || compareKeys(key, after) > 0))) {
+        given[listing] = (given[listing] ?? 0) + 1;
+        yield item;
+      }
+    } finally {
+      open--;
+    }
+  }
+  return { listAfter, starts, given, open: () => open, mostOpen: () => mostOpen };
+}
+
+/** Reads both sides to the end, source first in turns with the target (as the merge does). */
+async function readBoth(
+  source: AsyncIterable<ObjectSummary>,
+  target: AsyncIterable<ObjectSummary>,
+): Promise<{ source: string[]; target: string[] }> {
+  const out = { source: [] as string[], target: [] as string[] };
+  await Promise.all([
+    (async () => {
+      for await (const item of source) out.source.push(item.key);
+    })(),
+    (async () => {
+      for await (const item of target) out.target.push(item.key);
+    })(),
+  ]);
+  return out;
+}
+
+const keyNames = (count: number, prefix = 'k'): string[] => Array.from({ length: count }, (_, index) => `${prefix}${String(index).padStart(5, '0')}`);
+
+/** A small deterministic generator, so a failing case can be replayed. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+describe('rangedListing', () => {
+  it('gives the whole target in order, listing ranges that start at every rangeSize-th source key', async () => {
+    const keys = keyNames(1050);
+    const target = targetOf(keys);
+    const ranged = rangedListing(listed(keys), target.listAfter, { rangeSize: 100, rangesAhead: 3 });
+    const out = await readBoth(ranged.source, ranged.target);
+    expect(out.source).toEqual(keys);
+    expect(out.target).toEqual(keys);
+    expect(target.starts[0]).toBeUndefined();
+    expect(target.starts.slice(1)).toEqual(Array.from({ length: 10 }, (_, index) => keys[index * 100 + 99]));
+    expect(target.open()).toBe(0);
+  });
+
+  it('lists several ranges at once while the first page is still on its way', async () => {
+    const keys = keyNames(450);
+    let releasePages: () => void = () => undefined;
+    const pagesHeld = new Promise<void>((resolve) => {
+      releasePages = resolve;
+    });
+    const target = targetOf(keys, () => pagesHeld);
+    const ranged = rangedListing(listed(keys), target.listAfter, { rangeSize: 100, rangesAhead: 3 });
+    const reading = readBoth(ranged.source, ranged.target);
+    // The source is read through while every target listing waits for its first page.
+    for (let turn = 0; turn < 200 && target.starts.length < 4; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(target.starts).toEqual([undefined, keys[99], keys[199], keys[299]]);
+    expect(target.mostOpen()).toBe(4);
+    releasePages();
+    expect((await reading).target).toEqual(keys);
+    expect(target.starts).toEqual([undefined, keys[99], keys[199], keys[299], keys[399]]);
+  });
+
+  it('stops each range at its end, so no range asks for the next range\'s keys', async () => {
+    const keys = keyNames(450);
+    const target = targetOf(keys);
+    const ranged = rangedListing(listed(keys), target.listAfter, { rangeSize: 100, rangesAhead: 3 });
+    const sourceKeys: string[] = [];
+    for await (const item of ranged.source) sourceKeys.push(item.key);
+    const targetKeys: string[] = [];
+    for await (const item of ranged.target) targetKeys.push(item.key);
+    expect(targetKeys).toEqual(keys);
+    expect(target.given).toEqual([100, 100, 100, 100, 50]);
+  });
+
+  it('gives every target key once whatever the target holds beside the source keys', async () => {
+    const source = keyNames(700);
+    const cases: Record<string, string[]> = {
+      'empty target': [],
+      'extra keys everywhere': [...source, ...keyNames(900, 'k0'), 'a', 'zz', ...keyNames(50, 'k00100-')],
+      'fewer keys': source.filter((_, index) => index % 3 !== 0),
+      'only keys past the source': keyNames(300, 'z'),
+      'only keys before the source': keyNames(300, 'a'),
+    };
+    for (const [name, keys] of Object.entries(cases)) {
+      const target = targetOf(keys);
+      const ranged = rangedListing(listed(source), target.listAfter, { rangeSize: 50, rangesAhead: 2 });
+      const out = await readBoth(ranged.source, ranged.target);
+      expect(out.target, name).toEqual([...new Set(keys)].sort(compareKeys));
+      expect(target.open(), name).toBe(0);
+    }
+  });
+
+  it('gives the whole target when the source is empty or ends early in a range', async () => {
+    for (const sourceCount of [0, 1, 99, 100, 101]) {
+      const keys = keyNames(450);
+      const target = targetOf(keys);
+      const ranged = rangedListing(listed(keyNames(sourceCount)), target.listAfter, { rangeSize: 100, rangesAhead: 3 });
+      expect((await readBoth(ranged.source, ranged.target)).target, `${sourceCount} source keys`).toEqual(keys);
+    }
+  });
+
+  it('stays complete when the source learns a range end only after the target was read past it', async () => {
+    const keys = keyNames(400);
+    let releaseSource: () => void = () => undefined;
+    const sourceHeld = new Promise<void>((resolve) => {
+      releaseSource = resolve;
+    });
+    // The source stops before its 150th key, so the end of the second range (its 200th key) is not known yet.
+    const source = listed(keys, (key) => (key === keys[149] ? sourceHeld : Promise.resolve()));
+    const target = targetOf(keys);
+    const ranged = rangedListing(source, target.listAfter, { rangeSize: 100, rangesAhead: 1 });
+    const sourceKeys: string[] = [];
+    const sourceRead = (async () => {
+      for await (const item of ranged.source) sourceKeys.push(item.key);
+    })();
+    const targetKeys: string[] = [];
+    for (;;) {
+      const step = await ranged.target.next();
+      if (step.done === true) throw new Error('the target ended early');
+      targetKeys.push(step.value.key);
+      if (targetKeys.length === 250) break;
+    }
+    expect(target.starts).toEqual([undefined, keys[99]]);
+    releaseSource();
+    for await (const item of ranged.target) targetKeys.push(item.key);
+    await sourceRead;
+    expect(sourceKeys).toEqual(keys);
+    expect(targetKeys).toEqual(keys);
+    // The third range took over from the second's listing, after the keys that one had already given.
+    expect(target.starts).toContain(keys[199]);
+  });
+
+  it('matches a plain listing for random stores and range sizes', async () => {
+    const next = random(20_261_125);
+    for (let round = 0; round < 60; round++) {
+      const universe = keyNames(Math.floor(next() * 400) + 1);
+      const source = universe.filter(() => next() < 0.7);
+      const targetKeys = universe.filter(() => next() < 0.7);
+      const rangeSize = Math.floor(next() * 40) + 1;
+      const rangesAhead = Math.floor(next() * 4) + 1;
+      const slowSource = next() < 0.5;
+      const target = targetOf(targetKeys);
+      const ranged = rangedListing(
+        listed(source, slowSource ? () => new Promise((resolve) => setImmediate(resolve)) : undefined),
+        target.listAfter,
+        { rangeSize, rangesAhead },
+      );
+      const out = await readBoth(ranged.source, ranged.target);
+      expect(out.target, `round ${round}`).toEqual(targetKeys);
+      expect(target.open(), `round ${round}`).toBe(0);
+    }
+  });
+
+  it('closes every range listing when the reader stops early', async () => {
+    const keys = keyNames(1000);
+    const target = targetOf(keys);
+    const ranged = rangedListing(listed(keys), target.listAfter, { rangeSize: 50, rangesAhead: 3 });
+    const sourceKeys: string[] = [];
+    for await (const item of ranged.source) sourceKeys.push(item.key);
+    let read = 0;
+    for await (const item of ranged.target) {
+      expect(item.key).toBe(keys[read]);
+      if (++read === 120) break;
+    }
+    expect(target.mostOpen()).toBeGreaterThan(1);
+    expect(target.open()).toBe(0);
+  });
+
+  it('fails the target listing with the range listing’s failure', async () => {
+    const keys = keyNames(300);
+    const ranged = rangedListing(
+      listed(keys),
+      async function* failing(after) {
+        yield* listed(keys.filter((key) => after === undefined || key > after).slice(0, 10));
+        throw new Error(`listing after ${after ?? 'the start'} failed`);
+      },
+      { rangeSize: 100, rangesAhead: 2 },
+    );
+    await expect(readBoth(ranged.source, ranged.target)).rejects.toThrow('listing after the start failed');
+  });
+});

@@ -1,0 +1,137 @@
+import { compareKeys } from '@stowage/core';
+import type { ObjectSummary } from '@stowage/core';
+import { readAhead } from './read-ahead.ts';
+
+/** How the target's listing is cut and how far it runs ahead. */
+export interface RangedListingOptions {
+  /** Source keys per range: every `rangeSize`-th source key ends a range and starts the next. */
+  readonly rangeSize: number;
+  /** Ranges listed ahead of the one being read. */
+  readonly rangesAhead: number;
+}
+
+/**
+ * A range's listing, asked for its first key as soon as it is made, so the ranges' first pages overlap; it stops
+ * at the range's end once the source has shown it (`cut`), so no range asks for the next range's pages.
+ */
+class RangeListing {
+  readonly #listing: AsyncGenerator<ObjectSummary, void, undefined>;
+  #first: Promise<IteratorResult<ObjectSummary, void>> | undefined;
+  /** Whether the listing stopped at the range's end rather than at the end of the target. */
+  cut = false;
+
+  constructor(listing: AsyncIterable<ObjectSummary>, end: () => string | undefined, readAheadLimit: number) {
+    const cutAtEnd = async function* (this: RangeListing): AsyncGenerator<ObjectSummary, void, undefined> {
+      for await (const summary of listing) {
+        yield summary;
+        const last = end();
+        if (last !== undefined && compareKeys(summary.key, last) >= 0) {
+          this.cut = true;
+          return;
+        }
+      }
+    };
+    this.#listing = readAhead(cutAtEnd.call(this), readAheadLimit);
+    this.#first = this.#listing.next();
+    // A failure is seen when the range is read; one never read (the run stopped first) is of no interest.
+    this.#first.catch(() => undefined);
+  }
+
+  next(): Promise<IteratorResult<ObjectSummary, void>> {
+    const first = this.#first;
+    this.#first = undefined;
+    return first ?? this.#listing.next();
+  }
+
+  async close(): Promise<void> {
+    await this.#first?.catch(() => undefined);
+    this.#first = undefined;
+    await this.#listing.return();
+  }
+}
+
+/**
+ * The target's listing for a merge with the source's, in key order and complete, but listed in ranges at once.
+ * One listing runs page after page, each request waiting for the previous page's last key; the source's keys
+ * say in advance where the target's pages will most likely end (a target copied from the source holds the same
+ * keys), so every `rangeSize`-th source key starts a listing of the target after it, up to `rangesAhead` of them
+ * beside the one being read. A resumed migration of a large bucket lists it several pages at a time.
+ *
+ * `listAfter(key)` lists the target after `key` (from its start for `undefined`). The target's keys come out
+ * each once and in order whatever it holds: extra keys, fewer keys, or a range boundary learned only after the
+ * listing being read has passed it (that listing then just goes on, and the next skips what it already gave).
+ * `source` is the source listing, observed as it is read; read it through the returned `source`.
+ */
+export function rangedListing(
+  source: AsyncIterable<ObjectSummary>,
+  listAfter: (key: string | undefined) => AsyncIterable<ObjectSummary>,
+  options: RangedListingOptions,
+): { readonly source: AsyncGenerator<ObjectSummary, void, undefined>; readonly target: AsyncGenerator<ObjectSummary, void, undefined> } {
+  const { rangeSize, rangesAhead } = options;
+  /** `boundaries[i]` ends range `i` (inclusive) and starts range `i + 1` (exclusive). */
+  const boundaries: string[] = [];
+  /** The target's listing of each range started and not yet finished with, by range. */
+  const listings = new Map<number, RangeListing>();
+  /** The range the target's reader is in; `undefined` before it starts and after it stops. */
+  let reading: number | undefined;
+
+  const listingOf = (range: number): RangeListing => {
+    let listing = listings.get(range);
+    if (listing === undefined) {
+      listing = new RangeListing(listAfter(range === 0 ? undefined : boundaries[range - 1]), () => boundaries[range], rangeSize);
+      listings.set(range, listing);
+    }
+    return listing;
+  };
+  const startAhead = (): void => {
+    if (reading === undefined) return;
+    for (let next = reading + 1; next <= reading + rangesAhead && next - 1 < boundaries.length; next++) listingOf(next);
+  };
+
+  async function* observedSource(): AsyncGenerator<ObjectSummary, void, undefined> {
+    let count = 0;
+    for await (const summary of source) {
+      count++;
+      if (count % rangeSize === 0) {
+        boundaries.push(summary.key);
+        startAhead();
+      }
+      yield summary;
+    }
+  }
+
+  async function* target(): AsyncGenerator<ObjectSummary, void, undefined> {
+    let last: string | undefined;
+    try {
+      for (let range = 0; ; range++) {
+        reading = range;
+        const listing = listingOf(range);
+        startAhead();
+        for (;;) {
+          const step = await listing.next();
+          if (step.done === true) {
+            if (listing.cut) break;
+            // The listing after this range's start found nothing more: the target holds nothing further.
+            return;
+          }
+          const { key } = step.value;
+          if (last !== undefined && compareKeys(key, last) <= 0) continue;
+          const end = boundaries[range];
+          // Past the range's end the next range's listing, already running, takes over (from this same key).
+          if (end !== undefined && compareKeys(key, end) > 0) break;
+          last = key;
+          yield step.value;
+        }
+        listings.delete(range);
+        await listing.close();
+      }
+    } finally {
+      reading = undefined;
+      const started = [...listings.values()];
+      listings.clear();
+      await Promise.all(started.map((listing) => listing.close()));
+    }
+  }
+
+  return { source: observedSource(), target: target() };
+}
