@@ -140,7 +140,7 @@ function operationsAgainst(endpoint: string): { readonly run: Record<Side, (scen
       },
     },
     close: () => {
-      store.client.destroy();
+      store.destroy();
       sdk.destroy();
     },
   };

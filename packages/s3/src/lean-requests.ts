@@ -1,11 +1,16 @@
 import type { Readable } from 'node:stream';
 import type { S3ServiceException } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { AwsCredentialIdentity, HttpRequest as WireRequest, HttpResponse, Provider } from '@smithy/types';
+import type { AwsCredentialIdentity, HttpRequest as SmithyRequest, HttpResponse, Provider } from '@smithy/types';
 import { collectBytes, toHex } from '@stowage/core';
+import type { S3Settings } from '@stowage/core';
 import { clientS3, smithyProtocols } from './sdk.ts';
 import type { S3ObjectHeaders } from './object-info.ts';
 import { SigV4Signer } from './sigv4.ts';
+import { NodeTransport } from './node-transport.ts';
+import type { WireRequest } from './node-transport.ts';
+import { DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_MAX_SOCKETS, DEFAULT_REQUEST_TIMEOUT_MS, s3ChecksumProfile, s3Region, usesPathStyle } from './s3-client.ts';
+import type { S3ClientOptions } from './s3-client.ts';
 
 /**
  * A PutObject (or UploadPart) of bytes in hand or of a stream, signed with SigV4 (`SigV4Signer`, equal to the SDK
@@ -51,7 +56,7 @@ interface ResolvedClientConfig {
   readonly region: Provider<string>;
   readonly endpoint?: Provider<{ protocol: string; hostname: string; port?: number | undefined; path: string }> | undefined;
   readonly requestHandler: {
-    handle(request: WireRequest, options?: { abortSignal?: AbortSignal | undefined }): Promise<{ response: HttpResponse }>;
+    handle(request: SmithyRequest, options?: { abortSignal?: AbortSignal | undefined }): Promise<{ response: HttpResponse }>;
   };
   /** The clock skew the SDK learned from the server's answers, in milliseconds. */
   readonly systemClockOffset?: number | undefined;
@@ -85,7 +90,7 @@ async function serviceError(response: HttpResponse): Promise<S3ServiceException>
   const text = await readText(response.body);
   const status = response.statusCode;
   const name = element(text, 'Code') ?? (status === 404 ? 'NotFound' : status === 412 ? 'PreconditionFailed' : `HTTP${status}`);
-  return new clientS3.S3ServiceException({
+  return new (clientS3().S3ServiceException)({
     name,
     $fault: status >= 500 ? 'server' : 'client',
     $metadata: { httpStatusCode: status, requestId: header(response, 'x-amz-request-id') },
@@ -109,24 +114,49 @@ type LeanSend = (request: LeanRequest) => Promise<HttpResponse>;
 /** SHA-256 of no bytes: the payload hash of a request without a body. */
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
+/** Where the lean requests go and as whom, and how they travel. */
+interface LeanRoute {
+  readonly endpoint: () => Promise<{ protocol: string; hostname: string; port?: number | undefined; path: string }>;
+  readonly region: () => Promise<string>;
+  readonly credentials: () => Promise<AwsCredentialIdentity>;
+  /** The clock skew learned from the server's answers, in milliseconds. */
+  readonly clockOffset: () => number;
+  readonly send: (request: WireRequest, signal: AbortSignal | undefined) => Promise<HttpResponse>;
+}
+
+/** Signs and sends requests for the bucket `bucket` along `route`. */
+function signedSend(route: LeanRoute, bucket: string): LeanSend {
+  let signer: SigV4Signer | undefined;
+  return async ({ method, key, query, headers, body, signal }) => {
+    const [endpoint, credentials] = await Promise.all([route.endpoint(), route.credentials()]);
+    signer ??= new SigV4Signer(await route.region());
+    headers.host = endpoint.port === undefined ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`;
+    const path = `${endpoint.path.replace(/\/+$/u, '')}/${encodePath(bucket)}/${encodePath(key)}`;
+    signer.sign({ method, path, query, headers }, credentials, new Date(Date.now() + route.clockOffset()));
+    return route.send({ method, hostname: endpoint.hostname, port: endpoint.port, path, query, headers, body }, signal);
+  };
+}
+
 /**
- * Signs and sends requests for `client`'s bucket `bucket` through the client's own HTTP handler, or `undefined`
- * when the client's configuration is not one the lean path handles: a custom endpoint addressed in the path.
+ * The route of `client`'s requests (its endpoint, credentials and own HTTP handler: same sockets, timeouts and
+ * agent), or `undefined` when the client's configuration is not one the lean path handles: a custom endpoint
+ * addressed in the path.
  */
-function leanSendFor(client: S3Client, bucket: string): LeanSend | undefined {
+function clientRoute(client: S3Client): LeanRoute | undefined {
   const config = client.config as unknown as ResolvedClientConfig & { readonly forcePathStyle?: boolean | undefined; readonly isCustomEndpoint?: boolean | undefined };
   const endpointProvider = config.endpoint;
   if (config.forcePathStyle !== true || config.isCustomEndpoint !== true || endpointProvider === undefined) return undefined;
-  let signer: SigV4Signer | undefined;
-  return async ({ method, key, query, headers, body, signal }) => {
-    const [endpoint, credentials] = await Promise.all([endpointProvider(), config.credentials()]);
-    signer ??= new SigV4Signer(await config.region());
-    headers.host = endpoint.port === undefined ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`;
-    const path = `${endpoint.path.replace(/\/+$/u, '')}/${encodePath(bucket)}/${encodePath(key)}`;
-    signer.sign({ method, path, query, headers }, credentials, new Date(Date.now() + (config.systemClockOffset ?? 0)));
-    const request = new smithyProtocols.HttpRequest({ method, protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port, path, query, headers, body });
-    const { response } = await config.requestHandler.handle(request, { abortSignal: signal });
-    return response;
+  return {
+    endpoint: endpointProvider,
+    region: config.region,
+    credentials: config.credentials,
+    clockOffset: () => config.systemClockOffset ?? 0,
+    send: async (request, signal) => {
+      const { response } = await config.requestHandler.handle(new (smithyProtocols().HttpRequest)({ ...request, protocol: (await endpointProvider()).protocol }), {
+        abortSignal: signal,
+      });
+      return response;
+    },
   };
 }
 
@@ -277,7 +307,7 @@ function listWith(send: LeanSend): SignedList {
     try {
       return parseListPage(xml);
     } catch (error) {
-      throw new clientS3.S3ServiceException({
+      throw new (clientS3().S3ServiceException)({
         name: 'MalformedListing',
         $fault: 'server',
         $metadata: { httpStatusCode: response.statusCode },
@@ -299,6 +329,51 @@ export interface LeanRequests {
  * lean path handles: a custom endpoint addressed in the path.
  */
 export function leanRequestsFor(client: S3Client, bucket: string): LeanRequests | undefined {
-  const send = leanSendFor(client, bucket);
-  return send === undefined ? undefined : { put: putWith(send), head: headWith(send), list: listWith(send) };
+  const route = clientRoute(client);
+  return route === undefined ? undefined : leanRequestsOn(route, bucket);
+}
+
+function leanRequestsOn(route: LeanRoute, bucket: string): LeanRequests {
+  const send = signedSend(route, bucket);
+  return { put: putWith(send), head: headWith(send), list: listWith(send) };
+}
+
+/** Lean requests with their own connections, which `destroy` closes. */
+export interface OwnLeanRequests extends LeanRequests {
+  destroy(): void;
+}
+
+/**
+ * Lean requests for the bucket `bucket` of `settings` that need no SDK client at all: over `node:http(s)` with
+ * the settings' static credentials, for a custom endpoint addressed in the path with the `s3-compatible` checksum
+ * profile (the requests `createS3Client` would allow the lean path for). `undefined` for anything else, such as
+ * credentials from the SDK's default chain.
+ */
+export function leanRequestsFromSettings(settings: S3Settings, bucket: string, options: S3ClientOptions = {}): OwnLeanRequests | undefined {
+  const { endpointUrl, credentials } = settings;
+  const profile = options.checksumProfile ?? s3ChecksumProfile(settings);
+  if (endpointUrl === undefined || credentials === undefined || profile !== 's3-compatible' || !usesPathStyle(settings)) return undefined;
+  const url = new URL(endpointUrl);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  const transport = new NodeTransport(url.protocol, {
+    connectionTimeoutMs: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS,
+  });
+  const endpoint = {
+    protocol: url.protocol,
+    hostname: url.hostname.replace(/^\[(.*)\]$/u, '$1'),
+    port: url.port === '' ? undefined : Number(url.port),
+    path: url.pathname,
+  };
+  const identity: AwsCredentialIdentity = { ...credentials };
+  const region = s3Region(settings);
+  const route: LeanRoute = {
+    endpoint: () => Promise.resolve(endpoint),
+    region: () => Promise.resolve(region),
+    credentials: () => Promise.resolve(identity),
+    clockOffset: () => 0,
+    send: (request, signal) => transport.send(request, signal),
+  };
+  return { ...leanRequestsOn(route, bucket), destroy: () => { transport.destroy(); } };
 }

@@ -1,12 +1,55 @@
-import type { RetryErrorType, RetryStrategyV2 } from '@smithy/types';
+import type { RetryErrorInfo, RetryErrorType, RetryStrategyV2, RetryToken } from '@smithy/types';
 import { abortableSleep, isStorageError } from '@stowage/core';
 import { smithyRetry } from './sdk.ts';
 
-const { StandardRetryStrategy, isServerError, isThrottlingError, isTransientError } = smithyRetry;
+/** The token of a first attempt made before the strategy behind it was needed. */
+class FirstAttemptToken implements RetryToken {
+  readonly scope: string;
+
+  constructor(scope: string) {
+    this.scope = scope;
+  }
+
+  getRetryCount(): number {
+    return 0;
+  }
+
+  getRetryDelay(): number {
+    return 0;
+  }
+}
+
+/**
+ * The SDK's standard strategy, made at the first failure: until then the strategy only hands out first-attempt
+ * tokens and refills a quota that is full, so deferring it changes no decision, and a run that never fails never
+ * loads it.
+ */
+class DeferredRetryStrategy implements RetryStrategyV2 {
+  readonly #make: () => RetryStrategyV2;
+  #strategy: RetryStrategyV2 | undefined;
+
+  constructor(make: () => RetryStrategyV2) {
+    this.#make = make;
+  }
+
+  acquireInitialRetryToken(scope: string): Promise<RetryToken> {
+    return this.#strategy === undefined ? Promise.resolve(new FirstAttemptToken(scope)) : this.#strategy.acquireInitialRetryToken(scope);
+  }
+
+  async refreshRetryTokenForRetry(token: RetryToken, errorInfo: RetryErrorInfo): Promise<RetryToken> {
+    this.#strategy ??= this.#make();
+    const current = token instanceof FirstAttemptToken ? await this.#strategy.acquireInitialRetryToken(token.scope) : token;
+    return this.#strategy.refreshRetryTokenForRetry(current, errorInfo);
+  }
+
+  recordSuccess(token: RetryToken): void {
+    if (!(token instanceof FirstAttemptToken)) this.#strategy?.recordSuccess(token);
+  }
+}
 
 /** The SDK's standard strategy (3 attempts, jittered exponential backoff, a retry quota) is the default. */
 export function defaultRetryStrategy(): RetryStrategyV2 {
-  return new StandardRetryStrategy(3);
+  return new DeferredRetryStrategy(() => new (smithyRetry().StandardRetryStrategy)(3));
 }
 
 /** How the SDK classifies a failure; `undefined` means retrying cannot help. */
@@ -14,6 +57,7 @@ export function retryErrorType(error: unknown): RetryErrorType | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   // Our own errors (integrity, size, abort) are decisions, not accidents: the same request would fail again.
   if (isStorageError(error)) return undefined;
+  const { isServerError, isThrottlingError, isTransientError } = smithyRetry();
   const sdkError = error as Parameters<typeof isTransientError>[0];
   if (sdkError.name === 'AbortError') return undefined;
   if (isThrottlingError(sdkError)) return 'THROTTLING';

@@ -57,8 +57,8 @@ describe('client settings', () => {
     const uploads = S3Store.fromSettings(settings, 'uploads');
     expect(uploads.bucket).toBe('chat-uploads');
     expect(() => uploads.publicUrl('k')).toThrow(StorageError);
-    avatars.client.destroy();
-    uploads.client.destroy();
+    avatars.destroy();
+    uploads.destroy();
   });
 });
 

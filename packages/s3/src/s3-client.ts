@@ -17,6 +17,9 @@ export interface S3ClientOptions {
 }
 
 const DEFAULT_REGION = 'us-east-1';
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 3_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_SOCKETS = 50;
 
 /**
  * Clients `createS3Client` built for an S3-compatible endpoint, with the `send` they were built with: only these
@@ -66,8 +69,8 @@ export function s3EndpointUrl(settings: Pick<S3Settings, 'endpointUrl' | 'region
  */
 export function createS3Client(settings: S3Settings, options: S3ClientOptions = {}): S3Client {
   const profile = options.checksumProfile ?? s3ChecksumProfile(settings);
-  const maxSockets = options.maxSockets ?? 50;
-  const client = new clientS3.S3Client({
+  const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
+  const client = new (clientS3().S3Client)({
     region: s3Region(settings),
     ...(settings.endpointUrl === undefined ? {} : { endpoint: settings.endpointUrl }),
     forcePathStyle: usesPathStyle(settings),
@@ -75,8 +78,8 @@ export function createS3Client(settings: S3Settings, options: S3ClientOptions = 
     ...checksumConfig(profile),
     maxAttempts: 1,
     requestHandler: {
-      connectionTimeout: options.connectionTimeoutMs ?? 3_000,
-      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+      requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       httpAgent: { keepAlive: true, maxSockets },
       httpsAgent: { keepAlive: true, maxSockets },
     },

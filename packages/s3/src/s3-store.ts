@@ -22,8 +22,8 @@ import { encodeKeyPath, publicUrlBase } from './public-url.ts';
 import { defaultRetryStrategy, withRetries } from './retry.ts';
 import type { RetryListener } from './retry.ts';
 import { allowsLeanRequests, createS3Client, s3EndpointUrl } from './s3-client.ts';
-import { leanRequestsFor } from './lean-requests.ts';
-import type { LeanRequests, ListedPage, SignedPut, SignedPutInput, SignedPutOutput } from './lean-requests.ts';
+import { leanRequestsFor, leanRequestsFromSettings } from './lean-requests.ts';
+import type { LeanRequests, ListedPage, OwnLeanRequests, SignedPut, SignedPutInput, SignedPutOutput } from './lean-requests.ts';
 import { checkedStream } from './checked-stream.ts';
 import type { CheckedDigest } from './checked-stream.ts';
 import type { S3ClientOptions } from './s3-client.ts';
@@ -31,11 +31,6 @@ import { isS3NotFound, toStorageError } from './s3-error.ts';
 import { streamingPut } from './streaming-put.ts';
 import { clientS3, presigner } from './sdk.ts';
 
-const {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand,
-  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
-  UploadPartCopyCommand,
-} = clientS3;
 
 const MIB = 1024 * 1024;
 /** A put of a stream of announced size on the lean path: the body and everything sent with it. */
@@ -75,8 +70,11 @@ export interface S3ServerLimitations {
 }
 
 export interface S3StoreOptions {
-  /** The client to use; the store never changes its configuration. Give it `maxAttempts: 1`: the store retries. */
-  readonly client: S3Client;
+  /**
+   * The client to use, or a function that makes it when the store first needs it; the store never changes its
+   * configuration. Give it `maxAttempts: 1`: the store retries.
+   */
+  readonly client: S3Client | (() => S3Client);
   /** The bucket; it must exist (a missing one fails with `InvalidSettings`). */
   readonly bucket: string;
   /** Shown in messages; defaults to `s3://BUCKET`. */
@@ -277,8 +275,8 @@ export class S3Store implements ObjectStore {
   readonly name: string;
   /** The one bucket this store reads and writes. */
   readonly bucket: string;
-  /** The SDK client every request goes through (given, or built from settings); destroy it when done. */
-  readonly client: S3Client;
+  readonly #clientSource: S3Client | (() => S3Client);
+  #client: S3Client | undefined;
   readonly #endpoint: string;
   readonly #publicUrlBase: string | undefined;
   readonly #storageClass: S3StorageClass | undefined;
@@ -292,11 +290,15 @@ export class S3Store implements ObjectStore {
   readonly #limitations: S3ServerLimitations;
   readonly #md5: Md5Factory;
   readonly #etagIsMd5: boolean;
-  readonly #lean: LeanRequests | undefined;
+  /** The lean requests, `undefined` where they cannot go; decided with the client when the store made none. */
+  #lean: LeanRequests | undefined | 'undecided' = 'undecided';
+  /** The lean requests' own connections, when the store made them (see `fromSettings`). */
+  #ownLean: OwnLeanRequests | undefined;
   readonly #singlePutMaxSize: number;
 
   constructor(options: S3StoreOptions) {
-    this.client = options.client;
+    this.#clientSource = options.client;
+    this.#client = typeof options.client === 'function' ? undefined : options.client;
     this.bucket = options.bucket;
     this.name = options.name ?? `s3://${options.bucket}`;
     this.#endpoint = options.endpoint ?? 'S3';
@@ -313,7 +315,30 @@ export class S3Store implements ObjectStore {
     this.#md5 = options.md5 ?? nodeMd5;
     this.#etagIsMd5 = options.etagIsMd5 ?? true;
     this.#singlePutMaxSize = Math.min(positiveOption(options.singlePutMaxSize, 100 * MIB, 'singlePutMaxSize', 0), S3_MAX_SINGLE_COPY_BYTES);
-    this.#lean = allowsLeanRequests(options.client) ? leanRequestsFor(options.client, options.bucket) : undefined;
+  }
+
+  /** The lean requests for this store's bucket, if it may take them. */
+  #leanRequests(): LeanRequests | undefined {
+    if (this.#lean === 'undecided') this.#lean = allowsLeanRequests(this.client) ? leanRequestsFor(this.client, this.bucket) : undefined;
+    return this.#lean;
+  }
+
+  /**
+   * The SDK client the requests go through but the lean ones (given, or built from settings when first needed).
+   * Destroy the store (`destroy`) rather than the client when done.
+   */
+  get client(): S3Client {
+    if (this.#client === undefined) {
+      const source = this.#clientSource;
+      this.#client = typeof source === 'function' ? source() : source;
+    }
+    return this.#client;
+  }
+
+  /** Closes the store's connections: its client's, if it was ever made, and its lean requests' own. */
+  destroy(): void {
+    this.#client?.destroy();
+    this.#ownLean?.destroy();
   }
 
   /**
@@ -324,9 +349,9 @@ export class S3Store implements ObjectStore {
    */
   static fromSettings(settings: S3Settings, role: S3BucketRole, options: S3StoreFromSettingsOptions = {}): S3Store {
     const bucket = role === 'uploads' ? settings.uploadsBucket : settings.avatarsBucket;
-    return new S3Store({
+    const store = new S3Store({
       ...options,
-      client: options.client ?? createS3Client(settings, options),
+      client: options.client ?? (() => createS3Client(settings, options)),
       bucket,
       endpoint: s3EndpointUrl(settings),
       publicUrlBase: role === 'avatars' ? publicUrlBase(settings, bucket) : undefined,
@@ -336,6 +361,13 @@ export class S3Store implements ObjectStore {
           ? { ...options.limitations, interruptedPutsKept: 'declared by S3_KEEPS_INTERRUPTED_UPLOADS' }
           : options.limitations,
     });
+    if (options.client === undefined) {
+      // Static credentials and an S3-compatible endpoint: the lean requests need no client, so a store that only
+      // puts, heads and lists (a migration) never loads the SDK's client.
+      store.#ownLean = leanRequestsFromSettings(settings, bucket, options);
+      if (store.#ownLean !== undefined) store.#lean = store.#ownLean;
+    }
+    return store;
   }
 
   /**
@@ -390,13 +422,13 @@ export class S3Store implements ObjectStore {
       }
       const md5 = confirm ? digestOf(bytes, this.#md5) : undefined;
       const metadata = { ...params.Metadata, [SHA256_METADATA]: sha256 };
-      const signedPut = this.#lean?.put;
+      const signedPut = this.#leanRequests()?.put;
       const output =
         signedPut === undefined
           ? await this.#send(
               context,
               () =>
-                new PutObjectCommand({
+                new (clientS3().PutObjectCommand)({
                   ...params,
                   Body: bytes,
                   ContentLength: bytes.byteLength,
@@ -431,7 +463,7 @@ export class S3Store implements ObjectStore {
 
     // A SHA-256 known up front rides along with the upload; the body is checked against it before it completes.
     const streamedParams = options.sha256 === undefined ? params : { ...params, Metadata: { ...params.Metadata, [SHA256_METADATA]: options.sha256 } };
-    const signedPut = this.#lean?.put;
+    const signedPut = this.#leanRequests()?.put;
     if (signedPut !== undefined && limits.expected !== undefined && limits.expected <= this.#singlePutMaxSize) {
       const put: AnnouncedPut = { signedPut, key, body, limits, options, params: streamedParams, createOnly, context, info };
       return this.#limitations.interruptedPutsKept === undefined ? this.#putWhole(put) : this.#putStreamed(put);
@@ -480,7 +512,7 @@ export class S3Store implements ObjectStore {
     const context = { operation: 'get', key };
     const output: GetObjectCommandOutput = await this.#send(
       context,
-      () => new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range === undefined ? undefined : rangeHeader(range) }),
+      () => new (clientS3().GetObjectCommand)({ Bucket: this.bucket, Key: key, Range: range === undefined ? undefined : rangeHeader(range) }),
       signal,
     );
     if (output.Body === undefined) throw new StorageError('Unavailable', `get of "${key}" in ${this.name} returned no body`, { key });
@@ -505,7 +537,7 @@ export class S3Store implements ObjectStore {
   async delete(key: string): Promise<void> {
     validateKey(key);
     try {
-      await this.#send({ operation: 'delete', key }, () => new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), undefined);
+      await this.#send({ operation: 'delete', key }, () => new (clientS3().DeleteObjectCommand)({ Bucket: this.bucket, Key: key }), undefined);
     } catch (error) {
       if (!(isStorageError(error, 'NotFound'))) throw error;
     }
@@ -523,7 +555,7 @@ export class S3Store implements ObjectStore {
       const batch = all.slice(index, index + MAX_DELETE_BATCH);
       const output = await this.#send(
         { operation: 'deleteMany' },
-        () => new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((key) => ({ Key: key })), Quiet: true } }),
+        () => new (clientS3().DeleteObjectsCommand)({ Bucket: this.bucket, Delete: { Objects: batch.map((key) => ({ Key: key })), Quiet: true } }),
         undefined,
       );
       for (const error of output.Errors ?? []) {
@@ -568,7 +600,7 @@ export class S3Store implements ObjectStore {
       throw new StorageError('InvalidArgument', `pageSize must be a positive integer, not ${pageSize}`);
     }
     const seenTokens = new Set<string>();
-    const signedList = this.#lean?.list;
+    const signedList = this.#leanRequests()?.list;
     // A reader that stops early cancels the page asked for ahead, rather than leave the server working on it and
     // the process waiting for its answer.
     const stopped = new AbortController();
@@ -583,7 +615,7 @@ export class S3Store implements ObjectStore {
       return this.#send(
         { operation: 'list' },
         () =>
-          new ListObjectsV2Command({
+          new (clientS3().ListObjectsV2Command)({
             Bucket: this.bucket,
             Prefix: prefix === '' ? undefined : prefix,
             MaxKeys: maxKeys,
@@ -637,7 +669,7 @@ export class S3Store implements ObjectStore {
     const contentType = object.ContentType ?? guessContentType(key);
     const wantsDisposition = options.disposition !== undefined || options.filename !== undefined;
     const filename = options.filename ?? key.slice(key.lastIndexOf('/') + 1);
-    const command = new GetObjectCommand({
+    const command = new (clientS3().GetObjectCommand)({
       Bucket: this.bucket,
       Key: key,
       ResponseContentType: servedContentType(contentType),
@@ -663,7 +695,7 @@ export class S3Store implements ObjectStore {
     validateKey(key);
     presignLifetime(options.expiresIn, key);
     const size = putSizeLimits(key, options).expected ?? 0;
-    const command = new PutObjectCommand({
+    const command = new (clientS3().PutObjectCommand)({
       Bucket: this.bucket,
       Key: key,
       ContentType: options.contentType,
@@ -691,10 +723,10 @@ export class S3Store implements ObjectStore {
   }
 
   async #headObject(key: string, operation: string): Promise<S3ObjectHeaders | undefined> {
-    const signedHead = this.#lean?.head;
+    const signedHead = this.#leanRequests()?.head;
     if (signedHead !== undefined) return this.#retried({ operation, key }, 'HeadObject', () => signedHead(key), undefined);
     try {
-      return (await this.#sendRaw({ operation, key }, new HeadObjectCommand({ Bucket: this.bucket, Key: key }), undefined)) as HeadObjectCommandOutput;
+      return (await this.#sendRaw({ operation, key }, new (clientS3().HeadObjectCommand)({ Bucket: this.bucket, Key: key }), undefined)) as HeadObjectCommandOutput;
     } catch (error) {
       if (isS3NotFound(error) || isStorageError(error, 'NotFound')) return undefined;
       throw this.#error(error, { operation, key });
@@ -718,7 +750,7 @@ export class S3Store implements ObjectStore {
       const output = await this.#send(
         context,
         () =>
-          new CopyObjectCommand({
+          new (clientS3().CopyObjectCommand)({
             Bucket: this.bucket,
             Key: toKey,
             CopySource: copySource,
@@ -730,7 +762,7 @@ export class S3Store implements ObjectStore {
       );
       return { ...source, key: toKey, etag: output.CopyObjectResult?.ETag ?? source.etag, lastModified: output.CopyObjectResult?.LastModified ?? new Date() };
     }
-    const created = await this.#send(context, () => new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: toKey, ...headers }), undefined);
+    const created = await this.#send(context, () => new (clientS3().CreateMultipartUploadCommand)({ Bucket: this.bucket, Key: toKey, ...headers }), undefined);
     const uploadId = created.UploadId;
     if (uploadId === undefined) throw new StorageError('Unavailable', `${operation} of "${toKey}": the server gave no upload id`, { key: toKey });
     try {
@@ -746,7 +778,7 @@ export class S3Store implements ObjectStore {
           const output = await this.#send(
             context,
             () =>
-              new UploadPartCopyCommand({
+              new (clientS3().UploadPartCopyCommand)({
                 Bucket: this.bucket,
                 Key: toKey,
                 UploadId: uploadId,
@@ -765,12 +797,12 @@ export class S3Store implements ObjectStore {
       parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
       const completed = await this.#send(
         context,
-        () => new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: toKey, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+        () => new (clientS3().CompleteMultipartUploadCommand)({ Bucket: this.bucket, Key: toKey, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
         undefined,
       );
       return { ...source, key: toKey, etag: completed.ETag ?? '""', lastModified: new Date() };
     } catch (error) {
-      await this.#send(context, () => new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: toKey, UploadId: uploadId }), undefined).catch(
+      await this.#send(context, () => new (clientS3().AbortMultipartUploadCommand)({ Bucket: this.bucket, Key: toKey, UploadId: uploadId }), undefined).catch(
         () => undefined,
       );
       throw error;
@@ -853,7 +885,7 @@ export class S3Store implements ObjectStore {
     const { key, limits, options, context, info } = put;
     const { signal } = options;
     const confirm = options.confirm === true;
-    const created = await this.#send(context, () => new CreateMultipartUploadCommand(put.params), signal);
+    const created = await this.#send(context, () => new (clientS3().CreateMultipartUploadCommand)(put.params), signal);
     const uploadId = created.UploadId;
     if (uploadId === undefined) throw new StorageError('Unavailable', `put of "${key}": the server gave no upload id`, { key });
     let completed: CompleteMultipartUploadCommandOutput;
@@ -879,7 +911,7 @@ export class S3Store implements ObjectStore {
       completed = await this.#send(
         context,
         () =>
-          new CompleteMultipartUploadCommand({
+          new (clientS3().CompleteMultipartUploadCommand)({
             Bucket: this.bucket,
             Key: key,
             UploadId: uploadId,
@@ -889,7 +921,7 @@ export class S3Store implements ObjectStore {
         undefined,
       );
     } catch (error) {
-      await this.#send(context, () => new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }), undefined).catch(() => undefined);
+      await this.#send(context, () => new (clientS3().AbortMultipartUploadCommand)({ Bucket: this.bucket, Key: key, UploadId: uploadId }), undefined).catch(() => undefined);
       throw error;
     }
     // The part's ETag proved the bytes; the completion only assembles them on the server. Its ETag is S3's

@@ -170,7 +170,7 @@ describe('S3Store lean PutObject on s3rver', () => {
     const error: unknown = await missing.put('k', new Uint8Array(10)).then(() => undefined, (reason: unknown) => reason);
     expect(error).toBeInstanceOf(StorageError);
     expect((error as StorageError).code).toBe('InvalidSettings');
-    missing.client.destroy();
+    missing.destroy();
 
     const store = S3Store.fromSettings(settingsFor(bucket), 'uploads', { partSize: 5 * MIB, limitations: { interruptedPutsKept: INTERRUPTED_PUTS_KEPT } });
     await store.put('big', 'the old object');

@@ -5,7 +5,6 @@ import { nextBodyChunk } from './body-read.ts';
 import { SHA256_METADATA } from './object-info.ts';
 import { clientS3, libStorage } from './sdk.ts';
 
-const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand } = clientS3;
 
 /** Sends one command with the store's retries; `signal` is omitted for requests that must run even when aborted. */
 export type CommandSender = (command: object, signal: AbortSignal | undefined) => Promise<unknown>;
@@ -110,6 +109,7 @@ export async function streamingPut(input: StreamingPutInput): Promise<StreamingP
     return digest;
   };
 
+  const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand } = clientS3();
   const intercept = (command: object): object => {
     const ifNoneMatch = input.createOnly ? { IfNoneMatch: '*' } : {};
     if (command instanceof PutObjectCommand) {

@@ -146,7 +146,7 @@ describe('S3Store: a stream of announced size goes up in one PutObject', () => {
     expect(received[0]).toMatchObject({ method: 'PUT', path: '/uploads/video/a.mp4', bytes: bytes.byteLength, complete: true });
     expect(received[0]?.headers[`x-amz-meta-${SHA256_METADATA}`]).toBe(sha256);
     expect(received[0]?.headers['content-length']).toBe(String(bytes.byteLength));
-    store.client.destroy();
+    store.destroy();
   });
 
   it('without it, then records the SHA-256 by a copy onto itself of exactly the object just stored', async () => {
@@ -164,7 +164,7 @@ describe('S3Store: a stream of announced size goes up in one PutObject', () => {
     expect(received[0]?.headers[`x-amz-meta-${SHA256_METADATA}`]).toBeUndefined();
     expect(received[1]?.headers[`x-amz-meta-${SHA256_METADATA}`]).toBe(sha256);
     expect(received[1]?.headers['x-amz-copy-source-if-match']).toBe(`"${md5}"`);
-    store.client.destroy();
+    store.destroy();
   });
 
   it('never completes the request of a body that is shorter or longer than announced or has another SHA-256', async () => {
@@ -186,7 +186,7 @@ describe('S3Store: a stream of announced size goes up in one PutObject', () => {
       expect(received[0]?.complete, name).toBe(false);
       expect(received[0]?.bytes, name).toBeLessThan(options.size);
     }
-    store.client.destroy();
+    store.destroy();
   });
 
   it('tears the request down on abort, and fails Aborted', async () => {
@@ -201,7 +201,7 @@ describe('S3Store: a stream of announced size goes up in one PutObject', () => {
     await settled(1);
     expect(received).toHaveLength(1);
     expect(received[0]?.complete).toBe(false);
-    store.client.destroy();
+    store.destroy();
   });
 
   it('goes up as the one part of a multipart upload where S3_KEEPS_INTERRUPTED_UPLOADS declares the server keeps interrupted puts', async () => {
@@ -217,7 +217,7 @@ describe('S3Store: a stream of announced size goes up in one PutObject', () => {
       ['POST', '/uploads/f.bin?uploadId=upload-1'],
     ]);
     expect(received[1]?.bytes).toBe(bytes.byteLength);
-    store.client.destroy();
+    store.destroy();
   });
 
   it('removes an object whose ETag is not the MD5 of the bytes sent, and fails IntegrityError', async () => {
@@ -233,7 +233,7 @@ describe('S3Store: a stream of announced size goes up in one PutObject', () => {
       ['PUT', '/uploads/e.bin'],
       ['DELETE', '/uploads/e.bin'],
     ]);
-    store.client.destroy();
+    store.destroy();
   });
 });
 
@@ -261,6 +261,6 @@ describe('S3Store: the lean HeadObject of a client built for an S3-compatible en
       ['HEAD', '/uploads/denied'],
     ]);
     expect(received[0]?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=id\/\d{8}\/us-east-1\/s3\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/u);
-    store.client.destroy();
+    store.destroy();
   });
 });

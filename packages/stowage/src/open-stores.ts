@@ -59,8 +59,8 @@ export function openStores(settings: StorageSettings, options: OpenStoresOptions
     uploads,
     avatars,
     close: () => {
-      uploads.client.destroy();
-      avatars.client.destroy();
+      uploads.destroy();
+      avatars.destroy();
     },
   };
 }

@@ -118,7 +118,7 @@ export function openSpec(spec: StoreSpec, options: OpenSpecOptions): OpenedSpec 
         partSize: options.s3PartSize,
         queueSize: options.s3QueueSize,
       });
-      return { kind: 'single', store, close: () => { store.client.destroy(); } };
+      return { kind: 'single', store, close: () => { store.destroy(); } };
     }
   }
 }
