@@ -8,7 +8,7 @@ import type { JournalEntry, MigrationJournal } from './journal.ts';
 import { pairListings } from './paired-listing.ts';
 import { rangedListing } from './ranged-listing.ts';
 import type { RangedListingOptions } from './ranged-listing.ts';
-import { readAhead } from './read-ahead.ts';
+import { readAhead, startedReadAhead } from './read-ahead.ts';
 import type { ListingPair } from './paired-listing.ts';
 import { ProgressTracker } from './progress.ts';
 import type { MigrationProgress } from './progress.ts';
@@ -238,7 +238,8 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
   const pairs = pairListings(readAhead(ranged?.source ?? sourceListing, LISTING_READ_AHEAD), ranged?.target);
   // A journal is consulted only to resume, and written only by a run that copies.
   const journal = resume && mode !== 'verify-only' ? options.journal : undefined;
-  const lookups = journal === undefined ? undefined : new JournalCursor(journal.read());
+  // The journal is read (and parsed) ahead while the listings' first pages are on their way.
+  const lookups = journal === undefined ? undefined : new JournalCursor(startedReadAhead(journal.read(), LISTING_READ_AHEAD));
   const recorder = journal === undefined || mode !== 'copy' ? undefined : await startRecorder(journal);
   const journaledPairs = withJournal(pairs, lookups, recorder);
 

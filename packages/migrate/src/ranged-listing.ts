@@ -1,6 +1,6 @@
 import { compareKeys } from '@stowage/core';
 import type { ObjectSummary } from '@stowage/core';
-import { readAhead } from './read-ahead.ts';
+import { startedReadAhead } from './read-ahead.ts';
 
 /** How the target's listing is cut and how far it runs ahead. */
 export interface RangedListingOptions {
@@ -11,12 +11,11 @@ export interface RangedListingOptions {
 }
 
 /**
- * A range's listing, asked for its first key as soon as it is made, so the ranges' first pages overlap; it stops
- * at the range's end once the source has shown it (`cut`), so no range asks for the next range's pages.
+ * A range's listing, started as soon as it is made, so the ranges' first pages overlap; it stops at the range's end
+ * once the source has shown it (`cut`), so no range asks for the next range's pages.
  */
 class RangeListing {
-  readonly #listing: AsyncGenerator<ObjectSummary, void, undefined>;
-  #first: Promise<IteratorResult<ObjectSummary, void>> | undefined;
+  readonly #listing: ReturnType<typeof startedReadAhead<ObjectSummary>>;
   /** Whether the listing stopped at the range's end rather than at the end of the target. */
   cut = false;
 
@@ -31,21 +30,14 @@ class RangeListing {
         }
       }
     };
-    this.#listing = readAhead(cutAtEnd.call(this), readAheadLimit);
-    this.#first = this.#listing.next();
-    // A failure is seen when the range is read; one never read (the run stopped first) is of no interest.
-    this.#first.catch(() => undefined);
+    this.#listing = startedReadAhead(cutAtEnd.call(this), readAheadLimit);
   }
 
   next(): Promise<IteratorResult<ObjectSummary, void>> {
-    const first = this.#first;
-    this.#first = undefined;
-    return first ?? this.#listing.next();
+    return this.#listing.next();
   }
 
   async close(): Promise<void> {
-    await this.#first?.catch(() => undefined);
-    this.#first = undefined;
     await this.#listing.return();
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readAhead } from './read-ahead.ts';
+import { readAhead, startedReadAhead } from './read-ahead.ts';
 
 /** Counts how far a source was read, and whether it was closed. */
 function tracked(count: number, failAt?: number): { source: AsyncGenerator<number>; read: () => number; closed: () => boolean } {
@@ -62,5 +62,33 @@ describe('readAhead', () => {
     }
     expect(closed()).toBe(true);
     expect(read()).toBeLessThan(1000);
+  });
+});
+
+describe('startedReadAhead', () => {
+  it('reads ahead before anything is asked for, then gives every item in order', async () => {
+    const { source, read } = tracked(50);
+    const started = startedReadAhead(source, 20);
+    await settle();
+    // The first item waits for its reader, twenty more are held.
+    expect(read()).toBe(21);
+    const out: number[] = [];
+    for await (const item of started) out.push(item);
+    expect(out).toEqual(Array.from({ length: 50 }, (_, index) => index));
+  });
+
+  it('closes the source when returned before or while reading, and keeps a failure for the reader', async () => {
+    const unread = tracked(100);
+    await startedReadAhead(unread.source, 10).return();
+    expect(unread.closed()).toBe(true);
+    const partly = tracked(100);
+    const started = startedReadAhead(partly.source, 10);
+    expect((await started.next()).value).toBe(0);
+    await started.return();
+    expect(partly.closed()).toBe(true);
+    const failing = tracked(10, 0);
+    const failed = startedReadAhead(failing.source, 10);
+    await settle();
+    await expect(failed.next()).rejects.toThrow('failed at 0');
   });
 });

@@ -79,3 +79,30 @@ export async function* readAhead<T>(source: AsyncIterable<T>, limit: number): As
     if (state.failure === undefined) await iterator.return?.();
   }
 }
+
+/**
+ * `readAhead` that starts reading `source` at once instead of at the first `next`: for a listing or a journal that
+ * can be fetched while the caller still waits on something else.
+ */
+export function startedReadAhead<T>(source: AsyncIterable<T>, limit: number): AsyncIterableIterator<T, void, undefined> & { return(): Promise<IteratorResult<T, void>> } {
+  const reading = readAhead(source, limit);
+  let first: Promise<IteratorResult<T, void>> | undefined = reading.next();
+  // A failure is seen when the items are asked for; one never asked for (the caller stopped first) does not matter.
+  first.catch(() => undefined);
+  const started = {
+    next(): Promise<IteratorResult<T, void>> {
+      const pending = first;
+      first = undefined;
+      return pending ?? reading.next();
+    },
+    async return(): Promise<IteratorResult<T, void>> {
+      await first?.catch(() => undefined);
+      first = undefined;
+      return reading.return();
+    },
+    [Symbol.asyncIterator]() {
+      return started;
+    },
+  };
+  return started;
+}

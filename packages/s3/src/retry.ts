@@ -57,9 +57,9 @@ export function retryErrorType(error: unknown): RetryErrorType | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   // Our own errors (integrity, size, abort) are decisions, not accidents: the same request would fail again.
   if (isStorageError(error)) return undefined;
+  if ((error as { readonly name?: unknown }).name === 'AbortError') return undefined;
   const { isServerError, isThrottlingError, isTransientError } = smithyRetry();
   const sdkError = error as Parameters<typeof isTransientError>[0];
-  if (sdkError.name === 'AbortError') return undefined;
   if (isThrottlingError(sdkError)) return 'THROTTLING';
   if (isTransientError(sdkError)) return 'TRANSIENT';
   if (isServerError(sdkError)) return 'SERVER_ERROR';
@@ -88,8 +88,9 @@ export async function withRetries<T>(
       strategy.recordSuccess(token);
       return result;
     } catch (error) {
+      if (options.signal?.aborted === true) throw error;
       const errorType = retryErrorType(error);
-      if (errorType === undefined || options.signal?.aborted === true) throw error;
+      if (errorType === undefined) throw error;
       try {
         token = await strategy.refreshRetryTokenForRetry(token, { errorType });
       } catch {

@@ -31,7 +31,6 @@ import { isS3NotFound, toStorageError } from './s3-error.ts';
 import { streamingPut } from './streaming-put.ts';
 import { clientS3, presigner } from './sdk.ts';
 
-
 const MIB = 1024 * 1024;
 /** A put of a stream of announced size on the lean path: the body and everything sent with it. */
 interface AnnouncedPut {
