@@ -309,8 +309,31 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
     expect((await rejection(store.get('big/file.bin', { range: { start: bytes.length } }))).code).toBe('InvalidRange');
   });
 
+  it('reads straight into a BYOB reader\'s own buffer, whole objects and ranges', async () => {
+    const bytes = Uint8Array.from({ length: 700 * 1024 + 5 }, (_, index) => (index * 11) % 256);
+    await store.put('byob/file.bin', bytes);
+    for (const range of [undefined, { start: 100_000, end: 650_000 }]) {
+      const got = await store.get('byob/file.bin', { range });
+      const reader = got.body.getReader({ mode: 'byob' });
+      let buffer = new ArrayBuffer(100 * 1024);
+      const received: Buffer[] = [];
+      for (;;) {
+        const { done, value } = await reader.read(new Uint8Array(buffer));
+        if (value === undefined) break;
+        // The same memory comes back every time: nothing is allocated per read.
+        expect(value.buffer.byteLength).toBe(100 * 1024);
+        buffer = value.buffer;
+        if (done) break;
+        received.push(Buffer.from(value));
+      }
+      const expected = range === undefined ? bytes : bytes.subarray(range.start, range.end + 1);
+      expect(Buffer.concat(received).equals(Buffer.from(expected))).toBe(true);
+      expect(received.length).toBeGreaterThanOrEqual(Math.ceil(expected.length / (100 * 1024)));
+    }
+  });
+
   it('reads whole objects of every size around its first read, and hands out a small one in a buffer of its size', async () => {
-    for (const size of [0, 1, 4096, 64 * 1024, 64 * 1024 + 1, 1024 * 1024 - 1, 1024 * 1024, 1024 * 1024 + 1, 2 * 1024 * 1024 + 3]) {
+    for (const size of [0, 1, 4096, 64 * 1024, 64 * 1024 + 1, 256 * 1024 - 1, 256 * 1024, 256 * 1024 + 1, 1024 * 1024 - 1, 1024 * 1024, 1024 * 1024 + 1, 2 * 1024 * 1024 + 3]) {
       const bytes = Uint8Array.from({ length: size }, (_, index) => (index * 7 + size) % 256);
       await store.put(`sizes/${size.toString()}.bin`, bytes);
       const chunks: Uint8Array[] = [];
@@ -318,6 +341,8 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
       expect(Buffer.concat(chunks).equals(Buffer.from(bytes))).toBe(true);
       // A reader keeping a small object must not keep a whole read chunk alive with it.
       if (size > 0 && size <= 64 * 1024) expect(chunks.map((chunk) => chunk.buffer.byteLength)).toEqual([size]);
+      // A large object comes in chunks of at most 256 KiB, each in a buffer of its own size.
+      for (const chunk of chunks) expect(chunk.buffer.byteLength).toBeLessThanOrEqual(256 * 1024);
     }
   });
 });

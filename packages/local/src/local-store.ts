@@ -469,7 +469,7 @@ export class LocalStore implements ObjectStore {
     const flags = this.#fs.constants.O_RDONLY | (this.#fs.constants.O_NOFOLLOW ?? 0) | (this.#fs.constants.O_NONBLOCK ?? 0);
     for (let attempt = 1; ; attempt++) {
       let handle: LocalFileHandle | undefined;
-      let first: Promise<Uint8Array> | undefined;
+      let first: Promise<Uint8Array<ArrayBuffer>> | undefined;
       try {
         const opened = await this.#openForRead(guard, key, flags);
         handle = opened.handle;

@@ -3,8 +3,12 @@ import { abortedError } from '@stowage/core';
 import { fsError, shortReadError } from './errors.ts';
 import type { LocalFileHandle } from './file-system.ts';
 
-/** Bytes read per pull: large enough that a big file costs few reads, small enough to bound memory. */
-const READ_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Bytes read per pull: large enough that a big file costs few reads, small enough to bound memory. Each chunk is a
+ * fresh buffer, freed only when the garbage collector finds it: a migration that read 8 MiB files in 1 MiB chunks
+ * peaked about 10 MiB higher (at 6 copies at once) than with 256 KiB ones, for no measurable CPU.
+ */
+const READ_CHUNK_BYTES = 256 * 1024;
 
 /**
  * How much a whole-object read asks for before the stat tells the size: the size the key had when last seen (up to
@@ -18,7 +22,7 @@ export function firstReadLength(expectedSize: number | undefined): number {
 const FIRST_READ_BYTES = 64 * 1024;
 
 /** Up to `length` bytes from the start of the file (fewer, or none, at its end), in a fresh buffer. */
-export async function readStart(handle: LocalFileHandle, length: number): Promise<Uint8Array> {
+export async function readStart(handle: LocalFileHandle, length: number): Promise<Uint8Array<ArrayBuffer>> {
   const buffer = Buffer.allocUnsafeSlow(length);
   const { bytesRead } = await handle.read(buffer, 0, length, 0);
   if (bytesRead === length) return buffer;
@@ -27,7 +31,7 @@ export async function readStart(handle: LocalFileHandle, length: number): Promis
 }
 
 /** The next chunk of bytes from `position` up to `end` (inclusive), in a fresh buffer. */
-export async function readChunk(handle: LocalFileHandle, key: string, position: number, end: number): Promise<Uint8Array> {
+export async function readChunk(handle: LocalFileHandle, key: string, position: number, end: number): Promise<Uint8Array<ArrayBuffer>> {
   const length = Math.min(READ_CHUNK_BYTES, end + 1 - position);
   // Unpooled and not zero-filled: every byte handed out is overwritten by the read first.
   const buffer = Buffer.allocUnsafeSlow(length);
@@ -39,7 +43,8 @@ export async function readChunk(handle: LocalFileHandle, key: string, position: 
 /**
  * Streams bytes `start` to `end` (inclusive) of an open file and closes it when the stream ends, fails or is
  * cancelled. `first`, when given, is the first chunk already being read (started while the caller did other
- * work). Each chunk is a fresh buffer handed to the reader, never reused.
+ * work). A byte stream: a reader in BYOB mode has the file read straight into its own buffer (a reader that only
+ * hashes reuses one buffer for the whole file); any other reader gets each chunk in a fresh buffer, never reused.
  */
 export function fileRangeStream(
   handle: LocalFileHandle,
@@ -47,7 +52,7 @@ export function fileRangeStream(
   start: number,
   end: number,
   signal?: AbortSignal,
-  first?: Promise<Uint8Array>,
+  first?: Promise<Uint8Array<ArrayBuffer>>,
 ): ReadableStream<Uint8Array> {
   let position = start;
   let pending = first;
@@ -58,20 +63,33 @@ export function fileRangeStream(
     closed = true;
     handle.close().catch(() => undefined);
   };
-  return new ReadableStream<Uint8Array>(
+  return new ReadableStream(
     {
+      type: 'bytes',
       async pull(controller) {
         try {
           if (signal?.aborted === true) throw abortedError(key, signal.reason);
           if (position > end) {
             close();
             controller.close();
+            controller.byobRequest?.respond(0);
             return;
           }
-          const chunk = await (pending ?? readChunk(handle, key, position, end));
-          pending = undefined;
-          position += chunk.byteLength;
-          controller.enqueue(chunk);
+          const request = controller.byobRequest;
+          const view = request?.view;
+          if (request !== null && view !== null && view !== undefined && pending === undefined) {
+            const length = Math.min(view.byteLength, end + 1 - position);
+            const target = new Uint8Array(view.buffer, view.byteOffset, length);
+            const { bytesRead } = await handle.read(target, 0, length, position);
+            if (bytesRead === 0) throw shortReadError(key, position);
+            position += bytesRead;
+            request.respond(bytesRead);
+          } else {
+            const chunk = await (pending ?? readChunk(handle, key, position, end));
+            pending = undefined;
+            position += chunk.byteLength;
+            controller.enqueue(chunk);
+          }
           if (position > end) {
             controller.close();
             close();
@@ -86,6 +104,7 @@ export function fileRangeStream(
         close();
       },
     },
-    { highWaterMark: 1 },
+    // One chunk read ahead for a reader that takes fresh chunks.
+    { highWaterMark: READ_CHUNK_BYTES },
   );
 }

@@ -1,4 +1,4 @@
-import { StorageError } from '@stowage/core';
+import { StorageError, toBase64 } from '@stowage/core';
 import type { GetResult, ObjectStore, Sha256Factory, StreamDigest } from '@stowage/core';
 import { meterStream } from './metered-stream.ts';
 
@@ -16,11 +16,51 @@ export async function digestObject(
   opened?: GetResult,
 ): Promise<StreamDigest> {
   const { body } = opened ?? (await store.get(key, { signal }));
+  const byteReader = byobReaderOf(body);
+  if (byteReader !== undefined) return digestThroughOneBuffer(byteReader, sha256, onBytes);
   const metered = meterStream(body, sha256, onBytes);
   await metered.stream.pipeTo(new WritableStream<Uint8Array>());
   const digest = metered.digest();
   if (digest === undefined) throw new StorageError('Unavailable', `reading ${key} from ${store.name} ended early`, { key });
   return digest;
+}
+
+/** Bytes hashed at a time from a byte stream, into one buffer reused for the whole object. */
+const DIGEST_BUFFER_BYTES = 256 * 1024;
+
+/** A reader that fills buffers of its own, when `body` is a byte stream (a local file's is); else `undefined`. */
+function byobReaderOf(body: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | undefined {
+  try {
+    return body.getReader({ mode: 'byob' });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Hashes a byte stream read into one buffer, over and over: hashing an 8 MiB object this way leaves no chunk
+ * behind for the garbage collector, where fresh chunks would leave the whole object's worth.
+ */
+async function digestThroughOneBuffer(reader: ReadableStreamBYOBReader, sha256: Sha256Factory, onBytes: (count: number) => void): Promise<StreamDigest> {
+  const hash = sha256();
+  let size = 0;
+  let buffer = new ArrayBuffer(DIGEST_BUFFER_BYTES);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read(new Uint8Array(buffer));
+      if (value === undefined) break;
+      // The read hands the buffer back in a view of the bytes it filled.
+      buffer = value.buffer;
+      if (done) break;
+      hash.update(value);
+      size += value.byteLength;
+      onBytes(value.byteLength);
+    }
+  } catch (error) {
+    await reader.cancel(error).catch(() => undefined);
+    throw error;
+  }
+  return { size, sha256: toBase64(hash.digest()) };
 }
 
 /** The object's SHA-256: the one the store recorded when it has one, else computed by reading the object. */
