@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-import { runCli } from '../cli.ts';
-import { EXIT_INTERRUPTED } from '../exit-codes.ts';
+import { keepYoungGenerationSmall } from '../young-generation.ts';
+
+// Before the rest loads: loading alone would already grow the young generation.
+keepYoungGenerationSmall();
+const { runCli } = await import('../cli.ts');
+const { EXIT_INTERRUPTED } = await import('../exit-codes.ts');
 
 const interruption = new AbortController();
 let signalled = 0;
