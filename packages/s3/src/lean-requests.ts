@@ -14,12 +14,13 @@ import type { S3ClientOptions } from './s3-client.ts';
 
 /**
  * A PutObject (or UploadPart) of bytes in hand or of a stream, signed with SigV4 (`SigV4Signer`, equal to the SDK
- * signer's output) and sent through the client's own HTTP handler (same sockets, timeouts and agent), but without
- * the SDK's command pipeline: its middleware stack, endpoint rules and schema serde cost about 1.5 ms of CPU per
- * request here, several times the request itself, and a migration sends one PutObject per object (and, comparing,
- * one HeadObject: `LeanRequests.head`). Used only for clients `createS3Client` built for a path-style endpoint of an
- * S3-compatible server (no endpoint rules to follow, no checksum headers the SDK would add); everything else, and
- * every other operation, goes through `client.send`. The payload is signed with the SHA-256 the store computed
+ * signer's output) and sent through the client's own HTTP handler (same sockets, timeouts and agent), or, for a
+ * store built from settings with static credentials, over its own `NodeTransport` with no SDK client at all
+ * (`leanRequestsFromSettings`), but never through the SDK's command pipeline: its middleware stack, endpoint rules
+ * and schema serde cost about 1.5 ms of CPU per request here, several times the request itself, and a migration
+ * sends one PutObject per object (and, comparing, one HeadObject: `LeanRequests.head`). Used only for a path-style
+ * endpoint of an S3-compatible server (no endpoint rules to follow, no checksum headers the SDK would add);
+ * everything else, and every other operation, goes through `client.send`. The payload is signed with the SHA-256 the store computed
  * anyway, so the signature binds the bytes.
  */
 export interface SignedPutInput {
