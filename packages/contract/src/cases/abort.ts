@@ -62,14 +62,14 @@ export function abortCases({ store }: SuiteContext): void {
     await store().put('abort/existing', 'the old object');
     const controller = new AbortController();
     const { body, stalled } = stallingStream(3);
+    const second = stallingStream(2);
     const put = store().put('abort/existing', body, { signal: controller.signal });
-    const putOfNewKey = (async () => {
-      const second = stallingStream(2);
-      const pending = store().put('abort/new', second.body, { signal: controller.signal });
-      await second.stalled;
-      return pending;
-    })();
-    await stalled;
+    const putOfNewKey = store().put('abort/new', second.body, { signal: controller.signal });
+    // Both are awaited only after the abort: observed from now on, so neither rejection goes unhandled meanwhile.
+    put.catch(() => undefined);
+    putOfNewKey.catch(() => undefined);
+    // Both puts are midway, each waiting on its body, when the signal fires.
+    await Promise.all([stalled, second.stalled]);
     controller.abort();
     await expectStorageError(put, 'Aborted');
     await expectStorageError(putOfNewKey, 'Aborted');
