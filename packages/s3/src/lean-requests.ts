@@ -6,7 +6,7 @@ import { collectBytes, toHex } from '@stowage/core';
 import type { S3Settings } from '@stowage/core';
 import { clientS3, smithyProtocols } from './sdk.ts';
 import type { S3ObjectHeaders } from './object-info.ts';
-import { SigV4Signer } from './sigv4.ts';
+import { SigV4Signer, encodeRfc3986 } from './sigv4.ts';
 import { NodeTransport } from './node-transport.ts';
 import type { WireRequest } from './node-transport.ts';
 import { DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_MAX_SOCKETS, DEFAULT_REQUEST_TIMEOUT_MS, s3ChecksumProfile, s3Region, usesPathStyle } from './s3-client.ts';
@@ -65,10 +65,7 @@ interface ResolvedClientConfig {
 
 /** S3's encoding of a key in a path: each segment percent-encoded, including the characters encodeURIComponent keeps. */
 function encodePath(key: string): string {
-  return key
-    .split('/')
-    .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/gu, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
-    .join('/');
+  return key.split('/').map(encodeRfc3986).join('/');
 }
 
 async function* byteChunks(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array, void, undefined> {

@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import { encodeRfc3986 } from './sigv4.ts';
 
 /** A request as it goes on the wire: the path already percent-encoded, the query not yet. */
 export interface WireRequest {
@@ -35,12 +36,8 @@ function timeoutError(message: string): Error {
   return Object.assign(new Error(message), { name: 'TimeoutError', code: 'ETIMEDOUT' });
 }
 
-function encodeQueryPart(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/gu, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
 function queryString(query: Readonly<Record<string, string>>): string {
-  const parts = Object.entries(query).map(([name, value]) => `${encodeQueryPart(name)}=${encodeQueryPart(value)}`);
+  const parts = Object.entries(query).map(([name, value]) => `${encodeRfc3986(name)}=${encodeRfc3986(value)}`);
   return parts.length === 0 ? '' : `?${parts.join('&')}`;
 }
 

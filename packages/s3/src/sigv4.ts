@@ -16,7 +16,8 @@ const UNSIGNABLE = new Set([
   'trailer', 'transfer-encoding', 'upgrade', 'user-agent', 'x-amzn-trace-id',
 ]);
 
-function encodeRfc3986(text: string): string {
+/** Percent-encodes as SigV4 and S3 want: also the characters `encodeURIComponent` keeps (`!'()*`). */
+export function encodeRfc3986(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/gu, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 

@@ -5,7 +5,6 @@ import { nextBodyChunk } from './body-read.ts';
 import { SHA256_METADATA } from './object-info.ts';
 import { clientS3, libStorage } from './sdk.ts';
 
-
 /** Sends one command with the store's retries; `signal` is omitted for requests that must run even when aborted. */
 export type CommandSender = (command: object, signal: AbortSignal | undefined) => Promise<unknown>;
 
