@@ -274,8 +274,8 @@ export class S3Store implements ObjectStore {
   readonly name: string;
   /** The one bucket this store reads and writes. */
   readonly bucket: string;
-  readonly #clientSource: S3Client | (() => S3Client);
-  #client: S3Client | undefined;
+  /** The client, or until it is first needed the function that makes it. */
+  #client: S3Client | (() => S3Client);
   readonly #endpoint: string;
   readonly #publicUrlBase: string | undefined;
   readonly #storageClass: S3StorageClass | undefined;
@@ -296,8 +296,7 @@ export class S3Store implements ObjectStore {
   readonly #singlePutMaxSize: number;
 
   constructor(options: S3StoreOptions) {
-    this.#clientSource = options.client;
-    this.#client = typeof options.client === 'function' ? undefined : options.client;
+    this.#client = options.client;
     this.bucket = options.bucket;
     this.name = options.name ?? `s3://${options.bucket}`;
     this.#endpoint = options.endpoint ?? 'S3';
@@ -327,16 +326,13 @@ export class S3Store implements ObjectStore {
    * Destroy the store (`destroy`) rather than the client when done.
    */
   get client(): S3Client {
-    if (this.#client === undefined) {
-      const source = this.#clientSource;
-      this.#client = typeof source === 'function' ? source() : source;
-    }
+    if (typeof this.#client === 'function') this.#client = this.#client();
     return this.#client;
   }
 
   /** Closes the store's connections: its client's, if it was ever made, and its lean requests' own. */
   destroy(): void {
-    this.#client?.destroy();
+    if (typeof this.#client !== 'function') this.#client.destroy();
     this.#ownLean?.destroy();
   }
 
