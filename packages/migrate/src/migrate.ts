@@ -344,7 +344,7 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
     const metered = meterStream(got.body, expected === undefined ? sha256 : undefined, onBytes);
     let stored: PutResult;
     try {
-      stored = await target.put(key, metered.stream, {
+      stored = await target.put(key, metered.body, {
         contentType: got.contentType,
         contentDisposition: got.contentDisposition,
         cacheControl: got.cacheControl,
@@ -356,7 +356,7 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
         signal,
       });
     } catch (error) {
-      await metered.stream.cancel().catch(() => undefined);
+      await metered.cancel().catch(() => undefined);
       const sourceError = metered.sourceError();
       if (sourceError !== undefined && signal?.aborted !== true) throw asSourceFailure(key, sourceError);
       throw error;

@@ -19,7 +19,10 @@ export async function digestObject(
   const byteReader = byobReaderOf(body);
   if (byteReader !== undefined) return digestThroughOneBuffer(byteReader, sha256, onBytes);
   const metered = meterStream(body, sha256, onBytes);
-  await metered.stream.pipeTo(new WritableStream<Uint8Array>());
+  const chunks = metered.body[Symbol.asyncIterator]();
+  while ((await chunks.next()).done !== true) {
+    // Read only for the digest.
+  }
   const digest = metered.digest();
   if (digest === undefined) throw new StorageError('Unavailable', `reading ${key} from ${store.name} ended early`, { key });
   return digest;

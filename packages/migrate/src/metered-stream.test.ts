@@ -1,0 +1,69 @@
+import { collectBytes, portableSha256, sha256Base64 } from '@stowage/core';
+import { describe, expect, it } from 'vitest';
+import { meterStream } from './metered-stream.ts';
+
+function streamOf(chunks: readonly Uint8Array[], onCancel: (reason: unknown) => void = () => undefined): ReadableStream<Uint8Array> {
+  let next = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const chunk = chunks[next++];
+        if (chunk === undefined) controller.close();
+        else controller.enqueue(chunk);
+      },
+      cancel: onCancel,
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+describe('meterStream', () => {
+  it('passes the bytes on, counting and hashing them, with the digest known only at the end', async () => {
+    const chunks = [new Uint8Array([1, 2, 3]), new Uint8Array([4, 5])];
+    const counted: number[] = [];
+    const metered = meterStream(streamOf(chunks), portableSha256, (count) => counted.push(count));
+    expect(metered.digest()).toBeUndefined();
+    expect(await collectBytes(metered.body)).toEqual(new Uint8Array([1, 2, 3, 4, 5]));
+    expect(counted).toEqual([3, 2]);
+    expect(metered.digest()).toEqual({ size: 5, sha256: sha256Base64(new Uint8Array([1, 2, 3, 4, 5])) });
+    expect(meterStream(streamOf(chunks), undefined, () => undefined).digest()).toBeUndefined();
+  });
+
+  it('reads only as the consumer asks', async () => {
+    let pulls = 0;
+    const source = new ReadableStream<Uint8Array>({ pull: (controller) => { controller.enqueue(new Uint8Array([pulls++])); } }, { highWaterMark: 0 });
+    const chunks = meterStream(source, undefined, () => undefined).body[Symbol.asyncIterator]();
+    await chunks.next();
+    await chunks.next();
+    expect(pulls).toBe(2);
+  });
+
+  it('cancels the source when the consumer stops early or gives up, and has no digest then', async () => {
+    const reasons: unknown[] = [];
+    const stopped = meterStream(streamOf([new Uint8Array(4), new Uint8Array(4)], (reason) => reasons.push(reason)), portableSha256, () => undefined);
+    for await (const chunk of stopped.body) {
+      expect(chunk.byteLength).toBe(4);
+      break;
+    }
+    expect(reasons).toHaveLength(1);
+    expect(stopped.digest()).toBeUndefined();
+
+    const abandoned = meterStream(streamOf([new Uint8Array(4)], (reason) => reasons.push(reason)), portableSha256, () => undefined);
+    await abandoned.cancel('the target failed');
+    expect(reasons.at(-1)).toBe('the target failed');
+    expect(await abandoned.body[Symbol.asyncIterator]().next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('remembers the error the source failed with', async () => {
+    const failure = new Error('the disk went away');
+    const source = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(failure);
+      },
+    });
+    const metered = meterStream(source, portableSha256, () => undefined);
+    await expect(collectBytes(metered.body)).rejects.toBe(failure);
+    expect(metered.sourceError()).toBe(failure);
+    expect(metered.digest()).toBeUndefined();
+  });
+});
