@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+
 /** The status and headers of an HTTP/1.1 answer; names lower-case, repeated headers joined with ", ". */
 export interface ResponseHead {
   readonly statusCode: number;
@@ -61,9 +63,7 @@ function indexOfSequence(bytes: Uint8Array, sequence: Uint8Array, from: number):
 }
 
 function latin1(bytes: Uint8Array): string {
-  let text = '';
-  for (let at = 0; at < bytes.byteLength; at += 8192) text += String.fromCharCode(...bytes.subarray(at, at + 8192));
-  return text;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 /** The status line and header fields of `text` (without the blank line), checked. */
