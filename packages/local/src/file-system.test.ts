@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -95,5 +95,25 @@ describe('blockingNodeFileSystem', () => {
     expect(pathText(await fs.realpath(join(directory, 'link')))).toBe(pathText(await fs.realpath(join(directory, 'target'))));
     expect((await fs.lstat(join(directory, 'link'))).isSymbolicLink()).toBe(true);
     expect((await fs.stat(join(directory, 'link'))).isFile()).toBe(true);
+  });
+});
+
+describe.each([
+  ['nodeFileSystem', nodeFileSystem],
+  ['blockingNodeFileSystem', blockingNodeFileSystem],
+])('%s open files', (_name, fs: LocalFileSystem) => {
+  it.runIf(process.platform === 'linux')('tell where they are, links resolved, also once unlinked', async () => {
+    await mkdir(join(directory, 'real'));
+    await writeFile(join(directory, 'real', 'file'), 'x');
+    await symlink(join(directory, 'real'), join(directory, 'alias'));
+    const real = pathText(await fs.realpath(join(directory, 'real', 'file')));
+    const handle = await fs.open(join(directory, 'alias', 'file'), fs.constants.O_RDONLY);
+    try {
+      expect(await handle.resolvedPath?.()).toBe(real);
+      await unlink(join(directory, 'real', 'file'));
+      expect(await handle.resolvedPath?.()).toBe(real);
+    } finally {
+      await handle.close();
+    }
   });
 });

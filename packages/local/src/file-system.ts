@@ -18,6 +18,13 @@ export interface LocalFileHandle {
   stat(): Promise<LocalStats>;
   /** Releases the handle; the store calls it once. */
   close(): Promise<void>;
+  /**
+   * Where the open file is, every link resolved, as the kernel records it for the descriptor (Linux's
+   * `/proc/self/fd`): proof of what was opened in one call, where resolving the path's directory takes one call
+   * per segment, and with no window between the proof and the open. Optional; `undefined` where the system
+   * keeps no such record.
+   */
+  resolvedPath?(): Promise<string | undefined>;
 }
 
 /** What the store reads from a stat result. */
@@ -86,6 +93,26 @@ function settle<T = void>(run: (done: (error: NodeJS.ErrnoException | null, valu
   });
 }
 
+let descriptorPaths: boolean | undefined;
+
+/**
+ * Whether `/proc/self/fd/N` names the file open as descriptor `N`: on Linux under Node. (Deno's `node:fs` hands
+ * out its own resource ids, not the kernel's descriptors.)
+ */
+function descriptorPathsKnown(): boolean {
+  descriptorPaths ??= !('Deno' in globalThis) && fdCalls.existsSync('/proc/self/fd');
+  return descriptorPaths;
+}
+
+function descriptorLink(fd: number): string {
+  return `/proc/self/fd/${fd}`;
+}
+
+/** A descriptor's path as read from `/proc`, when it is one (a file unlinked since it was opened ends in " (deleted)"). */
+function openedPath(link: string): string | undefined {
+  return link.startsWith('/') ? link.replace(/ \(deleted\)$/u, '') : undefined;
+}
+
 /**
  * An open file as a bare descriptor. Node's promise `FileHandle` costs more to make and to close than a small
  * object's whole read (it is an event emitter, transferable between threads, closed on garbage collection), and
@@ -136,6 +163,13 @@ class DescriptorHandle implements LocalFileHandle {
       fdCalls.close(this.fd, done);
     });
   }
+
+  resolvedPath(): Promise<string | undefined> {
+    if (!descriptorPathsKnown()) return Promise.resolve(undefined);
+    return settle<string>((done) => {
+      fdCalls.readlink(descriptorLink(this.fd), done);
+    }).then(openedPath, () => undefined);
+  }
 }
 
 /** Node's own file system, files opened as bare descriptors. */
@@ -174,6 +208,15 @@ class BlockingDescriptorHandle extends DescriptorHandle {
     return now(() => {
       fdCalls.closeSync(this.fd);
     });
+  }
+
+  override resolvedPath(): Promise<string | undefined> {
+    if (!descriptorPathsKnown()) return Promise.resolve(undefined);
+    try {
+      return Promise.resolve(openedPath(fdCalls.readlinkSync(descriptorLink(this.fd))));
+    } catch {
+      return Promise.resolve(undefined);
+    }
   }
 }
 

@@ -551,19 +551,34 @@ export class LocalStore implements ObjectStore {
   }
 
   /**
-   * Opens `key` for reading. The open and the proof that its directory lies inside the root run together, and
-   * nothing is read unless both succeed; a last segment that is a link is resolved and proven first.
+   * Opens `key` for reading, proven inside the root before anything is read: by where the kernel says the open
+   * file is (`LocalFileHandle.resolvedPath`), else by resolving its directory. A last segment that is a link is
+   * resolved and proven first.
    */
   async #openForRead(guard: RootGuard, key: string, flags: number): Promise<{ readonly handle: LocalFileHandle; readonly path: string }> {
     const path = guard.pathOf(key);
     if (this.#fs.constants.O_NOFOLLOW !== undefined) {
-      const [opened, proven] = await Promise.allSettled([this.#fs.open(path, flags), guard.proveParent(key)]);
-      if (proven.status === 'rejected') {
-        if (opened.status === 'fulfilled') await opened.value.close().catch(() => undefined);
-        throw proven.reason;
+      let handle: LocalFileHandle | undefined;
+      try {
+        handle = await this.#fs.open(path, flags);
+      } catch (error) {
+        if (nativeCode(error) !== 'ELOOP') {
+          // A directory that leads out of the root is reported as such, whatever the open found there.
+          await guard.proveParent(key);
+          throw error;
+        }
       }
-      if (opened.status === 'fulfilled') return { handle: opened.value, path };
-      if (nativeCode(opened.reason) !== 'ELOOP') throw opened.reason;
+      if (handle !== undefined) {
+        try {
+          const resolved = await handle.resolvedPath?.();
+          if (resolved === undefined) await guard.proveParent(key);
+          else if (!guard.contains(resolved)) throw outsideRootError(key, resolved);
+        } catch (error) {
+          await handle.close().catch(() => undefined);
+          throw error;
+        }
+        return { handle, path };
+      }
     }
     const real = await guard.resolveExisting(key);
     return { handle: await this.#fs.open(real, flags), path: real };

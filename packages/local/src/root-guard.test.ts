@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectBytes, isStorageError } from '@stowage/core';
+import { blockingNodeFileSystem, nodeFileSystem } from './file-system.ts';
+import type { LocalFileSystem } from './file-system.ts';
 import { LocalStore } from './local-store.ts';
 
 async function code(promise: Promise<unknown>): Promise<string> {
@@ -14,8 +16,25 @@ async function code(promise: Promise<unknown>): Promise<string> {
   }
 }
 
+/** `fs` with open files that cannot tell where they are, so reads prove their directory instead. */
+function withoutDescriptorPaths(fs: LocalFileSystem): LocalFileSystem {
+  return {
+    ...fs,
+    open: async (path, flags) => {
+      const handle = await fs.open(path, flags);
+      return { read: handle.read.bind(handle), writev: handle.writev.bind(handle), datasync: handle.datasync.bind(handle), stat: handle.stat.bind(handle), close: handle.close.bind(handle) };
+    },
+  };
+}
+
+const fileSystems: readonly (readonly [string, LocalFileSystem])[] = [
+  ['the pool', nodeFileSystem],
+  ['blocking calls', blockingNodeFileSystem],
+  ['no descriptor paths', withoutDescriptorPaths(nodeFileSystem)],
+];
+
 // Real symbolic links on a real temporary directory: memfs cannot show what the kernel resolves.
-describe('LocalStore confinement to its root', () => {
+describe.each(fileSystems)('LocalStore confinement to its root (file system: %s)', (_name, fs) => {
   let sandbox: string;
   let root: string;
   let outside: string;
@@ -27,7 +46,7 @@ describe('LocalStore confinement to its root', () => {
     outside = join(sandbox, 'outside');
     await mkdir(outside);
     await writeFile(join(outside, 'secret.txt'), 'secret');
-    store = await LocalStore.open({ root });
+    store = await LocalStore.open({ root, fs });
     await symlink(outside, join(root, 'out'));
     await symlink(join(outside, 'secret.txt'), join(root, 'secret-link.txt'));
   });
@@ -91,9 +110,37 @@ describe('LocalStore confinement to its root', () => {
   it('works when the root itself is reached through a link', async () => {
     const linkedRoot = join(sandbox, 'linked-root');
     await symlink(root, linkedRoot);
-    const linked = await LocalStore.open({ root: linkedRoot });
+    const linked = await LocalStore.open({ root: linkedRoot, fs });
     await linked.put('via/link.txt', 'ok');
     expect((await lstat(join(root, 'via', 'link.txt'))).isFile()).toBe(true);
     expect(await code(linked.get('out/secret.txt'))).toBe('AccessDenied');
+  });
+});
+
+describe('LocalStore reads proven by the open descriptor', () => {
+  it.runIf(process.platform === 'linux')('resolves no path to read a file on Linux, and still refuses one reached through a link that leads out', async () => {
+    const sandbox = await mkdtemp(join(tmpdir(), 'stowage-descriptor-'));
+    try {
+      const root = join(sandbox, 'root');
+      await mkdir(join(sandbox, 'outside'));
+      await writeFile(join(sandbox, 'outside', 'secret.txt'), 'secret');
+      let realpaths = 0;
+      const counting: LocalFileSystem = {
+        ...blockingNodeFileSystem,
+        realpath: (path) => {
+          realpaths++;
+          return blockingNodeFileSystem.realpath(path);
+        },
+      };
+      const store = await LocalStore.open({ root, fs: counting });
+      await store.put('a/b/c.txt', 'inside');
+      await symlink(join(sandbox, 'outside'), join(root, 'out'));
+      realpaths = 0;
+      expect(new TextDecoder().decode(await collectBytes((await store.get('a/b/c.txt')).body))).toBe('inside');
+      expect(realpaths).toBe(0);
+      expect(await code(store.get('out/secret.txt'))).toBe('AccessDenied');
+    } finally {
+      await rm(sandbox, { recursive: true, force: true });
+    }
   });
 });
