@@ -188,13 +188,15 @@ describe('NodeTransport', () => {
     expect(head.headers['content-length']).toBe('12345');
     expect(await collectBytes(head.body)).toEqual(new Uint8Array(0));
     const whole = await sender.send(get(port, '/large'), undefined);
-    // Read slowly: the connection must hold back rather than lose bytes.
+    // Read late and slowly: the connection must hold back rather than lose bytes.
+    await new Promise((resolve) => setTimeout(resolve, 100));
     const chunks: Uint8Array[] = [];
     for await (const chunk of whole.body) {
       chunks.push(chunk);
       if (chunks.length % 8 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     }
     expect(Buffer.concat(chunks).equals(Buffer.from(large))).toBe(true);
+    expect(await text(await sender.send(get(port, '/chunked'), undefined))).toBe('first,second');
     expect(connections()).toBe(1);
   });
 

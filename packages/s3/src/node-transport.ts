@@ -226,6 +226,8 @@ class Connection {
       },
     });
     this.socket.setTimeout(this.#requestTimeoutMs);
+    // The previous answer's reader may have paused the connection while its last bytes were still queued.
+    this.socket.resume();
     if (signal !== undefined) {
       this.#onAbort = () => {
         this.#fail(abortError(signal));
@@ -270,7 +272,9 @@ class Connection {
     const exchange = this.#exchange;
     if (exchange === undefined) return;
     this.#responded = true;
-    const body = new ResponseBody((paused) => {
+    const body: ResponseBody = new ResponseBody((paused) => {
+      // A body read after its exchange ended must not steer the connection's next one.
+      if (this.#body !== body) return;
       if (paused) this.socket.pause();
       else this.socket.resume();
     });
