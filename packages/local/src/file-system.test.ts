@@ -34,6 +34,22 @@ describe('blockingNodeFileSystem', () => {
     expect(await settlesBeforeTheLoopTurns(() => nodeFileSystem.lstat(join(directory, 'a')))).toBe(false);
   });
 
+  it('lets the event loop turn during a long run of calls', async () => {
+    await writeFile(join(directory, 'a'), 'bytes');
+    const loop = { turned: false };
+    setImmediate(() => {
+      loop.turned = true;
+    });
+    const began = performance.now();
+    let calls = 0;
+    while (!loop.turned && performance.now() - began < 1_000) {
+      await blockingNodeFileSystem.lstat(join(directory, 'a'));
+      calls++;
+    }
+    expect(loop.turned).toBe(true);
+    expect(calls).toBeGreaterThan(1);
+  });
+
   it('rejects (never throws) with the native error and its code', async () => {
     const missing = join(directory, 'missing');
     const fs: LocalFileSystem = blockingNodeFileSystem;

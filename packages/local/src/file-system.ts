@@ -1,5 +1,6 @@
 import * as fdCalls from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
+import { setImmediate } from 'node:timers';
 
 /**
  * The slice of a `node:fs/promises` file handle the store uses. The types are deliberately loose (numbers or
@@ -180,8 +181,30 @@ export const nodeFileSystem: LocalFileSystem = {
   })),
 };
 
+/**
+ * How long blocking calls may run back to back before the event loop gets a turn. They settle as microtasks, so a
+ * walk of a large tree would otherwise hold every other callback (a connection opened, an answer arrived) until it
+ * paused: a resumed migration sent its first listing request to S3 only after walking the whole source.
+ */
+const BLOCKING_RUN_MS = 4;
+/** When the current run of blocking calls began; `undefined` once the event loop has turned since. */
+let runBegan: number | undefined;
+
 /** A synchronous call's outcome as a settled promise: a throw becomes the rejection, as the pool's calls reject. */
 function now<T>(call: () => T): Promise<T> {
+  const time = performance.now();
+  if (runBegan === undefined) {
+    runBegan = time;
+    setImmediate(() => {
+      runBegan = undefined;
+    });
+  } else if (time - runBegan > BLOCKING_RUN_MS) {
+    return new Promise<T>((resolve) => {
+      setImmediate(() => {
+        resolve(now(call));
+      });
+    });
+  }
   return new Promise<T>((resolve) => {
     resolve(call());
   });
