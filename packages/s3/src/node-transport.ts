@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module';
 import * as net from 'node:net';
-import * as tls from 'node:tls';
 import type { Readable } from 'node:stream';
+import type * as Tls from 'node:tls';
 import { ResponseParser } from './http1-response.ts';
 import type { ResponseHead } from './http1-response.ts';
 import { encodeRfc3986 } from './sigv4.ts';
@@ -36,6 +37,15 @@ export interface NodeTransportOptions {
   readonly requestTimeoutMs: number;
   /** Concurrent connections to the endpoint. */
   readonly maxSockets: number;
+}
+
+const require = createRequire(import.meta.url);
+let tlsModule: typeof Tls | undefined;
+
+/** `node:tls`, loaded for the first HTTPS connection: an HTTP endpoint never needs it (3.5 MiB here). */
+function tls(): typeof Tls {
+  tlsModule ??= require('node:tls') as typeof Tls;
+  return tlsModule;
 }
 
 /** A timeout failure in the shape the SDK's handler gives one, so retries classify both alike (transient). */
@@ -392,7 +402,7 @@ class OriginPool {
     const port = this.#port;
     this.#connecting++;
     const socket = this.#secure
-      ? tls.connect({ host, port, servername: net.isIP(host) === 0 ? host : undefined, ALPNProtocols: ['http/1.1'] })
+      ? tls().connect({ host, port, servername: net.isIP(host) === 0 ? host : undefined, ALPNProtocols: ['http/1.1'] })
       : net.connect({ host, port });
     let settled = false;
     const timer = setTimeout(() => {
