@@ -171,10 +171,7 @@ export class ResponseParser {
           break;
         }
         case 'length': {
-          const take = Math.min(framing.remaining, bytes.byteLength);
-          framing.remaining -= take;
-          this.#events.body(bytes.subarray(0, take));
-          bytes = bytes.subarray(take);
+          bytes = this.#passBody(framing, bytes);
           if (framing.remaining === 0) this.#finish(bytes);
           if (this.done) return;
           break;
@@ -190,10 +187,7 @@ export class ResponseParser {
           break;
         }
         case 'chunk-data': {
-          const take = Math.min(framing.remaining, bytes.byteLength);
-          framing.remaining -= take;
-          this.#events.body(bytes.subarray(0, take));
-          bytes = bytes.subarray(take);
+          bytes = this.#passBody(framing, bytes);
           if (framing.remaining === 0) this.#framing = { kind: 'chunk-end' };
           break;
         }
@@ -247,6 +241,14 @@ export class ResponseParser {
     if (end === 0 || bytes[end - 1] !== 13) throw new MalformedResponseError('a line does not end with CRLF');
     if (end > MAX_LINE_BYTES) throw new MalformedResponseError(`a line longer than ${MAX_LINE_BYTES} bytes`);
     return latin1(bytes.subarray(0, end - 1));
+  }
+
+  /** Reports what of `bytes` belongs to the body bytes `framing` still expects; returns the rest. */
+  #passBody(framing: { remaining: number }, bytes: Uint8Array): Uint8Array {
+    const take = Math.min(framing.remaining, bytes.byteLength);
+    framing.remaining -= take;
+    this.#events.body(bytes.subarray(0, take));
+    return bytes.subarray(take);
   }
 
   #finish(rest: Uint8Array): void {
