@@ -41,21 +41,20 @@ function targetOf(keys: readonly string[], pageDelay?: () => Promise<void>) {
   return { listAfter, starts, given, open: () => open, mostOpen: () => mostOpen };
 }
 
+/** The keys of a listing, read to its end. */
+async function keysOf(listing: AsyncIterable<ObjectSummary>): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const item of listing) keys.push(item.key);
+  return keys;
+}
+
 /** Reads both sides to the end, source first in turns with the target (as the merge does). */
 async function readBoth(
   source: AsyncIterable<ObjectSummary>,
   target: AsyncIterable<ObjectSummary>,
 ): Promise<{ source: string[]; target: string[] }> {
-  const out = { source: [] as string[], target: [] as string[] };
-  await Promise.all([
-    (async () => {
-      for await (const item of source) out.source.push(item.key);
-    })(),
-    (async () => {
-      for await (const item of target) out.target.push(item.key);
-    })(),
-  ]);
-  return out;
+  const [sourceKeys, targetKeys] = await Promise.all([keysOf(source), keysOf(target)]);
+  return { source: sourceKeys, target: targetKeys };
 }
 
 const keyNames = (count: number, prefix = 'k'): string[] => Array.from({ length: count }, (_, index) => `${prefix}${String(index).padStart(5, '0')}`);
@@ -104,11 +103,8 @@ describe('rangedListing', () => {
     const keys = keyNames(450);
     const target = targetOf(keys);
     const ranged = rangedListing(listed(keys), target.listAfter, { rangeSize: 100, rangesAhead: 3 });
-    const sourceKeys: string[] = [];
-    for await (const item of ranged.source) sourceKeys.push(item.key);
-    const targetKeys: string[] = [];
-    for await (const item of ranged.target) targetKeys.push(item.key);
-    expect(targetKeys).toEqual(keys);
+    await keysOf(ranged.source);
+    expect(await keysOf(ranged.target)).toEqual(keys);
     expect(target.given).toEqual([100, 100, 100, 100, 50]);
   });
 
@@ -149,10 +145,7 @@ describe('rangedListing', () => {
     const source = listed(keys, (key) => (key === keys[149] ? sourceHeld : Promise.resolve()));
     const target = targetOf(keys);
     const ranged = rangedListing(source, target.listAfter, { rangeSize: 100, rangesAhead: 1 });
-    const sourceKeys: string[] = [];
-    const sourceRead = (async () => {
-      for await (const item of ranged.source) sourceKeys.push(item.key);
-    })();
+    const sourceRead = keysOf(ranged.source);
     const targetKeys: string[] = [];
     for (;;) {
       const step = await ranged.target.next();
@@ -163,8 +156,7 @@ describe('rangedListing', () => {
     expect(target.starts).toEqual([undefined, keys[99]]);
     releaseSource();
     for await (const item of ranged.target) targetKeys.push(item.key);
-    await sourceRead;
-    expect(sourceKeys).toEqual(keys);
+    expect(await sourceRead).toEqual(keys);
     expect(targetKeys).toEqual(keys);
     // The third range took over from the second's listing, after the keys that one had already given.
     expect(target.starts).toContain(keys[199]);
@@ -195,8 +187,7 @@ describe('rangedListing', () => {
     const keys = keyNames(1000);
     const target = targetOf(keys);
     const ranged = rangedListing(listed(keys), target.listAfter, { rangeSize: 50, rangesAhead: 3 });
-    const sourceKeys: string[] = [];
-    for await (const item of ranged.source) sourceKeys.push(item.key);
+    await keysOf(ranged.source);
     let read = 0;
     for await (const item of ranged.target) {
       expect(item.key).toBe(keys[read]);
