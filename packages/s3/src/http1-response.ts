@@ -26,11 +26,17 @@ export class MalformedResponseError extends Error {
   }
 }
 
+/** What `node:http` says when a connection closes before the answer is complete. */
+export function hangUpError(): Error {
+  return Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+}
+
 /** Longest status line plus headers accepted, as Node's own parser. */
 const MAX_HEAD_BYTES = 16 * 1024;
 /** Longest chunk-size line (size, extensions) or trailer line accepted. */
 const MAX_LINE_BYTES = 4 * 1024;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/u;
+/** An HTTP token (RFC 9110): what a method or a header name may be. */
+export const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/u;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?$/u;
 const CRLF_CRLF = new Uint8Array([13, 10, 13, 10]);
 const EMPTY = new Uint8Array(0);
@@ -76,7 +82,7 @@ function parseHead(text: string): { readonly version: 0 | 1; readonly statusCode
     const colon = line.indexOf(':');
     const name = colon < 0 ? '' : line.slice(0, colon);
     // Also refuses obsolete line folding (a line starting with white space) and bare CR or LF.
-    if (!TOKEN.test(name)) throw new MalformedResponseError(`header line ${JSON.stringify(line.slice(0, 100))}`);
+    if (!HTTP_TOKEN.test(name)) throw new MalformedResponseError(`header line ${JSON.stringify(line.slice(0, 100))}`);
     const value = line.slice(colon + 1).trim();
     if (/[\r\n\0]/u.test(value)) throw new MalformedResponseError(`header ${name} holds a control character`);
     const lower = name.toLowerCase();
@@ -227,7 +233,7 @@ export class ResponseParser {
       this.#finish(EMPTY);
       return;
     }
-    if (this.#framing.kind !== 'done') throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    if (this.#framing.kind !== 'done') throw hangUpError();
   }
 
   /** The next CRLF-terminated line of `bytes`, or `undefined` (keeping the bytes) until it has arrived. */

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import type { Readable } from 'node:stream';
 import type * as Tls from 'node:tls';
-import { ResponseParser } from './http1-response.ts';
+import { HTTP_TOKEN, ResponseParser, hangUpError } from './http1-response.ts';
 import type { ResponseHead } from './http1-response.ts';
 import { encodeRfc3986 } from './sigv4.ts';
 
@@ -57,17 +57,11 @@ function abortError(signal: AbortSignal): Error {
   return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
 }
 
-/** What `node:http` says when a connection closes before the answer is complete. */
-function hangUpError(): Error {
-  return Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-}
-
 function queryString(query: Readonly<Record<string, string>>): string {
   const parts = Object.entries(query).map(([name, value]) => `${encodeRfc3986(name)}=${encodeRfc3986(value)}`);
   return parts.length === 0 ? '' : `?${parts.join('&')}`;
 }
 
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/u;
 /** What `node:http` refuses in a header value: control characters but horizontal tab (so no CR or LF). */
 const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/u;
 const REQUEST_TARGET = /^\/[\x21-\x7e]*$/u;
@@ -75,13 +69,13 @@ const REQUEST_TARGET = /^\/[\x21-\x7e]*$/u;
 /** The request line and headers, checked: nothing a caller passes can end a line early or smuggle a header in. */
 function requestHead(request: WireRequest): string {
   const target = `${request.path}${queryString(request.query)}`;
-  if (!HEADER_NAME.test(request.method)) throw Object.assign(new TypeError(`invalid HTTP method ${JSON.stringify(request.method)}`), { code: 'ERR_INVALID_HTTP_TOKEN' });
+  if (!HTTP_TOKEN.test(request.method)) throw Object.assign(new TypeError(`invalid HTTP method ${JSON.stringify(request.method)}`), { code: 'ERR_INVALID_HTTP_TOKEN' });
   if (!REQUEST_TARGET.test(target)) throw Object.assign(new TypeError(`invalid request path ${JSON.stringify(target)}`), { code: 'ERR_UNESCAPED_CHARACTERS' });
   const host = request.port === undefined ? request.hostname : `${request.hostname.includes(':') ? `[${request.hostname}]` : request.hostname}:${request.port}`;
   let head = `${request.method} ${target} HTTP/1.1\r\n`;
   if (request.headers.host === undefined) head += `host: ${host}\r\n`;
   for (const [name, value] of Object.entries(request.headers)) {
-    if (!HEADER_NAME.test(name)) throw Object.assign(new TypeError(`invalid header name ${JSON.stringify(name)}`), { code: 'ERR_INVALID_HTTP_TOKEN' });
+    if (!HTTP_TOKEN.test(name)) throw Object.assign(new TypeError(`invalid header name ${JSON.stringify(name)}`), { code: 'ERR_INVALID_HTTP_TOKEN' });
     if (INVALID_HEADER_VALUE.test(value)) throw Object.assign(new TypeError(`invalid character in header ${name}`), { code: 'ERR_INVALID_CHAR' });
     head += `${name}: ${value}\r\n`;
   }
