@@ -343,9 +343,9 @@ export interface OwnLeanRequests extends LeanRequests {
 
 /**
  * Lean requests for the bucket `bucket` of `settings` that need no SDK client at all: over their own HTTP/1.1
- * connections (`NodeTransport`) with the settings' static credentials, for a custom endpoint addressed in the path with the `s3-compatible` checksum
- * profile (the requests `createS3Client` would allow the lean path for). `undefined` for anything else, such as
- * credentials from the SDK's default chain.
+ * connections (`NodeTransport`) with the settings' static credentials, for a custom endpoint addressed in the path
+ * with the `s3-compatible` checksum profile (the requests `createS3Client` would allow the lean path for).
+ * `undefined` for anything else, such as credentials from the SDK's default chain.
  */
 export function leanRequestsFromSettings(settings: S3Settings, bucket: string, options: S3ClientOptions = {}): OwnLeanRequests | undefined {
   const { endpointUrl, credentials } = settings;
