@@ -36,7 +36,7 @@ const MAX_HEAD_BYTES = 16 * 1024;
 /** Longest chunk-size line (size, extensions) or trailer line accepted. */
 const MAX_LINE_BYTES = 4 * 1024;
 /** An HTTP token (RFC 9110): what a method or a header name may be. */
-export const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/u;
+export const HTTP_TOKEN: RegExp = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/u;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?$/u;
 const CRLF_CRLF = new Uint8Array([13, 10, 13, 10]);
 const EMPTY = new Uint8Array(0);
