@@ -117,6 +117,49 @@ describe('blockingNodeFileSystem', () => {
 describe.each([
   ['nodeFileSystem', nodeFileSystem],
   ['blockingNodeFileSystem', blockingNodeFileSystem],
+  ['a file system without openIfPresent', { ...blockingNodeFileSystem, openIfPresent: undefined }],
+])('readSmallFile on %s', (_name, fs: LocalFileSystem) => {
+  it('reads a whole file, also one larger than its read buffer', async () => {
+    const long = 'é'.repeat(20_000);
+    await writeFile(join(directory, 'long'), long);
+    await writeFile(join(directory, 'short'), 'bytes');
+    expect(await readSmallFile(fs, join(directory, 'long'))).toBe(long);
+    expect(await readSmallFile(fs, join(directory, 'short'))).toBe('bytes');
+  });
+
+  it('resolves undefined where nothing is, or a file stands in for a directory', async () => {
+    await writeFile(join(directory, 'file'), 'x');
+    expect(await readSmallFile(fs, join(directory, 'missing'))).toBeUndefined();
+    expect(await readSmallFile(fs, join(directory, 'missing', 'deeper'))).toBeUndefined();
+    expect(await readSmallFile(fs, join(directory, 'file', 'inside'))).toBeUndefined();
+  });
+
+  it('rejects with the native error for anything else', async () => {
+    await mkdir(join(directory, 'dir'));
+    await expect(readSmallFile(fs, join(directory, 'dir'))).rejects.toMatchObject({ code: 'EISDIR' });
+  });
+});
+
+describe('blockingNodeFileSystem.openIfPresent', () => {
+  it('opens a file that is there and resolves undefined for one that is not', async () => {
+    const { openIfPresent, constants } = blockingNodeFileSystem;
+    await writeFile(join(directory, 'file'), 'bytes');
+    const handle = await openIfPresent?.(join(directory, 'file'), constants.O_RDONLY);
+    expect(handle).toBeDefined();
+    try {
+      const buffer = new Uint8Array(16);
+      const { bytesRead } = (await handle?.read(buffer, 0, 16, 0)) ?? { bytesRead: 0 };
+      expect(pathText(buffer.subarray(0, bytesRead))).toBe('bytes');
+    } finally {
+      await handle?.close();
+    }
+    expect(await openIfPresent?.(join(directory, 'missing'), constants.O_RDONLY)).toBeUndefined();
+  });
+});
+
+describe.each([
+  ['nodeFileSystem', nodeFileSystem],
+  ['blockingNodeFileSystem', blockingNodeFileSystem],
 ])('%s open files', (_name, fs: LocalFileSystem) => {
   it.runIf(process.platform === 'linux')('tell where they are, links resolved, also once unlinked', async () => {
     await mkdir(join(directory, 'real'));

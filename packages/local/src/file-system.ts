@@ -1,6 +1,7 @@
 import * as fdCalls from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import { setImmediate } from 'node:timers';
+import { nativeCode } from './errors.ts';
 
 /**
  * The slice of a `node:fs/promises` file handle the store uses. The types are deliberately loose (numbers or
@@ -60,6 +61,12 @@ export interface LocalFileSystem {
   readonly constants: { readonly O_RDONLY: number; readonly O_NOFOLLOW?: number | undefined; readonly O_NONBLOCK?: number | undefined };
   /** Opens a file (`'wx'`: create, failing with `EEXIST` if it exists; `'w'`; `'r'`; or numeric flags). */
   open(path: string, flags: string | number): Promise<LocalFileHandle>;
+  /**
+   * Opens a file for reading, or resolves `undefined` when nothing is at the path (as `open` fails with `ENOENT` or
+   * `ENOTDIR`) without making the error `open` would throw: a store without metadata records misses one on every
+   * read. Optional.
+   */
+  openIfPresent?(path: string, flags: number): Promise<LocalFileHandle | undefined>;
   /** Creates a directory and its missing parents; fine if it exists, `ENOTDIR`/`EEXIST` if a file is in the way. */
   mkdir(path: string, options: { recursive: true }): Promise<string | undefined>;
   /** A directory's entries with their types, in no particular order. */
@@ -243,6 +250,16 @@ class BlockingDescriptorHandle extends DescriptorHandle {
   }
 }
 
+/** Opens a file just seen to exist; `undefined` when it was removed in between. */
+function openUnlessGone(path: string, flags: number): BlockingDescriptorHandle | undefined {
+  try {
+    return new BlockingDescriptorHandle(fdCalls.openSync(path, flags));
+  } catch (error) {
+    if (nativeCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 /**
  * Node's file system with every call but the syncs made on the calling thread. On a local disk such a call costs
  * several times less CPU than the same call handed to libuv's pool and back (listing 2,020 files in 1,600
@@ -252,6 +269,8 @@ class BlockingDescriptorHandle extends DescriptorHandle {
 export const blockingNodeFileSystem: LocalFileSystem = {
   constants: fdCalls.constants,
   open: (path, flags) => now(() => new BlockingDescriptorHandle(fdCalls.openSync(path, flags))),
+  // Node builds a thrown error with its stack, which costs several times the failing call itself.
+  openIfPresent: (path, flags) => now(() => (fdCalls.existsSync(path) ? openUnlessGone(path, flags) : undefined)),
   mkdir: (path, options) => now(() => fdCalls.mkdirSync(path, options)),
   readdir: (path, options) => now(() => fdCalls.readdirSync(path, options)),
   readFile: (path) => now(() => fdCalls.readFileSync(path)),
@@ -308,12 +327,25 @@ export async function syncHandle(handle: LocalFileHandle): Promise<void> {
   else await handle.sync();
 }
 
+/** Opens a file for reading; `undefined` when nothing is at the path (or a file stands where a directory should). */
+async function openIfPresent(fs: LocalFileSystem, path: string): Promise<LocalFileHandle | undefined> {
+  if (fs.openIfPresent !== undefined) return fs.openIfPresent(path, fs.constants.O_RDONLY);
+  try {
+    return await fs.open(path, fs.constants.O_RDONLY);
+  } catch (error) {
+    const code = nativeCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
 /**
- * A small file's whole content as text in three calls (open, read, close), where `readFile` makes five: the
- * metadata record is read on every `get` and `head`.
+ * A small file's whole content as text in three calls (open, read, close), where `readFile` makes five, or
+ * `undefined` when nothing is at the path: the metadata record is looked for on every `get` and `head`.
  */
-export async function readSmallFile(fs: LocalFileSystem, path: string): Promise<string> {
-  const handle = await fs.open(path, fs.constants.O_RDONLY);
+export async function readSmallFile(fs: LocalFileSystem, path: string): Promise<string | undefined> {
+  const handle = await openIfPresent(fs, path);
+  if (handle === undefined) return undefined;
   try {
     const chunks: Uint8Array[] = [];
     for (let position = 0; ; ) {

@@ -589,13 +589,8 @@ export class LocalStore implements ObjectStore {
     const recent = this.#recentRecords.get(key);
     if (recent?.version === version) return recent;
     const path = join(guard.root, metadataRecordPath(keyDigest(key), version));
-    let text: string;
-    try {
-      text = await readSmallFile(this.#fs, path);
-    } catch (error) {
-      if (nativeCode(error) === 'ENOENT') return undefined;
-      throw error;
-    }
+    const text = await readSmallFile(this.#fs, path);
+    if (text === undefined) return undefined;
     const record = parseRecord(text, key, version);
     if (record !== undefined) this.#remember(record);
     return record;
