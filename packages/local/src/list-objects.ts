@@ -30,7 +30,7 @@ function toEntry(dirent: LocalDirent | string | Uint8Array): Entry | undefined {
   // Only `withFileTypes` results are usable; a file system returning bare names would need a stat per entry.
   if (typeof dirent === 'string' || dirent instanceof Uint8Array) return undefined;
   const name = pathText(dirent.name);
-  const directory = dirent.isDirectory();
+  const directory = dirent.isDirectory() && !dirent.isSymbolicLink();
   return { name, directory, link: dirent.isSymbolicLink(), sortKey: directory ? `${name}/` : name };
 }
 
@@ -45,7 +45,7 @@ export async function* walkObjects(fs: LocalFileSystem, guard: RootGuard, option
   const { prefix } = options;
   const lastSlash = prefix.lastIndexOf('/');
   const directoryKey = prefix.slice(0, lastSlash + 1);
-  yield* walkDirectory(fs, guard, directoryKey, readDirectory(fs, guard, directoryKey, prefix.slice(lastSlash + 1), options), options);
+  yield* walkDirectory(fs, guard, directoryKey, readDirectory(fs, guard, directoryKey, prefix.slice(lastSlash + 1), options, false), options);
 }
 
 /** A directory's entries in key order, with the summaries of its first files already being read. */
@@ -60,6 +60,11 @@ interface DirectoryRead {
 /**
  * Reads one directory of the walk: proves it lies inside the root, reads and sorts its entries, and starts
  * reading the summaries of its first files. `undefined` when it is gone or leads out of the root.
+ *
+ * `entered` says the walk came to the directory from its parent's listing, which named it a directory and not a
+ * link: a directory the walk entered that way lies inside the root, as its parent does, with no call to prove it.
+ * (Its path could be swapped for a link after the parent was read; resolving the path first would not close that
+ * window either, as the directory is read after the proof.)
  */
 async function readDirectory(
   fs: LocalFileSystem,
@@ -67,12 +72,13 @@ async function readDirectory(
   directoryKey: string,
   namePrefix: string,
   options: WalkOptions,
+  entered: boolean,
 ): Promise<DirectoryRead | undefined> {
   const path = directoryKey === '' ? guard.root : guard.pathOf(directoryKey.slice(0, -1));
   let dirents: readonly (LocalDirent | string | Uint8Array)[];
   try {
     // A link on the way out of the root is not listed, like any path `get` would refuse.
-    if (directoryKey !== '' && !guard.contains(pathText(await fs.realpath(path)))) return undefined;
+    if (directoryKey !== '' && !entered && !guard.contains(pathText(await fs.realpath(path)))) return undefined;
     dirents = await fs.readdir(path, { withFileTypes: true });
   } catch (error) {
     const code = nativeCode(error);
@@ -136,7 +142,7 @@ async function* walkDirectory(
     for (; started < first + DIRECTORY_WINDOW; started++) {
       const subtree = subtrees[started];
       if (subtree === undefined) return;
-      const read = readDirectory(fs, guard, subtree, '', options);
+      const read = readDirectory(fs, guard, subtree, '', options, true);
       read.catch(() => undefined);
       reads.set(started, read);
     }
@@ -147,7 +153,7 @@ async function* walkDirectory(
       if (!walked(entry)) continue;
       readAheadOf(entered);
       const subtree = `${directoryKey}${entry.name}/`;
-      const read = reads.get(entered) ?? readDirectory(fs, guard, subtree, '', options);
+      const read = reads.get(entered) ?? readDirectory(fs, guard, subtree, '', options, true);
       reads.delete(entered);
       entered++;
       yield* walkDirectory(fs, guard, subtree, read, options);

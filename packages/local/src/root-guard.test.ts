@@ -144,3 +144,40 @@ describe('LocalStore reads proven by the open descriptor', () => {
     }
   });
 });
+
+describe('LocalStore listings', () => {
+  it('prove only the directory they start in, and still leave out what a link leads to', async () => {
+    const sandbox = await mkdtemp(join(tmpdir(), 'stowage-walk-'));
+    try {
+      const root = join(sandbox, 'root');
+      await mkdir(join(sandbox, 'outside', 'deep'), { recursive: true });
+      await writeFile(join(sandbox, 'outside', 'deep', 'secret.txt'), 'secret');
+      let realpaths = 0;
+      const counting: LocalFileSystem = {
+        ...blockingNodeFileSystem,
+        realpath: (path) => {
+          realpaths++;
+          return blockingNodeFileSystem.realpath(path);
+        },
+      };
+      const store = await LocalStore.open({ root, fs: counting });
+      for (const key of ['a/b/c.txt', 'a/b/d/e.txt', 'a/f/g.txt', 'h.txt']) await store.put(key, key);
+      await symlink(join(sandbox, 'outside'), join(root, 'a', 'out'));
+      const keys = async (prefix?: string): Promise<string[]> => {
+        const listed: string[] = [];
+        for await (const summary of store.list({ prefix })) listed.push(summary.key);
+        return listed;
+      };
+      realpaths = 0;
+      expect(await keys()).toEqual(['a/b/c.txt', 'a/b/d/e.txt', 'a/f/g.txt', 'h.txt']);
+      // The link itself is resolved (it is listed as a possible file); no directory entered from a listing is.
+      expect(realpaths).toBe(1);
+      realpaths = 0;
+      expect(await keys('a/b/')).toEqual(['a/b/c.txt', 'a/b/d/e.txt']);
+      expect(realpaths).toBe(1);
+      expect(await keys('a/out/')).toEqual([]);
+    } finally {
+      await rm(sandbox, { recursive: true, force: true });
+    }
+  });
+});
