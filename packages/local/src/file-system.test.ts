@@ -142,9 +142,9 @@ describe.each([
 
 describe('blockingNodeFileSystem.openIfPresent', () => {
   it('opens a file that is there and resolves undefined for one that is not', async () => {
-    const { openIfPresent, constants } = blockingNodeFileSystem;
+    const fs = blockingNodeFileSystem;
     await writeFile(join(directory, 'file'), 'bytes');
-    const handle = await openIfPresent?.(join(directory, 'file'), constants.O_RDONLY);
+    const handle = await fs.openIfPresent?.(join(directory, 'file'), fs.constants.O_RDONLY);
     expect(handle).toBeDefined();
     try {
       const buffer = new Uint8Array(16);
@@ -153,7 +153,7 @@ describe('blockingNodeFileSystem.openIfPresent', () => {
     } finally {
       await handle?.close();
     }
-    expect(await openIfPresent?.(join(directory, 'missing'), constants.O_RDONLY)).toBeUndefined();
+    expect(await fs.openIfPresent?.(join(directory, 'missing'), fs.constants.O_RDONLY)).toBeUndefined();
   });
 });
 

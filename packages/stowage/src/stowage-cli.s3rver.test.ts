@@ -2,19 +2,17 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStorageSettings } from '@stowage/core';
 import { S3RVER_CREDENTIALS, startS3Server } from '@stowage/s3-test-server';
 import type { S3TestServer } from '@stowage/s3-test-server';
+import { PACKAGE_DIRECTORY, SOURCE_BIN } from '../test/commands.ts';
 import { expectFaithfulCopy, listKeys, writeZulipUploads } from '../test/zulip-uploads.ts';
 import type { FixtureObject } from '../test/zulip-uploads.ts';
 import { openStores } from './open-stores.ts';
 import type { Stores } from './open-stores.ts';
 import { closeSpec, openSpec, parseStoreSpec } from './store-spec.ts';
 
-const PACKAGE_DIRECTORY = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(PACKAGE_DIRECTORY, 'src', 'bin', 'stowage.ts');
 const MIB = 1024 * 1024;
 /** Node options that make a run say, as it exits, whether it loaded the AWS SDK's S3 client package. */
 const REPORT_SDK_CLIENT = [
@@ -56,7 +54,7 @@ function runStowage(
   signal: NodeJS.Signals = 'SIGKILL',
   nodeArgs: readonly string[] = [],
 ): Promise<RunResult> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', ...nodeArgs, BIN, ...args], {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', ...nodeArgs, SOURCE_BIN, ...args], {
     cwd: PACKAGE_DIRECTORY,
     // Journals go to the scratch directory, not the home of whoever runs the tests.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), XDG_STATE_HOME: join(scratch, 'state'), ...env },

@@ -1,10 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const PACKAGE_DIRECTORY = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(PACKAGE_DIRECTORY, 'src', 'bin', 'stowage.ts');
+import { PACKAGE_DIRECTORY, SHIPPED_BIN, SOURCE_BIN } from '../test/commands.ts';
 
 /**
  * Node options that, as the process exits, keep 100,000 objects alive through 3 million allocations (what makes
@@ -38,8 +34,10 @@ function youngGenerationMiB(args: readonly string[]): number {
 describe('the stowage command', () => {
   it('keeps V8 from growing its young generation, which a plain Node process grows to many times its size', () => {
     const plain = youngGenerationMiB(['--input-type=module', '-e', '']);
-    const stowage = youngGenerationMiB([BIN, '--help']);
+    const stowage = youngGenerationMiB([SOURCE_BIN, '--help']);
+    const shipped = youngGenerationMiB([SHIPPED_BIN, '--help']);
     expect(plain).toBeGreaterThanOrEqual(8);
     expect(stowage).toBeLessThanOrEqual(4);
+    expect(shipped).toBeLessThanOrEqual(4);
   }, 60_000);
 });
