@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import { StorageError, bodyChunks, checkFinalSize, checkReceivedSize, toBase64 } from '@stowage/core';
+import { StorageError, checkFinalSize, checkReceivedSize, toBase64 } from '@stowage/core';
 import type { Body, Sha256Factory, SizeLimits } from '@stowage/core';
-import { bodyReadFailure, nextBodyChunk } from './body-read.ts';
+import { BodyReader, bodyReadFailure } from './body-read.ts';
 import type { Md5Factory } from './etag-check.ts';
 
 /** What a checked stream read, once all of it was read and passed the checks. */
@@ -46,14 +46,14 @@ export function checkedStream(input: CheckedStreamInput): CheckedStream {
   let failure: StorageError | undefined;
 
   async function* produce(): AsyncGenerator<Uint8Array, void, undefined> {
-    const chunks = bodyChunks(input.body);
+    const chunks = new BodyReader(input.body, signal, key);
     const sha256 = input.sha256();
     const md5 = input.md5?.();
     let pending: Uint8Array | undefined;
     let size = 0;
     try {
       for (;;) {
-        const step = await nextBodyChunk(chunks, signal, key);
+        const step = await chunks.next();
         if (step.done === true) break;
         const chunk = step.value;
         if (chunk.byteLength === 0) continue;

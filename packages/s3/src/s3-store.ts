@@ -4,7 +4,7 @@ import type {
 } from '@aws-sdk/client-s3';
 import type { RetryStrategyV2 } from '@smithy/types';
 import {
-  StorageError, abortedError, bodyChunks, toBase64, checkFinalSize, checkReceivedSize, contentDisposition, guessContentType, isStorageError,
+  StorageError, abortedError, toBase64, checkFinalSize, checkReceivedSize, contentDisposition, guessContentType, isStorageError,
   knownBodySize, putSizeLimits, resolveRange, servedContentType, throwIfAborted, validateKey, validatePrefix,
 } from '@stowage/core';
 import type {
@@ -12,7 +12,7 @@ import type {
   Sha256Factory, SignedUrlOptions, SizeLimits, StreamingHash,
 } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
-import { nextBodyChunk } from './body-read.ts';
+import { BodyReader } from './body-read.ts';
 import { encodeCopySource } from './copy-source.ts';
 import { bareEtag, etagIsComparable, multipartUploadEtag, nodeMd5, singleUploadEtag } from './etag-check.ts';
 import type { Md5Factory, UploadAnswer } from './etag-check.ts';
@@ -1028,13 +1028,13 @@ function digestOf(bytes: Uint8Array, make: () => StreamingHash): Uint8Array {
 async function readAnnounced(body: Body, limits: SizeLimits, signal: AbortSignal | undefined): Promise<Uint8Array> {
   const { key } = limits;
   const expected = limits.expected ?? 0;
-  const chunks = bodyChunks(body);
+  const chunks = new BodyReader(body, signal, key);
   let whole: Uint8Array | undefined;
   let gathered: Uint8Array | undefined;
   let received = 0;
   try {
     for (;;) {
-      const step = await nextBodyChunk(chunks, signal, key);
+      const step = await chunks.next();
       if (step.done === true) break;
       const chunk = step.value;
       const at = received;

@@ -1,7 +1,7 @@
 import type { PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
-import { StorageError, abortedError, bodyChunks, checkFinalSize, checkReceivedSize, toBase64 } from '@stowage/core';
+import { StorageError, abortedError, checkFinalSize, checkReceivedSize, toBase64 } from '@stowage/core';
 import type { Body, Sha256Factory, SizeLimits } from '@stowage/core';
-import { nextBodyChunk } from './body-read.ts';
+import { BodyReader } from './body-read.ts';
 import { SHA256_METADATA } from './object-info.ts';
 import { clientS3, libStorage } from './sdk.ts';
 
@@ -45,11 +45,11 @@ interface Digest {
 function hashingSource(input: StreamingPutInput): { readonly stream: ReadableStream<Uint8Array>; readonly digest: () => Digest | undefined } {
   const { key, limits, signal } = input;
   const hash = input.sha256();
-  const chunks = bodyChunks(input.body);
+  const chunks = new BodyReader(input.body, signal, key);
   let size = 0;
   let digest: Digest | undefined;
   const pullOnce = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
-    const step = await nextBodyChunk(chunks, signal, key);
+    const step = await chunks.next();
     if (signal?.aborted === true) throw abortedError(key, signal.reason);
     if (step.done === true) {
       checkFinalSize(limits, size);
