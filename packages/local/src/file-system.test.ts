@@ -15,8 +15,12 @@ afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-/** Whether `call` settled before the event loop got to run an immediate scheduled just before it. */
+/**
+ * Whether `call` settled before the event loop got to run an immediate scheduled just before it. It starts on a
+ * fresh turn of the loop: blocking calls made back to back for a few milliseconds let the loop turn on purpose.
+ */
 async function settlesBeforeTheLoopTurns(call: () => Promise<unknown>): Promise<boolean> {
+  await new Promise((resolve) => setImmediate(resolve));
   let turned = false;
   setImmediate(() => {
     turned = true;
