@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { bodyChunks, bodyToStream, collectBytes, knownBodySize } from './body.ts';
+import { READ_BODY_CHUNKS, bodyChunks, bodyToStream, collectBytes, knownBodySize, readResultBody } from './body.ts';
+import type { ChunkReadableResult } from './body.ts';
+import type { GetResult } from './object-store.ts';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -167,5 +169,29 @@ describe('collectBytes', () => {
   it('handles empty and single-chunk bodies', async () => {
     expect((await collectBytes(streamOf([]))).byteLength).toBe(0);
     expect(await collectBytes('x')).toEqual(encode('x'));
+  });
+});
+
+describe('readResultBody', () => {
+  const info = { key: 'k', size: 2, etag: '"e"', lastModified: new Date(0), contentType: 'text/plain', metadata: {} };
+
+  it('takes the chunks a result offers without a stream, and leaves its body unread', async () => {
+    let streamMade = false;
+    const result: GetResult & ChunkReadableResult = {
+      ...info,
+      get body(): ReadableStream<Uint8Array> {
+        streamMade = true;
+        return new ReadableStream();
+      },
+      [READ_BODY_CHUNKS]: () => bodyChunks(new Uint8Array([1, 2])),
+    };
+    const chunks = readResultBody(result);
+    expect(Array.from(await collectBytes(chunks))).toEqual([1, 2]);
+    expect(streamMade).toBe(false);
+  });
+
+  it('is the body of a result that offers nothing else', () => {
+    const body = new ReadableStream<Uint8Array>();
+    expect(readResultBody({ ...info, body })).toBe(body);
   });
 });

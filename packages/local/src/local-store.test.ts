@@ -1,13 +1,14 @@
 import { Buffer } from 'node:buffer';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collectBytes, isStorageError, sha256Base64 } from '@stowage/core';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { collectBytes, isStorageError, readResultBody, sha256Base64 } from '@stowage/core';
 import type { StorageError } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
 import { BACKINGS } from '../test/backings.ts';
 import type { Backing } from '../test/backings.ts';
 import { faultyFileSystem } from '../test/faulty-file-system.ts';
 import { pathText } from './file-system.ts';
+import type { LocalFileSystem } from './file-system.ts';
 import { METADATA_DIRECTORY, TEMPORARY_DIRECTORY } from './layout.ts';
 import { LocalStore } from './local-store.ts';
 
@@ -29,6 +30,35 @@ async function rejection(promise: Promise<unknown>): Promise<StorageError> {
   throw new Error('expected a rejection');
 }
 
+/** `fs` with a count of the files it has open. */
+function countingOpenFiles(fs: LocalFileSystem): { readonly fs: LocalFileSystem; readonly open: () => number } {
+  let open = 0;
+  return {
+    open: () => open,
+    fs: {
+      ...fs,
+      open: async (path, flags) => {
+        const handle = await fs.open(path, flags);
+        open++;
+        return {
+          read: handle.read.bind(handle), writev: handle.writev.bind(handle), datasync: handle.datasync.bind(handle), stat: handle.stat.bind(handle),
+          close: async () => {
+            open--;
+            await handle.close();
+          },
+        };
+      },
+      openIfPresent: undefined,
+    },
+  };
+}
+
+async function gather(chunks: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const received: Uint8Array[] = [];
+  for await (const chunk of chunks) received.push(chunk);
+  return Buffer.concat(received);
+}
+
 const byUtf8Bytes = (left: string, right: string): number => Buffer.compare(Buffer.from(left), Buffer.from(right));
 
 describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
@@ -47,7 +77,9 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
     const entries = await backing.fs.readdir(join(backing.root, relative), { withFileTypes: true });
     return entries.map((entry) => (typeof entry === 'string' || entry instanceof Uint8Array ? pathText(entry) : pathText(entry.name))).sort();
   };
+  /** Records on disk, once the ones puts write after returning have landed. */
   const recordCount = async (): Promise<number> => {
+    await store.settled();
     let count = 0;
     for (const shard of await names(METADATA_DIRECTORY)) count += (await names(join(METADATA_DIRECTORY, shard))).length;
     return count;
@@ -344,5 +376,48 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
       // A large object comes in chunks of at most 128 KiB, each in a buffer of its own size.
       for (const chunk of chunks) expect(chunk.buffer.byteLength).toBeLessThanOrEqual(128 * 1024);
     }
+  });
+
+  it('hands out bytes as plain chunks (readResultBody), closing the file at the end, when dropped unread, or on abort', async () => {
+    const counting = countingOpenFiles(backing.fs);
+    const counted = await LocalStore.open({ root: backing.root, fs: counting.fs });
+    const bytes = Uint8Array.from({ length: 2 * 1024 * 1024 + 3 }, (_, index) => (index * 31) % 256);
+    await counted.put('plain/file.bin', bytes);
+    const allClosed = (): Promise<void> => vi.waitFor(() => {
+      expect(counting.open()).toBe(0);
+    });
+    await allClosed();
+
+    const whole = readResultBody(await counted.get('plain/file.bin'));
+    expect(whole).not.toBeInstanceOf(ReadableStream);
+    expect((await gather(whole)).equals(Buffer.from(bytes))).toBe(true);
+    await allClosed();
+
+    const ranged = readResultBody(await counted.get('plain/file.bin', { range: { start: 5, end: 300_000 } }));
+    expect((await gather(ranged)).equals(Buffer.from(bytes.subarray(5, 300_001)))).toBe(true);
+    await allClosed();
+
+    const dropped = readResultBody(await counted.get('plain/file.bin'));
+    await dropped[Symbol.asyncIterator]().return?.();
+    await allClosed();
+
+    const controller = new AbortController();
+    const aborted = readResultBody(await counted.get('plain/file.bin', { signal: controller.signal }))[Symbol.asyncIterator]();
+    expect((await aborted.next()).done).toBe(false);
+    controller.abort();
+    expect((await rejection(aborted.next())).code).toBe('Aborted');
+    await allClosed();
+  });
+
+  it('reads a body once: chunks taken first leave the stream failing, a stream taken first is what chunks give', async () => {
+    await store.put('once/file.txt', 'hello');
+    const chunksFirst = await store.get('once/file.txt');
+    const chunks = readResultBody(chunksFirst);
+    expect((await rejection(collectBytes(chunksFirst.body))).code).toBe('InvalidArgument');
+    expect((await gather(chunks)).toString()).toBe('hello');
+    const streamFirst = await store.get('once/file.txt');
+    const stream = streamFirst.body;
+    expect(readResultBody(streamFirst)).toBe(stream);
+    expect((await gather(stream)).toString()).toBe('hello');
   });
 });

@@ -1,9 +1,9 @@
 import { dirname, join, resolve } from 'node:path';
 import {
-  guessContentType, isStorageError, knownBodySize, resolveRange, throwIfAborted, validateKey, validatePrefix,
+  READ_BODY_CHUNKS, guessContentType, isStorageError, knownBodySize, resolveRange, throwIfAborted, validateKey, validatePrefix,
 } from '@stowage/core';
 import type {
-  Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, Sha256Factory, SignedUrlOptions,
+  Body, ChunkReadableResult, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, Sha256Factory, SignedUrlOptions,
   StorageError,
 } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
@@ -21,7 +21,7 @@ import { walkObjects } from './list-objects.ts';
 import { parseRecord, serializeRecord } from './metadata-record.ts';
 import type { MetadataRecord } from './metadata-record.ts';
 import { encodeKeyPath } from './key-url-path.ts';
-import { fileRangeStream, firstReadLength, readChunk, readStart } from './read-stream.ts';
+import { fileRangeBody, firstReadLength, readChunk, readStart } from './read-stream.ts';
 import { RootGuard } from './root-guard.ts';
 import { signObjectUrl } from './signed-url.ts';
 import type { UrlSigning } from './signed-url.ts';
@@ -510,8 +510,16 @@ export class LocalStore implements ObjectStore {
           continue;
         }
         const info = toInfo(key, stats, version, record);
-        const body = fileRangeStream(handle, key, start, end, options.signal, first);
-        return range === undefined ? { ...info, body } : { ...info, body, range };
+        const body = fileRangeBody(handle, key, start, end, options.signal, first);
+        const result: GetResult & ChunkReadableResult = {
+          ...info,
+          ...(range === undefined ? {} : { range }),
+          get body() {
+            return body.stream();
+          },
+          [READ_BODY_CHUNKS]: body.chunks,
+        };
+        return result;
       } catch (error) {
         if (handle !== undefined) {
           const opened = handle;

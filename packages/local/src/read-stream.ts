@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { abortedError } from '@stowage/core';
+import { StorageError, abortedError } from '@stowage/core';
 import { fsError, shortReadError } from './errors.ts';
 import type { LocalFileHandle } from './file-system.ts';
 
@@ -108,4 +108,100 @@ export function fileRangeStream(
     // One chunk read ahead for a reader that takes fresh chunks.
     { highWaterMark: READ_CHUNK_BYTES },
   );
+}
+
+/**
+ * The chunks of bytes `start` to `end` (inclusive) of an open file, each read while the one before is being
+ * used, without a Web stream. `close` is called once the last read is over: at the end, on a failure, or when the
+ * reader stops early (`return()`, also before its first read).
+ */
+function fileRangeChunks(
+  handle: LocalFileHandle,
+  key: string,
+  start: number,
+  end: number,
+  close: () => void,
+  signal?: AbortSignal,
+  first?: Promise<Uint8Array<ArrayBuffer>>,
+): AsyncIterableIterator<Uint8Array> {
+  let position = start;
+  let next = first ?? (start <= end ? readChunk(handle, key, start, end) : undefined);
+  let finished = false;
+  const finish = async (): Promise<void> => {
+    if (finished) return;
+    finished = true;
+    const last = next;
+    next = undefined;
+    // The descriptor may be closed only once no read on it is left.
+    await last?.catch(() => undefined);
+    close();
+  };
+  const iterator: AsyncIterableIterator<Uint8Array> = {
+    async next(): Promise<IteratorResult<Uint8Array, undefined>> {
+      const reading = next;
+      if (finished || reading === undefined) {
+        await finish();
+        return { done: true, value: undefined };
+      }
+      try {
+        if (signal?.aborted === true) throw abortedError(key, signal.reason);
+        const chunk = await reading;
+        position += chunk.byteLength;
+        next = position <= end ? readChunk(handle, key, position, end) : undefined;
+        next?.catch(() => undefined);
+        return { done: false, value: chunk };
+      } catch (error) {
+        await finish();
+        throw fsError(error, 'read', key);
+      }
+    },
+    async return(): Promise<IteratorResult<Uint8Array, undefined>> {
+      await finish();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}
+
+/** The bytes of a file range, to read once: as a Web stream, or as plain chunks (see `READ_BODY_CHUNKS`). */
+export interface FileRangeBody {
+  readonly stream: () => ReadableStream<Uint8Array>;
+  readonly chunks: () => ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+}
+
+/** `fileRangeStream` or `fileRangeChunks` over the same open file, whichever is asked for first. */
+export function fileRangeBody(
+  handle: LocalFileHandle,
+  key: string,
+  start: number,
+  end: number,
+  signal?: AbortSignal,
+  first?: Promise<Uint8Array<ArrayBuffer>>,
+): FileRangeBody {
+  let stream: ReadableStream<Uint8Array> | undefined;
+  let chunks: AsyncIterableIterator<Uint8Array> | undefined;
+  return {
+    stream() {
+      if (chunks !== undefined) {
+        const error = new StorageError('InvalidArgument', `the body of "${key}" is already being read as chunks`, { key });
+        return new ReadableStream({
+          start(controller) {
+            controller.error(error);
+          },
+        });
+      }
+      stream ??= fileRangeStream(handle, key, start, end, signal, first);
+      return stream;
+    },
+    chunks() {
+      if (stream !== undefined) return stream;
+      chunks ??= fileRangeChunks(handle, key, start, end, () => {
+        handle.close().catch(() => undefined);
+      }, signal, first);
+      return chunks;
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { StorageError, abortedError, isStorageError, portableSha256, validatePrefix } from '@stowage/core';
+import { StorageError, abortedError, isStorageError, portableSha256, readResultBody, validatePrefix } from '@stowage/core';
 import type { GetResult, ObjectStore, PutResult, Sha256Factory, StreamDigest } from '@stowage/core';
 import { ByteGate } from './byte-gate.ts';
 import { digestObject, objectSha256 } from './object-digest.ts';
@@ -341,7 +341,7 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
       got = await openSource(key);
       if (got === undefined) return { outcome: 'vanished' };
     }
-    const metered = meterStream(got.body, expected === undefined ? sha256 : undefined, onBytes);
+    const metered = meterStream(readResultBody(got), expected === undefined ? sha256 : undefined, onBytes);
     let stored: PutResult;
     try {
       stored = await target.put(key, metered.body, {
