@@ -88,8 +88,8 @@ describe('sha256Base64', () => {
 });
 
 describe('toBase64 and toHex', () => {
-  it('encode like Buffer does, also past the 32 KiB internal batch', () => {
-    for (const length of [0, 1, 2, 3, 0x8000 - 1, 0x8000, 0x8000 + 1, 100_000]) {
+  it('encode like Buffer does, whatever the length and its remainder by three', () => {
+    for (const length of [0, 1, 2, 3, 4, 5, 16, 20, 32, 0x8000 + 1, 100_000]) {
       const bytes = deterministicBytes(length, length + 1);
       expect(toBase64(bytes)).toBe(Buffer.from(bytes).toString('base64'));
       expect(toHex(bytes)).toBe(Buffer.from(bytes).toString('hex'));

@@ -113,12 +113,27 @@ function rotr(value: number, bits: number): number {
 /** The portable SHA-256: works on every runtime; prefer an injected native one where speed matters. */
 export const portableSha256: Sha256Factory = () => new PortableSha256();
 
+const BASE64_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * Standard base64 with padding. Encoded three bytes at a time here: every object copied or stored has two or three
+ * digests encoded, and going through `btoa` (a binary string made first, then checked character by character)
+ * cost about 7 µs a digest.
+ */
 export function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  let text = '';
+  const whole = bytes.length - (bytes.length % 3);
+  for (let i = 0; i < whole; i += 3) {
+    const triple = ((bytes[i] ?? 0) << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    text += (BASE64_DIGITS[triple >>> 18] ?? '') + (BASE64_DIGITS[(triple >>> 12) & 63] ?? '') + (BASE64_DIGITS[(triple >>> 6) & 63] ?? '') + (BASE64_DIGITS[triple & 63] ?? '');
   }
-  return btoa(binary);
+  const left = bytes.length - whole;
+  if (left > 0) {
+    const triple = ((bytes[whole] ?? 0) << 16) | (left === 2 ? (bytes[whole + 1] ?? 0) << 8 : 0);
+    text += (BASE64_DIGITS[triple >>> 18] ?? '') + (BASE64_DIGITS[(triple >>> 12) & 63] ?? '');
+    text += left === 2 ? `${BASE64_DIGITS[(triple >>> 6) & 63] ?? ''}=` : '==';
+  }
+  return text;
 }
 
 export function toHex(bytes: Uint8Array): string {
