@@ -1,4 +1,4 @@
-import type { Body, GetResult } from './object-store.ts';
+import type { Body, ChunkSource, GetResult } from './object-store.ts';
 
 const encoder = new TextEncoder();
 
@@ -80,14 +80,14 @@ export const READ_BODY_CHUNKS: unique symbol = Symbol.for('stowage.readBodyChunk
 
 /** A `GetResult` that may offer its bytes without a stream (see `READ_BODY_CHUNKS`). */
 export interface ChunkReadableResult {
-  readonly [READ_BODY_CHUNKS]?: (() => ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>) | undefined;
+  readonly [READ_BODY_CHUNKS]?: (() => ChunkSource) | undefined;
 }
 
 /**
  * The result's bytes to read once: without a Web stream where the store offers that, else its `body`. Stopping
  * early: `return()` the iterable's iterator (or cancel the stream), which releases what the store holds open.
  */
-export function readResultBody(result: GetResult & ChunkReadableResult): ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> {
+export function readResultBody(result: GetResult & ChunkReadableResult): ChunkSource {
   const read = result[READ_BODY_CHUNKS];
   return read === undefined ? result.body : read();
 }

@@ -1,4 +1,4 @@
-export type { Body, ByteRange, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, PutResult, SignedUrlOptions } from './object-store.ts';
+export type { Body, ByteRange, ChunkSource, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, PutResult, SignedUrlOptions } from './object-store.ts';
 export { StorageError, abortableSleep, abortedError, isStorageError, throwIfAborted, unlessAborted } from './errors.ts';
 export type { StorageErrorCode, StorageErrorOptions } from './errors.ts';
 export { compareKeys } from './key-order.ts';

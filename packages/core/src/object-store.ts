@@ -1,5 +1,8 @@
 /** What `put` accepts. Streams and async iterables are consumed once, chunk by chunk, never buffered whole. */
-export type Body = Uint8Array | string | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+export type Body = Uint8Array | string | ChunkSource;
+
+/** Bytes that arrive chunk by chunk: a Web stream, or plain chunks (see `readResultBody`). */
+export type ChunkSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 
 /** Everything a store knows about one stored object. */
 export interface ObjectInfo {

@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { StorageError, abortedError } from '@stowage/core';
+import type { ChunkSource } from '@stowage/core';
 import { fsError, shortReadError } from './errors.ts';
 import type { LocalFileHandle } from './file-system.ts';
 
@@ -169,7 +170,7 @@ function fileRangeChunks(
 /** The bytes of a file range, to read once: as a Web stream, or as plain chunks (see `READ_BODY_CHUNKS`). */
 export interface FileRangeBody {
   readonly stream: () => ReadableStream<Uint8Array>;
-  readonly chunks: () => ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+  readonly chunks: () => ChunkSource;
 }
 
 /** `fileRangeStream` or `fileRangeChunks` over the same open file, whichever is asked for first. */

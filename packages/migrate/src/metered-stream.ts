@@ -1,5 +1,5 @@
 import { toBase64 } from '@stowage/core';
-import type { Sha256Factory, StreamDigest } from '@stowage/core';
+import type { ChunkSource, Sha256Factory, StreamDigest } from '@stowage/core';
 
 /** A stream's bytes passed on to a consumer while they are counted and hashed. */
 export interface MeteredStream<Digest = StreamDigest> {
@@ -13,16 +13,13 @@ export interface MeteredStream<Digest = StreamDigest> {
   cancel(reason?: unknown): Promise<void>;
 }
 
-/** Bytes to meter: a Web stream, or chunks as a store hands them out without one (`readResultBody`). */
-type ByteSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
-
 /** Reads a byte source chunk by chunk; `cancel` stops it and releases what it holds. */
 interface ChunkReader {
   read(): Promise<IteratorResult<Uint8Array, unknown>>;
   cancel(reason?: unknown): Promise<void>;
 }
 
-function chunkReader(source: ByteSource): ChunkReader {
+function chunkReader(source: ChunkSource): ChunkReader {
   if (source instanceof ReadableStream) {
     const reader = source.getReader();
     return {
@@ -48,14 +45,14 @@ function chunkReader(source: ByteSource): ChunkReader {
  * most one chunk is in flight. An async iterable rather than a second Web stream: one object copied costs one
  * stream fewer (in Node 20 each costs about 45 µs to make), and each chunk one hand-over fewer.
  */
-export function meterStream(source: ByteSource, sha256: Sha256Factory, onBytes: (count: number) => void): MeteredStream;
+export function meterStream(source: ChunkSource, sha256: Sha256Factory, onBytes: (count: number) => void): MeteredStream;
 export function meterStream(
-  source: ByteSource,
+  source: ChunkSource,
   sha256: Sha256Factory | undefined,
   onBytes: (count: number) => void,
 ): MeteredStream<{ readonly size: number; readonly sha256?: string }>;
 export function meterStream(
-  source: ByteSource,
+  source: ChunkSource,
   sha256: Sha256Factory | undefined,
   onBytes: (count: number) => void,
 ): MeteredStream<{ readonly size: number; readonly sha256?: string }> {
