@@ -27,6 +27,25 @@ function withoutDescriptorPaths(fs: LocalFileSystem): LocalFileSystem {
   };
 }
 
+/** Blocking calls with a count of the paths they resolved. */
+function countingRealpaths(): { readonly fs: LocalFileSystem; readonly count: () => number; readonly reset: () => void } {
+  let realpaths = 0;
+  const fs: LocalFileSystem = {
+    ...blockingNodeFileSystem,
+    realpath: (path) => {
+      realpaths++;
+      return blockingNodeFileSystem.realpath(path);
+    },
+  };
+  return {
+    fs,
+    count: () => realpaths,
+    reset: () => {
+      realpaths = 0;
+    },
+  };
+}
+
 const fileSystems: readonly (readonly [string, LocalFileSystem])[] = [
   ['the pool', nodeFileSystem],
   ['blocking calls', blockingNodeFileSystem],
@@ -124,20 +143,13 @@ describe('LocalStore reads proven by the open descriptor', () => {
       const root = join(sandbox, 'root');
       await mkdir(join(sandbox, 'outside'));
       await writeFile(join(sandbox, 'outside', 'secret.txt'), 'secret');
-      let realpaths = 0;
-      const counting: LocalFileSystem = {
-        ...blockingNodeFileSystem,
-        realpath: (path) => {
-          realpaths++;
-          return blockingNodeFileSystem.realpath(path);
-        },
-      };
-      const store = await LocalStore.open({ root, fs: counting });
+      const counting = countingRealpaths();
+      const store = await LocalStore.open({ root, fs: counting.fs });
       await store.put('a/b/c.txt', 'inside');
       await symlink(join(sandbox, 'outside'), join(root, 'out'));
-      realpaths = 0;
+      counting.reset();
       expect(new TextDecoder().decode(await collectBytes((await store.get('a/b/c.txt')).body))).toBe('inside');
-      expect(realpaths).toBe(0);
+      expect(counting.count()).toBe(0);
       expect(await code(store.get('out/secret.txt'))).toBe('AccessDenied');
     } finally {
       await rm(sandbox, { recursive: true, force: true });
@@ -152,15 +164,8 @@ describe('LocalStore listings', () => {
       const root = join(sandbox, 'root');
       await mkdir(join(sandbox, 'outside', 'deep'), { recursive: true });
       await writeFile(join(sandbox, 'outside', 'deep', 'secret.txt'), 'secret');
-      let realpaths = 0;
-      const counting: LocalFileSystem = {
-        ...blockingNodeFileSystem,
-        realpath: (path) => {
-          realpaths++;
-          return blockingNodeFileSystem.realpath(path);
-        },
-      };
-      const store = await LocalStore.open({ root, fs: counting });
+      const counting = countingRealpaths();
+      const store = await LocalStore.open({ root, fs: counting.fs });
       for (const key of ['a/b/c.txt', 'a/b/d/e.txt', 'a/f/g.txt', 'h.txt']) await store.put(key, key);
       await symlink(join(sandbox, 'outside'), join(root, 'a', 'out'));
       const keys = async (prefix?: string): Promise<string[]> => {
@@ -168,13 +173,13 @@ describe('LocalStore listings', () => {
         for await (const summary of store.list({ prefix })) listed.push(summary.key);
         return listed;
       };
-      realpaths = 0;
+      counting.reset();
       expect(await keys()).toEqual(['a/b/c.txt', 'a/b/d/e.txt', 'a/f/g.txt', 'h.txt']);
       // The link itself is resolved (it is listed as a possible file); no directory entered from a listing is.
-      expect(realpaths).toBe(1);
-      realpaths = 0;
+      expect(counting.count()).toBe(1);
+      counting.reset();
       expect(await keys('a/b/')).toEqual(['a/b/c.txt', 'a/b/d/e.txt']);
-      expect(realpaths).toBe(1);
+      expect(counting.count()).toBe(1);
       expect(await keys('a/out/')).toEqual([]);
     } finally {
       await rm(sandbox, { recursive: true, force: true });
