@@ -510,7 +510,7 @@ export class LocalStore implements ObjectStore {
           continue;
         }
         const info = toInfo(key, stats, version, record);
-        const body = fileRangeBody(handle, key, start, end, options.signal, first);
+        const body = fileRangeBody({ handle, key, start, end, signal: options.signal, first });
         const result: GetResult & ChunkReadableResult = {
           ...info,
           ...(range === undefined ? {} : { range }),

@@ -42,20 +42,24 @@ export async function readChunk(handle: LocalFileHandle, key: string, position: 
   return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
 }
 
+/** Bytes `start` to `end` (inclusive) of an open file, to hand out once; the file is closed when they are done. */
+export interface OpenFileRange {
+  readonly handle: LocalFileHandle;
+  readonly key: string;
+  readonly start: number;
+  readonly end: number;
+  readonly signal?: AbortSignal | undefined;
+  /** The first chunk, already being read (started while the caller did other work). */
+  readonly first?: Promise<Uint8Array<ArrayBuffer>> | undefined;
+}
+
 /**
  * Streams bytes `start` to `end` (inclusive) of an open file and closes it when the stream ends, fails or is
  * cancelled. `first`, when given, is the first chunk already being read (started while the caller did other
  * work). A byte stream: a reader in BYOB mode has the file read straight into its own buffer (a reader that only
  * hashes reuses one buffer for the whole file); any other reader gets each chunk in a fresh buffer, never reused.
  */
-export function fileRangeStream(
-  handle: LocalFileHandle,
-  key: string,
-  start: number,
-  end: number,
-  signal?: AbortSignal,
-  first?: Promise<Uint8Array<ArrayBuffer>>,
-): ReadableStream<Uint8Array> {
+function fileRangeStream({ handle, key, start, end, signal, first }: OpenFileRange): ReadableStream<Uint8Array> {
   let position = start;
   let pending = first;
   let closed = false;
@@ -116,15 +120,7 @@ export function fileRangeStream(
  * used, without a Web stream. `close` is called once the last read is over: at the end, on a failure, or when the
  * reader stops early (`return()`, also before its first read).
  */
-function fileRangeChunks(
-  handle: LocalFileHandle,
-  key: string,
-  start: number,
-  end: number,
-  close: () => void,
-  signal?: AbortSignal,
-  first?: Promise<Uint8Array<ArrayBuffer>>,
-): AsyncIterableIterator<Uint8Array> {
+function fileRangeChunks({ handle, key, start, end, signal, first }: OpenFileRange, close: () => void): AsyncIterableIterator<Uint8Array> {
   let position = start;
   let next = first ?? (start <= end ? readChunk(handle, key, start, end) : undefined);
   let finished = false;
@@ -174,14 +170,8 @@ export interface FileRangeBody {
 }
 
 /** `fileRangeStream` or `fileRangeChunks` over the same open file, whichever is asked for first. */
-export function fileRangeBody(
-  handle: LocalFileHandle,
-  key: string,
-  start: number,
-  end: number,
-  signal?: AbortSignal,
-  first?: Promise<Uint8Array<ArrayBuffer>>,
-): FileRangeBody {
+export function fileRangeBody(range: OpenFileRange): FileRangeBody {
+  const { handle, key } = range;
   let stream: ReadableStream<Uint8Array> | undefined;
   let chunks: AsyncIterableIterator<Uint8Array> | undefined;
   return {
@@ -194,14 +184,14 @@ export function fileRangeBody(
           },
         });
       }
-      stream ??= fileRangeStream(handle, key, start, end, signal, first);
+      stream ??= fileRangeStream(range);
       return stream;
     },
     chunks() {
       if (stream !== undefined) return stream;
-      chunks ??= fileRangeChunks(handle, key, start, end, () => {
+      chunks ??= fileRangeChunks(range, () => {
         handle.close().catch(() => undefined);
-      }, signal, first);
+      });
       return chunks;
     },
   };
