@@ -117,10 +117,10 @@ function fileRangeStream({ handle, key, start, end, signal, first }: OpenFileRan
 
 /**
  * The chunks of bytes `start` to `end` (inclusive) of an open file, each read while the one before is being
- * used, without a Web stream. `close` is called once the last read is over: at the end, on a failure, or when the
+ * used, without a Web stream. The file is closed once the last read is over: at the end, on a failure, or when the
  * reader stops early (`return()`, also before its first read).
  */
-function fileRangeChunks({ handle, key, start, end, signal, first }: OpenFileRange, close: () => void): AsyncIterableIterator<Uint8Array> {
+function fileRangeChunks({ handle, key, start, end, signal, first }: OpenFileRange): AsyncIterableIterator<Uint8Array> {
   let position = start;
   let next = first ?? (start <= end ? readChunk(handle, key, start, end) : undefined);
   let finished = false;
@@ -129,9 +129,9 @@ function fileRangeChunks({ handle, key, start, end, signal, first }: OpenFileRan
     finished = true;
     const last = next;
     next = undefined;
-    // The descriptor may be closed only once no read on it is left.
+    // The descriptor may be closed only once no read on it is left; nobody waits for the close itself.
     await last?.catch(() => undefined);
-    close();
+    handle.close().catch(() => undefined);
   };
   const iterator: AsyncIterableIterator<Uint8Array> = {
     async next(): Promise<IteratorResult<Uint8Array, undefined>> {
@@ -171,7 +171,7 @@ export interface FileRangeBody {
 
 /** `fileRangeStream` or `fileRangeChunks` over the same open file, whichever is asked for first. */
 export function fileRangeBody(range: OpenFileRange): FileRangeBody {
-  const { handle, key } = range;
+  const { key } = range;
   let stream: ReadableStream<Uint8Array> | undefined;
   let chunks: AsyncIterableIterator<Uint8Array> | undefined;
   return {
@@ -189,9 +189,7 @@ export function fileRangeBody(range: OpenFileRange): FileRangeBody {
     },
     chunks() {
       if (stream !== undefined) return stream;
-      chunks ??= fileRangeChunks(range, () => {
-        handle.close().catch(() => undefined);
-      });
+      chunks ??= fileRangeChunks(range);
       return chunks;
     },
   };
