@@ -30,8 +30,9 @@ function toEntry(dirent: LocalDirent | string | Uint8Array): Entry | undefined {
   // Only `withFileTypes` results are usable; a file system returning bare names would need a stat per entry.
   if (typeof dirent === 'string' || dirent instanceof Uint8Array) return undefined;
   const name = pathText(dirent.name);
-  const directory = dirent.isDirectory() && !dirent.isSymbolicLink();
-  return { name, directory, link: dirent.isSymbolicLink(), sortKey: directory ? `${name}/` : name };
+  const link = dirent.isSymbolicLink();
+  const directory = dirent.isDirectory() && !link;
+  return { name, directory, link, sortKey: directory ? `${name}/` : name };
 }
 
 /**
