@@ -23,10 +23,7 @@ function chunkReader(source: ChunkSource): ChunkReader {
   if (source instanceof ReadableStream) {
     const reader = source.getReader();
     return {
-      read: async () => {
-        const next = await reader.read();
-        return next.done ? { done: true, value: undefined } : { done: false, value: next.value };
-      },
+      read: () => reader.read(),
       cancel: (reason) => reader.cancel(reason),
     };
   }
