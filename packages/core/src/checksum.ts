@@ -118,7 +118,7 @@ const BASE64_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 /**
  * Standard base64 with padding. Encoded three bytes at a time here: every object copied or stored has two or three
  * digests encoded, and going through `btoa` (a binary string made first, then checked character by character)
- * cost about 7 µs a digest.
+ * cost about 2.7 µs a 32-byte digest, three times this.
  */
 export function toBase64(bytes: Uint8Array): string {
   let text = '';
