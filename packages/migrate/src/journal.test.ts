@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore, collectBytes } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
 import type { Body, ObjectStore, PutOptions, PutResult } from '@stowage/core';
-import { JournalCursor, JournalRecorder, journalProves } from './journal.ts';
+import { JournalCursor, JournalRecorder, NOT_LOADED, journalProves } from './journal.ts';
 import type { JournalEntry, JournalWriter, MigrationJournal } from './journal.ts';
 import { migrate } from './migrate.ts';
 
@@ -10,10 +10,11 @@ function entry(key: string, extra: Partial<JournalEntry> = {}): JournalEntry {
   return { key, size: 1, sha256: `sha-${key}`, sourceEtag: `"s-${key}"`, sourceModified: 1000, targetEtag: `"t-${key}"`, ...extra };
 }
 
-async function* entries(list: readonly JournalEntry[]): AsyncGenerator<JournalEntry, void, undefined> {
-  for (const item of list) {
+/** The entries in batches of `batchSize`, each after a turn of the event loop, as a file is read. */
+async function* entries(list: readonly JournalEntry[], batchSize = 2): AsyncGenerator<JournalEntry[], void, undefined> {
+  for (let start = 0; start < list.length; start += batchSize) {
     await Promise.resolve();
-    yield item;
+    yield list.slice(start, start + batchSize);
   }
 }
 
@@ -22,12 +23,28 @@ class MemoryJournal implements MigrationJournal {
   committed: JournalEntry[] = [];
   commits = 0;
   discards = 0;
+  writes = 0;
+  /** When set, writers fail on their first append. */
+  failAppends = false;
 
-  read(): AsyncIterable<JournalEntry> {
+  read(): AsyncIterable<JournalEntry[]> {
     return entries([...this.committed]);
   }
 
   write(): JournalWriter {
+    this.writes++;
+    if (this.failAppends) {
+      return {
+        append: () => {
+          throw new Error('disk full');
+        },
+        commit: () => Promise.reject(new Error('unreachable')),
+        discard: () => {
+          this.discards++;
+          return Promise.resolve();
+        },
+      };
+    }
     const written: JournalEntry[] = [];
     return {
       append: (item) => {
@@ -129,10 +146,29 @@ describe('JournalCursor', () => {
     expect(await cursor.find('e')).toBeUndefined();
   });
 
-  it('stops trusting a journal whose keys are out of order', async () => {
-    const cursor = new JournalCursor(entries([entry('a'), entry('c'), entry('b'), entry('d')]));
-    expect(await cursor.find('a')).toEqual(entry('a'));
-    expect(await cursor.find('d')).toBeUndefined();
+  it('answers from a loaded batch without waiting, and says when it must load the next', async () => {
+    const cursor = new JournalCursor(entries([entry('a'), entry('b'), entry('c'), entry('d')]));
+    expect(cursor.findLoaded('a')).toBe(NOT_LOADED);
+    await cursor.load();
+    expect(cursor.findLoaded('a')).toEqual(entry('a'));
+    expect(cursor.findLoaded('b')).toEqual(entry('b'));
+    // 'c' is in the second batch: the first one cannot tell whether it is there.
+    expect(cursor.findLoaded('bb')).toBe(NOT_LOADED);
+    expect(await cursor.find('bb')).toBeUndefined();
+    expect(cursor.findLoaded('c')).toEqual(entry('c'));
+    expect(cursor.findLoaded('e')).toBe(NOT_LOADED);
+    await cursor.load();
+    expect(cursor.findLoaded('e')).toBeUndefined();
+  });
+
+  it('stops trusting a journal whose keys are out of order, within a batch or across two', async () => {
+    const within = new JournalCursor(entries([entry('a'), entry('c'), entry('b'), entry('d')], 4));
+    expect(await within.find('a')).toEqual(entry('a'));
+    expect(await within.find('c')).toEqual(entry('c'));
+    expect(await within.find('d')).toBeUndefined();
+    const across = new JournalCursor(entries([entry('a'), entry('c'), entry('b'), entry('d')], 2));
+    expect(await across.find('a')).toEqual(entry('a'));
+    expect(await across.find('d')).toBeUndefined();
   });
 });
 
@@ -140,7 +176,7 @@ describe('JournalRecorder', () => {
   it('writes entries in ticket order however they settle, carrying over earlier entries it did not settle', async () => {
     const journal = new MemoryJournal();
     journal.committed = [entry('a', { sha256: 'old-a' }), entry('b', { sha256: 'old-b' }), entry('c', { sha256: 'old-c' }), entry('z', { sha256: 'old-z' })];
-    const recorder = new JournalRecorder(journal.write(), journal.read());
+    const recorder = new JournalRecorder(journal);
     const [forB, forC, forD] = [recorder.ticket(), recorder.ticket(), recorder.ticket()];
     recorder.settle(forD, 'd', entry('d'));
     recorder.settle(forC, 'c', undefined);
@@ -155,7 +191,7 @@ describe('JournalRecorder', () => {
   it('after an interruption keeps what settled in order before the gap and the earlier entries after it', async () => {
     const journal = new MemoryJournal();
     journal.committed = [entry('b', { sha256: 'old-b' }), entry('c', { sha256: 'old-c' })];
-    const recorder = new JournalRecorder(journal.write(), journal.read());
+    const recorder = new JournalRecorder(journal);
     const forA = recorder.ticket();
     recorder.ticket(); // b's ticket never settles: the run was stopped while copying b
     const forC = recorder.ticket();
@@ -165,23 +201,52 @@ describe('JournalRecorder', () => {
     expect(journal.committed.map((item) => [item.key, item.sha256])).toEqual([['a', 'sha-a'], ['b', 'old-b'], ['c', 'old-c']]);
   });
 
+  it('writes nothing when the run proves exactly what the earlier journal says', async () => {
+    const journal = new MemoryJournal();
+    journal.committed = [entry('a'), entry('b'), entry('c'), entry('d'), entry('e')];
+    const recorder = new JournalRecorder(journal);
+    for (const key of ['b', 'c', 'd']) recorder.settle(recorder.ticket(), key, entry(key));
+    await recorder.finish();
+    expect([journal.writes, journal.commits, journal.discards]).toEqual([0, 0, 0]);
+  });
+
+  it('starts the new journal at the first difference with every earlier entry kept before it', async () => {
+    const journal = new MemoryJournal();
+    const earlier = [entry('a'), entry('b'), entry('c'), entry('d'), entry('e'), entry('f'), entry('g')];
+    journal.committed = earlier;
+    const recorder = new JournalRecorder(journal);
+    // b and c are proved again as they were (three batches in); e changed at the target; f proved nothing.
+    const tickets = ['b', 'c', 'e', 'f'].map((key) => ({ key, ticket: recorder.ticket() }));
+    for (const { key, ticket } of tickets) {
+      recorder.settle(ticket, key, key === 'f' ? undefined : key === 'e' ? entry('e', { targetEtag: '"t-e2"' }) : entry(key));
+    }
+    await recorder.finish();
+    expect(journal.writes).toBe(1);
+    expect(journal.commits).toBe(1);
+    expect(journal.committed).toEqual([entry('a'), entry('b'), entry('c'), entry('d'), entry('e', { targetEtag: '"t-e2"' }), entry('g')]);
+  });
+
+  it('starts a journal for a first run, and writes nothing for a run that proved nothing', async () => {
+    const journal = new MemoryJournal();
+    const empty = new JournalRecorder(journal);
+    empty.settle(empty.ticket(), 'a', undefined);
+    await empty.finish();
+    expect(journal.writes).toBe(0);
+    const first = new JournalRecorder(journal);
+    first.settle(first.ticket(), 'a', entry('a'));
+    await first.finish();
+    expect(journal.committed).toEqual([entry('a')]);
+  });
+
   it('discards the journal being written when writing fails, keeping the earlier one', async () => {
     const journal = new MemoryJournal();
     journal.committed = [entry('a')];
-    const failing: JournalWriter = {
-      append: () => {
-        throw new Error('disk full');
-      },
-      commit: () => Promise.reject(new Error('unreachable')),
-      discard: () => {
-        journal.discards++;
-        return Promise.resolve();
-      },
-    };
-    const recorder = new JournalRecorder(failing, journal.read());
+    journal.failAppends = true;
+    const recorder = new JournalRecorder(journal);
     recorder.settle(recorder.ticket(), 'b', entry('b'));
     await recorder.finish();
     expect(journal.discards).toBe(1);
+    expect(journal.commits).toBe(0);
     expect(journal.committed).toEqual([entry('a')]);
   });
 });
@@ -212,6 +277,8 @@ describe('migrate with a journal', () => {
     expect(second.skipped.objects).toBe(12);
     expect([source.calls, target.calls]).toEqual([{ put: 0, get: 0, head: 0 }, { put: 0, get: 0, head: 0 }]);
     expect(journal.committed).toHaveLength(12);
+    // Nothing changed, so the journal was not written again.
+    expect([journal.writes, journal.commits]).toEqual([1, 1]);
   });
 
   it('copies again an object changed at the source to the same size, and one changed at the target', async () => {

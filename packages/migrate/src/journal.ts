@@ -33,9 +33,15 @@ export interface JournalWriter {
  * still show the versions the journal names; anything else is compared as without a journal.
  */
 export interface MigrationJournal {
-  /** The entries of earlier runs, in ascending key order; each call is a fresh pass. Empty when there is none. */
-  read(): AsyncIterable<JournalEntry>;
-  /** Starts this run's journal. */
+  /**
+   * The entries of earlier runs in ascending key order, in batches (a batch per read of the medium, so a run walks
+   * them without a step per entry); each call is a fresh pass. Nothing when there is none.
+   */
+  read(): AsyncIterable<readonly JournalEntry[]>;
+  /**
+   * Starts this run's journal. Called only once the run has something to change: a resumed run that proves
+   * exactly what the journal already says leaves it untouched.
+   */
   write(): JournalWriter | Promise<JournalWriter>;
 }
 
@@ -62,63 +68,104 @@ export function journalProves(entry: JournalEntry | undefined, source: ObjectSum
   );
 }
 
-/** Walks sorted entries forward. */
+/** Returned by `JournalCursor.findLoaded` when the entries loaded so far cannot tell. */
+export const NOT_LOADED: unique symbol = Symbol('not loaded');
+
+/**
+ * Walks sorted entries forward, a batch at a time: lookups within a loaded batch need no await, so a resumed run of
+ * millions of keys spends nothing per entry beyond the comparison. A journal out of order is trusted up to the
+ * first entry out of order.
+ */
 export class JournalCursor {
-  readonly #iterator: AsyncIterator<JournalEntry> | undefined;
-  #current: JournalEntry | undefined;
-  #started = false;
+  readonly #iterator: AsyncIterator<readonly JournalEntry[]> | undefined;
+  #batch: readonly JournalEntry[] = [];
+  #index = 0;
+  #lastKey: string | undefined;
   #done: boolean;
 
-  constructor(entries: AsyncIterable<JournalEntry> | undefined) {
-    this.#iterator = entries?.[Symbol.asyncIterator]();
-    this.#done = entries === undefined;
+  constructor(batches: AsyncIterable<readonly JournalEntry[]> | undefined) {
+    this.#iterator = batches?.[Symbol.asyncIterator]();
+    this.#done = batches === undefined;
   }
 
-  /** The entry at the cursor, or `undefined` past the end. */
-  async peek(): Promise<JournalEntry | undefined> {
-    if (!this.#started) await this.#advance();
-    return this.#current;
+  /** Whether an entry is loaded at the cursor or the journal has ended: `current` and `advance` may be used. */
+  get loaded(): boolean {
+    return this.#index < this.#batch.length || this.#done;
   }
 
-  /** Moves past the entry at the cursor. */
-  async take(): Promise<void> {
-    if (!this.#started) await this.#advance();
-    await this.#advance();
+  /** The entry at the cursor (`undefined` past the end); only when `loaded`. */
+  get current(): JournalEntry | undefined {
+    return this.#batch[this.#index];
+  }
+
+  /** Moves past the entry at the cursor; only when `loaded`. */
+  advance(): void {
+    this.#index++;
+  }
+
+  /** Loads the next batch once the loaded one is used up; resolves at once when `loaded`. */
+  async load(): Promise<void> {
+    while (!this.loaded) {
+      const step = this.#iterator === undefined ? undefined : await this.#iterator.next();
+      if (step === undefined || step.done === true) {
+        this.#end();
+        return;
+      }
+      this.#take(step.value);
+    }
+  }
+
+  /**
+   * The entry for `key` if the loaded entries tell (`undefined` for none), moving past every entry before it;
+   * `NOT_LOADED` when the cursor must `load` first. Keys must be asked in ascending order.
+   */
+  findLoaded(key: string): JournalEntry | undefined | typeof NOT_LOADED {
+    for (;;) {
+      if (!this.loaded) return NOT_LOADED;
+      const entry = this.current;
+      if (entry === undefined) return undefined;
+      const order = compareKeys(entry.key, key);
+      if (order === 0) return entry;
+      if (order > 0) return undefined;
+      this.advance();
+    }
   }
 
   /** The entry for `key`, if any, moving past every entry before it; keys must be asked in ascending order. */
   async find(key: string): Promise<JournalEntry | undefined> {
-    for (let entry = await this.peek(); entry !== undefined; entry = await this.peek()) {
-      const order = compareKeys(entry.key, key);
-      if (order === 0) return entry;
-      if (order > 0) return undefined;
-      await this.take();
+    for (;;) {
+      const found = this.findLoaded(key);
+      if (found !== NOT_LOADED) return found;
+      await this.load();
     }
-    return undefined;
   }
 
   async close(): Promise<void> {
-    this.#done = true;
-    this.#current = undefined;
+    this.#end();
     await this.#iterator?.return?.();
   }
 
-  async #advance(): Promise<void> {
-    const previous = this.#current;
-    this.#started = true;
-    const step = this.#iterator === undefined || this.#done ? undefined : await this.#iterator.next();
-    if (step === undefined || step.done === true) {
-      this.#current = undefined;
-      this.#done = true;
-      return;
+  #end(): void {
+    this.#done = true;
+    this.#batch = [];
+    this.#index = 0;
+  }
+
+  #take(batch: readonly JournalEntry[]): void {
+    let previous = this.#lastKey;
+    for (const [index, entry] of batch.entries()) {
+      if (previous !== undefined && compareKeys(previous, entry.key) >= 0) {
+        // A journal out of order cannot be walked beside the listings: stop trusting the rest of it.
+        this.#batch = batch.slice(0, index);
+        this.#index = 0;
+        this.#done = true;
+        return;
+      }
+      previous = entry.key;
     }
-    if (previous !== undefined && compareKeys(previous.key, step.value.key) >= 0) {
-      // A journal out of order cannot be walked beside the listings: stop trusting the rest of it.
-      this.#current = undefined;
-      this.#done = true;
-      return;
-    }
-    this.#current = step.value;
+    this.#batch = batch;
+    this.#index = 0;
+    this.#lastKey = previous;
   }
 }
 
@@ -127,25 +174,43 @@ interface Settled {
   readonly entry: JournalEntry | undefined;
 }
 
+function sameEntry(left: JournalEntry, right: JournalEntry): boolean {
+  return (
+    left.key === right.key &&
+    left.size === right.size &&
+    left.sha256 === right.sha256 &&
+    left.sourceEtag === right.sourceEtag &&
+    left.sourceModified === right.sourceModified &&
+    left.targetEtag === right.targetEtag
+  );
+}
+
 /**
  * Writes this run's journal in key order although objects finish out of order: each object takes a ticket in
  * listing order when it starts, and its entry (or its lack of one) is written once every earlier ticket is settled.
  * Entries of the earlier journal for keys this run did not settle (outside the prefix, after an interruption) are
  * carried over in their place, so the journal keeps what is still true; an earlier entry for a key this run
  * settled is replaced (or dropped, when the run proved nothing for it).
+ *
+ * A run that only proves again what the earlier journal says (a resumed run with nothing to copy) writes nothing:
+ * the new journal is started at the first difference, beginning with the earlier entries that were kept up to it,
+ * read again.
  */
 export class JournalRecorder {
-  readonly #writer: JournalWriter;
+  readonly #journal: MigrationJournal;
   readonly #earlier: JournalCursor;
   readonly #settled = new Map<number, Settled>();
+  #writer: JournalWriter | undefined;
+  /** Earlier entries kept unchanged while no writer was needed: the new journal starts with these. */
+  #kept = 0;
   #nextTicket = 0;
   #nextToWrite = 0;
   #failed = false;
   #chain: Promise<void> = Promise.resolve();
 
-  constructor(writer: JournalWriter, earlier: AsyncIterable<JournalEntry> | undefined) {
-    this.#writer = writer;
-    this.#earlier = new JournalCursor(earlier);
+  constructor(journal: MigrationJournal) {
+    this.#journal = journal;
+    this.#earlier = new JournalCursor(journal.read());
   }
 
   /** A ticket for the next key in listing order. */
@@ -165,37 +230,79 @@ export class JournalRecorder {
   }
 
   /**
-   * Writes what is settled in order and the rest of the earlier journal, then commits. Entries after a ticket
-   * that never settled (an interrupted run) are left out. On any write failure the journal is discarded.
+   * Writes what is settled in order and the rest of the earlier journal, then commits; a run that changed nothing
+   * leaves the earlier journal as it is. Entries after a ticket that never settled (an interrupted run) are left
+   * out. On any write failure the journal being written is discarded.
    */
   async finish(): Promise<void> {
     await this.#chain;
     try {
       if (this.#failed) throw new Error('journal write failed');
-      for (let entry = await this.#earlier.peek(); entry !== undefined; entry = await this.#earlier.peek()) {
-        await this.#writer.append(entry);
-        await this.#earlier.take();
+      if (this.#writer !== undefined) {
+        for (;;) {
+          if (!this.#earlier.loaded) await this.#earlier.load();
+          const earlier = this.#earlier.current;
+          if (earlier === undefined) break;
+          await this.#writer.append(earlier);
+          this.#earlier.advance();
+        }
+        await this.#writer.commit();
       }
       await this.#earlier.close();
-      await this.#writer.commit();
     } catch {
       // The journal only saves work: losing it makes the next run compare by SHA-256, never skip wrongly.
       await this.#earlier.close().catch(() => undefined);
-      await this.#writer.discard().catch(() => undefined);
+      await this.#writer?.discard().catch(() => undefined);
     }
+  }
+
+  /** The writer, started at the first difference with the earlier entries kept before it. */
+  async #startedWriter(): Promise<JournalWriter> {
+    if (this.#writer !== undefined) return this.#writer;
+    const writer = await this.#journal.write();
+    this.#writer = writer;
+    const kept = new JournalCursor(this.#journal.read());
+    try {
+      for (let copied = 0; copied < this.#kept; copied++) {
+        if (!kept.loaded) await kept.load();
+        const entry = kept.current;
+        if (entry === undefined) throw new Error('the earlier journal changed while it was read');
+        await writer.append(entry);
+        kept.advance();
+      }
+    } finally {
+      await kept.close();
+    }
+    return writer;
   }
 
   async #write(ready: readonly Settled[]): Promise<void> {
     if (this.#failed) return;
     try {
       for (const { key, entry } of ready) {
-        for (let earlier = await this.#earlier.peek(); earlier !== undefined; earlier = await this.#earlier.peek()) {
+        let replaced: JournalEntry | undefined;
+        for (;;) {
+          if (!this.#earlier.loaded) await this.#earlier.load();
+          const earlier = this.#earlier.current;
+          if (earlier === undefined) break;
           const order = compareKeys(earlier.key, key);
           if (order > 0) break;
-          if (order < 0) await this.#writer.append(earlier);
-          await this.#earlier.take();
+          this.#earlier.advance();
+          if (order === 0) {
+            replaced = earlier;
+            break;
+          }
+          // An earlier entry for a key this run did not settle: kept.
+          if (this.#writer === undefined) this.#kept++;
+          else await this.#writer.append(earlier);
         }
-        if (entry !== undefined) await this.#writer.append(entry);
+        if (entry === undefined && replaced === undefined) continue;
+        if (this.#writer === undefined && entry !== undefined && replaced !== undefined && sameEntry(entry, replaced)) {
+          this.#kept++;
+          continue;
+        }
+        const writer = await this.#startedWriter();
+        if (entry !== undefined) await writer.append(entry);
       }
     } catch {
       this.#failed = true;

@@ -3,7 +3,7 @@ import type { GetResult, ObjectStore, PutResult, Sha256Factory, StreamDigest } f
 import { ByteGate } from './byte-gate.ts';
 import { digestObject, objectSha256 } from './object-digest.ts';
 import { meterStream } from './metered-stream.ts';
-import { JournalCursor, JournalRecorder, journalProves } from './journal.ts';
+import { JournalCursor, JournalRecorder, NOT_LOADED, journalProves } from './journal.ts';
 import type { JournalEntry, MigrationJournal } from './journal.ts';
 import { pairListings } from './paired-listing.ts';
 import { rangedListing } from './ranged-listing.ts';
@@ -36,10 +36,10 @@ interface JournaledPair {
   readonly ticket: number;
 }
 
-/** This run's journal writer beside the earlier journal; none when it cannot be started (it only saves work). */
-async function startRecorder(journal: MigrationJournal): Promise<JournalRecorder | undefined> {
+/** This run's journal beside the earlier one; none when it cannot be read (it only saves work). */
+function startRecorder(journal: MigrationJournal): JournalRecorder | undefined {
   try {
-    return new JournalRecorder(await journal.write(), journal.read());
+    return new JournalRecorder(journal);
   } catch {
     return undefined;
   }
@@ -54,11 +54,14 @@ async function* withJournal(
   try {
     for await (const pair of pairs) {
       let journaled: JournalEntry | undefined;
-      try {
-        journaled = pair.source === undefined || lookups === undefined ? undefined : await lookups.find(pair.key);
-      } catch {
-        // An unreadable journal only costs the comparison it would have saved.
-        journaled = undefined;
+      if (pair.source !== undefined && lookups !== undefined) {
+        try {
+          const found = lookups.findLoaded(pair.key);
+          journaled = found === NOT_LOADED ? await lookups.find(pair.key) : found;
+        } catch {
+          // An unreadable journal only costs the comparison it would have saved.
+          journaled = undefined;
+        }
       }
       yield { pair, journaled, ticket: recorder?.ticket() ?? 0 };
     }
@@ -71,6 +74,8 @@ export const DEFAULT_HASH_FIRST_FROM: number = Number.POSITIVE_INFINITY;
 const MAX_CONCURRENCY = 256;
 /** Listed objects held ahead of the merge, per listing: four S3 pages, about 1 MB. */
 const LISTING_READ_AHEAD = 4000;
+/** Batches of the earlier journal read ahead of the lookups. */
+const JOURNAL_BATCHES_AHEAD = 2;
 /**
  * The target is listed in ranges of an S3 page's worth of source keys, four at once: a resumed run of a large
  * bucket is bound by its listing, and one listing asks for page after page.
@@ -239,8 +244,8 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
   // A journal is consulted only to resume, and written only by a run that copies.
   const journal = resume && mode !== 'verify-only' ? options.journal : undefined;
   // The journal is read (and parsed) ahead while the listings' first pages are on their way.
-  const lookups = journal === undefined ? undefined : new JournalCursor(startedReadAhead(journal.read(), LISTING_READ_AHEAD));
-  const recorder = journal === undefined || mode !== 'copy' ? undefined : await startRecorder(journal);
+  const lookups = journal === undefined ? undefined : new JournalCursor(startedReadAhead(journal.read(), JOURNAL_BATCHES_AHEAD));
+  const recorder = journal === undefined || mode !== 'copy' ? undefined : startRecorder(journal);
   const journaledPairs = withJournal(pairs, lookups, recorder);
 
   async function countSource(): Promise<void> {

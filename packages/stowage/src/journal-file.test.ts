@@ -18,10 +18,14 @@ function entry(key: string): JournalEntry {
   return { key, size: 3, sha256: `sha-${key}`, sourceEtag: `"s-${key}"`, sourceModified: 1_700_000_000_123, targetEtag: `"t-${key}"` };
 }
 
-async function all(journal: MigrationJournal): Promise<JournalEntry[]> {
-  const read: JournalEntry[] = [];
-  for await (const item of journal.read()) read.push(item);
+async function batchesOf(journal: MigrationJournal): Promise<JournalEntry[][]> {
+  const read: JournalEntry[][] = [];
+  for await (const batch of journal.read()) read.push([...batch]);
   return read;
+}
+
+async function all(journal: MigrationJournal): Promise<JournalEntry[]> {
+  return (await batchesOf(journal)).flat();
 }
 
 async function written(journal: MigrationJournal, entries: readonly JournalEntry[]): Promise<void> {
@@ -62,6 +66,40 @@ describe('file journal', () => {
     expect(await all(journal)).toEqual([entry('a')]);
     await writeFile(path, text.split('\n').slice(1).join('\n'));
     expect(await all(journal)).toEqual([]);
+  });
+
+  it('reads a journal longer than one read in several batches, a character split between two reads whole', async () => {
+    const path = join(scratch, 'long.journal');
+    const journal = fileJournal(path);
+    const header = `${JSON.stringify({ journal: 'stowage-migrate', version: 1 })}\n`;
+    const line = (item: JournalEntry): string =>
+      `${JSON.stringify([item.key, item.size, item.sha256, item.sourceEtag, item.sourceModified, item.targetEtag])}\n`;
+    // About 600 KiB of keys made of two-byte characters, the first key padded so that the first read (256 KiB)
+    // ends inside a character.
+    const readBytes = 256 * 1024;
+    let entries: JournalEntry[] = [];
+    for (let padding = 0; ; padding++) {
+      entries = Array.from({ length: 3000 }, (_unused, index) => entry(`${index === 0 ? 'p'.repeat(padding) : ''}k/${String(index).padStart(5, '0')}/${'\u00e9'.repeat(50)}`));
+      const before = Buffer.from(header + entries.map(line).join('')).subarray(0, readBytes);
+      if (before.toString('utf8').endsWith('\ufffd')) break;
+    }
+    await written(journal, entries);
+    const batches = await batchesOf(journal);
+    expect(batches.length).toBeGreaterThanOrEqual(3);
+    expect(batches.flat()).toEqual(entries);
+    // A torn line in the third read ends trust there, keeping every entry before it.
+    const lines = (await readFile(path, 'utf8')).split('\n');
+    lines[2501] = '["k/02500",';
+    await writeFile(path, lines.join('\n'));
+    expect(await all(journal)).toEqual(entries.slice(0, 2500));
+  });
+
+  it('reads a last entry with no newline after it', async () => {
+    const path = join(scratch, 'no-newline.journal');
+    const journal = fileJournal(path);
+    await written(journal, [entry('a'), entry('b')]);
+    await writeFile(path, (await readFile(path, 'utf8')).trimEnd());
+    expect(await all(journal)).toEqual([entry('a'), entry('b')]);
   });
 
   it('removes temporary journals of runs that were killed, not of runs still going', async () => {

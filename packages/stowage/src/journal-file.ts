@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { compareKeys } from '@stowage/core';
 import type { Environment } from '@stowage/core';
 import type { JournalEntry, JournalWriter, MigrationJournal } from '@stowage/migrate';
@@ -13,6 +11,8 @@ const HEADER = JSON.stringify({ journal: 'stowage-migrate', version: 1 });
 /** Entries are written out at least this often (bytes, milliseconds), so a killed run leaves most of them behind. */
 const FLUSH_BYTES = 64 * 1024;
 const FLUSH_MS = 1000;
+/** Bytes read from a journal file at a time: a batch of about a thousand entries. */
+const READ_BYTES = 256 * 1024;
 
 /** Where journals live unless `--journal-dir` says otherwise: the XDG state directory, as tools keep run state. */
 export function defaultJournalDirectory(env: Environment): string {
@@ -42,34 +42,49 @@ function parseEntry(line: string): JournalEntry | undefined {
   return { key, size, sha256, sourceEtag, sourceModified, targetEtag };
 }
 
-async function* readEntries(path: string): AsyncGenerator<JournalEntry, void, undefined> {
-  const stream = createReadStream(path, { encoding: 'utf8' });
-  const opened = await new Promise<boolean>((resolve) => {
-    stream.once('open', () => {
-      resolve(true);
-    });
-    stream.once('error', () => {
-      resolve(false);
-    });
-  });
-  if (!opened) return;
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+/**
+ * The entries of a journal file in batches, one per read of the file. Trust ends at the first torn or foreign line,
+ * and a file without the header is not read at all.
+ */
+async function* readEntries(path: string): AsyncGenerator<JournalEntry[], void, undefined> {
+  let handle: FileHandle;
   try {
+    handle = await open(path, 'r');
+  } catch {
+    return;
+  }
+  try {
+    const decoder = new TextDecoder();
+    const buffer = new Uint8Array(READ_BYTES);
+    let partialLine = '';
     let first = true;
-    for await (const line of lines) {
-      if (first) {
-        first = false;
-        if (line !== HEADER) return;
-        continue;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      const ended = bytesRead === 0;
+      const lines = (partialLine + decoder.decode(buffer.subarray(0, bytesRead), { stream: !ended })).split('\n');
+      // The last piece is a line still being read, or (at the end) what follows the last newline.
+      partialLine = lines.pop() ?? '';
+      if (ended && partialLine !== '') lines.push(partialLine);
+      const batch: JournalEntry[] = [];
+      for (const line of lines) {
+        if (first) {
+          first = false;
+          if (line !== HEADER) return;
+          continue;
+        }
+        const entry = parseEntry(line);
+        if (entry === undefined) {
+          // A torn or foreign line ends what is trusted: the rest is compared as if never journaled.
+          if (batch.length > 0) yield batch;
+          return;
+        }
+        batch.push(entry);
       }
-      const entry = parseEntry(line);
-      // A torn or foreign line ends what is trusted: the rest is compared as if never journaled.
-      if (entry === undefined) return;
-      yield entry;
+      if (batch.length > 0) yield batch;
+      if (ended) return;
     }
   } finally {
-    lines.close();
-    stream.destroy();
+    await handle.close();
   }
 }
 
@@ -154,16 +169,20 @@ async function salvage(path: string, abandoned: string): Promise<void> {
   const writer = new FileJournalWriter(handle, temporary, path);
   try {
     let last: string | undefined;
-    for await (const entry of readEntries(abandoned)) {
-      await writer.append(entry);
-      last = entry.key;
+    for await (const batch of readEntries(abandoned)) {
+      for (const entry of batch) {
+        await writer.append(entry);
+        last = entry.key;
+      }
     }
     if (last === undefined) {
       await writer.discard();
       return;
     }
-    for await (const entry of readEntries(path)) {
-      if (compareKeys(entry.key, last) > 0) await writer.append(entry);
+    for await (const batch of readEntries(path)) {
+      for (const entry of batch) {
+        if (compareKeys(entry.key, last) > 0) await writer.append(entry);
+      }
     }
     await writer.commit();
   } catch (error) {
