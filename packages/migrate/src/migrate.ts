@@ -69,6 +69,15 @@ async function* withJournal(
     await pairs.return();
   }
 }
+/** The keys of a journal's entries under `prefix`, batch by batch. */
+async function* journalKeys(journal: MigrationJournal, prefix: string): AsyncGenerator<string[], void, undefined> {
+  for await (const batch of journal.read()) {
+    const keys: string[] = [];
+    for (const entry of batch) if (entry.key.startsWith(prefix)) keys.push(entry.key);
+    yield keys;
+  }
+}
+
 export const DEFAULT_LIST_LIMIT = 1000;
 export const DEFAULT_HASH_FIRST_FROM: number = Number.POSITIVE_INFINITY;
 const MAX_CONCURRENCY = 256;
@@ -235,14 +244,21 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
   const countDone = options.countTotals === false ? Promise.resolve() : countSource();
 
   const compareTarget = mode === 'verify-only' || resume;
+  // A journal is consulted only to resume, and written only by a run that copies.
+  const journal = resume && mode !== 'verify-only' ? options.journal : undefined;
   const sourceListing = resilientList(source, prefix, policy, signal);
   const ranged = compareTarget
-    ? rangedListing(sourceListing, (after) => resilientList(target, prefix, policy, signal, after), TARGET_LISTING_RANGES)
+    ? rangedListing(
+        sourceListing,
+        (after) => resilientList(target, prefix, policy, signal, after),
+        TARGET_LISTING_RANGES,
+        // The journal's keys are those of the last run's source: they cut the target's listing into ranges from
+        // the start, before the source's walk gets that far.
+        journal === undefined ? undefined : journalKeys(journal, prefix),
+      )
     : undefined;
   // Each listing runs ahead of the merge (a few pages' worth), so the faster one is never held to the slower's pace.
   const pairs = pairListings(readAhead(ranged?.source ?? sourceListing, LISTING_READ_AHEAD), ranged?.target);
-  // A journal is consulted only to resume, and written only by a run that copies.
-  const journal = resume && mode !== 'verify-only' ? options.journal : undefined;
   // The journal is read (and parsed) ahead while the listings' first pages are on their way.
   const lookups = journal === undefined ? undefined : new JournalCursor(startedReadAhead(journal.read(), JOURNAL_BATCHES_AHEAD));
   const recorder = journal === undefined || mode !== 'copy' ? undefined : startRecorder(journal);

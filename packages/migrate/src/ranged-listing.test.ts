@@ -183,6 +183,91 @@ describe('rangedListing', () => {
     }
   });
 
+  it('starts ranges at early keys before the source gets that far', async () => {
+    const keys = keyNames(450);
+    let releaseSource: () => void = () => undefined;
+    const sourceHeld = new Promise<void>((resolve) => {
+      releaseSource = resolve;
+    });
+    // The source is stuck at its first key; the journal's keys are every key in batches of 60.
+    const source = listed(keys, (key) => (key === keys[1] ? sourceHeld : Promise.resolve()));
+    const early = (async function* journalKeys() {
+      for (let start = 0; start < keys.length; start += 60) {
+        await Promise.resolve();
+        yield keys.slice(start, start + 60);
+      }
+    })();
+    const target = targetOf(keys);
+    const ranged = rangedListing(source, target.listAfter, { rangeSize: 100, rangesAhead: 3 }, early);
+    const sourceRead = keysOf(ranged.source);
+    const targetKeys: string[] = [];
+    const step = await ranged.target.next();
+    if (step.done === true) throw new Error('the target ended early');
+    targetKeys.push(step.value.key);
+    for (let turn = 0; turn < 200 && target.starts.length < 4; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(target.starts).toEqual([undefined, keys[99], keys[199], keys[299]]);
+    releaseSource();
+    for await (const item of ranged.target) targetKeys.push(item.key);
+    expect(await sourceRead).toEqual(keys);
+    expect(targetKeys).toEqual(keys);
+    expect(target.starts).toEqual([undefined, keys[99], keys[199], keys[299], keys[399]]);
+  });
+
+  it('reads early keys only as far as the ranges to start need, and closes them when the reader stops', async () => {
+    const keys = keyNames(2000);
+    let batchesRead = 0;
+    let closed = false;
+    const early = (async function* journalKeys() {
+      try {
+        for (let start = 0; start < keys.length; start += 50) {
+          batchesRead++;
+          await Promise.resolve();
+          yield keys.slice(start, start + 50);
+        }
+      } finally {
+        closed = true;
+      }
+    })();
+    const target = targetOf(keys);
+    const ranged = rangedListing(listed([]), target.listAfter, { rangeSize: 100, rangesAhead: 2 }, early);
+    await keysOf(ranged.source);
+    let read = 0;
+    for await (const item of ranged.target) {
+      expect(item.key).toBe(keys[read]);
+      if (++read === 150) break;
+    }
+    // Reading range 1 needs the ends of ranges 1 and 2 (keys 199 and 299): six batches, not forty.
+    expect(batchesRead).toBeLessThanOrEqual(7);
+    expect(closed).toBe(true);
+    expect(target.open()).toBe(0);
+  });
+
+  it('matches a plain listing with early keys that are stale, out of order or fail midway', async () => {
+    const next = random(20_261_126);
+    for (let round = 0; round < 60; round++) {
+      const universe = keyNames(Math.floor(next() * 400) + 1);
+      const source = universe.filter(() => next() < 0.7);
+      const targetKeys = universe.filter(() => next() < 0.7);
+      const journaled = universe.filter(() => next() < 0.5);
+      if (next() < 0.3 && journaled.length > 3) journaled.reverse();
+      const failAt = next() < 0.3 ? Math.floor(next() * journaled.length) : undefined;
+      const rangeSize = Math.floor(next() * 40) + 1;
+      const early = (async function* journalKeys() {
+        for (let start = 0; start < journaled.length; start += 7) {
+          if (failAt !== undefined && start >= failAt) throw new Error('journal unreadable');
+          await Promise.resolve();
+          yield journaled.slice(start, start + 7);
+        }
+      })();
+      const target = targetOf(targetKeys);
+      const ranged = rangedListing(listed(source), target.listAfter, { rangeSize, rangesAhead: Math.floor(next() * 4) + 1 }, early);
+      const out = await readBoth(ranged.source, ranged.target);
+      expect(out.source, `round ${round}`).toEqual(source);
+      expect(out.target, `round ${round}`).toEqual(targetKeys);
+      expect(target.open(), `round ${round}`).toBe(0);
+    }
+  });
+
   it('closes every range listing when the reader stops early', async () => {
     const keys = keyNames(1000);
     const target = targetOf(keys);

@@ -1,6 +1,6 @@
 import { compareKeys } from '@stowage/core';
 import type { ObjectSummary } from '@stowage/core';
-import { startedReadAhead } from './read-ahead.ts';
+import { Wakeup, startedReadAhead } from './read-ahead.ts';
 
 /** How the target's listing is cut and how far it runs ahead. */
 export interface RangedListingOptions {
@@ -53,14 +53,19 @@ class RangeListing {
  * each once and in order whatever it holds: extra keys, fewer keys, or a range boundary learned only after the
  * listing being read has passed it (that listing then just goes on, and the next skips what it already gave).
  * `source` is the source listing, observed as it is read; read it through the returned `source`.
+ *
+ * `earlyKeys`, keys in ascending order known before the source's walk shows them (an earlier run's journal),
+ * bound ranges the same way, every `rangeSize`-th of them, so the ranges start before the walk gets that far; they
+ * are read only as far as the ranges to start need. A boundary is taken from either side only past the last one.
  */
 export function rangedListing(
   source: AsyncIterable<ObjectSummary>,
   listAfter: (key: string | undefined) => AsyncIterable<ObjectSummary>,
   options: RangedListingOptions,
+  earlyKeys?: AsyncIterable<readonly string[]>,
 ): { readonly source: AsyncGenerator<ObjectSummary, void, undefined>; readonly target: AsyncGenerator<ObjectSummary, void, undefined> } {
   const { rangeSize, rangesAhead } = options;
-  /** `boundaries[i]` ends range `i` (inclusive) and starts range `i + 1` (exclusive). */
+  /** `boundaries[i]` ends range `i` (inclusive) and starts range `i + 1` (exclusive), in ascending order. */
   const boundaries: string[] = [];
   /** The target's listing of each range started and not yet finished with, by range. */
   const listings = new Map<number, RangeListing>();
@@ -79,24 +84,60 @@ export function rangedListing(
     if (reading === undefined) return;
     for (let next = reading + 1; next <= reading + rangesAhead && next - 1 < boundaries.length; next++) listingOf(next);
   };
+  const addBoundary = (key: string): void => {
+    const last = boundaries[boundaries.length - 1];
+    if (last !== undefined && compareKeys(key, last) <= 0) return;
+    boundaries.push(key);
+    startAhead();
+  };
 
   async function* observedSource(): AsyncGenerator<ObjectSummary, void, undefined> {
     let count = 0;
     for await (const summary of source) {
       count++;
-      if (count % rangeSize === 0) {
-        boundaries.push(summary.key);
-        startAhead();
-      }
+      if (count % rangeSize === 0) addBoundary(summary.key);
       yield summary;
     }
   }
 
+  /** Reads `earlyKeys` while the ranges to start lack boundaries; `stop` ends it. */
+  const earlyBoundaries = (): { readonly wanted: Wakeup; stop: () => Promise<void> } => {
+    const wanted = new Wakeup();
+    let stopped = false;
+    const lacking = (): boolean => boundaries.length < (reading ?? 0) + rangesAhead;
+    const reader = (async (): Promise<void> => {
+      if (earlyKeys === undefined) return;
+      let count = 0;
+      try {
+        for await (const keys of earlyKeys) {
+          for (const key of keys) {
+            count++;
+            if (count % rangeSize === 0) addBoundary(key);
+          }
+          while (!stopped && !lacking()) await wanted.wait();
+          if (stopped) return;
+        }
+      } catch {
+        // Early keys only save time: the source's own keys bound the ranges without them.
+      }
+    })();
+    return {
+      wanted,
+      stop: async () => {
+        stopped = true;
+        wanted.wake();
+        await reader;
+      },
+    };
+  };
+
   async function* target(): AsyncGenerator<ObjectSummary, void, undefined> {
     let last: string | undefined;
+    const early = earlyBoundaries();
     try {
       for (let range = 0; ; range++) {
         reading = range;
+        early.wanted.wake();
         const listing = listingOf(range);
         startAhead();
         for (;;) {
@@ -119,6 +160,7 @@ export function rangedListing(
       }
     } finally {
       reading = undefined;
+      await early.stop();
       const started = [...listings.values()];
       listings.clear();
       await Promise.all(started.map((listing) => listing.close()));

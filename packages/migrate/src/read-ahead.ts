@@ -1,5 +1,5 @@
 /** One side waiting for the other: `wait` until the next `wake`. */
-class Wakeup {
+export class Wakeup {
   #resolve: (() => void) | undefined;
 
   wait(): Promise<void> {
