@@ -16,17 +16,20 @@ afterEach(async () => {
 });
 
 /**
- * Whether `call` settled before the event loop got to run an immediate scheduled just before it. It starts on a
- * fresh turn of the loop: blocking calls made back to back for a few milliseconds let the loop turn on purpose.
+ * Whether `call` settles within the current task, its microtasks drained, before the event loop runs any other
+ * callback (a thread pool's answer can only arrive in one). It starts on a fresh turn of the loop: blocking calls
+ * made back to back for a few milliseconds let the loop turn on purpose.
  */
 async function settlesBeforeTheLoopTurns(call: () => Promise<unknown>): Promise<boolean> {
   await new Promise((resolve) => setImmediate(resolve));
-  let turned = false;
-  setImmediate(() => {
-    turned = true;
+  let settled = false;
+  const settling = call().then(() => {
+    settled = true;
   });
-  await call();
-  return !turned;
+  for (let microtask = 0; microtask < 100 && !settled; microtask++) await Promise.resolve();
+  const result = settled;
+  await settling;
+  return result;
 }
 
 describe('blockingNodeFileSystem', () => {
