@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { compareKeys, keyProblem, throwIfAborted } from '@stowage/core';
 import type { ObjectSummary } from '@stowage/core';
 import { fsError, nativeCode } from './errors.ts';
@@ -40,13 +39,88 @@ function toEntry(dirent: LocalDirent | string | Uint8Array): Entry | undefined {
  * subdirectories as `name/` yields the global key order (`a-c` before `a/b` because `-` < `/`), so the walk is
  * depth-first and holds one sorted listing per level of the current path, never the whole tree. The prefix's
  * finished segments choose the starting directory, and subtrees wholly at or before `startAfter` are skipped
- * unread.
+ * unread. The levels are kept on a stack rather than in nested generators, so an object deep in the tree costs
+ * one step to hand out, not one per level.
  */
 export async function* walkObjects(fs: LocalFileSystem, guard: RootGuard, options: WalkOptions): AsyncGenerator<ObjectSummary> {
-  const { prefix } = options;
+  const { prefix, startAfter, signal } = options;
   const lastSlash = prefix.lastIndexOf('/');
-  const directoryKey = prefix.slice(0, lastSlash + 1);
-  yield* walkDirectory(fs, guard, directoryKey, readDirectory(fs, guard, directoryKey, prefix.slice(lastSlash + 1), options, false), options);
+  const levels: Level[] = [];
+  const enter = async (directoryKey: string, reading: Promise<DirectoryRead | undefined>): Promise<void> => {
+    throwIfAborted(signal);
+    const directory = await reading;
+    if (directory === undefined) return;
+    const subtrees: string[] = [];
+    for (const entry of directory.entries) if (walked(directoryKey, entry, startAfter)) subtrees.push(`${directoryKey}${entry.name}/`);
+    const level: Level = { directoryKey, directory, next: 0, subtrees, reads: new Map(), started: 0, entered: 0 };
+    readSubtreesAhead(fs, guard, options, level);
+    levels.push(level);
+  };
+  const startKey = prefix.slice(0, lastSlash + 1);
+  await enter(startKey, readDirectory(fs, guard, startKey, prefix.slice(lastSlash + 1), options, false));
+  for (let level = levels.at(-1); level !== undefined; level = levels.at(-1)) {
+    const { entries, summaries, statAhead } = level.directory;
+    const index = level.next++;
+    const entry = entries[index];
+    if (entry === undefined) {
+      levels.pop();
+      continue;
+    }
+    if (entry.directory) {
+      if (!walked(level.directoryKey, entry, startAfter)) continue;
+      const subtree = level.subtrees[level.entered] ?? `${level.directoryKey}${entry.name}/`;
+      const read = level.reads.get(level.entered) ?? readDirectory(fs, guard, subtree, '', options, true);
+      level.reads.delete(level.entered);
+      level.entered++;
+      readSubtreesAhead(fs, guard, options, level);
+      await enter(subtree, read);
+      continue;
+    }
+    statAhead(index);
+    const summary = summaries.get(index);
+    if (summary === undefined) continue;
+    summaries.delete(index);
+    const listed = await summary;
+    if (listed !== undefined) yield listed;
+  }
+}
+
+/** Whether the walk enters a directory entry: a directory not wholly at or before `startAfter`. */
+function walked(directoryKey: string, entry: Entry, startAfter: string | undefined): boolean {
+  if (!entry.directory) return false;
+  if (startAfter === undefined) return true;
+  const subtree = `${directoryKey}${entry.name}/`;
+  return startAfter.startsWith(subtree) || compareKeys(subtree, startAfter) >= 0;
+}
+
+/** One directory on the walk's path: its entries, where the walk is in them, and its subdirectories read ahead. */
+interface Level {
+  readonly directoryKey: string;
+  readonly directory: DirectoryRead;
+  /** The entry the walk takes next. */
+  next: number;
+  /** The subdirectories the walk enters, in order. */
+  readonly subtrees: readonly string[];
+  /** Reads of subdirectories started ahead of the walk, by their place in `subtrees`. */
+  readonly reads: Map<number, Promise<DirectoryRead | undefined>>;
+  /** Subdirectories whose read was started. */
+  started: number;
+  /** Subdirectories the walk has entered. */
+  entered: number;
+}
+
+/**
+ * Starts reading the next few subdirectories of a level ahead of the walk, as files are stat'ed ahead: a tree of
+ * small directories (one per upload, as Zulip makes) would otherwise wait on the disk for every one in turn.
+ */
+function readSubtreesAhead(fs: LocalFileSystem, guard: RootGuard, options: WalkOptions, level: Level): void {
+  for (; level.started < level.entered + DIRECTORY_WINDOW; level.started++) {
+    const subtree = level.subtrees[level.started];
+    if (subtree === undefined) return;
+    const read = readDirectory(fs, guard, subtree, '', options, true);
+    read.catch(() => undefined);
+    level.reads.set(level.started, read);
+  }
 }
 
 /** A directory's entries in key order, with the summaries of its first files already being read. */
@@ -107,66 +181,14 @@ async function readDirectory(
     for (let index = from; index < Math.min(entries.length, from + STAT_WINDOW); index++) {
       const entry = entries[index];
       if (entry === undefined || summaries.has(index) || !isListedFile(entry)) continue;
-      const summary = summarize(fs, guard, directoryKey + entry.name, entry, join(path, entry.name));
+      const key = directoryKey + entry.name;
+      const summary = summarize(fs, guard, key, entry, guard.pathOf(key));
       summary.catch(() => undefined);
       summaries.set(index, summary);
     }
   };
   statAhead(0);
   return { path, entries, summaries, statAhead };
-}
-
-async function* walkDirectory(
-  fs: LocalFileSystem,
-  guard: RootGuard,
-  directoryKey: string,
-  reading: Promise<DirectoryRead | undefined>,
-  options: WalkOptions,
-): AsyncGenerator<ObjectSummary> {
-  throwIfAborted(options.signal);
-  const directory = await reading;
-  if (directory === undefined) return;
-  const { entries, summaries, statAhead } = directory;
-  const { startAfter } = options;
-  const walked = (entry: Entry): boolean => {
-    const subtree = `${directoryKey}${entry.name}/`;
-    return entry.directory && (startAfter === undefined || startAfter.startsWith(subtree) || compareKeys(subtree, startAfter) >= 0);
-  };
-  // Subdirectories are read a few ahead of the walk, as files are stat'ed ahead: a tree of small directories (one
-  // per upload, as Zulip makes) would otherwise wait on the disk for every one of them in turn. They are counted in
-  // the order the walk enters them.
-  const subtrees = entries.filter(walked).map((entry) => `${directoryKey}${entry.name}/`);
-  const reads = new Map<number, Promise<DirectoryRead | undefined>>();
-  let started = 0;
-  let entered = 0;
-  const readAheadOf = (first: number): void => {
-    for (; started < first + DIRECTORY_WINDOW; started++) {
-      const subtree = subtrees[started];
-      if (subtree === undefined) return;
-      const read = readDirectory(fs, guard, subtree, '', options, true);
-      read.catch(() => undefined);
-      reads.set(started, read);
-    }
-  };
-  readAheadOf(0);
-  for (const [index, entry] of entries.entries()) {
-    if (entry.directory) {
-      if (!walked(entry)) continue;
-      readAheadOf(entered);
-      const subtree = `${directoryKey}${entry.name}/`;
-      const read = reads.get(entered) ?? readDirectory(fs, guard, subtree, '', options, true);
-      reads.delete(entered);
-      entered++;
-      yield* walkDirectory(fs, guard, subtree, read, options);
-      continue;
-    }
-    statAhead(index);
-    const summary = summaries.get(index);
-    if (summary === undefined) continue;
-    summaries.delete(index);
-    const listed = await summary;
-    if (listed !== undefined) yield listed;
-  }
 }
 
 async function summarize(fs: LocalFileSystem, guard: RootGuard, key: string, entry: Entry, path: string): Promise<ObjectSummary | undefined> {
