@@ -399,17 +399,28 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
     return { outcome: 'copied', proof: listed ? proofOf(pair, sent.size, sent.sha256, targetEtag) : undefined };
   }
 
-  async function decide(pair: SourcePair, journaled: JournalEntry | undefined, onBytes: (count: number) => void): Promise<Decision> {
+  /** What the listings (and the journal) alone decide for a pair, with no request; `undefined` when they cannot. */
+  function decideFromListings(pair: SourcePair, journaled: JournalEntry | undefined): Decision | undefined {
     if (mode === 'verify-only') {
       if (pair.target === undefined) return { outcome: 'missing' };
       if (pair.target.size !== pair.source.size) return { outcome: 'different' };
-      const compared = await sameContent(pair);
-      return { outcome: compared === undefined ? 'vanished' : compared.same ? 'matched' : 'different' };
+      return undefined;
     }
     if (resume && pair.target !== undefined && pair.target.size === pair.source.size) {
       // An earlier run copied and verified exactly these two versions: same size and SHA-256, no request needed.
       if (journalProves(journaled, pair.source, pair.target)) return { outcome: 'skipped', proof: journaled };
       if (resumeBy === 'size-and-time' && pair.target.lastModified.getTime() >= pair.source.lastModified.getTime()) return { outcome: 'skipped' };
+      return undefined;
+    }
+    return mode === 'dry-run' ? { outcome: 'would-copy' } : undefined;
+  }
+
+  async function decide(pair: SourcePair, onBytes: (count: number) => void): Promise<Decision> {
+    if (mode === 'verify-only') {
+      const compared = await sameContent(pair);
+      return { outcome: compared === undefined ? 'vanished' : compared.same ? 'matched' : 'different' };
+    }
+    if (resume && pair.target !== undefined && pair.target.size === pair.source.size) {
       const compared = await sameContent(pair);
       if (compared === undefined) return { outcome: 'vanished' };
       if (compared.same) return { outcome: 'skipped', proof: compared.proof };
@@ -424,16 +435,29 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
     }
   }
 
-  async function handle({ pair, journaled, ticket }: JournaledPair): Promise<void> {
+  /**
+   * Handles a pair; returns a promise only when that needs a request (a resumed run's skips by journal are handled
+   * on the spot, with no promise per object).
+   */
+  function handle({ pair, journaled, ticket }: JournaledPair): Promise<void> | undefined {
     if (pair.source === undefined) {
       if (mode === 'verify-only' && pair.target !== undefined) {
         emit({ key: pair.key, outcome: 'only-at-target', size: pair.target.size });
       }
       recorder?.settle(ticket, pair.key, undefined);
-      return;
+      return undefined;
     }
     const sourcePair: SourcePair = { ...pair, source: pair.source };
-    const size = sourcePair.source.size;
+    const decided = decideFromListings(sourcePair, journaled);
+    if (decided === undefined) return handleWithRequests(sourcePair, ticket);
+    tracker.bytesDone += sourcePair.source.size;
+    emit({ key: pair.key, outcome: decided.outcome, size: sourcePair.source.size });
+    recorder?.settle(ticket, pair.key, decided.proof);
+    return undefined;
+  }
+
+  async function handleWithRequests(pair: SourcePair, ticket: number): Promise<void> {
+    const size = pair.source.size;
     let streamed = 0;
     const onBytes = (count: number): void => {
       streamed += count;
@@ -452,7 +476,7 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
       const decision = await withRetry(
         (attempt) => {
           attempts = attempt;
-          return decide(sourcePair, journaled, onBytes);
+          return decide(pair, onBytes);
         },
         policy,
         signal,
@@ -474,7 +498,8 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
       if (signal?.aborted === true) throw abortedError(undefined, signal.reason);
       const next = await journaledPairs.next();
       if (next.done === true) return;
-      await handle(next.value);
+      const handling = handle(next.value);
+      if (handling !== undefined) await handling;
     }
   }
 

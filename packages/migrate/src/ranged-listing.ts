@@ -103,7 +103,7 @@ export function rangedListing(
   /** Reads `earlyKeys` while the ranges to start lack boundaries; `stop` ends it. */
   const earlyBoundaries = (): { readonly wanted: Wakeup; stop: () => Promise<void> } => {
     const wanted = new Wakeup();
-    let stopped = false;
+    const state = { stopped: false };
     const lacking = (): boolean => boundaries.length < (reading ?? 0) + rangesAhead;
     const reader = (async (): Promise<void> => {
       if (earlyKeys === undefined) return;
@@ -114,8 +114,8 @@ export function rangedListing(
             count++;
             if (count % rangeSize === 0) addBoundary(key);
           }
-          while (!stopped && !lacking()) await wanted.wait();
-          if (stopped) return;
+          while (!state.stopped && !lacking()) await wanted.wait();
+          if (state.stopped) return;
         }
       } catch {
         // Early keys only save time: the source's own keys bound the ranges without them.
@@ -124,7 +124,7 @@ export function rangedListing(
     return {
       wanted,
       stop: async () => {
-        stopped = true;
+        state.stopped = true;
         wanted.wake();
         await reader;
       },
