@@ -7,7 +7,7 @@ import type { S3Settings } from '@stowage/core';
 import { clientS3, smithyProtocols } from './sdk.ts';
 import type { S3ObjectHeaders } from './object-info.ts';
 import { SigV4Signer, encodeRfc3986 } from './sigv4.ts';
-import { NodeTransport } from './node-transport.ts';
+import { NodeTransport, hostHeader } from './node-transport.ts';
 import type { WireRequest } from './node-transport.ts';
 import { DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_MAX_SOCKETS, DEFAULT_REQUEST_TIMEOUT_MS, s3ChecksumProfile, s3Region, usesPathStyle } from './s3-client.ts';
 import type { S3ClientOptions } from './s3-client.ts';
@@ -128,7 +128,7 @@ function signedSend(route: LeanRoute, bucket: string): LeanSend {
   return async ({ method, key, query, headers, body, signal }) => {
     const [endpoint, credentials] = await Promise.all([route.endpoint(), route.credentials()]);
     signer ??= new SigV4Signer(await route.region());
-    headers.host = endpoint.port === undefined ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`;
+    headers.host = hostHeader(endpoint.hostname, endpoint.port);
     const path = `${endpoint.path.replace(/\/+$/u, '')}/${encodePath(bucket)}/${encodePath(key)}`;
     signer.sign({ method, path, query, headers }, credentials, new Date(Date.now() + route.clockOffset()));
     return route.send({ method, hostname: endpoint.hostname, port: endpoint.port, path, query, headers, body }, signal);

@@ -66,14 +66,20 @@ function queryString(query: Readonly<Record<string, string>>): string {
 const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/u;
 const REQUEST_TARGET = /^\/[\x21-\x7e]*$/u;
 
+/** The `Host` header for a host name (an IPv6 address with or without its brackets) and port. */
+export function hostHeader(hostname: string, port: number | undefined): string {
+  const bare = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
+  const name = bare.includes(':') ? `[${bare}]` : bare;
+  return port === undefined ? name : `${name}:${port}`;
+}
+
 /** The request line and headers, checked: nothing a caller passes can end a line early or smuggle a header in. */
 function requestHead(request: WireRequest): string {
   const target = `${request.path}${queryString(request.query)}`;
   if (!HTTP_TOKEN.test(request.method)) throw Object.assign(new TypeError(`invalid HTTP method ${JSON.stringify(request.method)}`), { code: 'ERR_INVALID_HTTP_TOKEN' });
   if (!REQUEST_TARGET.test(target)) throw Object.assign(new TypeError(`invalid request path ${JSON.stringify(target)}`), { code: 'ERR_UNESCAPED_CHARACTERS' });
-  const host = request.port === undefined ? request.hostname : `${request.hostname.includes(':') ? `[${request.hostname}]` : request.hostname}:${request.port}`;
   let head = `${request.method} ${target} HTTP/1.1\r\n`;
-  if (request.headers.host === undefined) head += `host: ${host}\r\n`;
+  if (request.headers.host === undefined) head += `host: ${hostHeader(request.hostname, request.port)}\r\n`;
   for (const [name, value] of Object.entries(request.headers)) {
     if (!HTTP_TOKEN.test(name)) throw Object.assign(new TypeError(`invalid header name ${JSON.stringify(name)}`), { code: 'ERR_INVALID_HTTP_TOKEN' });
     if (INVALID_HEADER_VALUE.test(value)) throw Object.assign(new TypeError(`invalid character in header ${name}`), { code: 'ERR_INVALID_CHAR' });
