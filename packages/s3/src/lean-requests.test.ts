@@ -96,7 +96,9 @@ describe('the Host header of a signed request', () => {
     const lean = leanRequestsFor(client, 'bucket');
     expect(lean).toBeDefined();
     expect(await lean?.head('some/key')).toBeUndefined();
-    expect(seen).toEqual([{ host: '[::1]:9000', signedHeaders: expect.stringContaining('host') }]);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.host).toBe('[::1]:9000');
+    expect(seen[0]?.signedHeaders?.split(';')).toContain('host');
     client.destroy();
   });
 
