@@ -41,6 +41,33 @@ function targetOf(keys: readonly string[], pageDelay?: () => Promise<void>) {
   return { listAfter, starts, given, open: () => open, mostOpen: () => mostOpen };
 }
 
+/** A promise held until `release` is called: stops a listing at a chosen point. */
+function held(): { readonly until: Promise<void>; readonly release: () => void } {
+  let release: () => void = () => undefined;
+  const until = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { until, release };
+}
+
+/** Keys in batches of `size`, as a journal is read, each after a turn; `read` counts batches, `closed` the end. */
+function keyBatches(keys: readonly string[], size: number, failAt?: number) {
+  const state = { read: 0, closed: false };
+  async function* batches(): AsyncGenerator<string[]> {
+    try {
+      for (let start = 0; start < keys.length; start += size) {
+        if (failAt !== undefined && start >= failAt) throw new Error('journal unreadable');
+        state.read++;
+        await Promise.resolve();
+        yield keys.slice(start, start + size);
+      }
+    } finally {
+      state.closed = true;
+    }
+  }
+  return { batches: batches(), state };
+}
+
 /** The keys of a listing, read to its end. */
 async function keysOf(listing: AsyncIterable<ObjectSummary>): Promise<string[]> {
   const keys: string[] = [];
@@ -83,18 +110,15 @@ describe('rangedListing', () => {
 
   it('lists several ranges at once while the first page is still on its way', async () => {
     const keys = keyNames(450);
-    let releasePages: () => void = () => undefined;
-    const pagesHeld = new Promise<void>((resolve) => {
-      releasePages = resolve;
-    });
-    const target = targetOf(keys, () => pagesHeld);
+    const pages = held();
+    const target = targetOf(keys, () => pages.until);
     const ranged = rangedListing(listed(keys), target.listAfter, { rangeSize: 100, rangesAhead: 3 });
     const reading = readBoth(ranged.source, ranged.target);
     // The source is read through while every target listing waits for its first page.
     for (let turn = 0; turn < 200 && target.starts.length < 4; turn++) await new Promise((resolve) => setImmediate(resolve));
     expect(target.starts).toEqual([undefined, keys[99], keys[199], keys[299]]);
     expect(target.mostOpen()).toBe(4);
-    releasePages();
+    pages.release();
     expect((await reading).target).toEqual(keys);
     expect(target.starts).toEqual([undefined, keys[99], keys[199], keys[299], keys[399]]);
   });
@@ -137,12 +161,9 @@ describe('rangedListing', () => {
 
   it('stays complete when the source learns a range end only after the target was read past it', async () => {
     const keys = keyNames(400);
-    let releaseSource: () => void = () => undefined;
-    const sourceHeld = new Promise<void>((resolve) => {
-      releaseSource = resolve;
-    });
+    const sourceGate = held();
     // The source stops before its 150th key, so the end of the second range (its 200th key) is not known yet.
-    const source = listed(keys, (key) => (key === keys[149] ? sourceHeld : Promise.resolve()));
+    const source = listed(keys, (key) => (key === keys[149] ? sourceGate.until : Promise.resolve()));
     const target = targetOf(keys);
     const ranged = rangedListing(source, target.listAfter, { rangeSize: 100, rangesAhead: 1 });
     const sourceRead = keysOf(ranged.source);
@@ -154,7 +175,7 @@ describe('rangedListing', () => {
       if (targetKeys.length === 250) break;
     }
     expect(target.starts).toEqual([undefined, keys[99]]);
-    releaseSource();
+    sourceGate.release();
     for await (const item of ranged.target) targetKeys.push(item.key);
     expect(await sourceRead).toEqual(keys);
     expect(targetKeys).toEqual(keys);
@@ -162,22 +183,27 @@ describe('rangedListing', () => {
     expect(target.starts).toContain(keys[199]);
   });
 
-  it('matches a plain listing for random stores and range sizes', async () => {
+  it('matches a plain listing for random stores, range sizes and early keys (none, stale, out of order, failing)', async () => {
     const next = random(20_261_125);
-    for (let round = 0; round < 60; round++) {
+    for (let round = 0; round < 120; round++) {
       const universe = keyNames(Math.floor(next() * 400) + 1);
       const source = universe.filter(() => next() < 0.7);
       const targetKeys = universe.filter(() => next() < 0.7);
       const rangeSize = Math.floor(next() * 40) + 1;
       const rangesAhead = Math.floor(next() * 4) + 1;
       const slowSource = next() < 0.5;
+      const journaled = next() < 0.4 ? undefined : universe.filter(() => next() < 0.5);
+      if (journaled !== undefined && journaled.length > 3 && next() < 0.3) journaled.reverse();
+      const failAt = journaled !== undefined && next() < 0.3 ? Math.floor(next() * journaled.length) : undefined;
       const target = targetOf(targetKeys);
       const ranged = rangedListing(
         listed(source, slowSource ? () => new Promise((resolve) => setImmediate(resolve)) : undefined),
         target.listAfter,
         { rangeSize, rangesAhead },
+        journaled === undefined ? undefined : keyBatches(journaled, 7, failAt).batches,
       );
       const out = await readBoth(ranged.source, ranged.target);
+      expect(out.source, `round ${round}`).toEqual(source);
       expect(out.target, `round ${round}`).toEqual(targetKeys);
       expect(target.open(), `round ${round}`).toBe(0);
     }
@@ -185,20 +211,11 @@ describe('rangedListing', () => {
 
   it('starts ranges at early keys before the source gets that far', async () => {
     const keys = keyNames(450);
-    let releaseSource: () => void = () => undefined;
-    const sourceHeld = new Promise<void>((resolve) => {
-      releaseSource = resolve;
-    });
+    const sourceGate = held();
     // The source is stuck at its first key; the journal's keys are every key in batches of 60.
-    const source = listed(keys, (key) => (key === keys[1] ? sourceHeld : Promise.resolve()));
-    const early = (async function* journalKeys() {
-      for (let start = 0; start < keys.length; start += 60) {
-        await Promise.resolve();
-        yield keys.slice(start, start + 60);
-      }
-    })();
+    const source = listed(keys, (key) => (key === keys[1] ? sourceGate.until : Promise.resolve()));
     const target = targetOf(keys);
-    const ranged = rangedListing(source, target.listAfter, { rangeSize: 100, rangesAhead: 3 }, early);
+    const ranged = rangedListing(source, target.listAfter, { rangeSize: 100, rangesAhead: 3 }, keyBatches(keys, 60).batches);
     const sourceRead = keysOf(ranged.source);
     const targetKeys: string[] = [];
     const step = await ranged.target.next();
@@ -206,7 +223,7 @@ describe('rangedListing', () => {
     targetKeys.push(step.value.key);
     for (let turn = 0; turn < 200 && target.starts.length < 4; turn++) await new Promise((resolve) => setImmediate(resolve));
     expect(target.starts).toEqual([undefined, keys[99], keys[199], keys[299]]);
-    releaseSource();
+    sourceGate.release();
     for await (const item of ranged.target) targetKeys.push(item.key);
     expect(await sourceRead).toEqual(keys);
     expect(targetKeys).toEqual(keys);
@@ -215,21 +232,9 @@ describe('rangedListing', () => {
 
   it('reads early keys only as far as the ranges to start need, and closes them when the reader stops', async () => {
     const keys = keyNames(2000);
-    let batchesRead = 0;
-    let closed = false;
-    const early = (async function* journalKeys() {
-      try {
-        for (let start = 0; start < keys.length; start += 50) {
-          batchesRead++;
-          await Promise.resolve();
-          yield keys.slice(start, start + 50);
-        }
-      } finally {
-        closed = true;
-      }
-    })();
+    const early = keyBatches(keys, 50);
     const target = targetOf(keys);
-    const ranged = rangedListing(listed([]), target.listAfter, { rangeSize: 100, rangesAhead: 2 }, early);
+    const ranged = rangedListing(listed([]), target.listAfter, { rangeSize: 100, rangesAhead: 2 }, early.batches);
     await keysOf(ranged.source);
     let read = 0;
     for await (const item of ranged.target) {
@@ -237,35 +242,9 @@ describe('rangedListing', () => {
       if (++read === 150) break;
     }
     // Reading range 1 needs the ends of ranges 1 and 2 (keys 199 and 299): six batches, not forty.
-    expect(batchesRead).toBeLessThanOrEqual(7);
-    expect(closed).toBe(true);
+    expect(early.state.read).toBeLessThanOrEqual(7);
+    expect(early.state.closed).toBe(true);
     expect(target.open()).toBe(0);
-  });
-
-  it('matches a plain listing with early keys that are stale, out of order or fail midway', async () => {
-    const next = random(20_261_126);
-    for (let round = 0; round < 60; round++) {
-      const universe = keyNames(Math.floor(next() * 400) + 1);
-      const source = universe.filter(() => next() < 0.7);
-      const targetKeys = universe.filter(() => next() < 0.7);
-      const journaled = universe.filter(() => next() < 0.5);
-      if (next() < 0.3 && journaled.length > 3) journaled.reverse();
-      const failAt = next() < 0.3 ? Math.floor(next() * journaled.length) : undefined;
-      const rangeSize = Math.floor(next() * 40) + 1;
-      const early = (async function* journalKeys() {
-        for (let start = 0; start < journaled.length; start += 7) {
-          if (failAt !== undefined && start >= failAt) throw new Error('journal unreadable');
-          await Promise.resolve();
-          yield journaled.slice(start, start + 7);
-        }
-      })();
-      const target = targetOf(targetKeys);
-      const ranged = rangedListing(listed(source), target.listAfter, { rangeSize, rangesAhead: Math.floor(next() * 4) + 1 }, early);
-      const out = await readBoth(ranged.source, ranged.target);
-      expect(out.source, `round ${round}`).toEqual(source);
-      expect(out.target, `round ${round}`).toEqual(targetKeys);
-      expect(target.open(), `round ${round}`).toBe(0);
-    }
   });
 
   it('closes every range listing when the reader stops early', async () => {
