@@ -125,7 +125,6 @@ function readSubtreesAhead(fs: LocalFileSystem, guard: RootGuard, options: WalkO
 
 /** A directory's entries in key order, with the summaries of its first files already being read. */
 interface DirectoryRead {
-  readonly path: string;
   readonly entries: readonly Entry[];
   /** Summaries by entry index, started ahead of the walk (`statAhead`). */
   readonly summaries: Map<number, Promise<ObjectSummary | undefined>>;
@@ -188,7 +187,7 @@ async function readDirectory(
     }
   };
   statAhead(0);
-  return { path, entries, summaries, statAhead };
+  return { entries, summaries, statAhead };
 }
 
 async function summarize(fs: LocalFileSystem, guard: RootGuard, key: string, entry: Entry, path: string): Promise<ObjectSummary | undefined> {

@@ -69,6 +69,7 @@ async function* withJournal(
     await pairs.return();
   }
 }
+
 /** The keys of a journal's entries under `prefix`, batch by batch. */
 async function* journalKeys(journal: MigrationJournal, prefix: string): AsyncGenerator<string[], void, undefined> {
   for await (const batch of journal.read()) {
