@@ -22,12 +22,12 @@ afterEach(async () => {
  */
 async function settlesBeforeTheLoopTurns(call: () => Promise<unknown>): Promise<boolean> {
   await new Promise((resolve) => setImmediate(resolve));
-  let settled = false;
+  const state = { settled: false };
   const settling = call().then(() => {
-    settled = true;
+    state.settled = true;
   });
-  for (let microtask = 0; microtask < 100 && !settled; microtask++) await Promise.resolve();
-  const result = settled;
+  for (let microtask = 0; microtask < 100 && !state.settled; microtask++) await Promise.resolve();
+  const result = state.settled;
   await settling;
   return result;
 }
