@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { keepYoungGenerationSmall } from '../young-generation.ts';
+import { tuneV8ForTheCommand } from '../v8-tuning.ts';
 
-// Before the rest loads: loading alone would already grow the young generation.
-keepYoungGenerationSmall();
+// Before the rest loads: loading alone would already grow the young generation and warm functions up.
+tuneV8ForTheCommand();
 const { runCli } = await import('../cli.ts');
 const { EXIT_INTERRUPTED } = await import('../exit-codes.ts');
 
