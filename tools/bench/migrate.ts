@@ -1,7 +1,8 @@
 // `npm run bench -- migrate [--rounds N] [--quick]`: `stowage migrate` beside `rclone copy --transfers 6`, both
 // copying the same data set (2,000 files of 1 to 64 KiB in nested folders plus 20 files of 8 MiB) from a local
 // directory into an empty bucket of the same S3-compatible server on 127.0.0.1, in interleaved rounds. Prints
-// files/s, MB/s, client CPU seconds and peak memory of each, the median ratios, and resumed runs (nothing to copy).
+// files/s, MB/s, client CPU seconds and peak memory of each, the median ratios, and resumed runs (nothing to copy)
+// beside the same command only listing the full bucket, the floor under any resumed run.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -159,8 +160,11 @@ async function main(): Promise<void> {
       { label: 'size-and-time, no journal', extra: ['--no-journal', '--resume-by', 'size-and-time'] },
     ] as const;
     const resumed: ResumedRun[][] = resumeWays.map(() => []);
+    // The floor under any resumed run: the same command only listing the full bucket, page after page.
+    const listings: Measurement[] = [];
     for (let round = 0; round < RESUME_ROUNDS; round++) {
       for (const [index, way] of resumeWays.entries()) resumed[index]?.push(await resumedRun(...way.extra));
+      listings.push(measure(process.execPath, [stowageBin, 'ls', '--store', 's3://stowage-1', '--endpoint', server.endpoint], stowageEnv));
     }
     const medians = (list: Measurement[]) => ({
       seconds: median(list.map((m) => m.seconds)),
@@ -190,6 +194,11 @@ async function main(): Promise<void> {
         middle.measurement.peakMiB.toFixed(0), (middle.measurement.seconds / ours.seconds).toFixed(3),
       ];
     });
+    const listing = medians(listings);
+    resumeRows.push([
+      'only listing the bucket (stowage ls)', listings.map((run) => run.seconds.toFixed(2)).join(' '), listing.seconds.toFixed(2), '', '',
+      listing.cpu.toFixed(2), listing.peak.toFixed(0), (listing.seconds / ours.seconds).toFixed(3),
+    ]);
     printTable(`resumed runs into a full bucket (nothing to copy), ${RESUME_ROUNDS} interleaved rounds`, [
       'resume by', 'wall s, each run', 'median wall s', 'most copied', 'skipped', 'CPU s', 'peak MiB', 'share of full copy',
     ], resumeRows);
