@@ -18,7 +18,7 @@ const INTERRUPT_BUDGET = 528 * 1024;
  *   are large async functions that TurboFan spends 20 to 110 ms each compiling, on threads of its own: on the
  *   bench's copy those threads took 1.2 to 1.4 s of CPU against the main thread's 3.6 to 3.9 s. Optimized later,
  *   the copy took about 11% less CPU in all (5 alternated pairs, medians 3.74 s against 4.22 s) at the same speed,
- *   peaking at up to 90 MiB instead of 84 (less optimized code allocates more), and a resumed run took 0.61 s of
+ *   peaking at up to 88 MiB instead of 83 (less optimized code allocates more), and a resumed run took 0.61 s of
  *   CPU against 0.83 s. A long run still has its hot functions optimized, only later.
  */
 export function tuneV8ForTheCommand(): void {
