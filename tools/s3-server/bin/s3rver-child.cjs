@@ -1,21 +1,25 @@
 'use strict';
 // Runs s3rver in its own process (started with --openssl-legacy-provider, which its listing code needs past
-// 1,000 keys). Prints {"port":N} once listening. Exits, removing its data directory, when its parent closes
-// stdin: that also happens when the parent dies, so a crashed test run leaves no server or directory behind.
-const { rmSync } = require('node:fs');
+// 1,000 keys). With --tls KEY CERT, serves HTTPS with those PEM files. Prints {"port":N} once listening. Exits,
+// removing its data directory, when its parent closes stdin: that also happens when the parent dies, so a crashed
+// test run leaves no server or directory behind.
+const { readFileSync, rmSync } = require('node:fs');
 const S3rver = require('s3rver');
 
-const [directory, ...buckets] = process.argv.slice(2);
+const tls = process.argv[2] === '--tls';
+const [directory, ...buckets] = process.argv.slice(tls ? 5 : 2);
 if (directory === undefined) {
-  process.stderr.write('usage: s3rver-child.cjs DIRECTORY [BUCKET...]\n');
+  process.stderr.write('usage: s3rver-child.cjs [--tls KEY CERT] DIRECTORY [BUCKET...]\n');
   process.exit(2);
 }
+const certificate = tls ? { key: readFileSync(process.argv[3]), cert: readFileSync(process.argv[4]) } : {};
 
 const server = new S3rver({
   address: '127.0.0.1',
   port: 0,
   silent: true,
   directory,
+  ...certificate,
   configureBuckets: buckets.map((name) => ({ name, configs: [] })),
 });
 

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS3Server } from './start-s3-server.ts';
+import { TEST_TLS_FILES, startS3Server } from './start-s3-server.ts';
 import type { S3TestServer } from './start-s3-server.ts';
 
 describe('startS3Server', () => {
@@ -66,6 +67,31 @@ describe('stop', () => {
     await server.stop();
     await expect(fetch(`${server.endpoint}/some-bucket`)).rejects.toThrow();
     expect(existsSync(server.directory)).toBe(false);
+  });
+
+  it('serves HTTPS with tls, with a certificate trusted only with the test authority', async () => {
+    const server = await startS3Server({ buckets: ['tls-bucket'], tls: true });
+    try {
+      expect(server.endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/u);
+      const listing = (ca?: Buffer): Promise<string> =>
+        new Promise((resolve, reject) => {
+          const probe = httpsRequest(`${server.endpoint}/tls-bucket`, ca === undefined ? {} : { ca }, (response) => {
+            let body = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => (body += chunk));
+            response.on('end', () => {
+              resolve(`${String(response.statusCode)} ${body}`);
+            });
+          });
+          probe.on('error', reject);
+          probe.end();
+        });
+      // s3rver lists a bucket to anyone.
+      expect(await listing(readFileSync(TEST_TLS_FILES.certificateAuthority))).toMatch(/^200 .*<ListBucketResult.*<Name>tls-bucket<\/Name>/su);
+      await expect(listing()).rejects.toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    } finally {
+      await server.stop();
+    }
   });
 
   it('refuses an invalid bucket name, naming it', async () => {

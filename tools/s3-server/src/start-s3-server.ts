@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,11 +19,16 @@ export interface StartS3ServerOptions {
   readonly buckets: readonly string[];
   /** How long to wait for the server to answer before giving up; defaults to 20 seconds. */
   readonly startTimeoutMs?: number;
+  /**
+   * Serve HTTPS with a certificate for 127.0.0.1 and localhost issued by a test authority
+   * (`TEST_TLS_FILES.certificateAuthority`), which no client trusts unless told to.
+   */
+  readonly tls?: boolean;
 }
 
 /** A running s3rver. */
 export interface S3TestServer {
-  /** `http://127.0.0.1:PORT`: use it with path-style addressing (`forcePathStyle: true`). */
+  /** `http://127.0.0.1:PORT` (`https:` with `tls`): use it with path-style addressing (`forcePathStyle: true`). */
   readonly endpoint: string;
   readonly port: number;
   /** The server's data directory (removed by `stop()`). */
@@ -38,6 +45,16 @@ export interface S3TestServer {
 }
 
 const CHILD_SCRIPT = fileURLToPath(new URL('../bin/s3rver-child.cjs', import.meta.url));
+/**
+ * The PEM files a `tls` server uses, for tests only. `certificateAuthority` issued the server's certificate (for
+ * 127.0.0.1 and localhost): a client trusts the server when given it (for Node, `NODE_EXTRA_CA_CERTS` set to that
+ * file). The authority's own key was not kept, so it can sign nothing else.
+ */
+export const TEST_TLS_FILES: { readonly certificateAuthority: string; readonly serverCertificate: string; readonly serverKey: string } = {
+  certificateAuthority: fileURLToPath(new URL('../tls/test-ca.pem', import.meta.url)),
+  serverCertificate: fileURLToPath(new URL('../tls/server.pem', import.meta.url)),
+  serverKey: fileURLToPath(new URL('../tls/server.key', import.meta.url)),
+};
 const STOP_GRACE_MS = 5_000;
 
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -96,13 +113,29 @@ function readPort(child: ChildProcess, timeoutMs: number, stderr: () => string):
   });
 }
 
+/** Resolves on any HTTPS answer from `endpoint`, trusting the test authority. */
+function answersOverTls(endpoint: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = httpsRequest(`${endpoint}/`, { ca: readFileSync(TEST_TLS_FILES.certificateAuthority), timeout: 2_000 }, (response) => {
+      response.resume();
+      resolve();
+    });
+    probe.on('timeout', () => probe.destroy(new Error('no answer within 2 s')));
+    probe.on('error', reject);
+    probe.end();
+  });
+}
+
 async function waitUntilAnswering(endpoint: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       // Any HTTP answer (s3rver says 403 to an unsigned list of buckets) proves it serves requests.
-      const response = await fetch(`${endpoint}/`, { signal: AbortSignal.timeout(2_000) });
-      await response.body?.cancel();
+      if (endpoint.startsWith('https:')) await answersOverTls(endpoint);
+      else {
+        const response = await fetch(`${endpoint}/`, { signal: AbortSignal.timeout(2_000) });
+        await response.body?.cancel();
+      }
       return;
     } catch (error) {
       if (Date.now() > deadline) throw new Error(`s3rver at ${endpoint} does not answer`, { cause: error });
@@ -127,7 +160,8 @@ export async function startS3Server(options: StartS3ServerOptions): Promise<S3Te
   }
   const directory = await mkdtemp(join(tmpdir(), 'stowage-s3rver-'));
   // Without the legacy provider, s3rver's listing past 1,000 keys (its continuation token cipher) answers 500.
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', CHILD_SCRIPT, directory, ...options.buckets], {
+  const tls = options.tls === true;
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', CHILD_SCRIPT, ...(tls ? ['--tls', TEST_TLS_FILES.serverKey, TEST_TLS_FILES.serverCertificate] : []), directory, ...options.buckets], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -148,7 +182,7 @@ export async function startS3Server(options: StartS3ServerOptions): Promise<S3Te
 
   try {
     const port = await readPort(child, startTimeoutMs, () => stderr);
-    const endpoint = `http://127.0.0.1:${port}`;
+    const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
     await waitUntilAnswering(endpoint, startTimeoutMs);
     return {
       endpoint,
