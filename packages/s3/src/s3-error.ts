@@ -36,14 +36,25 @@ const NETWORK_CODES = new Set([
   'ECONNABORTED', 'UND_ERR_SOCKET',
 ]);
 
+/**
+ * Node's codes for a server certificate this process does not accept: OpenSSL's verification results, and Node's own
+ * name check. Retrying cannot help; the operator must fix the trust or the endpoint.
+ */
+const TLS_CERTIFICATE_CODES = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED', 'CERT_REVOKED',
+  'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE', 'CERT_CHAIN_TOO_LONG', 'INVALID_CA', 'INVALID_PURPOSE',
+  'PATH_LENGTH_EXCEEDED', 'HOSTNAME_MISMATCH', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 function shape(error: unknown): SdkErrorShape {
   return typeof error === 'object' && error !== null ? (error) : {};
 }
 
-/** The S3 error name (`NoSuchKey`, `SlowDown`, ...) or Node network code of an SDK failure. */
+/** The S3 error name (`NoSuchKey`, `SlowDown`, ...), or Node's network or certificate code, of an SDK failure. */
 export function s3ErrorName(error: unknown): string {
   const { name, code } = shape(error);
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || TLS_CERTIFICATE_CODES.has(code))) return code;
   return typeof name === 'string' ? name : 'Error';
 }
 
@@ -62,7 +73,7 @@ function classify(error: unknown, context: S3ErrorContext): StorageErrorCode {
   const name = s3ErrorName(error);
   const status = s3HttpStatus(error);
   if (name === 'AbortError') return 'Aborted';
-  if (name === 'NoSuchBucket') return 'InvalidSettings';
+  if (name === 'NoSuchBucket' || TLS_CERTIFICATE_CODES.has(name)) return 'InvalidSettings';
   if (isS3NotFound(error)) return 'NotFound';
   if (ACCESS_DENIED.has(name) || status === 401 || status === 403) return 'AccessDenied';
   if (name === 'PreconditionFailed' || status === 412 || name === 'ConditionalRequestConflict') {
@@ -108,7 +119,11 @@ export function toStorageError(error: unknown, context: S3ErrorContext): Storage
     AccessDenied: `${what} failed: access denied (${detail})`,
     Unavailable: `${what} failed: ${context.endpoint} is unavailable (${detail})`,
     Aborted: `${what} was aborted`,
-    InvalidSettings: `${what} failed: the bucket does not exist (${detail}); check the bucket settings`,
+    InvalidSettings: TLS_CERTIFICATE_CODES.has(s3ErrorName(error))
+      ? `${what} failed: ${context.endpoint} presented a TLS certificate this process does not accept (${detail}); ` +
+        'check the endpoint, and if its certificate authority is a private one, name that authority\'s certificate ' +
+        'file in NODE_EXTRA_CA_CERTS'
+      : `${what} failed: the bucket does not exist (${detail}); check the bucket settings`,
     Unsupported: `${what} failed: the server does not support it (${detail})`,
   };
   return new StorageError(code, messages[code], { key: context.key, cause: error });
