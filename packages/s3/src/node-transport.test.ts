@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { collectBytes } from '@stowage/core';
+import { TEST_TLS_FILES } from '@stowage/s3-test-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeTransport } from './node-transport.ts';
 import type { WireRequest, WireResponse } from './node-transport.ts';
@@ -117,6 +120,31 @@ describe('NodeTransport', () => {
       .catch((error: unknown) => error);
     expect(failure).toMatchObject({ name: 'TimeoutError', code: 'ETIMEDOUT' });
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('fails with a TimeoutError when a TLS handshake does not finish within the connection timeout', async () => {
+    const port = await serveRaw((socket) => {
+      // Reads the client's hello, never answers it.
+      socket.resume();
+    });
+    const failure: unknown = await new NodeTransport('https:', { connectionTimeoutMs: 200, requestTimeoutMs: 30_000, maxSockets: 4 })
+      .send(get(port), undefined)
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({ name: 'TimeoutError', code: 'ETIMEDOUT', message: 'no connection to 127.0.0.1 within 200 ms' });
+  });
+
+  it('refuses a server whose certificate it does not trust, before sending the request', async () => {
+    let requests = 0;
+    const server = createTlsServer({ key: readFileSync(TEST_TLS_FILES.serverKey), cert: readFileSync(TEST_TLS_FILES.serverCertificate) }, (_request, response) => {
+      requests++;
+      response.end('secret');
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const made = new NodeTransport('https:', { connectionTimeoutMs: 3_000, requestTimeoutMs: 30_000, maxSockets: 4 });
+    transports.push(made);
+    await expect(made.send(get((server.address() as AddressInfo).port), undefined)).rejects.toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    expect(requests).toBe(0);
   });
 
   it('stops a request when its signal aborts', async () => {
