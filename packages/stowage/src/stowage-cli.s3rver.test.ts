@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStorageSettings } from '@stowage/core';
-import { S3RVER_CREDENTIALS, startS3Server } from '@stowage/s3-test-server';
+import { S3RVER_CREDENTIALS, TEST_TLS_FILES, startS3Server } from '@stowage/s3-test-server';
 import type { S3TestServer } from '@stowage/s3-test-server';
 import { PACKAGE_DIRECTORY, SOURCE_BIN } from '../test/commands.ts';
 import { expectFaithfulCopy, listKeys, writeZulipUploads } from '../test/zulip-uploads.ts';
@@ -241,4 +241,54 @@ describe('stowage migrate against an S3-compatible server', () => {
       fixture.filter((object) => object.key.startsWith('2/realm/')).map((object) => `${object.namespace}/${object.key}`).sort(),
     );
   }, 120_000);
+});
+
+describe('stowage against an S3-compatible server over HTTPS', () => {
+  let tlsServer: S3TestServer;
+  let tlsS3Env: Record<string, string>;
+  let tlsEnv: Record<string, string>;
+
+  beforeAll(async () => {
+    tlsServer = await startS3Server({ buckets: ['tls-uploads', 'tls-avatars'], tls: true });
+    tlsS3Env = { ...s3Env, S3_AUTH_UPLOADS_BUCKET: 'tls-uploads', S3_AVATAR_BUCKET: 'tls-avatars', S3_ENDPOINT_URL: tlsServer.endpoint };
+    tlsEnv = { ...tlsS3Env, LOCAL_UPLOADS_DIR: source };
+  }, 60_000);
+
+  afterAll(async () => {
+    await tlsServer.stop();
+  });
+
+  it('refuses a server certificate from an authority it was not told to trust, at once and writing nothing', async () => {
+    const refused = await runStowage(['migrate', '--progress', 'none'], tlsEnv);
+    // A settings error (2), not an outage (1) retried with backoff: a retry would meet the same certificate.
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain(
+      `list of s3://tls-uploads failed: ${tlsServer.endpoint} presented a TLS certificate this process does not accept ` +
+        '(UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate)',
+    );
+    expect(refused.stderr).toContain('NODE_EXTRA_CA_CERTS');
+    const listed = await runStowage(['ls'], { ...tlsS3Env, NODE_EXTRA_CA_CERTS: TEST_TLS_FILES.certificateAuthority });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toBe('');
+  }, 120_000);
+
+  it('migrates to the buckets and back, byte for byte with metadata, trusting the authority named in NODE_EXTRA_CA_CERTS', async () => {
+    const trusted = { ...tlsEnv, NODE_EXTRA_CA_CERTS: TEST_TLS_FILES.certificateAuthority };
+    const there = await runStowage(['migrate', '--progress', 'none'], trusted);
+    expect(there.code, there.stderr).toBe(0);
+    expect(there.stdout).toMatch(/^uploads: copied \d+ objects .* 0 failed/mu);
+
+    const settingsFile = join(scratch, 'tls.env');
+    await writeFile(settingsFile, Object.entries(tlsS3Env).map(([name, value]) => `${name}=${value}`).join('\n'));
+    const back = join(scratch, 'back-over-tls');
+    const home = await runStowage(['migrate', '--from', `env:${settingsFile}`, '--to', `local:${back}`, '--progress', 'none'], {
+      NODE_EXTRA_CA_CERTS: TEST_TLS_FILES.certificateAuthority,
+    });
+    expect(home.code, home.stderr).toBe(0);
+    await expectFaithfulCopy(fixture, local, openStores(parseStorageSettings({ LOCAL_UPLOADS_DIR: back })), true);
+
+    const checked = await runStowage(['check'], { ...tlsS3Env, NODE_EXTRA_CA_CERTS: TEST_TLS_FILES.certificateAuthority });
+    expect(checked.stdout).toMatch(/^ok\s+uploads\s+read: read \S+ back, bytes identical$/mu);
+    expect(checked.stdout).toMatch(/^ok\s+avatars\s+public read: readable without credentials at https:/mu);
+  }, 300_000);
 });
