@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { collectBytes } from '@stowage/core';
 import { TEST_TLS_FILES } from '@stowage/s3-test-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NodeTransport } from './node-transport.ts';
+import { NodeTransport, idleAllowanceMs } from './node-transport.ts';
 import type { WireRequest, WireResponse } from './node-transport.ts';
 
 const servers: (Server | NetServer)[] = [];
@@ -30,22 +30,27 @@ afterEach(async () => {
   );
 });
 
-/** Serves `handler` on 127.0.0.1; counts the TCP connections the server accepted, and those it saw close. */
+/**
+ * Serves `handler` on 127.0.0.1; counts the TCP connections the server accepted, those it saw close, and those the
+ * client closed (the server saw their end before closing them itself).
+ */
 async function serve(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
   keepAliveTimeoutMs = 5_000,
-): Promise<{ port: number; connections: () => number; closed: () => number }> {
+): Promise<{ port: number; connections: () => number; closed: () => number; closedByClient: () => number }> {
   const server = createServer(handler);
   server.keepAliveTimeout = keepAliveTimeoutMs;
   let connections = 0;
   let closed = 0;
+  let closedByClient = 0;
   server.on('connection', (socket: Socket) => {
     connections++;
+    socket.on('end', () => closedByClient++);
     socket.on('close', () => closed++);
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as AddressInfo).port, connections: () => connections, closed: () => closed };
+  return { port: (server.address() as AddressInfo).port, connections: () => connections, closed: () => closed, closedByClient: () => closedByClient };
 }
 
 async function until(condition: () => boolean): Promise<void> {
@@ -178,23 +183,62 @@ describe('NodeTransport', () => {
       transport().send({ method: 'PUT', hostname: '127.0.0.1', port, path: '/k', query: {}, headers: { 'content-length': '10' }, body }, undefined),
     ).rejects.toThrow('the disk went away');
   });
-  it('keeps a connection alive across requests, and opens a new one after an answer that closes it or an idle close', async () => {
-    const { port, connections, closed } = await serve((request, response) => {
+  it('keeps a connection alive across requests, and opens a new one after an answer that closes it', async () => {
+    const { port, connections } = await serve((request, response) => {
       if (request.url === '/close') response.setHeader('connection', 'close');
       response.end(request.url);
-    }, 50);
+    });
     const sender = transport();
     for (const path of ['/a', '/b', '/c']) expect(await text(await sender.send(get(port, path), undefined))).toBe(path);
     expect(connections()).toBe(1);
     expect(await text(await sender.send(get(port, '/close'), undefined))).toBe('/close');
     expect(await text(await sender.send(get(port, '/d'), undefined))).toBe('/d');
     expect(connections()).toBe(2);
-    // The server drops the idle connection (Node's server about a second after its keep-alive timeout); the next
-    // request must not go out on it.
-    await until(() => closed() === 2);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await text(await sender.send(get(port, '/e'), undefined))).toBe('/e');
-    expect(connections()).toBe(3);
+  });
+
+  it('sends no request on a connection the server closed while it was idle', async () => {
+    let connections = 0;
+    let closed = 0;
+    const port = await serveRaw((socket) => {
+      connections++;
+      socket.on('close', () => closed++);
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+        // An idle close, announced by nothing.
+        setTimeout(() => socket.end(), 20);
+      });
+    });
+    const sender = transport();
+    expect(await text(await sender.send(get(port), undefined))).toBe('ok');
+    await until(() => closed === 1);
+    expect(await text(await sender.send(get(port), undefined))).toBe('ok');
+    expect(connections).toBe(2);
+  });
+
+  it('closes an idle connection a second before the limit the server announces, and keeps none it would close sooner', async () => {
+    // Node's server announces `Keep-Alive: timeout=2` and closes idle connections after about 2 s.
+    const announcing = await serve((request, response) => response.end(request.url), 2_000);
+    const sender = transport();
+    expect(await text(await sender.send(get(announcing.port), undefined))).toBe('/');
+    await until(() => announcing.closed() === 1);
+    expect(announcing.closedByClient()).toBe(1);
+
+    // `timeout=1` leaves no second: every request gets a connection of its own.
+    const brief = await serve((request, response) => response.end(request.url), 1_000);
+    for (const path of ['/a', '/b']) expect(await text(await sender.send(get(brief.port, path), undefined))).toBe(path);
+    expect(brief.connections()).toBe(2);
+  });
+
+  it('closes a connection idle for idleTimeoutMs when the server announces no limit', async () => {
+    let ended = 0;
+    const port = await serveRaw((socket) => {
+      socket.on('end', () => ended++);
+      socket.on('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+    });
+    const sender = transport({ idleTimeoutMs: 100 });
+    expect(await text(await sender.send(get(port), undefined))).toBe('ok');
+    await until(() => ended === 1);
+    expect(await text(await sender.send(get(port), undefined))).toBe('ok');
   });
 
   it('reads chunked and large answers whole, and a HEAD answer without a body', async () => {
@@ -369,5 +413,18 @@ describe('NodeTransport', () => {
     await expect(second).rejects.toMatchObject({ code: 'ERR_HTTP_AGENT_DESTROYED' });
     await expect(first).rejects.toMatchObject({ code: 'ECONNRESET' });
     await expect(sender.send(get(port), undefined)).rejects.toMatchObject({ code: 'ERR_HTTP_AGENT_DESTROYED' });
+  });
+});
+
+describe('idleAllowanceMs', () => {
+  it('is a second less than the limit the server announces, never below 0, else the fallback', () => {
+    expect(idleAllowanceMs({ 'keep-alive': 'timeout=5' }, 4_000)).toBe(4_000);
+    expect(idleAllowanceMs({ 'keep-alive': 'timeout=60, max=1000' }, 4_000)).toBe(59_000);
+    expect(idleAllowanceMs({ 'keep-alive': 'max=100; Timeout=3' }, 4_000)).toBe(2_000);
+    expect(idleAllowanceMs({ 'keep-alive': 'timeout=1' }, 4_000)).toBe(0);
+    expect(idleAllowanceMs({ 'keep-alive': 'timeout=0' }, 4_000)).toBe(0);
+    expect(idleAllowanceMs({ 'keep-alive': 'max=5' }, 4_000)).toBe(4_000);
+    expect(idleAllowanceMs({ 'keep-alive': 'mytimeout=9' }, 4_000)).toBe(4_000);
+    expect(idleAllowanceMs({}, 250)).toBe(250);
   });
 });

@@ -37,6 +37,25 @@ export interface NodeTransportOptions {
   readonly requestTimeoutMs: number;
   /** Concurrent connections to the endpoint. */
   readonly maxSockets: number;
+  /**
+   * How long a connection may wait idle for its next request before it is closed, when the server announces no
+   * limit of its own; 4 s by default. One that does (`Keep-Alive: timeout=N`) is closed a second before N.
+   */
+  readonly idleTimeoutMs?: number;
+}
+
+const DEFAULT_IDLE_TIMEOUT_MS = 4_000;
+/** Closing this long before a server's announced limit leaves its close no time to cross a new request. */
+const SERVER_LIMIT_MARGIN_MS = 1_000;
+
+/**
+ * How long a connection may stay idle after `headers`' answer: the server's announced limit less a margin, else
+ * `fallbackMs`. A server that would close it within the margin leaves no time: 0.
+ */
+export function idleAllowanceMs(headers: Readonly<Record<string, string>>, fallbackMs: number): number {
+  const announced = /(?:^|[\s,;])timeout=(\d+)/iu.exec(headers['keep-alive'] ?? '')?.[1];
+  if (announced === undefined) return fallbackMs;
+  return Math.max(0, Number(announced) * 1000 - SERVER_LIMIT_MARGIN_MS);
 }
 
 const require = createRequire(import.meta.url);
@@ -182,6 +201,9 @@ class Connection {
   readonly socket: net.Socket;
   readonly #release: (connection: Connection, reusable: boolean) => void;
   readonly #requestTimeoutMs: number;
+  readonly #idleTimeoutMs: number;
+  /** How long the connection may wait idle after the current answer. */
+  #idleAllowanceMs = 0;
   #parser: ResponseParser | undefined;
   #body: ResponseBody | undefined;
   #exchange: Exchange | undefined;
@@ -190,9 +212,10 @@ class Connection {
   #onAbort: (() => void) | undefined;
   #closed = false;
 
-  constructor(socket: net.Socket, requestTimeoutMs: number, release: (connection: Connection, reusable: boolean) => void) {
+  constructor(socket: net.Socket, requestTimeoutMs: number, idleTimeoutMs: number, release: (connection: Connection, reusable: boolean) => void) {
     this.socket = socket;
     this.#requestTimeoutMs = requestTimeoutMs;
+    this.#idleTimeoutMs = idleTimeoutMs;
     this.#release = release;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
@@ -210,7 +233,9 @@ class Connection {
       this.#release(this, false);
     });
     socket.on('timeout', () => {
-      this.#fail(timeoutError(`no bytes moved for ${requestTimeoutMs} ms on a request to ${socket.remoteAddress ?? 'the server'}`));
+      // Idle past its allowance: closed before the server closes it under a request.
+      if (this.#exchange === undefined) socket.destroy();
+      else this.#fail(timeoutError(`no bytes moved for ${requestTimeoutMs} ms on a request to ${socket.remoteAddress ?? 'the server'}`));
     });
   }
 
@@ -282,6 +307,7 @@ class Connection {
     const exchange = this.#exchange;
     if (exchange === undefined) return;
     this.#responded = true;
+    this.#idleAllowanceMs = idleAllowanceMs(head.headers, this.#idleTimeoutMs);
     const body: ResponseBody = new ResponseBody((paused) => {
       // A body read after its exchange ended must not steer the connection's next one.
       if (this.#body !== body) return;
@@ -296,8 +322,9 @@ class Connection {
     const parser = this.#parser;
     const body = this.#body;
     const exchange = this.#exchange;
-    const reusable = parser?.keepAlive === true && this.#requestSent && rest.byteLength === 0 && !this.#closed;
+    const reusable = parser?.keepAlive === true && this.#requestSent && rest.byteLength === 0 && !this.#closed && this.#idleAllowanceMs > 0;
     this.#finish();
+    if (reusable) this.socket.setTimeout(this.#idleAllowanceMs);
     body?.end();
     if (exchange !== undefined && !reusable) {
       // The rest of a body still being sent must not reach the next request.
@@ -397,7 +424,7 @@ class OriginPool {
   }
 
   #connect(): void {
-    const { connectionTimeoutMs, requestTimeoutMs } = this.#options;
+    const { connectionTimeoutMs, requestTimeoutMs, idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS } = this.#options;
     const host = this.#hostname;
     const port = this.#port;
     this.#connecting++;
@@ -414,7 +441,7 @@ class OriginPool {
       clearTimeout(timer);
       this.#connecting--;
       socket.off('error', failed);
-      const connection = new Connection(socket, requestTimeoutMs, (done, reusable) => {
+      const connection = new Connection(socket, requestTimeoutMs, idleTimeoutMs, (done, reusable) => {
         this.#released(done, reusable);
       });
       this.#open.add(connection);
