@@ -77,6 +77,23 @@ describe('bodyChunks', () => {
     expect(stream.locked).toBe(false);
   });
 
+  it('cancels a stalled stream at once when the consumer stops while a read is pending', async () => {
+    let cancelledWith: unknown = 'not cancelled';
+    const stalled = new ReadableStream<Uint8Array>({
+      pull: () => new Promise<void>(() => undefined),
+      cancel: (reason) => {
+        cancelledWith = reason;
+      },
+    });
+    const chunks = bodyChunks(stalled);
+    const pending = chunks.next();
+    expect(await chunks.return()).toEqual({ done: true, value: undefined });
+    expect(cancelledWith).toBeUndefined();
+    expect(stalled.locked).toBe(false);
+    expect(await pending).toEqual({ done: true, value: undefined });
+    expect(await chunks.next()).toEqual({ done: true, value: undefined });
+  });
+
   it('passes a stream error to the consumer and releases the stream', async () => {
     const failure = new Error('connection reset');
     let sent = false;

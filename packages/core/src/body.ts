@@ -2,31 +2,58 @@ import type { Body, ChunkSource, GetResult } from './object-store.ts';
 
 const encoder = new TextEncoder();
 
-/** Yields the body's bytes chunk by chunk; strings are UTF-8. Never gathers a stream into one buffer. */
-export async function* bodyChunks(body: Body): AsyncGenerator<Uint8Array, void, undefined> {
-  if (typeof body === 'string') {
-    yield encoder.encode(body);
-    return;
-  }
-  if (body instanceof Uint8Array) {
-    yield body;
-    return;
-  }
-  if (body instanceof ReadableStream) {
-    const reader = body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        yield value;
-      }
-    } finally {
-      // Stopping early (an error, an abort) must release the producer too.
+/**
+ * Yields the body's bytes chunk by chunk; strings are UTF-8. Never gathers a stream into one buffer. Stopping early
+ * (`return()`) releases the producer: a stream is cancelled at once, even while a read of it is pending.
+ */
+export function bodyChunks(body: Body): AsyncGenerator<Uint8Array, void, undefined> {
+  return body instanceof ReadableStream ? streamChunks(body) : valueChunks(body);
+}
+
+async function* valueChunks(body: Exclude<Body, ReadableStream>): AsyncGenerator<Uint8Array, void, undefined> {
+  if (typeof body === 'string') yield encoder.encode(body);
+  else if (body instanceof Uint8Array) yield body;
+  else yield* body;
+}
+
+/**
+ * A stream's chunks, written out rather than as an async generator: a generator's `return()` waits for a pending
+ * `next()`, so a consumer giving up on a stalled stream would leave it open until the stream produced again.
+ */
+function streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+  const reader = stream.getReader();
+  let released = false;
+  const finished: IteratorReturnResult<undefined> = { done: true, value: undefined };
+  const release = async (): Promise<IteratorReturnResult<undefined>> => {
+    if (!released) {
+      released = true;
       await reader.cancel().catch(() => undefined);
       reader.releaseLock();
     }
-  }
-  yield* body;
+    return finished;
+  };
+  const chunks: AsyncGenerator<Uint8Array, void, undefined> = {
+    async next() {
+      if (released) return finished;
+      try {
+        const step = await reader.read();
+        if (!step.done) return step;
+      } catch (error) {
+        await release();
+        throw error;
+      }
+      return release();
+    },
+    return: release,
+    async throw(error: unknown) {
+      await release();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return chunks;
+    },
+  };
+  return chunks;
 }
 
 /** The body's length when it is known without reading it. */

@@ -32,9 +32,15 @@ describe('BodyReader', () => {
     expect(abortListeners(controller.signal)).toBe(0);
   });
 
-  it('rejects a read of a stalled body with Aborted as soon as the signal fires', async () => {
+  it('rejects a read of a stalled body with Aborted as soon as the signal fires, and then cancels the body', async () => {
     const controller = new AbortController();
-    const stalled = new ReadableStream<Uint8Array>({ pull: () => new Promise<void>(() => undefined) });
+    let cancelled = false;
+    const stalled = new ReadableStream<Uint8Array>({
+      pull: () => new Promise<void>(() => undefined),
+      cancel: () => {
+        cancelled = true;
+      },
+    });
     const reader = new BodyReader(stalled, controller.signal, 'photo.png');
     const read = reader.next();
     controller.abort(new Error('operator stopped it'));
@@ -42,6 +48,10 @@ describe('BodyReader', () => {
     expect(isStorageError(error, 'Aborted')).toBe(true);
     expect((error as Error).message).toContain('photo.png');
     expect(abortListeners(controller.signal)).toBe(0);
+    // The stream's read is still pending: stopping must not wait for it.
+    await reader.return();
+    expect(cancelled).toBe(true);
+    expect(stalled.locked).toBe(false);
   });
 
   it('releases the body and its listener when the reader stops early', async () => {
