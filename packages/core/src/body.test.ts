@@ -94,6 +94,49 @@ describe('bodyChunks', () => {
     expect(await chunks.next()).toEqual({ done: true, value: undefined });
   });
 
+  it("returns an iterable's iterator at once when the consumer stops while a read is pending, and drops that read's chunk", async () => {
+    let returned = 0;
+    let answer: (chunk: Uint8Array) => void = () => undefined;
+    const iterable: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () =>
+          new Promise<IteratorResult<Uint8Array>>((resolve) => {
+            answer = (chunk) => {
+              resolve({ done: false, value: chunk });
+            };
+          }),
+        return: () => {
+          returned++;
+          return Promise.resolve({ done: true, value: undefined });
+        },
+      }),
+    };
+    const chunks = bodyChunks(iterable);
+    const pending = chunks.next();
+    expect(await chunks.return()).toEqual({ done: true, value: undefined });
+    expect(returned).toBe(1);
+    answer(encode('late'));
+    expect(await pending).toEqual({ done: true, value: undefined });
+    await chunks.return();
+    expect(returned).toBe(1);
+  });
+
+  it("does not return an iterable's iterator that ended or failed by itself", async () => {
+    let returned = 0;
+    const ending = (fail: boolean): AsyncIterable<Uint8Array> => ({
+      [Symbol.asyncIterator]: () => ({
+        next: () => (fail ? Promise.reject(new Error('source failed')) : Promise.resolve({ done: true, value: undefined })),
+        return: () => {
+          returned++;
+          return Promise.resolve({ done: true, value: undefined });
+        },
+      }),
+    });
+    expect(await all(ending(false))).toEqual([]);
+    await expect(all(ending(true))).rejects.toThrow('source failed');
+    expect(returned).toBe(0);
+  });
+
   it('passes a stream error to the consumer and releases the stream', async () => {
     const failure = new Error('connection reset');
     let sent = false;

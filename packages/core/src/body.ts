@@ -4,49 +4,85 @@ const encoder = new TextEncoder();
 
 /**
  * Yields the body's bytes chunk by chunk; strings are UTF-8. Never gathers a stream into one buffer. Stopping early
- * (`return()`) releases the producer: a stream is cancelled at once, even while a read of it is pending.
+ * (`return()`) releases the producer at once, even while a read is pending: a stream is cancelled, an iterable's
+ * iterator returned.
  */
 export function bodyChunks(body: Body): AsyncGenerator<Uint8Array, void, undefined> {
-  return body instanceof ReadableStream ? streamChunks(body) : valueChunks(body);
+  if (typeof body === 'string') return oneChunk(encoder.encode(body));
+  if (body instanceof Uint8Array) return oneChunk(body);
+  if (body instanceof ReadableStream) {
+    const reader = body.getReader();
+    return releasingChunks({
+      read: () => reader.read(),
+      release: async () => {
+        await reader.cancel().catch(() => undefined);
+        reader.releaseLock();
+      },
+    });
+  }
+  const iterator = body[Symbol.asyncIterator]();
+  return releasingChunks({
+    read: () => iterator.next(),
+    release: async (early) => {
+      if (early) await iterator.return?.();
+    },
+  });
 }
 
-async function* valueChunks(body: Exclude<Body, ReadableStream>): AsyncGenerator<Uint8Array, void, undefined> {
-  if (typeof body === 'string') yield encoder.encode(body);
-  else if (body instanceof Uint8Array) yield body;
-  else yield* body;
+function oneChunk(chunk: Uint8Array): AsyncGenerator<Uint8Array, void, undefined> {
+  let given = false;
+  return releasingChunks({
+    read: () => {
+      const step: IteratorResult<Uint8Array, unknown> = given ? { done: true, value: undefined } : { done: false, value: chunk };
+      given = true;
+      return Promise.resolve(step);
+    },
+    release: () => Promise.resolve(),
+  });
+}
+
+/** How chunks are read one at a time, and what must be released once reading ends. */
+interface ChunkPull {
+  read(): Promise<IteratorResult<Uint8Array, unknown>>;
+  /** Called once: when the chunks end or fail (`early` false), or when the consumer stops (`early` true). */
+  release(early: boolean): Promise<void>;
 }
 
 /**
- * A stream's chunks, written out rather than as an async generator: a generator's `return()` waits for a pending
- * `next()`, so a consumer giving up on a stalled stream would leave it open until the stream produced again.
+ * Chunks from `pull`, written out rather than as an async generator: a generator's `return()` waits for a pending
+ * `next()`, so a consumer giving up on a stalled producer would leave it open until it produced again.
  */
-function streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
-  const reader = stream.getReader();
-  let released = false;
+function releasingChunks(pull: ChunkPull): AsyncGenerator<Uint8Array, void, undefined> {
   const finished: IteratorReturnResult<undefined> = { done: true, value: undefined };
-  const release = async (): Promise<IteratorReturnResult<undefined>> => {
-    if (!released) {
-      released = true;
-      await reader.cancel().catch(() => undefined);
-      reader.releaseLock();
-    }
-    return finished;
+  let released = false;
+  // A call, not the variable: the flag changes while `next()` awaits, which narrowing would not see.
+  const isReleased = (): boolean => released;
+  const release = async (early: boolean): Promise<void> => {
+    if (released) return;
+    released = true;
+    await pull.release(early);
   };
   const chunks: AsyncGenerator<Uint8Array, void, undefined> = {
     async next() {
-      if (released) return finished;
+      if (isReleased()) return finished;
+      let step: IteratorResult<Uint8Array, unknown>;
       try {
-        const step = await reader.read();
-        if (!step.done) return step;
+        step = await pull.read();
       } catch (error) {
-        await release();
+        await release(false);
         throw error;
       }
-      return release();
+      // A chunk that arrives after the consumer stopped is dropped with the rest.
+      if (step.done !== true && !isReleased()) return step;
+      await release(false);
+      return finished;
     },
-    return: release,
+    async return() {
+      await release(true);
+      return finished;
+    },
     async throw(error: unknown) {
-      await release();
+      await release(true);
       throw error;
     },
     [Symbol.asyncIterator]() {
