@@ -51,7 +51,7 @@ describe.each([
 
     const abandoned = meterStream(sourceOf([new Uint8Array(4), new Uint8Array(4)], onCancel), portableSha256, () => undefined);
     await abandoned.body[Symbol.asyncIterator]().next();
-    await abandoned.cancel('the target failed');
+    await abandoned.cancel();
     expect(cancelled).toBe(2);
     expect(await abandoned.body[Symbol.asyncIterator]().next()).toEqual({ done: true, value: undefined });
   });
@@ -65,6 +65,22 @@ describe('meterStream', () => {
     await chunks.next();
     await chunks.next();
     expect(pulls).toBe(2);
+  });
+
+  it('cancels a stalled source at once, while the consumer still waits for its next chunk', async () => {
+    let cancelled = false;
+    const stalled = new ReadableStream<Uint8Array>({
+      pull: () => new Promise<void>(() => undefined),
+      cancel: () => {
+        cancelled = true;
+      },
+    });
+    const metered = meterStream(stalled, portableSha256, () => undefined);
+    const waiting = metered.body[Symbol.asyncIterator]().next();
+    await metered.cancel();
+    expect(cancelled).toBe(true);
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    expect(metered.digest()).toBeUndefined();
   });
 
   it('remembers the error the source failed with', async () => {

@@ -1,4 +1,4 @@
-import { toBase64 } from '@stowage/core';
+import { bodyChunks, toBase64 } from '@stowage/core';
 import type { ChunkSource, Sha256Factory, StreamDigest } from '@stowage/core';
 
 /** A stream's bytes passed on to a consumer while they are counted and hashed. */
@@ -9,31 +9,8 @@ export interface MeteredStream<Digest = StreamDigest> {
   digest(): Digest | undefined;
   /** The error the underlying stream failed with, if it did: tells a failing source from a failing target. */
   sourceError(): unknown;
-  /** Stops the underlying stream, for a consumer that gave up without reading to the end. */
-  cancel(reason?: unknown): Promise<void>;
-}
-
-/** Reads a byte source chunk by chunk; `cancel` stops it and releases what it holds. */
-interface ChunkReader {
-  read(): Promise<IteratorResult<Uint8Array, unknown>>;
-  cancel(reason?: unknown): Promise<void>;
-}
-
-function chunkReader(source: ChunkSource): ChunkReader {
-  if (source instanceof ReadableStream) {
-    const reader = source.getReader();
-    return {
-      read: () => reader.read(),
-      cancel: (reason) => reader.cancel(reason),
-    };
-  }
-  const iterator = source[Symbol.asyncIterator]();
-  return {
-    read: () => iterator.next(),
-    cancel: async (reason) => {
-      await iterator.return?.(reason);
-    },
-  };
+  /** Stops the underlying stream at once (even while a read is pending), for a consumer that gave up on it. */
+  cancel(): Promise<void>;
 }
 
 /**
@@ -53,23 +30,25 @@ export function meterStream(
   sha256: Sha256Factory | undefined,
   onBytes: (count: number) => void,
 ): MeteredStream<{ readonly size: number; readonly sha256?: string }> {
-  const reader = chunkReader(source);
+  const chunks = bodyChunks(source);
   const hash = sha256?.();
   let size = 0;
   let finished: { readonly size: number; readonly sha256?: string } | undefined;
   let failure: unknown;
   let stopped = false;
-  const cancel = async (reason?: unknown): Promise<void> => {
+  let cancelled = false;
+  const cancel = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    await reader.cancel(reason);
+    cancelled = true;
+    await chunks.return();
   };
   const iterator: AsyncIterableIterator<Uint8Array> = {
     async next(): Promise<IteratorResult<Uint8Array, undefined>> {
       if (stopped) return { done: true, value: undefined };
       let next: IteratorResult<Uint8Array, unknown>;
       try {
-        next = await reader.read();
+        next = await chunks.next();
       } catch (error) {
         failure = error ?? new Error('source stream failed');
         stopped = true;
@@ -77,7 +56,8 @@ export function meterStream(
       }
       if (next.done === true) {
         stopped = true;
-        finished = hash === undefined ? { size } : { size, sha256: toBase64(hash.digest()) };
+        // A read pending when the stream was cancelled ends too, but the object did not: no digest for it.
+        if (!cancelled) finished = hash === undefined ? { size } : { size, sha256: toBase64(hash.digest()) };
         return { done: true, value: undefined };
       }
       hash?.update(next.value);
