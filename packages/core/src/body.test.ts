@@ -1,5 +1,7 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { READ_BODY_CHUNKS, bodyChunks, bodyToStream, collectBytes, knownBodySize, readResultBody } from './body.ts';
+import { isStorageError } from './errors.ts';
+import { READ_BODY_CHUNKS, abortableBodyChunks, bodyChunks, bodyToStream, collectBytes, knownBodySize, readResultBody } from './body.ts';
 import type { ChunkReadableResult } from './body.ts';
 import type { GetResult } from './object-store.ts';
 
@@ -158,6 +160,107 @@ describe('bodyChunks', () => {
       throw new Error('source failed');
     }
     await expect(all(failing())).rejects.toThrow('source failed');
+  });
+});
+
+describe('abortableBodyChunks', () => {
+  const abortListeners = (signal: AbortSignal): number => getEventListeners(signal, 'abort').length;
+
+  it('reads every chunk with one abort listener for the whole body, gone once the body ends', async () => {
+    const controller = new AbortController();
+    const chunks = abortableBodyChunks(streamOf([encode('a'), encode('bb'), encode('ccc')]), controller.signal, 'k');
+    const sizes: number[] = [];
+    for (let step = await chunks.next(); step.done !== true; step = await chunks.next()) {
+      sizes.push(step.value.byteLength);
+      expect(abortListeners(controller.signal)).toBe(1);
+    }
+    expect(sizes).toEqual([1, 2, 3]);
+    expect(abortListeners(controller.signal)).toBe(0);
+  });
+
+  it('rejects a read of a stalled body with Aborted as soon as the signal fires, and releases the body', async () => {
+    const controller = new AbortController();
+    let cancelled = false;
+    const stalled = new ReadableStream<Uint8Array>({
+      pull: () => new Promise<void>(() => undefined),
+      cancel: () => {
+        cancelled = true;
+      },
+    });
+    const chunks = abortableBodyChunks(stalled, controller.signal, 'photo.png');
+    const read = chunks.next();
+    controller.abort(new Error('operator stopped it'));
+    const error: unknown = await read.catch((failure: unknown) => failure);
+    expect(isStorageError(error, 'Aborted')).toBe(true);
+    expect((error as Error).message).toContain('photo.png');
+    expect(abortListeners(controller.signal)).toBe(0);
+    expect(cancelled).toBe(true);
+    expect(stalled.locked).toBe(false);
+  });
+
+  it("gives up a stalled iterable when the signal fires, returning its iterator", async () => {
+    const controller = new AbortController();
+    let returned = 0;
+    const iterable: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => new Promise<IteratorResult<Uint8Array>>(() => undefined),
+        return: () => {
+          returned++;
+          return Promise.resolve({ done: true, value: undefined });
+        },
+      }),
+    };
+    const read = abortableBodyChunks(iterable, controller.signal, 'k').next();
+    controller.abort();
+    await expect(read).rejects.toMatchObject({ code: 'Aborted' });
+    expect(returned).toBe(1);
+  });
+
+  it('releases the body and its listener when the reader stops early', async () => {
+    const controller = new AbortController();
+    let cancelled = false;
+    const endless = new ReadableStream<Uint8Array>({
+      pull: (stream) => {
+        stream.enqueue(new Uint8Array(4));
+      },
+      cancel: () => {
+        cancelled = true;
+      },
+    });
+    const chunks = abortableBodyChunks(endless, controller.signal, 'k');
+    expect((await chunks.next()).value?.byteLength).toBe(4);
+    await chunks.return();
+    expect(cancelled).toBe(true);
+    expect(abortListeners(controller.signal)).toBe(0);
+  });
+
+  it('rejects at once when the signal has already fired, reading nothing', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    let pulled = false;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull: () => {
+          pulled = true;
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    await expect(abortableBodyChunks(body, controller.signal, 'k').next()).rejects.toMatchObject({ code: 'Aborted' });
+    expect(pulled).toBe(false);
+  });
+
+  it('passes a failing body on unchanged, and reads as bodyChunks without a signal', async () => {
+    const failure = new Error('disk went away');
+    const failing = new ReadableStream<Uint8Array>({
+      pull: (controller) => {
+        controller.error(failure);
+      },
+    });
+    await expect(abortableBodyChunks(failing, new AbortController().signal, 'k').next()).rejects.toBe(failure);
+    const texts: string[] = [];
+    for await (const chunk of abortableBodyChunks(streamOf([encode('x'), encode('y')]), undefined, 'k')) texts.push(new TextDecoder().decode(chunk));
+    expect(texts).toEqual(['x', 'y']);
   });
 });
 

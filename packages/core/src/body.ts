@@ -1,3 +1,4 @@
+import { abortedError } from './errors.ts';
 import type { Body, ChunkSource, GetResult } from './object-store.ts';
 
 const encoder = new TextEncoder();
@@ -25,6 +26,35 @@ export function bodyChunks(body: Body): AsyncGenerator<Uint8Array, void, undefin
     read: () => iterator.next(),
     release: async (early) => {
       if (early) await iterator.return?.();
+    },
+  });
+}
+
+/**
+ * `bodyChunks`, but a read rejects with `Aborted` as soon as `signal` fires, even while the body is stalled; the body
+ * is then released. One abort listener serves the whole read (one per chunk cost more than hashing the chunk), and
+ * it goes with the body's end, failure or release, so a signal that outlives the read keeps none.
+ */
+export function abortableBodyChunks(body: Body, signal: AbortSignal | undefined, key: string): AsyncGenerator<Uint8Array, void, undefined> {
+  const chunks = bodyChunks(body);
+  if (signal === undefined) return chunks;
+  let rejectRead: ((error: unknown) => void) | undefined;
+  const onAbort = (): void => {
+    rejectRead?.(abortedError(key, signal.reason));
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  return releasingChunks({
+    read: () => {
+      if (signal.aborted) return Promise.reject(abortedError(key, signal.reason));
+      return new Promise<IteratorResult<Uint8Array, unknown>>((resolve, reject) => {
+        rejectRead = reject;
+        chunks.next().then(resolve, reject);
+      });
+    },
+    release: async () => {
+      rejectRead = undefined;
+      signal.removeEventListener('abort', onAbort);
+      await chunks.return();
     },
   });
 }

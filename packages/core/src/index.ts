@@ -7,7 +7,7 @@ export { FALLBACK_FILENAME, MAX_FILENAME_BYTES, sanitizeFilename } from './filen
 export { DEFAULT_CONTENT_TYPE, contentDisposition, guessContentType, isInlineContentType, mediaType, servedContentType } from './content-type.ts';
 export { digestingStream, portableSha256, sha256Base64, toBase64, toHex } from './checksum.ts';
 export type { Sha256Factory, StreamDigest, StreamingHash } from './checksum.ts';
-export { READ_BODY_CHUNKS, bodyChunks, bodyToStream, collectBytes, knownBodySize, readResultBody } from './body.ts';
+export { READ_BODY_CHUNKS, abortableBodyChunks, bodyChunks, bodyToStream, collectBytes, knownBodySize, readResultBody } from './body.ts';
 export type { ChunkReadableResult } from './body.ts';
 export { resolveRange } from './range.ts';
 export { checkFinalSize, checkReceivedSize, putSizeLimits } from './size-limits.ts';
