@@ -1,6 +1,5 @@
-import { bodyChunks, toBase64 } from '@stowage/core';
+import { abortableBodyChunks, abortedError, isStorageError, toBase64 } from '@stowage/core';
 import type { Body, Sha256Factory } from '@stowage/core';
-import { abortedError, isStorageError } from '@stowage/core';
 import { bodyFailedError, fsError, sizeMismatchError, tooLargeError } from './errors.ts';
 import type { LocalFileHandle } from './file-system.ts';
 
@@ -26,54 +25,6 @@ export interface WrittenBody {
   readonly size: number;
   /** Base64 SHA-256 of every byte written. */
   readonly sha256: string;
-}
-
-/** A stream's chunks; an abort cancels the stream, so a stalled producer cannot hold the put open. */
-async function* streamChunks(stream: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-  const reader = stream.getReader();
-  const onAbort = (): void => {
-    reader.cancel(signal.reason).catch(() => undefined);
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    await reader.cancel().catch(() => undefined);
-    reader.releaseLock();
-  }
-}
-
-/** An iterable's chunks, given up on (not waited for) when the signal fires: an iterator cannot be interrupted. */
-async function* iterableChunks(body: Body, signal: AbortSignal, key: string): AsyncGenerator<Uint8Array> {
-  const iterator = bodyChunks(body);
-  let onAbort = (): void => undefined;
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => {
-      reject(abortedError(key, signal.reason));
-    };
-  });
-  aborted.catch(() => undefined);
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    for (;;) {
-      const result = await Promise.race([iterator.next(), aborted]);
-      if (result.done === true) return;
-      yield result.value;
-    }
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    iterator.return().catch(() => undefined);
-  }
-}
-
-function abortableChunks(body: Body, key: string, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
-  if (signal === undefined) return bodyChunks(body);
-  return body instanceof ReadableStream ? streamChunks(body, signal) : iterableChunks(body, signal, key);
 }
 
 async function writeFully(handle: LocalFileHandle, chunks: Uint8Array[], key: string): Promise<void> {
@@ -141,7 +92,7 @@ export async function writeBody(
     for (const chunk of chunks) hash.update(chunk);
   };
   try {
-    for await (const chunk of abortableChunks(body, key, signal)) {
+    for await (const chunk of abortableBodyChunks(body, signal, key)) {
       if (signal?.aborted === true) throw abortedError(key, signal.reason);
       if (chunk.byteLength === 0) continue;
       size += chunk.byteLength;
