@@ -18,6 +18,8 @@ export interface StorageErrorOptions {
   readonly key?: string | undefined;
   /** The native error (fs, SDK, network) this one replaces. */
   readonly cause?: unknown;
+  /** How many times the store tried the request under its own retry policy before this failure; see `StorageError.attempts`. */
+  readonly attempts?: number | undefined;
 }
 
 /**
@@ -28,11 +30,17 @@ export class StorageError extends Error {
   override readonly name = 'StorageError';
   readonly code: StorageErrorCode;
   readonly key: string | undefined;
+  /**
+   * Set when the store's own retry policy already ran for the failed request (the S3 store's SDK retry strategy):
+   * the attempts made. A caller retrying only failures without it keeps a single retry layer.
+   */
+  readonly attempts: number | undefined;
 
   constructor(code: StorageErrorCode, message: string, options: StorageErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.key = options.key;
+    this.attempts = options.attempts;
   }
 }
 

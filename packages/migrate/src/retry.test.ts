@@ -38,6 +38,19 @@ describe('withRetry', () => {
     expect(isTransientFailure(new Error('plain'))).toBe(false);
   });
 
+  it('does not retry a failure the store already retried under its own policy: one retry layer per request', async () => {
+    let calls = 0;
+    const retried = new StorageError('Unavailable', 'still down after the store\'s retries', { attempts: 3 });
+    await expect(
+      withRetry(() => {
+        calls++;
+        return Promise.reject(retried);
+      }, fast),
+    ).rejects.toBe(retried);
+    expect(calls).toBe(1);
+    expect(isTransientFailure(new StorageError('Unavailable', 'a stream broke midway'))).toBe(true);
+  });
+
   it('stops waiting with Aborted when the signal fires', async () => {
     const controller = new AbortController();
     const waiting = withRetry(() => Promise.reject(new StorageError('Unavailable', 'busy')), {

@@ -13,10 +13,12 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 5, baseDelayMs: 200
 
 /**
  * Only `Unavailable` is worth another try: it means the service was busy or the connection broke. Every other code
- * (`NotFound`, `AccessDenied`, `IntegrityError`, ...) would fail the same way again.
+ * (`NotFound`, `AccessDenied`, `IntegrityError`, ...) would fail the same way again. Nor is a failure the store
+ * already retried under its own policy (`attempts` set, as the S3 store does): one retry layer per request, so a
+ * silent endpoint is not waited on once per layer.
  */
 export function isTransientFailure(error: unknown): boolean {
-  return isStorageError(error, 'Unavailable');
+  return isStorageError(error, 'Unavailable') && error.attempts === undefined;
 }
 
 /** The wait before retry number `retry` (1 for the first): exponential, with jitter so workers do not retry in step. */

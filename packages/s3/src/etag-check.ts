@@ -48,3 +48,12 @@ export function etagIsComparable(answer: UploadAnswer): boolean {
   const sse = answer.ServerSideEncryption?.toLowerCase();
   return sse === undefined || sse === 'aes256';
 }
+
+/**
+ * An ETag in the quoted form S3 gives in HEAD and GET answers, which some servers leave out elsewhere (Ceph answers
+ * a CompleteMultipartUpload and a CopyObject with a bare one); `undefined` when there is none to quote.
+ */
+export function quotedEtag(etag: string | undefined): string | undefined {
+  if (etag === undefined || etag === '' || etag === '""') return undefined;
+  return /^(?:W\/)?".*"$/u.test(etag) ? etag : `"${etag}"`;
+}

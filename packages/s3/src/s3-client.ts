@@ -1,8 +1,10 @@
-import type { S3Client } from '@aws-sdk/client-s3';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { S3Settings } from '@stowage/core';
 import { addS3CompatibleGuard, checksumConfig } from './checksum-profile.ts';
 import type { S3ChecksumProfile } from './checksum-profile.ts';
-import { clientS3 } from './sdk.ts';
 
 /** Knobs of a client built from settings; the defaults suit both AWS and a server on the local network. */
 export interface S3ClientOptions {
@@ -10,29 +12,16 @@ export interface S3ClientOptions {
   readonly checksumProfile?: S3ChecksumProfile | undefined;
   /** Time allowed to open a TCP connection; defaults to 3 s, so an unreachable endpoint fails fast. */
   readonly connectionTimeoutMs?: number | undefined;
-  /** Time a request may go without any byte moving; defaults to 30 s. */
-  readonly requestTimeoutMs?: number | undefined;
+  /** Time a connection may go without any byte moving before the request fails; defaults to 20 s. */
+  readonly socketTimeoutMs?: number | undefined;
   /** Concurrent connections to the endpoint; defaults to 50. */
   readonly maxSockets?: number | undefined;
 }
 
 const DEFAULT_REGION = 'us-east-1';
 export const DEFAULT_CONNECTION_TIMEOUT_MS = 3_000;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_SOCKET_TIMEOUT_MS = 20_000;
 export const DEFAULT_MAX_SOCKETS = 50;
-
-/**
- * Clients `createS3Client` built for an S3-compatible endpoint, with the `send` they were built with: only these
- * may take the store's lean requests (see `leanRequestsFor`), and only while `send` is still that one (a test that
- * mocks it must see every request).
- */
-const leanClients = new WeakMap<S3Client, S3Client['send']>();
-
-/** Whether `client` is one `createS3Client` built for an S3-compatible endpoint, with its `send` untouched. */
-export function allowsLeanRequests(client: S3Client): boolean {
-  const send = leanClients.get(client);
-  return send !== undefined && send === client.send;
-}
 
 /** The region the settings name, or `us-east-1` (which S3-compatible servers accept in signatures). */
 export function s3Region(settings: Pick<S3Settings, 'region'>): string {
@@ -64,30 +53,26 @@ export function s3EndpointUrl(settings: Pick<S3Settings, 'endpointUrl' | 'region
 
 /**
  * An `S3Client` for the settings: endpoint, region, addressing style, the checksum profile, static credentials or
- * the SDK's default chain (environment, profile, instance role), and timeouts so a dead endpoint fails within
- * seconds. `maxAttempts` is 1 because `S3Store` runs the SDK's retry strategy itself around each request.
+ * the SDK's default chain (environment, profile, instance role), a keep-alive
+ * connection pool, and timeouts so a dead endpoint fails within seconds and a silent one within `socketTimeoutMs`. `maxAttempts` is 1 because `S3Store` runs the SDK's retry strategy itself around each request.
  */
 export function createS3Client(settings: S3Settings, options: S3ClientOptions = {}): S3Client {
   const profile = options.checksumProfile ?? s3ChecksumProfile(settings);
   const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
-  const client = new (clientS3().S3Client)({
+  const client = new S3Client({
     region: s3Region(settings),
     ...(settings.endpointUrl === undefined ? {} : { endpoint: settings.endpointUrl }),
     forcePathStyle: usesPathStyle(settings),
     ...(settings.credentials === undefined ? {} : { credentials: { ...settings.credentials } }),
     ...checksumConfig(profile),
     maxAttempts: 1,
-    requestHandler: {
+    requestHandler: new NodeHttpHandler({
       connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
-      requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-      httpAgent: { keepAlive: true, maxSockets },
-      httpsAgent: { keepAlive: true, maxSockets },
-    },
+      socketTimeout: options.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS,
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+    }),
   });
-  if (profile === 's3-compatible') {
-    addS3CompatibleGuard(client);
-    // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to compare, never called
-    if (settings.endpointUrl !== undefined) leanClients.set(client, client.send);
-  }
+  if (profile === 's3-compatible') addS3CompatibleGuard(client);
   return client;
 }

@@ -13,6 +13,8 @@ export interface S3ErrorContext {
   readonly key?: string | undefined;
   /** Set for a create-only put, where a failed precondition means the key is taken. */
   readonly createOnly?: boolean | undefined;
+  /** The attempts made under the store's retry strategy, when it ran; kept on the error. */
+  readonly attempts?: number | undefined;
 }
 
 interface SdkErrorShape {
@@ -126,5 +128,5 @@ export function toStorageError(error: unknown, context: S3ErrorContext): Storage
       : `${what} failed: the bucket does not exist (${detail}); check the bucket settings`,
     Unsupported: `${what} failed: the server does not support it (${detail})`,
   };
-  return new StorageError(code, messages[code], { key: context.key, cause: error });
+  return new StorageError(code, messages[code], { key: context.key, cause: error, attempts: context.attempts });
 }

@@ -469,6 +469,10 @@ describe('S3Store URLs', () => {
     expect(headers).toEqual({ 'content-type': 'image/png', 'content-length': '1234' });
     const signed = new URL(url).searchParams.get('X-Amz-SignedHeaders')?.split(';');
     expect(signed).toEqual(expect.arrayContaining(['content-length', 'content-type', 'host']));
+    // The fake's client keeps the SDK's default checksums (AWS's): still no checksum of the empty body in the URL.
+    const names = Array.from(new URL(url).searchParams.keys()).map((name) => name.toLowerCase());
+    expect(names.filter((name) => name.startsWith('x-amz-checksum-') || name === 'x-amz-sdk-checksum-algorithm')).toEqual([]);
+    expect(signed?.filter((name) => name.includes('checksum'))).toEqual([]);
     await expectStorageError(store.presignedPut('up/x.png', { contentType: 'image/png', size: 10, expiresIn: 300, maxSize: 9 }), 'TooLarge');
   });
 
@@ -536,5 +540,62 @@ describe('S3Store response bodies', () => {
     await reader.cancel();
     expect(cancelled).toBe(true);
     client.destroy();
+  });
+});
+
+describe('S3Store on a server that answers ETags as Ceph 16.2 does', () => {
+  it('reports the ETag head gives, for every put shape and for copies', async () => {
+    const { store } = setup({ partSize: 5 * MIB, multipartCopyThreshold: 6 * MIB, copyPartSize: 5 * MIB }, { bareEtagAnswers: true, maxCopySize: 6 * MIB });
+    const bytes = randomBytes(11 * MIB);
+    const puts = {
+      bytes: await store.put('p/bytes', bytes.subarray(0, 1000)),
+      announced: await store.put('p/announced', streamOf(bytes.subarray(0, 2 * MIB)), { size: 2 * MIB }),
+      small: await store.put('p/small', streamOf(bytes.subarray(0, 3 * MIB))),
+      multipart: await store.put('p/multipart', streamOf(bytes)),
+      multipartWithSha: await store.put('p/multipart-sha', streamOf(bytes), { sha256: sha256Base64(bytes, nodeSha256), size: bytes.byteLength }),
+      copy: await store.copy('p/bytes', 'c/bytes'),
+      multipartCopy: await store.copy('p/multipart', 'c/multipart'),
+    };
+    for (const [shape, info] of Object.entries(puts)) {
+      const head = await store.head(info.key);
+      expect(info.etag, shape).toMatch(/^".+"$/u);
+      expect(info.etag, shape).toBe(head?.etag);
+    }
+  });
+});
+
+describe('S3Store copies where the server ignores copy-source conditions', () => {
+  const limitations = { copySourceConditions: 'Ceph 16.2 ignores x-amz-copy-source-if-match' };
+
+  it('does not record its SHA-256 over an object another writer stored after the upload completed', async () => {
+    for (const [name, honours, declared] of [['S3', true, undefined], ['Ceph, declared', false, limitations]] as const) {
+      const { fake, store } = setup({ partSize: 5 * MIB, limitations: declared }, { honoursCopySourceConditions: honours });
+      const theirs = new TextEncoder().encode('another writer\'s object');
+      // S3 refuses the pinned copy; on Ceph the store's own HEAD sees the other object first.
+      fake.beforeNext(honours ? 'CopyObject' : 'HeadObject', () => {
+        fake.storeObject(BUCKET, 'race.bin', theirs, { 'stowage-sha256': sha256Base64(theirs, nodeSha256), owner: 'them' });
+      });
+      const bytes = randomBytes(11 * MIB);
+      const info = await store.put('race.bin', streamOf(bytes));
+      expect(info.sha256, name).toBe(sha256Base64(bytes, nodeSha256));
+      const stored = fake.object(BUCKET, 'race.bin');
+      expect(Buffer.from(stored?.body ?? []).toString(), name).toBe('another writer\'s object');
+      expect(stored?.metadata, name).toEqual({ 'stowage-sha256': sha256Base64(theirs, nodeSha256), owner: 'them' });
+      expect(fake.calls('CopyObject'), name).toBe(honours ? 1 : 0);
+    }
+  });
+
+  it('refuses a part-by-part copy whose source changed meanwhile, leaving no target and no upload', async () => {
+    const { fake, store } = setup(
+      { multipartCopyThreshold: 6 * MIB, copyPartSize: 5 * MIB, queueSize: 1, limitations },
+      { maxCopySize: 6 * MIB, honoursCopySourceConditions: false },
+    );
+    await store.put('big', randomBytes(13 * MIB));
+    fake.beforeNext('UploadPartCopy', () => {
+      fake.storeObject(BUCKET, 'big', randomBytes(13 * MIB));
+    });
+    await expectStorageError(store.copy('big', 'big-copy'), 'Unavailable', /changed while it was copied/u);
+    expect(fake.object(BUCKET, 'big-copy')).toBeUndefined();
+    expect(fake.openUploads()).toEqual([]);
   });
 });

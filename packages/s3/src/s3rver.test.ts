@@ -1,6 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { request as httpRequest } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { Hash } from '@smithy/core/serde';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { StorageError, collectBytes } from '@stowage/core';
 import { startS3Server } from '@stowage/s3-test-server';
@@ -9,7 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumConfig } from './checksum-profile.ts';
 import { createS3Client } from './s3-client.ts';
 import { S3Store } from './s3-store.ts';
-import { SigV4Signer } from './sigv4.ts';
 
 const MIB = 1024 * 1024;
 const INTERRUPTED_PUTS_KEPT = 's3rver 3.7.1 stores the bytes an interrupted PutObject carried';
@@ -119,8 +123,8 @@ describe('checksum profiles against s3rver', () => {
   });
 });
 
-describe('S3Store lean PutObject on s3rver', () => {
-  it('stores known bytes and announced streams (one request, or one part where interrupted puts are kept) with headers, metadata and SHA-256, confirmed by ETag', async () => {
+describe('S3Store puts on s3rver', () => {
+  it('stores known bytes and announced streams (in parts above a part, and always where interrupted puts are kept) with headers, metadata and SHA-256, confirmed by a single ETag', async () => {
     const bucket = await freshBucket();
     const raw = new S3Client(server.clientConfig);
     const headers = { contentType: 'text/plain; charset=utf-8', contentDisposition: 'inline; filename="a b.txt"', cacheControl: 'private, immutable', metadata: { 'realm-id': '2' } };
@@ -137,7 +141,9 @@ describe('S3Store lean PutObject on s3rver', () => {
         const sha256 = createHash('sha256').update(bytes).digest('base64');
         const body = name.startsWith('announced/') ? streamOf(bytes) : bytes;
         const info = await store.put(key, body, { ...headers, size: bytes.byteLength, confirm: true, sha256: withSha256 ? sha256 : undefined });
-        expect(info.confirmed, key).toBe(true);
+        // s3rver gives a multipart upload the MD5 of the whole, not S3's form: no proof either way, so unconfirmed.
+        const multipart = kept !== undefined || bytes.byteLength > 5 * MIB;
+        expect(info.confirmed, key).toBe(!multipart);
         expect(info.sha256, key).toBe(sha256);
         expect((await storedBytes(raw, bucket, key)).equals(bytes), key).toBe(true);
         const head = await store.head(key);
@@ -164,7 +170,7 @@ describe('S3Store lean PutObject on s3rver', () => {
       expect(new TextDecoder().decode(await collectBytes((await store.get('big')).body)), name).toBe('the old object');
     }
   }, 60_000);
-  it('maps lean PutObject failures as the SDK path does, and with interrupted puts declared kept an abort mid-stream keeps the old object', async () => {
+  it('maps put failures, and with interrupted puts declared kept an abort mid-stream keeps the old object', async () => {
     const bucket = await freshBucket();
     const missing = S3Store.fromSettings(settingsFor('no-such-bucket-here'), 'uploads');
     const error: unknown = await missing.put('k', new Uint8Array(10)).then(() => undefined, (reason: unknown) => reason);
@@ -240,8 +246,17 @@ describe('S3Store on s3rver', () => {
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'the old object' }));
     const endpoint = new URL(server.endpoint);
     const path = `/${bucket}/k`;
-    const headers: Record<string, string> = { host: endpoint.host, 'content-length': '1000', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
-    new SigV4Signer('us-east-1').sign({ method: 'PUT', path, query: {}, headers }, server.clientConfig.credentials, new Date());
+    const signer = new SignatureV4({ service: 's3', region: 'us-east-1', credentials: server.clientConfig.credentials, sha256: Hash.bind(null, 'sha256') });
+    const signed = await signer.sign({
+      method: 'PUT',
+      protocol: 'http:',
+      hostname: endpoint.hostname,
+      port: Number(endpoint.port),
+      path,
+      query: {},
+      headers: { host: endpoint.host, 'content-length': '1000', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    });
+    const headers = signed.headers;
     await new Promise<void>((resolve) => {
       const request = httpRequest({ host: endpoint.hostname, port: endpoint.port, method: 'PUT', path, headers });
       request.on('error', () => undefined);
@@ -294,4 +309,55 @@ describe('an unreachable endpoint', () => {
     expect((error as StorageError).message).toMatch(/ECONNREFUSED/u);
     expect(retries).toEqual([1, 2]);
   }, 20_000);
+});
+
+describe('a silent endpoint', () => {
+  it('ends in Unavailable naming it once the socket timeout and the retry deadline have passed', async () => {
+    // Accepts connections and never answers, as a hung server or a black-holing proxy does.
+    const sockets = new Set<Socket>();
+    const silent = createTcpServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const store = S3Store.fromSettings(settingsFor('some-bucket', { endpointUrl: endpoint }), 'uploads', { socketTimeoutMs: 300, retryDeadlineMs: 1_000 });
+    try {
+      const error: unknown = await store.head('k').catch((reason: unknown) => reason);
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as StorageError).code).toBe('Unavailable');
+      expect((error as StorageError).message).toContain(`${endpoint} is unavailable`);
+      expect((error as StorageError).message).toMatch(/Timeout|ETIMEDOUT/u);
+    } finally {
+      store.destroy();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 30_000);
+});
+
+describe('one caller signal shared by many requests', () => {
+  it('gets no abort listener per request: no MaxListenersExceededWarning, none left behind', async () => {
+    const bucket = await freshBucket();
+    const store = S3Store.fromSettings(settingsFor(bucket), 'uploads');
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    try {
+      const { signal } = new AbortController();
+      const keys = Array.from({ length: 40 }, (_, index) => `shared/${index}`);
+      await Promise.all(keys.map((key) => store.put(key, key, { signal })));
+      const opened = await Promise.all(keys.map((key) => store.get(key, { signal })));
+      const bodies = await Promise.all(opened.map((result) => collectBytes(result.body)));
+      expect(bodies.map((bytes) => new TextDecoder().decode(bytes))).toEqual(keys);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
+      expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+    } finally {
+      process.off('warning', onWarning);
+      store.destroy();
+    }
+  }, 60_000);
 });

@@ -35,8 +35,9 @@ function faultyS3(seed: number): { fake: FakeS3; stores: Record<Namespace, S3Sto
   fake.faults.add({ kind: 'internal-error', probability: 0.04 });
   fake.faults.add({ kind: 'slow-down', probability: 0.03 });
   fake.faults.add({ kind: 'connection-reset', probability: 0.03 });
-  // The store itself does not retry here, so every fault reaches the migration's own retries.
-  const options = { client: fake.client, retryStrategy: instantRetries(1), partSize: 5 * 1024 * 1024 };
+  // The store is the one retry layer for its requests (the migration does not retry them again), with the SDK's
+  // strategy allowed enough attempts that ten faults in a row are needed to fail one.
+  const options = { client: fake.client, retryStrategy: instantRetries(10), partSize: 5 * 1024 * 1024 };
   return {
     fake,
     stores: {

@@ -66,6 +66,13 @@ export interface FakeS3Options {
   readonly honoursIfNoneMatch?: boolean | undefined;
   /** A provider bug: answer every truncated listing with the same continuation token. */
   readonly repeatsContinuationToken?: boolean | undefined;
+  /**
+   * Whether CopyObject and UploadPartCopy honour `x-amz-copy-source-if-match` (S3 does); `false` ignores it, as
+   * Ceph 16.2's RADOS Gateway does.
+   */
+  readonly honoursCopySourceConditions?: boolean | undefined;
+  /** Answer CopyObject and UploadPartCopy with a bare ETag and CompleteMultipartUpload with none, as Ceph 16.2 does. */
+  readonly bareEtagAnswers?: boolean | undefined;
 }
 
 /** A request to a presigned URL, as a browser would send it. */
@@ -182,6 +189,9 @@ export class FakeS3 {
   readonly #maxCopySize: number;
   readonly #honoursIfNoneMatch: boolean;
   readonly #repeatsContinuationToken: boolean;
+  readonly #honoursCopySourceConditions: boolean;
+  readonly #bareEtagAnswers: boolean;
+  readonly #beforeNext = new Map<string, () => void>();
   readonly #credentials: SigningCredentials = { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake-secret-access-key' };
 
   constructor(options: FakeS3Options = {}) {
@@ -191,6 +201,8 @@ export class FakeS3 {
     this.#maxCopySize = options.maxCopySize ?? 5 * 1024 * MIB;
     this.#honoursIfNoneMatch = options.honoursIfNoneMatch ?? true;
     this.#repeatsContinuationToken = options.repeatsContinuationToken ?? false;
+    this.#honoursCopySourceConditions = options.honoursCopySourceConditions ?? true;
+    this.#bareEtagAnswers = options.bareEtagAnswers ?? false;
     this.client = new S3Client({
       region: 'us-east-1',
       credentials: { ...this.#credentials },
@@ -223,6 +235,25 @@ export class FakeS3 {
     let total = 0;
     for (const count of this.#callCounts.values()) total += count;
     return total;
+  }
+
+  /** Runs `action` once, just before the next call of `operation` (`CopyObject`) is answered: to stage a race. */
+  beforeNext(operation: string, action: () => void): void {
+    this.#beforeNext.set(operation, action);
+  }
+
+  /** Stores an object as another client's PutObject would, bypassing faults and counts. */
+  storeObject(bucket: string, key: string, bytes: Uint8Array, metadata: Readonly<Record<string, string>> = {}): void {
+    this.#bucket(bucket).set(key, {
+      body: bytes.slice(),
+      etag: `"${md5(bytes).toString('hex')}"`,
+      lastModified: new Date(),
+      contentType: 'binary/octet-stream',
+      contentDisposition: undefined,
+      cacheControl: undefined,
+      storageClass: undefined,
+      metadata: lowerCaseMetadata({ ...metadata }),
+    });
   }
 
   /** Makes DeleteObjects report `code` (e.g. `AccessDenied`) for `key` instead of deleting it. */
@@ -305,6 +336,9 @@ export class FakeS3 {
     const { delayMs, error } = this.faults.decide(operation);
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (error !== undefined) throw error;
+    const action = this.#beforeNext.get(operation);
+    this.#beforeNext.delete(operation);
+    action?.();
     return handler(input);
   }
 
@@ -472,6 +506,7 @@ export class FakeS3 {
     const target = this.#bucket(input.Bucket);
     const sourceAddress = parseCopySource(input.CopySource ?? '');
     const source = this.#objectOrFail({ Bucket: sourceAddress.bucket, Key: sourceAddress.key }, 'NoSuchKey');
+    this.#checkCopySource(input.CopySourceIfMatch, source);
     if (source.body.byteLength > this.#maxCopySize) {
       throw fakeS3Error('InvalidRequest', 400, `The specified copy source is larger than the maximum allowable size for a copy source: ${this.#maxCopySize}`);
     }
@@ -497,7 +532,7 @@ export class FakeS3 {
       etag,
       lastModified,
     });
-    return { $metadata: { httpStatusCode: 200 }, CopyObjectResult: { ETag: etag, LastModified: lastModified } };
+    return { $metadata: { httpStatusCode: 200 }, CopyObjectResult: { ETag: this.#answeredEtag(etag), LastModified: lastModified } };
   }
 
   #listObjects(input: ListObjectsV2CommandInput): object {
@@ -581,9 +616,7 @@ export class FakeS3 {
     const partNumber = this.#partNumber(input.PartNumber);
     const sourceAddress = parseCopySource(input.CopySource ?? '');
     const source = this.#objectOrFail({ Bucket: sourceAddress.bucket, Key: sourceAddress.key }, 'NoSuchKey');
-    if (input.CopySourceIfMatch !== undefined && input.CopySourceIfMatch !== source.etag) {
-      throw fakeS3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
-    }
+    this.#checkCopySource(input.CopySourceIfMatch, source);
     let body = source.body;
     if (input.CopySourceRange !== undefined) {
       const match = /^bytes=(\d+)-(\d+)$/u.exec(input.CopySourceRange);
@@ -597,7 +630,7 @@ export class FakeS3 {
     const digest = md5(body);
     const etag = `"${digest.toString('hex')}"`;
     upload.parts.set(partNumber, { body, etag, md5: digest });
-    return { $metadata: { httpStatusCode: 200 }, CopyPartResult: { ETag: etag, LastModified: new Date() } };
+    return { $metadata: { httpStatusCode: 200 }, CopyPartResult: { ETag: this.#answeredEtag(etag), LastModified: new Date() } };
   }
 
   #completeUpload(input: CompleteMultipartUploadCommandInput): object {
@@ -613,7 +646,7 @@ export class FakeS3 {
       if (number <= previous) throw fakeS3Error('InvalidPartOrder', 400, 'The list of parts was not in ascending order.');
       previous = number;
       const part = upload.parts.get(number);
-      if (part === undefined || part.etag !== etag) {
+      if (part === undefined || part.etag.replace(/"/gu, '') !== etag?.replace(/"/gu, '')) {
         throw fakeS3Error('InvalidPart', 400, 'One or more of the specified parts could not be found or its entity tag did not match.');
       }
       if (index < listed.length - 1 && part.body.byteLength < this.#minPartSize) {
@@ -626,6 +659,16 @@ export class FakeS3 {
     const etag = `"${md5(Buffer.concat(parts.map((part) => part.md5))).toString('hex')}-${parts.length}"`;
     bucket.set(upload.key, { ...upload.headers, body, etag, lastModified: new Date() });
     this.#uploads.delete(upload.uploadId);
-    return { $metadata: { httpStatusCode: 200 }, Bucket: upload.bucket, Key: upload.key, ETag: etag };
+    return { $metadata: { httpStatusCode: 200 }, Bucket: upload.bucket, Key: upload.key, ETag: this.#bareEtagAnswers ? '' : etag };
+  }
+
+  #checkCopySource(ifMatch: string | undefined, source: FakeObject): void {
+    if (this.#honoursCopySourceConditions && ifMatch !== undefined && ifMatch !== source.etag) {
+      throw fakeS3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
+    }
+  }
+
+  #answeredEtag(etag: string): string {
+    return this.#bareEtagAnswers ? etag.replace(/"/gu, '') : etag;
   }
 }

@@ -1,10 +1,6 @@
 #!/usr/bin/env node
-import { tuneV8ForTheCommand } from '../v8-tuning.ts';
-
-// Before the rest loads: loading alone would already grow the young generation and warm functions up.
-tuneV8ForTheCommand();
-const { runCli } = await import('../cli.ts');
-const { EXIT_INTERRUPTED } = await import('../exit-codes.ts');
+import { runCli } from '../cli.ts';
+import { EXIT_INTERRUPTED } from '../exit-codes.ts';
 
 const interruption = new AbortController();
 let signalled = 0;

@@ -18,7 +18,7 @@ const LABELS = { ok: 'ok  ', fail: 'FAIL', skip: 'skip' } as const;
 export async function runCheck(args: readonly string[], context: CliContext): Promise<number> {
   const { options } = parseCommandLine(args, { 'env-file': { type: 'string' } });
   const settings = deploymentSettings(options, context);
-  const stores = openStores(settings, { s3Client: { connectionTimeoutMs: 3_000, requestTimeoutMs: 10_000 } });
+  const stores = openStores(settings, { s3Client: { connectionTimeoutMs: 3_000, socketTimeoutMs: 10_000 } });
   let failures = 0;
   try {
     for await (const result of checkDeployment(settings, stores)) {
