@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createTcpServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,6 +177,8 @@ describe('stowage migrate against an S3-compatible server', () => {
     const back = join(scratch, 'back');
     const toLocal = await runStowage(['migrate', '--from', `env:${settingsFile}`, '--to', `local:${back}`, '--progress', 'none'], {});
     expect(toLocal.code, toLocal.stderr).toBe(0);
+    // One signal is shared by every request of the run: it must gather no listener per request.
+    expect(toLocal.stderr).not.toContain('MaxListenersExceededWarning');
     const backStores = openStores(parseStorageSettings({ LOCAL_UPLOADS_DIR: back }));
     await expectFaithfulCopy(fixture, local, backStores, true);
 
@@ -272,4 +276,28 @@ describe('stowage against an S3-compatible server over HTTPS', () => {
     expect(checked.stdout).toMatch(/^ok\s+uploads\s+read: read \S+ back, bytes identical$/mu);
     expect(checked.stdout).toMatch(/^ok\s+avatars\s+public read: readable without credentials at https:/mu);
   }, 300_000);
+});
+
+describe('stowage migrate against an endpoint that accepts connections and never answers', () => {
+  it('ends within 60 s with Unavailable naming the endpoint, not a wait per retry layer', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createTcpServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const started = Date.now();
+      const run = await runStowage(['migrate', '--progress', 'none'], { ...env, S3_ENDPOINT_URL: endpoint });
+      const seconds = (Date.now() - started) / 1000;
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`failed: ${endpoint.replace(/[.]/gu, '\\.')} is unavailable \\((TimeoutError|ETIMEDOUT)`, 'u'));
+      // Two socket timeouts of 20 s under the SDK's strategy, and no second layer stacked on them.
+      expect(seconds).toBeLessThan(60);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 120_000);
 });
