@@ -1,10 +1,10 @@
-import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { GetObjectCommandOutput, ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { RetryStrategyV2 } from '@smithy/types';
 import {
   StorageError, abortedError, checkFinalSize, checkReceivedSize, contentDisposition, guessContentType, isStorageError, knownBodySize,
-  putSizeLimits, resolveRange, servedContentType, throwIfAborted, validateKey, validatePrefix,
+  putSizeLimits, resolveRange, servedContentType, throwIfAborted, validateKey,
 } from '@stowage/core';
 import type {
   Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, PutResult, S3Settings, S3StorageClass,
@@ -16,6 +16,7 @@ import type { Md5Factory, UploadAnswer } from './etag-check.ts';
 import { copyObject, headObject, recordSha256 } from './object-copy.ts';
 import type { CopySettings } from './object-copy.ts';
 import { SHA256_METADATA, objectInfoFromHeaders } from './object-info.ts';
+import { listObjects } from './list-objects.ts';
 import { guardBody, parseContentRange, rangeHeader } from './object-read.ts';
 import { withoutChecksums } from './presign.ts';
 import { encodeKeyPath, publicUrlBase } from './public-url.ts';
@@ -411,62 +412,8 @@ export class S3Store implements ObjectStore {
    * that repeats a continuation token, or claims more pages without giving one, fails with `Unavailable` rather
    * than looping forever. See `ObjectStore.list`.
    */
-  async *list(options: ListOptions = {}): AsyncGenerator<ObjectSummary, void, undefined> {
-    const prefix = validatePrefix(options.prefix ?? '');
-    const pageSize = options.pageSize ?? 1000;
-    if (!Number.isSafeInteger(pageSize) || pageSize < 1) {
-      throw new StorageError('InvalidArgument', `pageSize must be a positive integer, not ${pageSize}`);
-    }
-    const seenTokens = new Set<string>();
-    // A reader that stops early cancels the page asked for ahead, rather than leave the server working on it and
-    // the process waiting for its answer.
-    const stopped = new AbortController();
-    const signal = options.signal === undefined ? stopped.signal : AbortSignal.any([options.signal, stopped.signal]);
-    const fetchPage = (continuation: string | undefined): Promise<ListObjectsV2CommandOutput> => {
-      throwIfAborted(options.signal);
-      const maxKeys = Math.min(pageSize, 1000);
-      return this.#requests.send(
-        { operation: 'list' },
-        () =>
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: prefix === '' ? undefined : prefix,
-            MaxKeys: maxKeys,
-            ...(continuation === undefined ? { StartAfter: options.startAfter } : { ContinuationToken: continuation }),
-          }),
-        signal,
-      );
-    };
-    let next: Promise<ListObjectsV2CommandOutput> | undefined = fetchPage(undefined);
-    try {
-      while (next !== undefined) {
-        const page = await next;
-        next = undefined;
-        if (page.IsTruncated === true) {
-          const token = page.NextContinuationToken;
-          if (token === undefined || token === '') {
-            throw new StorageError('Unavailable', `list of ${this.name} at ${this.#requests.endpoint}: the server said there were more keys but gave no continuation token`);
-          }
-          if (seenTokens.has(token)) {
-            throw new StorageError('Unavailable', `list of ${this.name} at ${this.#requests.endpoint}: the server repeated a continuation token, which would loop forever`);
-          }
-          seenTokens.add(token);
-          // Ask for the next page while this one is consumed: the server's time overlaps the caller's (two pages
-          // held at most).
-          next = fetchPage(token);
-        }
-        for (const object of page.Contents ?? []) {
-          if (object.Key === undefined) continue;
-          yield { key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0), etag: quotedEtag(object.ETag) ?? '""' };
-        }
-      }
-    } finally {
-      // A caller that stops early (or a failure) leaves a page in flight: its outcome no longer matters.
-      if (next !== undefined) {
-        next.catch(() => undefined);
-        stopped.abort(new Error('the listing was closed'));
-      }
-    }
+  list(options: ListOptions = {}): AsyncGenerator<ObjectSummary, void, undefined> {
+    return listObjects(this.#requests, this.bucket, options);
   }
 
   /**
