@@ -1,8 +1,8 @@
 'use strict';
 // Watches the Ceph daemons a test process started, so they never outlive it. The parent writes "+PID" for each
 // daemon it starts and "-PID" once that daemon has exited. When the parent closes stdin (it stopped cleanly, or
-// it died and the kernel closed the pipe), every daemon still listed gets SIGTERM, then SIGKILL after a grace
-// period, and the directory holding the cluster's state is removed. Started in its own session so a Ctrl-C meant
+// it died and the kernel closed the pipe), every daemon still listed gets SIGTERM, one at a time, then SIGKILL
+// after a grace period, and the directory holding the cluster's state is removed. Started in its own session so a Ctrl-C meant
 // for the parent does not reach it; SIGINT is ignored for the same reason.
 const { rmSync } = require('node:fs');
 
@@ -24,34 +24,32 @@ function alive(pid) {
   }
 }
 
-let stopping = false;
-function stop() {
-  if (stopping) return;
-  stopping = true;
-  // Newest first: the gateway before the OSD before the monitor, as a clean shutdown goes.
-  const order = [...pids].reverse();
-  for (const pid of order) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      pids.delete(pid);
-    }
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function end(pid) {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
   }
   const deadline = Date.now() + GRACE_MS;
-  const timer = setInterval(() => {
-    const left = order.filter(alive);
-    if (left.length > 0 && Date.now() < deadline) return;
-    for (const pid of left) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Gone in between.
-      }
-    }
-    clearInterval(timer);
-    rmSync(directory, { recursive: true, force: true });
-    process.exit(0);
-  }, 100);
+  while (alive(pid) && Date.now() < deadline) await sleep(100);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // It ended in time.
+  }
+}
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  // One at a time, newest first (the gateway, then the OSD, then the monitor): each shuts down cleanly and
+  // quickly only while the daemon below it still answers.
+  for (const pid of [...pids].reverse()) await end(pid);
+  rmSync(directory, { recursive: true, force: true });
+  process.exit(0);
 }
 
 process.stdin.setEncoding('utf8');
@@ -67,9 +65,9 @@ process.stdin.on('data', (chunk) => {
     else if (line.startsWith('-')) pids.delete(pid);
   }
 });
-process.stdin.on('end', stop);
-process.stdin.on('error', stop);
-process.on('SIGTERM', stop);
-process.on('SIGHUP', stop);
+process.stdin.on('end', () => void stop());
+process.stdin.on('error', () => void stop());
+process.on('SIGTERM', () => void stop());
+process.on('SIGHUP', () => void stop());
 process.on('SIGINT', () => {});
 process.stdout.write('ready\n');

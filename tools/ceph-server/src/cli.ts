@@ -1,10 +1,14 @@
-// Starts a Ceph gateway by hand: `npm run ceph -w @stowage/ceph-server [-- BUCKET...]`. Prints how to reach it,
-// then runs until Ctrl-C (or SIGTERM) and stops the daemons it started.
+// Starts a Ceph gateway by hand: `npm run ceph -w @stowage/ceph-server [-- [--memstore] BUCKET...]`. Prints how to
+// reach it, then runs until Ctrl-C (or SIGTERM) and stops the daemons it started.
 import { startCephServer } from './start-ceph-server.ts';
+
+const args = process.argv.slice(2);
+const memstore = args.includes('--memstore');
+const buckets = args.filter((arg) => arg !== '--memstore');
 
 const started = Date.now();
 process.stdout.write('Starting a single-node Ceph cluster and its RADOS Gateway (about 15-20 s)...\n');
-const server = await startCephServer({ buckets: process.argv.slice(2) });
+const server = await startCephServer({ buckets, objectStore: memstore ? 'memstore' : 'bluestore' });
 const { endpoint, credentials, clientConfig, directory, pids } = server;
 process.stdout.write(
   [
@@ -12,7 +16,7 @@ process.stdout.write(
     `  endpoint    ${endpoint} (path-style addressing, region ${clientConfig.region})`,
     `  access key  ${credentials.accessKeyId}`,
     `  secret key  ${credentials.secretAccessKey}`,
-    `  buckets     ${process.argv.length > 2 ? process.argv.slice(2).join(', ') : '(none)'}`,
+    `  buckets     ${buckets.length > 0 ? buckets.join(', ') : '(none)'}`,
     `  directory   ${directory} (configuration, keyrings, logs; removed on stop)`,
     `  pids        monitor ${pids.monitor}, osd ${pids.osd}, gateway ${pids.gateway}`,
     'For the AWS CLI or rclone in another shell:',

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,13 +21,15 @@ function alive(pid: number): boolean {
 describe('startCephServer', () => {
   it('runs a second gateway beside the project one, and stop() ends its processes and removes its directory', async () => {
     const first = injectCephServer();
-    const second = await startCephServer({ buckets: ['second-bucket'] });
+    const second = await startCephServer({ buckets: ['second-bucket'], objectStore: 'memstore' });
     try {
       expect(second.port).not.toBe(first.port);
       expect(second.directory).not.toBe(first.directory);
       const pids = Object.values(second.pids);
       expect(pids.every(alive)).toBe(true);
-      expect(existsSync(join(second.directory, 'ceph.conf'))).toBe(true);
+      // The project's gateway uses the default object store (bluestore); this one the other.
+      expect(await readFile(join(second.directory, 'ceph.conf'), 'utf8')).toContain('osd objectstore = memstore');
+      expect(await readFile(join(first.directory, 'ceph.conf'), 'utf8')).toContain('osd objectstore = bluestore');
 
       const client = new S3Client({ ...second.clientConfig, requestChecksumCalculation: 'WHEN_REQUIRED' });
       try {
@@ -61,7 +63,8 @@ describe('startCephServer', () => {
 
   it('names the Debian packages to install when Ceph is missing', async () => {
     const path = process.env.PATH;
-    process.env.PATH = await mkdtemp(join(tmpdir(), 'stowage-empty-path-'));
+    const empty = await mkdtemp(join(tmpdir(), 'stowage-empty-path-'));
+    process.env.PATH = empty;
     try {
       const refusal = await startCephServer().then(
         () => undefined,
@@ -72,6 +75,7 @@ describe('startCephServer', () => {
       expect((refusal as CephNotInstalledError).message).toContain('apt-get install --no-install-recommends ceph-mon ceph-osd radosgw ceph-common');
     } finally {
       process.env.PATH = path;
+      await rm(empty, { recursive: true });
     }
   });
 });
