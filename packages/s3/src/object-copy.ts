@@ -7,7 +7,7 @@ import { StorageError, isStorageError } from '@stowage/core';
 import type { ObjectInfo, S3StorageClass } from '@stowage/core';
 import { encodeCopySource } from './copy-source.ts';
 import { quotedEtag } from './etag-check.ts';
-import { SHA256_METADATA } from './object-info.ts';
+import { SHA256_METADATA, objectInfoFromHeaders } from './object-info.ts';
 import { isS3NotFound, s3HttpStatus } from './s3-error.ts';
 import type { RequestContext, S3Requests } from './s3-requests.ts';
 
@@ -151,14 +151,24 @@ export async function copyObject(
  */
 export async function recordSha256(requests: S3Requests, settings: CopySettings, uploaded: ObjectInfo, operation: string): Promise<ObjectInfo | undefined> {
   const { key } = uploaded;
-  if (settings.copySourceConditionsIgnored !== undefined) {
-    const now = await headObject(requests, settings.bucket, key, operation);
-    if (now?.ETag !== uploaded.etag) return undefined;
+  if (settings.copySourceConditionsIgnored === undefined) {
+    try {
+      return await copyObject(requests, settings, key, key, uploaded, operation, uploaded.etag);
+    } catch (error) {
+      if (isPreconditionFailure(error)) return undefined;
+      throw error;
+    }
   }
-  try {
-    return await copyObject(requests, settings, key, key, uploaded, operation, uploaded.etag);
-  } catch (error) {
-    if (isPreconditionFailure(error)) return undefined;
-    throw error;
+  const before = await headObject(requests, settings.bucket, key, operation);
+  if (before?.ETag !== uploaded.etag) return undefined;
+  const recorded = await copyObject(requests, settings, key, key, uploaded, operation);
+  // A copy keeps the ETag of what it copied: another one means a put replaced the object between the HEAD and the
+  // copy, whose object now carries this upload's headers and SHA-256. Its bytes are left alone, the SHA-256 that
+  // is not theirs is taken off.
+  if (recorded.etag === uploaded.etag) return recorded;
+  const now = await headObject(requests, settings.bucket, key, operation);
+  if (now !== undefined && now.ETag === recorded.etag) {
+    await copyObject(requests, settings, key, key, { ...objectInfoFromHeaders(key, now.ContentLength ?? 0, now), sha256: undefined }, operation);
   }
+  return undefined;
 }

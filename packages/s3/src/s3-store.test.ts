@@ -585,6 +585,21 @@ describe('S3Store copies where the server ignores copy-source conditions', () =>
     }
   });
 
+  it('takes its SHA-256 off an object another writer stored between its check and its copy', async () => {
+    const { fake, store } = setup({ partSize: 5 * MIB, limitations }, { honoursCopySourceConditions: false });
+    const theirs = new TextEncoder().encode('stored in the gap');
+    fake.beforeNext('CopyObject', () => {
+      fake.storeObject(BUCKET, 'gap.bin', theirs);
+    });
+    const bytes = randomBytes(11 * MIB);
+    const info = await store.put('gap.bin', streamOf(bytes));
+    expect(info.sha256).toBe(sha256Base64(bytes, nodeSha256));
+    const stored = fake.object(BUCKET, 'gap.bin');
+    expect(Buffer.from(stored?.body ?? []).toString()).toBe('stored in the gap');
+    expect(stored?.metadata['stowage-sha256']).toBeUndefined();
+    expect((await store.head('gap.bin'))?.sha256).toBeUndefined();
+  });
+
   it('refuses a part-by-part copy whose source changed meanwhile, leaving no target and no upload', async () => {
     const { fake, store } = setup(
       { multipartCopyThreshold: 6 * MIB, copyPartSize: 5 * MIB, queueSize: 1, limitations },
