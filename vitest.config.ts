@@ -5,6 +5,7 @@ export default defineConfig({
   test: {
     projects: [
       'packages/*/vitest.config.ts',
+      'packages/*/vitest.ceph.config.ts',
       'apps/*/vitest.config.ts',
       'apps/*/e2e/vitest.config.ts',
       'tools/*/vitest.config.ts',
