@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { PACKAGE_DIRECTORY, SOURCE_BIN } from './commands.ts';
+
+/** How to run the command: where its journals go (a scratch directory, not the tester's home), and when to stop it. */
+export interface RunOptions {
+  readonly stateHome: string;
+  /** Follows the run's JSON progress and sends `signal` the moment this holds. */
+  readonly killWhen?: ((state: RunState) => boolean) | undefined;
+  readonly signal?: NodeJS.Signals | undefined;
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunState {
+  objectsDone: number;
+  copiedBytesOfDoneObjects: number;
+  bytesCopied: number;
+  namespace: string;
+  objectsTotal: number | undefined;
+}
+
+/** Runs the real `stowage` command in its own process, as an operator would (from source through tsx). */
+export function runStowage(args: readonly string[], env: Record<string, string>, options: RunOptions): Promise<RunResult> {
+  const { killWhen, signal = 'SIGKILL' } = options;
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', SOURCE_BIN, ...args], {
+    cwd: PACKAGE_DIRECTORY,
+    // Journals go to the scratch directory, not the home of whoever runs the tests.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), XDG_STATE_HOME: options.stateHome, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let pending = '';
+  const state: RunState = { objectsDone: 0, copiedBytesOfDoneObjects: 0, bytesCopied: 0, namespace: '', objectsTotal: undefined };
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    stderr += text;
+    if (killWhen === undefined) return;
+    pending += text;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      const event = JSON.parse(line) as { event: string; namespace: string; outcome?: string; size?: number; bytesCopied?: number; objectsTotal?: number };
+      if (event.namespace !== state.namespace) {
+        Object.assign(state, { namespace: event.namespace, objectsDone: 0, copiedBytesOfDoneObjects: 0, bytesCopied: 0, objectsTotal: undefined });
+      }
+      if (event.event === 'object') {
+        state.objectsDone++;
+        if (event.outcome === 'copied') state.copiedBytesOfDoneObjects += event.size ?? 0;
+      } else {
+        state.bytesCopied = event.bytesCopied ?? 0;
+        state.objectsTotal = event.objectsTotal ?? undefined;
+      }
+      if (child.exitCode === null && !child.killed && killWhen(state)) child.kill(signal);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
