@@ -256,11 +256,13 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-async function waitUntil<T>(what: string, deadline: number, attempt: () => Promise<T>): Promise<T> {
+/** Retries `attempt` until it succeeds, the deadline passes, or `abandoned()` says the start was given up. */
+async function waitUntil<T>(what: string, deadline: number, abandoned: () => boolean, attempt: () => Promise<T>): Promise<T> {
   for (;;) {
     try {
       return await attempt();
     } catch (error) {
+      if (abandoned()) throw new Error(`${what}: the start was abandoned`, { cause: error });
       if (Date.now() > deadline) throw new Error(`${what} did not succeed in time`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -309,6 +311,16 @@ export async function startCephServer(options: StartCephServerOptions = {}): Pro
     return stopped;
   };
 
+  // A daemon that exits during the start (a port taken after it was found free, a bad configuration) fails the
+  // start at once, rather than after the timeout of whatever step waits on it.
+  let ready = false;
+  let daemonExited: ((error: Error) => void) | undefined;
+  const anyDaemonExit = new Promise<never>((_resolve, reject) => {
+    daemonExited = reject;
+  });
+  anyDaemonExit.catch(() => undefined);
+  const step = <T>(promise: Promise<T>): Promise<T> => Promise.race([promise, anyDaemonExit]);
+
   const startDaemon = async (program: Program, args: readonly string[], name: string): Promise<ChildProcess> => {
     // Output goes to a file, not a pipe: a daemon must not die of a closed pipe before the watchdog ends it.
     const output = openSync(join(directory, 'log', `${name}.out`), 'a');
@@ -327,7 +339,10 @@ export async function startCephServer(options: StartCephServerOptions = {}): Pro
     if (child.pid === undefined) throw new Error(`${program} did not start`);
     watchdog.stdin.write(`+${child.pid}\n`);
     child.once('exit', (code, signal) => {
-      if (stopped === undefined) process.emitWarning(`Ceph's ${name} exited (code ${String(code)}, signal ${String(signal)}); its log is in ${directory}/log`);
+      if (stopped !== undefined) return;
+      const why = `Ceph's ${name} exited (code ${String(code)}, signal ${String(signal)})`;
+      if (ready) process.emitWarning(`${why}; its log is in ${directory}/log`);
+      else daemonExited?.(new Error(why));
     });
     return child;
   };
@@ -372,8 +387,8 @@ export async function startCephServer(options: StartCephServerOptions = {}): Pro
     const monitor = await startDaemon('ceph-mon', [...conf, '-i', 'a', '-f'], 'mon.a');
 
     const osdUuid = randomUUID();
-    await run(programs.ceph, [...conf, '--connect-timeout', String(Math.ceil(stepTimeout() / 1_000)), 'osd', 'new', osdUuid, '0'], stepTimeout());
-    await run(programs['ceph-osd'], [...conf, '-i', '0', '--mkfs', '--osd-uuid', osdUuid], stepTimeout());
+    await step(run(programs.ceph, [...conf, '--connect-timeout', String(Math.ceil(stepTimeout() / 1_000)), 'osd', 'new', osdUuid, '0'], stepTimeout()));
+    await step(run(programs['ceph-osd'], [...conf, '-i', '0', '--mkfs', '--osd-uuid', osdUuid], stepTimeout()));
     const osd = await startDaemon('ceph-osd', [...conf, '-i', '0', '-f'], 'osd.0');
     const gateway = await startDaemon('radosgw', [...conf, '-n', 'client.rgw.a', '-f'], 'client.rgw.a');
 
@@ -382,19 +397,16 @@ export async function startCephServer(options: StartCephServerOptions = {}): Pro
       accessKeyId: randomBytes(10).toString('hex').toUpperCase(),
       secretAccessKey: randomBytes(20).toString('hex'),
     };
-    await run(
-      programs['radosgw-admin'],
-      [...conf, 'user', 'create', '--uid=stowage', '--display-name=Stowage tests', `--access-key=${credentials.accessKeyId}`, `--secret=${credentials.secretAccessKey}`],
-      stepTimeout(),
-    );
+    const user = ['--uid=stowage', '--display-name=Stowage tests', `--access-key=${credentials.accessKeyId}`, `--secret=${credentials.secretAccessKey}`];
+    await step(run(programs['radosgw-admin'], [...conf, 'user', 'create', ...user], stepTimeout()));
 
     const endpoint = `http://127.0.0.1:${gatewayPort}`;
     const clientConfig = { endpoint, region: REGION, forcePathStyle: true as const, credentials };
     client = new S3Client({ ...clientConfig, maxAttempts: 1 });
     const readyClient = client;
     // A signed request that succeeds proves the gateway serves S3 and knows the user.
-    await waitUntil(`a signed ListBuckets at ${endpoint}`, deadline, () => readyClient.send(new ListBucketsCommand({})));
-    for (const bucket of buckets) await readyClient.send(new CreateBucketCommand({ Bucket: bucket }));
+    await step(waitUntil(`a signed ListBuckets at ${endpoint}`, deadline, () => stopped !== undefined, () => readyClient.send(new ListBucketsCommand({}))));
+    for (const bucket of buckets) await step(readyClient.send(new CreateBucketCommand({ Bucket: bucket })));
     readyClient.destroy();
     client = undefined;
 
@@ -403,6 +415,7 @@ export async function startCephServer(options: StartCephServerOptions = {}): Pro
     const { pid: gatewayPid } = gateway;
     const { pid: watchdogPid } = watchdog;
     if (monitorPid === undefined || osdPid === undefined || gatewayPid === undefined || watchdogPid === undefined) throw new Error('a Ceph process has no pid');
+    ready = true;
     return {
       endpoint,
       port: gatewayPort,
