@@ -18,8 +18,18 @@ function alive(pid: number): boolean {
   }
 }
 
+async function eventually(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return true;
+}
+
 describe('startCephServer', () => {
-  it('runs a second gateway beside the project one, and stop() ends its processes and removes its directory', async () => {
+  // Concurrent with the next test: both start a cluster, and the two starts overlap.
+  it.concurrent('runs a second gateway beside the project one, and stop() ends its processes and removes its directory', async () => {
     const first = injectCephServer();
     const second = await startCephServer({ buckets: ['second-bucket'], objectStore: 'memstore' });
     try {
@@ -54,6 +64,40 @@ describe('startCephServer', () => {
       await expect(fetch(second.endpoint)).rejects.toThrow();
     } finally {
       await second.stop();
+    }
+  }, 240_000);
+
+  it.concurrent('leaves no daemon or directory behind when the process that started them is killed', async () => {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('../test/start-and-wait.ts', import.meta.url))], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-8_000);
+    });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let stdout = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString('utf8');
+          if (stdout.includes('\n')) resolve(stdout.slice(0, stdout.indexOf('\n')));
+        });
+        child.once('exit', (code) => {
+          reject(new Error(`the child exited (code ${String(code)}) before starting Ceph:\n${stderr}`));
+        });
+      });
+      const started = JSON.parse(line) as { pids: Record<string, number>; directory: string; endpoint: string };
+      const pids = Object.values(started.pids);
+      expect(pids.every(alive)).toBe(true);
+      const answer = await fetch(started.endpoint);
+      await answer.body?.cancel();
+      expect(answer.status).toBe(200);
+
+      child.kill('SIGKILL');
+      expect(await eventually(() => pids.every((pid) => !alive(pid)), 60_000)).toBe(true);
+      expect(await eventually(() => !existsSync(started.directory), 10_000)).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
     }
   }, 240_000);
 
