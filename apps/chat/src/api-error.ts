@@ -11,6 +11,8 @@ export type ApiErrorCode =
   | 'FileTooLarge'
   | 'QuotaExceeded'
   | 'RangeNotSatisfiable'
+  | 'StoreFull'
+  | 'StoreUnavailable'
   | 'Internal';
 
 /**

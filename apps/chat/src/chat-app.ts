@@ -1,17 +1,19 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Context } from 'hono';
+import { getCookie } from 'hono/cookie';
 import { isStorageError } from '@stowage/core';
 import { ApiError, notFound } from './api-error.ts';
 import type { AttachmentRecord, ChatData, RealmImage, RealmRecord, UserRecord } from './chat-data.ts';
 import { keyPath } from './chat-stores.ts';
 import type { ChatStores } from './chat-stores.ts';
-import { readCookie, sendError } from './http-io.ts';
+import { errorResponse } from './http-io.ts';
+import type { HttpRuntime } from './http-runtime.ts';
 import { CSRF_COOKIE, SESSION_COOKIE, Sessions } from './sessions.ts';
 import type { ActiveSession } from './sessions.ts';
 import { SmallObjectCache } from './small-object-cache.ts';
-import { isClientGone } from './serve-object.ts';
 import { avatarKeys, realmImageKeys } from './upload-keys.ts';
-import { readableTarget } from './upload-routes.ts';
-import type { UploadTarget } from './upload-routes.ts';
+import { readableTarget } from './upload-access.ts';
+import type { UploadTarget } from './upload-access.ts';
+import { UploadReservations } from './upload-reservations.ts';
 
 export interface ChatAppOptions {
   readonly data: ChatData;
@@ -30,7 +32,8 @@ export interface ChatAppOptions {
   readonly logError?: ((error: unknown) => void) | undefined;
 }
 
-export type Handler = (app: ChatApp, req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+/** A route of the app: the app's state and Hono's context in, the answer out (a refusal is thrown as `ApiError`). */
+export type Handler = (app: ChatApp, c: Context) => Response | Promise<Response>;
 
 const SMALL_OBJECT_BYTES = 256 * 1024;
 const MAX_REMEMBERED_DECISIONS = 100_000;
@@ -49,12 +52,16 @@ export class ChatApp {
   readonly uploadCache: SmallObjectCache = new SmallObjectCache(SMALL_OBJECT_BYTES, 64 * 1024 * 1024);
   readonly avatarCache: SmallObjectCache = new SmallObjectCache(SMALL_OBJECT_BYTES, 16 * 1024 * 1024);
   /** Bytes of uploads still streaming, by realm: counted against the quota until they are stored or fail. */
-  readonly pendingUploadBytes: Map<number, number> = new Map<number, number>();
+  readonly pendingUploads: UploadReservations = new UploadReservations();
   readonly #logError: (error: unknown) => void;
   readonly #readable = new Map<string, UploadTarget | null>();
   #readableVersion = -1;
 
-  constructor(options: ChatAppOptions) {
+  /** The server's runtime pieces (Node or Deno), handed over by the entry point. */
+  readonly runtime: HttpRuntime;
+
+  constructor(options: ChatAppOptions, runtime: HttpRuntime) {
+    this.runtime = runtime;
     this.data = options.data;
     this.stores = options.stores;
     this.maxFileUploadBytes = options.maxFileUploadBytes;
@@ -68,17 +75,13 @@ export class ChatApp {
     });
   }
 
-  session(req: IncomingMessage): ActiveSession | undefined {
-    return this.sessionFromCookie(req.headers.cookie);
+  /** The live session the request's cookie names, if any. */
+  session(c: Context): ActiveSession | undefined {
+    return this.sessions.find(getCookie(c, SESSION_COOKIE));
   }
 
-  /** The session a `Cookie` header names, if it is live. */
-  sessionFromCookie(cookieHeader: string | undefined): ActiveSession | undefined {
-    return this.sessions.find(readCookie(cookieHeader, SESSION_COOKIE));
-  }
-
-  requireSession(req: IncomingMessage): ActiveSession {
-    const session = this.session(req);
+  requireSession(c: Context): ActiveSession {
+    const session = this.session(c);
     if (session === undefined) throw new ApiError(401, 'Unauthenticated', 'log in first');
     return session;
   }
@@ -87,23 +90,23 @@ export class ChatApp {
    * A state-changing request must echo the CSRF token in `X-CSRF-Token`: the session's once logged in, else the
    * `stowage_csrf` cookie (double submit). Another site can make the browser send cookies, not this header.
    */
-  requireCsrf(req: IncomingMessage, session: ActiveSession | undefined): void {
-    const sent = req.headers['x-csrf-token'];
-    const expected = session?.csrfToken ?? readCookie(req.headers.cookie, CSRF_COOKIE);
+  requireCsrf(c: Context, session: ActiveSession | undefined): void {
+    const sent = c.req.header('x-csrf-token');
+    const expected = session?.csrfToken ?? getCookie(c, CSRF_COOKIE);
     if (typeof sent !== 'string' || expected === undefined || expected.length < 16 || sent !== expected) {
       throw new ApiError(403, 'CsrfFailed', 'missing or wrong X-CSRF-Token header: reload the page and try again');
     }
   }
 
   /** Session and CSRF check for every state-changing API call. */
-  requireWrite(req: IncomingMessage): ActiveSession {
-    const session = this.requireSession(req);
-    this.requireCsrf(req, session);
+  requireWrite(c: Context): ActiveSession {
+    const session = this.requireSession(c);
+    this.requireCsrf(c, session);
     return session;
   }
 
-  requireAdmin(req: IncomingMessage): ActiveSession {
-    const session = this.requireWrite(req);
+  requireAdmin(c: Context): ActiveSession {
+    const session = this.requireWrite(c);
     if (!session.user.isAdmin) throw new ApiError(403, 'Forbidden', 'only organization administrators may do this');
     return session;
   }
@@ -120,7 +123,7 @@ export class ChatApp {
     const memo = `${user.id}/${key}`;
     const known = this.#readable.get(memo);
     if (known !== undefined) return known ?? undefined;
-    const target = readableTarget(this, user, key);
+    const target = readableTarget(this.data, user, key);
     this.#readable.set(memo, target ?? null);
     return target;
   }
@@ -160,35 +163,31 @@ export class ChatApp {
     };
   }
 
-  /** Runs a handler and turns any failure into the JSON error response API.md describes. */
-  async run(handler: Handler, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    try {
-      await handler(this, req, res, url);
-    } catch (error) {
-      this.fail(res, error);
-    }
-  }
-
-  fail(res: ServerResponse, error: unknown): void {
-    if (res.headersSent) {
-      // Mid-body: the only honest signal left is to cut the connection.
-      if (!isClientGone(error)) this.#logError(error);
-      res.destroy();
-      return;
-    }
-    if (error instanceof ApiError) {
-      sendError(res, error, error.status === 413 ? { connection: 'close' } : {});
-      return;
-    }
-    if (isStorageError(error, 'NotFound') || isStorageError(error, 'InvalidKey')) {
-      sendError(res, notFound());
-      return;
-    }
-    if (isClientGone(error) || isStorageError(error, 'Aborted')) {
-      res.destroy();
-      return;
+  /** The answer to a failed request: an `ApiError` as itself, a storage failure as what it means to the client. */
+  failure(error: unknown): Response {
+    if (error instanceof ApiError) return errorResponse(error, error.status === 413 ? { connection: 'close' } : {});
+    if (isStorageError(error, 'NotFound') || isStorageError(error, 'InvalidKey')) return errorResponse(notFound());
+    if (isStorageError(error) && (error.code === 'Unavailable' || error.code === 'AccessDenied')) {
+      // The operator must learn the cause; the user learns it is the server's storage, not their request.
+      this.#logError(error);
+      if (isFullStore(error)) return errorResponse(new ApiError(507, 'StoreFull', 'the file store is full; an administrator has to free space'));
+      return errorResponse(new ApiError(503, 'StoreUnavailable', 'the file store is unavailable right now; try again later'), { 'retry-after': '30' });
     }
     this.#logError(error);
-    sendError(res, new ApiError(500, 'Internal', 'the server failed to complete the request; please try again'));
+    return errorResponse(new ApiError(500, 'Internal', 'the server failed to complete the request; please try again'));
   }
+
+  /** Reports an error that reached no client (a response cut mid-body, a background task). */
+  logError(error: unknown): void {
+    this.#logError(error);
+  }
+}
+
+/** Whether a storage failure comes from a full disk or exhausted disk quota (ENOSPC, EDQUOT) anywhere in its causes. */
+function isFullStore(error: unknown): boolean {
+  for (let at: unknown = error, depth = 0; at instanceof Error && depth < 8; at = at.cause, depth++) {
+    const code = (at as { code?: unknown }).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  }
+  return false;
 }

@@ -33,6 +33,8 @@ export interface ChatStores {
    * `absent` when the request carries none. Undefined when the store's signed URLs point elsewhere (S3).
    */
   readonly checkSignedLink: ((url: URL, now: Date) => SignedLinkCheck) | undefined;
+  /** Releases the stores' connections (S3 clients); the stores must not be used after. */
+  readonly close: () => void;
 }
 
 /** The path of a key below a URL prefix, each segment percent-encoded. */

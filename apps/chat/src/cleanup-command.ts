@@ -20,7 +20,7 @@ const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const config = await loadChatConfig(process.env, join(appDir, '.data'));
 const db = openBetterSqliteDatabase(config.databasePath);
 ensureSchema(db);
-const stores = openChatStores(config.storage, config.signingSecret, join(config.dataDir, 's3-cache'), false);
+const stores = openChatStores(config.storage, { signingSecret: config.signingSecret, cacheDir: join(config.dataDir, 's3-cache') });
 const result = await deleteUnlinkedAttachments(new ChatData(db), stores, days * 24 * 60 * 60 * 1000, Date.now());
 console.log(`deleted ${result.deleted} attachments (${formatBytes(result.bytes)}) unlinked for ${days} days or more`);
 db.close();

@@ -73,7 +73,7 @@ describe('the chat server on Deno', () => {
     expect(served.status).toBe(200);
     expect(served.headers.get('cache-control')).toBe('private, immutable');
     expect(await served.text()).toBe('served by Deno\n');
-    // A new connection: the file fast path answers the file (now in memory) twice, then hands the API call on.
+    // One connection, three pipelined requests: Deno's server answers them in order.
     const raw = await RawConnection.open(base);
     raw.send(`${fileGet(file.url, cookieOf(client))}${fileGet(file.url, cookieOf(client))}GET /api/session HTTP/1.1\r\nHost: deno\r\nCookie: ${cookieOf(client)}\r\n\r\n`);
     const [first, second, session] = await raw.read(['GET', 'GET', 'GET']);

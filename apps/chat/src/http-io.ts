@@ -1,72 +1,80 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Context } from 'hono';
 import { ApiError, badRequest } from './api-error.ts';
+import type { HttpRuntime } from './http-runtime.ts';
 
 /** Largest JSON request body read (messages are at most 10,000 characters). */
 const MAX_JSON_BYTES = 64 * 1024;
 
-/** The URL a request target names (the host is a placeholder: only path and query count); throws when malformed. */
-export function requestUrl(target: string): URL {
-  return new URL(target, 'http://chat.invalid');
-}
+const encoder = new TextEncoder();
 
-/** The value of one cookie from a `Cookie` header, without parsing the others. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) return undefined;
-  let at = header.indexOf(`${name}=`);
-  while (at !== -1) {
-    const before = at === 0 ? ' ' : header[at - 1];
-    if (before === ' ' || before === ';') {
-      const start = at + name.length + 1;
-      const end = header.indexOf(';', start);
-      return header.slice(start, end === -1 ? undefined : end).trim();
-    }
-    at = header.indexOf(`${name}=`, at + 1);
-  }
-  return undefined;
-}
-
-export interface CookieOptions {
-  readonly httpOnly: boolean;
-  readonly sameSite: 'Lax' | 'Strict';
-  /** Seconds; 0 deletes the cookie. */
-  readonly maxAge: number;
-}
-
-export function cookieHeader(name: string, value: string, options: CookieOptions): string {
-  return `${name}=${value}; Path=/; Max-Age=${options.maxAge}; SameSite=${options.sameSite}${options.httpOnly ? '; HttpOnly' : ''}`;
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
+/** A JSON answer with the headers every API response carries; headers set on `c` before (cookies) are kept. */
+export function sendJson(c: Context, status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  const bytes = encoder.encode(JSON.stringify(body));
+  return c.body(bytes, status as 200, {
     'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
+    'content-length': String(bytes.byteLength),
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     ...headers,
   });
-  res.end(text);
 }
 
-export function sendError(res: ServerResponse, error: ApiError, headers: Record<string, string> = {}): void {
-  sendJson(res, error.status, { error: { code: error.code, message: error.message } }, headers);
+/** The JSON error API.md describes: `{ error: { code, message } }`. */
+export function errorResponse(error: ApiError, headers: Record<string, string> = {}): Response {
+  const bytes = encoder.encode(JSON.stringify({ error: { code: error.code, message: error.message } }));
+  return new Response(bytes, {
+    status: error.status,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(bytes.byteLength),
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      ...headers,
+    },
+  });
+}
+
+/** `Content-Length` as a number, `undefined` when absent; a malformed one is a `BadRequest`. */
+export function declaredLength(c: Context): number | undefined {
+  const header = c.req.header('content-length');
+  if (header === undefined) return undefined;
+  if (!/^\d{1,15}$/u.test(header)) throw badRequest('Content-Length must be a whole number of bytes');
+  return Number(header);
+}
+
+/**
+ * The whole body of a small request, refused with `error()` once it passes `limit` bytes (declared or read).
+ * Only for bodies the app must hold whole anyway (JSON, images for sharp).
+ */
+export async function readSmallBody(runtime: HttpRuntime, c: Context, limit: number, error: () => ApiError): Promise<Uint8Array> {
+  const size = declaredLength(c);
+  if (size !== undefined && size > limit) throw error();
+  const body = c.req.raw.body;
+  runtime.continueBody(c);
+  if (body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.byteLength;
+    if (total > limit) throw error();
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
 }
 
 /** Reads a small JSON object body; anything else is a `BadRequest` naming the problem. */
-export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_JSON_BYTES) throw new ApiError(413, 'BadRequest', `request body is larger than ${MAX_JSON_BYTES} bytes`);
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    total += chunk.byteLength;
-    if (total > MAX_JSON_BYTES) throw new ApiError(413, 'BadRequest', `request body is larger than ${MAX_JSON_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  if (total === 0) return {};
+export async function readJsonObject(runtime: HttpRuntime, c: Context): Promise<Record<string, unknown>> {
+  const bytes = await readSmallBody(runtime, c, MAX_JSON_BYTES, () => new ApiError(413, 'BadRequest', `request body is larger than ${MAX_JSON_BYTES} bytes`));
+  if (bytes.byteLength === 0) return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     throw badRequest('request body is not valid JSON');
   }

@@ -1,5 +1,3 @@
-import { Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import sharp from 'sharp';
 import type { Sharp } from 'sharp';
 import { ApiError } from './api-error.ts';
@@ -24,8 +22,11 @@ function invalidImage(error: unknown): ApiError {
   return new ApiError(400, 'InvalidImage', 'the file is not an image that can be read (corrupt, or an unsupported format)', { cause: error });
 }
 
+/** Longest a single resize may take before it is abandoned (sharp's own timeout). */
+export const IMAGE_WORK_SECONDS = 5;
+
 function open(input: Uint8Array): Sharp {
-  return sharp(input, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' });
+  return sharp(input, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' }).timeout({ seconds: IMAGE_WORK_SECONDS });
 }
 
 /** Raster formats accepted for avatars, icons, logos and emoji (SVG is refused: it is a document, not a picture). */
@@ -72,14 +73,22 @@ export async function fittedPng(input: Uint8Array, width: number, height: number
   return render(open(input).rotate().resize(width, height, { fit: 'inside', withoutEnlargement: true }).png());
 }
 
-/** A WebP thumbnail fitted inside the thumbnail size, read from a stream (attachments can be large). */
-export async function thumbnailWebp(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const transformer = sharp({ limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' })
-    .rotate()
-    .resize(THUMBNAIL_WIDTH, THUMBNAIL_HEIGHT, { fit: 'inside', withoutEnlargement: true })
-    .webp();
-  const source = Readable.fromWeb(body as NodeReadableStream<Uint8Array>);
-  source.on('error', (error) => transformer.destroy(error));
-  source.pipe(transformer);
-  return render(transformer);
+/** Raster formats a feed thumbnail is made of; everything else (SVG, PDF, ...) never reaches the resizer. */
+const THUMBNAIL_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'avif', 'tiff', 'heif']);
+
+/**
+ * A WebP thumbnail fitted inside the thumbnail size, or `undefined` when the bytes are not a raster image (decided
+ * by sharp's reading of the bytes, not by the name or the type the client sent). Bounded by the pixel limit and
+ * by `IMAGE_WORK_SECONDS` of work, so a crafted file cannot hold the server.
+ */
+export async function thumbnailWebp(body: ReadableStream<Uint8Array>): Promise<Uint8Array | undefined> {
+  const input = new Uint8Array(await new Response(body).arrayBuffer());
+  let format: string;
+  try {
+    format = (await open(input).metadata()).format;
+  } catch {
+    return undefined;
+  }
+  if (!THUMBNAIL_FORMATS.has(format)) return undefined;
+  return render(open(input).rotate().resize(THUMBNAIL_WIDTH, THUMBNAIL_HEIGHT, { fit: 'inside', withoutEnlargement: true }).webp());
 }

@@ -11,11 +11,11 @@ const MAX_PAGE = 200;
 const UPLOAD_LINK = /\/user_uploads\/([^\s?#)\]"'<>]+)/gu;
 
 /** `GET /api/realm`. */
-export const getRealm: Handler = (app, req, res) => {
-  const { user } = app.requireSession(req);
+export const getRealm: Handler = (app, c) => {
+  const { user } = app.requireSession(c);
   const realm = app.data.realm(user.realmId);
   if (realm === undefined) throw notFound();
-  sendJson(res, 200, {
+  return sendJson(c, 200, {
     id: realm.id,
     name: realm.name,
     iconUrl: app.realmImageUrl(realm, 'icon'),
@@ -26,22 +26,19 @@ export const getRealm: Handler = (app, req, res) => {
     quotaBytes: realm.quotaBytes,
     usedBytes: app.data.realmUsedBytes(realm.id),
   });
-  return Promise.resolve();
 };
 
 /** `GET /api/users`. */
-export const getUsers: Handler = (app, req, res) => {
-  const { user } = app.requireSession(req);
-  sendJson(res, 200, { users: app.data.usersOfRealm(user.realmId).map((member) => app.userView(member)) });
-  return Promise.resolve();
+export const getUsers: Handler = (app, c) => {
+  const { user } = app.requireSession(c);
+  return sendJson(c, 200, { users: app.data.usersOfRealm(user.realmId).map((member) => app.userView(member)) });
 };
 
 /** `GET /api/channels`. */
-export const getChannels: Handler = (app, req, res) => {
-  const { user } = app.requireSession(req);
+export const getChannels: Handler = (app, c) => {
+  const { user } = app.requireSession(c);
   const channels = app.data.visibleChannels(user).map(({ id, name, isPrivate, subscribed }) => ({ id, name, isPrivate, subscribed }));
-  sendJson(res, 200, { channels });
-  return Promise.resolve();
+  return sendJson(c, 200, { channels });
 };
 
 function messageViews(app: ChatApp, viewer: UserRecord, messages: readonly MessageRecord[]): Record<string, unknown>[] {
@@ -61,14 +58,13 @@ function messageViews(app: ChatApp, viewer: UserRecord, messages: readonly Messa
 }
 
 /** `GET /api/channels/{id}/messages`. */
-export const getMessages: Handler = (app, req, res, url) => {
-  const { user } = app.requireSession(req);
-  const channelId = parseId(url.pathname.split('/')[3], 'channel id');
+export const getMessages: Handler = (app, c) => {
+  const { user } = app.requireSession(c);
+  const channelId = parseId(c.req.param('id'), 'channel id');
   if (app.data.visibleChannel(user, channelId) === undefined) throw notFound();
-  const before = url.searchParams.has('before') ? parseId(url.searchParams.get('before'), 'before') : undefined;
-  const limit = url.searchParams.has('limit') ? Math.min(parseId(url.searchParams.get('limit'), 'limit'), MAX_PAGE) : DEFAULT_PAGE;
-  sendJson(res, 200, { messages: messageViews(app, user, app.data.messages(channelId, before, limit)) });
-  return Promise.resolve();
+  const before = c.req.query('before') !== undefined ? parseId(c.req.query('before'), 'before') : undefined;
+  const limit = c.req.query('limit') !== undefined ? Math.min(parseId(c.req.query('limit'), 'limit'), MAX_PAGE) : DEFAULT_PAGE;
+  return sendJson(c, 200, { messages: messageViews(app, user, app.data.messages(channelId, before, limit)) });
 };
 
 /** The attachments a message text links that the sender may read; links to anything else grant nothing. */
@@ -89,27 +85,26 @@ function linkedAttachments(app: ChatApp, sender: UserRecord, content: string): A
 }
 
 /** `POST /api/channels/{id}/messages`. */
-export const postMessage: Handler = async (app, req, res, url) => {
-  const { user } = app.requireWrite(req);
-  const channelId = parseId(url.pathname.split('/')[3], 'channel id');
+export const postMessage: Handler = async (app, c) => {
+  const { user } = app.requireWrite(c);
+  const channelId = parseId(c.req.param('id'), 'channel id');
   if (app.data.visibleChannel(user, channelId) === undefined) throw notFound();
-  const content = requireString(await readJsonObject(req), 'content').trim();
+  const content = requireString(await readJsonObject(app.runtime, c), 'content').trim();
   if (content === '') throw badRequest('a message needs some text');
   if (content.length > MAX_MESSAGE_CHARACTERS) throw badRequest(`a message may have at most ${MAX_MESSAGE_CHARACTERS} characters`);
   const attachments = linkedAttachments(app, user, content);
   const id = app.data.createMessage(channelId, user.id, content, app.now(), attachments.map((attachment) => attachment.id));
   const message = app.data.message(id);
   if (message === undefined) throw notFound();
-  sendJson(res, 201, messageViews(app, user, [message])[0]);
+  return sendJson(c, 201, messageViews(app, user, [message])[0]);
 };
 
 /** `DELETE /api/messages/{id}`: the sender, or an admin of the realm. */
-export const deleteMessage: Handler = (app, req, res, url) => {
-  const { user } = app.requireWrite(req);
-  const message = app.data.message(parseId(url.pathname.split('/')[3], 'message id'));
+export const deleteMessage: Handler = (app, c) => {
+  const { user } = app.requireWrite(c);
+  const message = app.data.message(parseId(c.req.param('id'), 'message id'));
   if (message === undefined || app.data.visibleChannel(user, message.channelId) === undefined) throw notFound();
   if (message.senderId !== user.id && !user.isAdmin) throw new ApiError(403, 'Forbidden', 'only the sender or an administrator may delete a message');
   app.data.deleteMessage(message.id, app.now());
-  sendJson(res, 200, {});
-  return Promise.resolve();
+  return sendJson(c, 200, {});
 };

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { withCache } from '@stowage/core';
+import { parseStorageSettings, withCache } from '@stowage/core';
 import type { ObjectStore, StorageSettings } from '@stowage/core';
 import { LocalStore, verifySignedUrl } from '@stowage/local';
-import { S3Store } from '@stowage/s3';
 import type { LocalFileSystem, UrlSigning } from '@stowage/local';
+import { openStores } from 'stowage';
 import type { ChatStores, SignedLinkCheck } from './chat-stores.ts';
 
 /** The path the app serves uploads under; local signed links point back at it. */
@@ -19,20 +19,9 @@ export function localSignedLinkCheck(signing: UrlSigning): (url: URL, now: Date)
   };
 }
 
-/**
- * Zulip's local layout: `LOCAL_UPLOADS_DIR/files` (private uploads, HMAC-signed links verified by this app) and
- * `LOCAL_UPLOADS_DIR/avatars` (public, served by this app under `/user_avatars/`).
- */
+/** The local stores as `openStores` lays them out (Zulip's `files/` and `avatars/`), with the app's link signing. */
 export function localChatStores(uploadsDir: string, signingSecret: string, fs?: LocalFileSystem): ChatStores {
-  const signing: UrlSigning = { secret: signingSecret, urlBase: UPLOADS_URL_BASE };
-  return {
-    uploads: new LocalStore({ root: join(uploadsDir, 'files'), signing, fs }),
-    avatars: new LocalStore({ root: join(uploadsDir, 'avatars'), publicUrlPrefix: '/user_avatars', fs }),
-    shardAttachmentKeys: true,
-    redirectUploads: false,
-    avatarPublicUrl: undefined,
-    checkSignedLink: localSignedLinkCheck(signing),
-  };
+  return openChatStores(parseStorageSettings({ LOCAL_UPLOADS_DIR: uploadsDir }), { signingSecret, cacheDir: join(uploadsDir, 's3-cache'), localFileSystem: fs });
 }
 
 export interface S3ChatStoresOptions {
@@ -46,7 +35,7 @@ export interface S3ChatStoresOptions {
  * S3 mode: uploads are read through the slice cache (or redirected to presigned URLs), signed links are S3's own
  * presigned URLs, and avatars are fetched straight from the public bucket URL.
  */
-export function s3ChatStores(uploads: ObjectStore, avatars: ObjectStore, options: S3ChatStoresOptions): ChatStores {
+export function s3ChatStores(uploads: ObjectStore, avatars: ObjectStore, options: S3ChatStoresOptions, close: () => void = () => undefined): ChatStores {
   return {
     uploads: options.redirectUploads ? uploads : withCache(uploads, { tier: options.cacheTier }),
     avatars,
@@ -54,17 +43,44 @@ export function s3ChatStores(uploads: ObjectStore, avatars: ObjectStore, options
     redirectUploads: options.redirectUploads,
     avatarPublicUrl: (key) => avatars.publicUrl(key),
     checkSignedLink: undefined,
+    close,
   };
 }
 
+export interface OpenChatStoresOptions {
+  /** Signs and verifies local upload links (HMAC). */
+  readonly signingSecret: string;
+  /** S3 only: the folder of the read cache's slices. */
+  readonly cacheDir: string;
+  /** S3 only: answer uploads with a redirect to a presigned URL. */
+  readonly redirectUploads?: boolean | undefined;
+  /** Local only: the file system (memfs in tests). */
+  readonly localFileSystem?: LocalFileSystem | undefined;
+}
+
 /**
- * The stores the settings select. `cacheDir` holds the S3 read cache; `redirectUploads` applies to S3 only.
+ * The stores the settings select, opened by the `stowage` library's `openStores` (Zulip's layout and names), and
+ * how the app serves each: local uploads with HMAC-signed links this app verifies, local avatars under
+ * `/user_avatars/`; S3 uploads through a read cache in `cacheDir` (or redirected), S3 avatars at the bucket's URL.
  */
-export function openChatStores(settings: StorageSettings, signingSecret: string, cacheDir: string, redirectUploads: boolean): ChatStores {
-  if (settings.backend === 'local') return localChatStores(settings.localUploadsDir, signingSecret);
-  // The S3 stores straight from @stowage/s3, as `openStores` builds them: importing the `stowage` package would
-  // also load its CLI, which Deno cannot evaluate (an import cycle reaches a constant before it is initialized).
-  const uploads = S3Store.fromSettings(settings.s3, 'uploads');
-  const avatars = S3Store.fromSettings(settings.s3, 'avatars');
-  return s3ChatStores(uploads, avatars, { cacheTier: new LocalStore({ root: cacheDir }), redirectUploads });
+export function openChatStores(settings: StorageSettings, options: OpenChatStoresOptions): ChatStores {
+  const signing: UrlSigning = { secret: options.signingSecret, urlBase: UPLOADS_URL_BASE };
+  const stores = openStores(settings, { localUploadsSigning: signing, localFileSystem: options.localFileSystem });
+  if (settings.backend === 'local') {
+    return {
+      uploads: stores.uploads,
+      avatars: stores.avatars,
+      shardAttachmentKeys: true,
+      redirectUploads: false,
+      avatarPublicUrl: undefined,
+      checkSignedLink: localSignedLinkCheck(signing),
+      close: () => {
+        stores.close();
+      },
+    };
+  }
+  const cacheTier = new LocalStore({ root: options.cacheDir });
+  return s3ChatStores(stores.uploads, stores.avatars, { cacheTier, redirectUploads: options.redirectUploads ?? false }, () => {
+    stores.close();
+  });
 }

@@ -1,11 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { collectBytes, contentDisposition, isStorageError, resolveRange, servedContentType } from '@stowage/core';
 import type { ByteRange, GetResult, ObjectInfo, ObjectStore } from '@stowage/core';
 import { notFound } from './api-error.ts';
 import { parseRangeHeader } from './range-header.ts';
+import { safeStoredType } from './safe-content-type.ts';
 import type { CachedObject, SmallObjectCache } from './small-object-cache.ts';
 
 /** Private uploads: no script, no plugins beyond the browser's PDF viewer, media only from this origin. */
@@ -23,12 +20,14 @@ export interface ServeObjectOptions {
   readonly csp: boolean;
 }
 
-type Headers = Record<string, string | number>;
+type HeaderMap = Record<string, string>;
 
-function baseHeaders(info: ObjectInfo, options: ServeObjectOptions): Headers {
-  const headers: Headers = {
-    'content-type': servedContentType(info.contentType),
-    'content-disposition': contentDisposition(options.filename, info.contentType, options.disposition),
+/** The headers every answer about an object carries (200, 206, 304), decided by the app whatever sends the bytes. */
+export function objectHeaders(info: Pick<ObjectInfo, 'contentType' | 'etag' | 'lastModified'>, options: ServeObjectOptions): HeaderMap {
+  const type = safeStoredType(info.contentType);
+  const headers: HeaderMap = {
+    'content-type': servedContentType(type),
+    'content-disposition': contentDisposition(options.filename, type, options.disposition),
     'cache-control': options.cacheControl,
     etag: info.etag,
     'last-modified': info.lastModified.toUTCString(),
@@ -40,143 +39,123 @@ function baseHeaders(info: ObjectInfo, options: ServeObjectOptions): Headers {
 }
 
 /** RFC 9110 weak comparison: `*`, or any listed tag equal to ours once `W/` is dropped. */
-function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false;
+function matchesIfNoneMatch(header: string | null, etag: string): boolean {
+  if (header === null) return false;
   if (header.trim() === '*') return true;
   const ours = etag.replace(/^W\//u, '');
   return header.split(',').some((tag) => tag.trim().replace(/^W\//u, '') === ours);
 }
 
-/** A response computed from bytes in memory: the same for node:http and for the connection fast path. */
-export interface MemoryAnswer {
-  readonly status: 200 | 206 | 304 | 416;
-  readonly headers: Readonly<Record<string, string | number>>;
-  /** Nothing for HEAD and 304. */
-  readonly body: Uint8Array | undefined;
+/**
+ * RFC 9110 13.1.5: a Range is honoured only when `If-Range` is absent or still names this representation (a strong
+ * ETag equal to ours, or exactly our Last-Modified date); otherwise the whole object is sent.
+ */
+function rangeStillApplies(header: string | null, info: Pick<ObjectInfo, 'etag' | 'lastModified'>): boolean {
+  if (header === null) return true;
+  const value = header.trim();
+  if (value.startsWith('"')) return !info.etag.startsWith('W/') && value === info.etag;
+  if (value.startsWith('W/')) return false;
+  return value === info.lastModified.toUTCString();
 }
 
-function rangeNotSatisfiableAnswer(size: number): MemoryAnswer {
-  const body = Buffer.from(JSON.stringify({ error: { code: 'RangeNotSatisfiable', message: `the range is outside the file (${size} bytes)` } }));
-  return { status: 416, headers: { 'content-range': `bytes */${size}`, 'content-type': 'application/json; charset=utf-8', 'content-length': body.byteLength }, body };
+/** The range a request asks for, when it counts: never on HEAD (RFC 9110 14.2), and subject to `If-Range`. */
+function requestedRange(request: Request, info: Pick<ObjectInfo, 'etag' | 'lastModified'> | undefined): ByteRange | undefined {
+  if (request.method === 'HEAD') return undefined;
+  const range = parseRangeHeader(request.headers.get('range') ?? undefined);
+  if (range === undefined) return undefined;
+  if (info !== undefined && !rangeStillApplies(request.headers.get('if-range'), info)) return undefined;
+  return range;
 }
 
-function sendAnswer(res: ServerResponse, answer: MemoryAnswer): void {
-  res.writeHead(answer.status, answer.headers);
-  res.end(answer.body);
+function rangeNotSatisfiable(size: number): Response {
+  const body = new TextEncoder().encode(JSON.stringify({ error: { code: 'RangeNotSatisfiable', message: `the range is outside the file (${size} bytes)` } }));
+  return new Response(body, {
+    status: 416,
+    headers: { 'content-range': `bytes */${size}`, 'content-type': 'application/json; charset=utf-8', 'content-length': String(body.byteLength) },
+  });
 }
 
 /** The full 200 headers for a cached object, computed once per set of serving options. */
-function fullHeaders(cached: CachedObject, options: ServeObjectOptions): Readonly<Record<string, string | number>> {
+function fullHeaders(cached: CachedObject, options: ServeObjectOptions): Readonly<HeaderMap> {
   const memo = `${options.disposition}\0${options.csp ? 1 : 0}\0${options.cacheControl}\0${options.filename}`;
   let headers = cached.headers?.get(memo);
   if (headers === undefined) {
-    headers = { ...baseHeaders(cached.info, options), 'content-length': cached.bytes.byteLength };
+    headers = { ...objectHeaders(cached.info, options), 'content-length': String(cached.bytes.byteLength) };
     cached.headers?.set(memo, headers);
   }
   return headers;
 }
 
-/** The request headers that shape an answer from memory. */
-export interface ConditionalHeaders {
-  readonly range?: string | undefined;
-  readonly 'if-none-match'?: string | undefined;
-}
-
 /** 304, 206, 416 or 200 for a request (`GET` or `HEAD`) of an object held in memory. */
-export function answerFromMemory(method: string, request: ConditionalHeaders, cached: CachedObject, options: ServeObjectOptions): MemoryAnswer {
+export function answerFromMemory(request: Request, cached: CachedObject, options: ServeObjectOptions): Response {
   const { info, bytes } = cached;
-  const withBody = method !== 'HEAD';
-  const range = request.range === undefined ? undefined : parseRangeHeader(request.range);
-  if (range === undefined && request['if-none-match'] === undefined) {
-    // The hot path: nothing to compute per request.
-    return { status: 200, headers: fullHeaders(cached, options), body: withBody ? bytes : undefined };
+  const withBody = request.method !== 'HEAD';
+  const range = requestedRange(request, info);
+  const ifNoneMatch = request.headers.get('if-none-match');
+  if (range === undefined && ifNoneMatch === null) {
+    return new Response(withBody ? (bytes as Uint8Array<ArrayBuffer>) : null, { status: 200, headers: fullHeaders(cached, options) });
   }
-  const headers = baseHeaders(info, options);
-  if (matchesIfNoneMatch(request['if-none-match'], info.etag)) return { status: 304, headers, body: undefined };
+  const headers = objectHeaders(info, options);
+  if (matchesIfNoneMatch(ifNoneMatch, info.etag)) return new Response(null, { status: 304, headers });
   if (range !== undefined) {
     let resolved;
     try {
       resolved = resolveRange(range, bytes.byteLength, info.key);
     } catch {
-      return rangeNotSatisfiableAnswer(bytes.byteLength);
+      return rangeNotSatisfiable(bytes.byteLength);
     }
     headers['content-range'] = `bytes ${resolved.start}-${resolved.end}/${bytes.byteLength}`;
-    headers['content-length'] = resolved.end - resolved.start + 1;
-    return { status: 206, headers, body: withBody ? bytes.subarray(resolved.start, resolved.end + 1) : undefined };
+    headers['content-length'] = String(resolved.end - resolved.start + 1);
+    return new Response(withBody ? (bytes.subarray(resolved.start, resolved.end + 1) as Uint8Array<ArrayBuffer>) : null, { status: 206, headers });
   }
-  headers['content-length'] = bytes.byteLength;
-  return { status: 200, headers, body: withBody ? bytes : undefined };
-}
-
-function sendFromMemory(req: IncomingMessage, res: ServerResponse, cached: CachedObject, options: ServeObjectOptions): void {
-  sendAnswer(res, answerFromMemory(req.method ?? 'GET', req.headers, cached, options));
-}
-
-async function streamBody(res: ServerResponse, body: ReadableStream<Uint8Array>): Promise<void> {
-  await pipeline(Readable.fromWeb(body as NodeReadableStream<Uint8Array>), res);
+  headers['content-length'] = String(bytes.byteLength);
+  return new Response(withBody ? (bytes as Uint8Array<ArrayBuffer>) : null, { status: 200, headers });
 }
 
 /**
- * Serves one object with ETag/304 and single-range 206 support. Small objects are read whole once and then
- * answered from `cache`; larger ones are streamed from the store. A missing object is `NotFound`.
+ * Serves one object with ETag/304, `If-Range` and single-range 206 support; HEAD answers as GET would without
+ * the body (a Range on HEAD is ignored). Small objects are read whole once and then answered from `cache`;
+ * larger ones are streamed from the store. A missing object is `NotFound`.
  */
-export async function serveObject(
-  req: IncomingMessage,
-  res: ServerResponse,
-  store: ObjectStore,
-  key: string,
-  options: ServeObjectOptions,
-  cache: SmallObjectCache | undefined,
-): Promise<void> {
+export async function serveObject(request: Request, store: ObjectStore, key: string, options: ServeObjectOptions, cache: SmallObjectCache | undefined): Promise<Response> {
   const cached = cache?.get(key);
-  if (cached !== undefined) {
-    sendFromMemory(req, res, cached, options);
-    return;
-  }
-  const range = parseRangeHeader(req.headers.range);
-  if (req.method === 'HEAD') {
+  if (cached !== undefined) return answerFromMemory(request, cached, options);
+  if (request.method === 'HEAD') {
     const info = await store.head(key);
     if (info === undefined) throw notFound();
-    const headers = baseHeaders(info, options);
-    const notModified = matchesIfNoneMatch(req.headers['if-none-match'], info.etag);
-    if (!notModified) headers['content-length'] = info.size;
-    res.writeHead(notModified ? 304 : 200, headers);
-    res.end();
-    return;
+    const headers = objectHeaders(info, options);
+    if (matchesIfNoneMatch(request.headers.get('if-none-match'), info.etag)) return new Response(null, { status: 304, headers });
+    headers['content-length'] = String(info.size);
+    return new Response(null, { status: 200, headers });
   }
-  if (cache !== undefined && range === undefined) {
-    await serveThroughCache(req, res, store, key, options, cache);
-    return;
+  let range = requestedRange(request, undefined);
+  if (range !== undefined && request.headers.has('if-range')) {
+    // If-Range needs the object's validators before the range is chosen.
+    const info = await store.head(key);
+    if (info === undefined) throw notFound();
+    range = requestedRange(request, info);
   }
-  await serveFromStore(req, res, await openObject(res, store, key, range), options);
+  if (cache !== undefined && range === undefined) return serveThroughCache(request, store, key, options, cache);
+  return fromStore(request, await openObject(store, key, range), options);
 }
 
 /**
  * A whole-object GET of an uncached key. One request reads the store (single flight): when many readers ask for
  * the same new file at once, the others wait for its bytes instead of each reading it.
  */
-async function serveThroughCache(
-  req: IncomingMessage, res: ServerResponse, store: ObjectStore, key: string, options: ServeObjectOptions, cache: SmallObjectCache,
-): Promise<void> {
+async function serveThroughCache(request: Request, store: ObjectStore, key: string, options: ServeObjectOptions, cache: SmallObjectCache): Promise<Response> {
   const inFlight = cache.flight(key);
   if (inFlight !== undefined) {
     const entry = await inFlight;
-    if (entry !== undefined) {
-      sendFromMemory(req, res, entry, options);
-      return;
-    }
+    if (entry !== undefined) return answerFromMemory(request, entry, options);
     // Too large to cache, or the read failed: read it ourselves (a failure then reaches this request too).
-    await serveFromStore(req, res, await openObject(res, store, key, undefined), options);
-    return;
+    return fromStore(request, await openObject(store, key, undefined), options);
   }
   let entry: CachedObject | undefined;
   const finish = cache.startFlight(key);
   try {
-    const result = await openObject(res, store, key, undefined);
-    if (result === undefined || result.size > cache.maxObjectBytes) {
-      await serveFromStore(req, res, result, options);
-      return;
-    }
+    const result = await openObject(store, key, undefined);
+    if (result instanceof Response || result.size > cache.maxObjectBytes) return await fromStore(request, result, options);
     const bytes = await collectBytes(result.body);
     const info: ObjectInfo = {
       key: result.key, size: result.size, contentType: result.contentType, lastModified: result.lastModified, etag: result.etag,
@@ -187,11 +166,11 @@ async function serveThroughCache(
   } finally {
     finish(entry);
   }
-  sendFromMemory(req, res, entry, options);
+  return answerFromMemory(request, entry, options);
 }
 
-/** Opens the object; `undefined` when a 416 was already answered. Missing objects are `NotFound`. */
-async function openObject(res: ServerResponse, store: ObjectStore, key: string, range: ByteRange | undefined): Promise<GetResult | undefined> {
+/** Opens the object, or the 416 to answer. Missing objects are `NotFound`. */
+async function openObject(store: ObjectStore, key: string, range: ByteRange | undefined): Promise<GetResult | Response> {
   try {
     return await store.get(key, { range });
   } catch (error) {
@@ -199,35 +178,25 @@ async function openObject(res: ServerResponse, store: ObjectStore, key: string, 
     if (isStorageError(error, 'InvalidRange')) {
       const info = await store.head(key);
       if (info === undefined) throw notFound();
-      sendAnswer(res, rangeNotSatisfiableAnswer(info.size));
-      return undefined;
+      return rangeNotSatisfiable(info.size);
     }
     throw error;
   }
 }
 
 /** Streams an opened object: 304 when the client has it, else 206 or 200 with the body. */
-async function serveFromStore(req: IncomingMessage, res: ServerResponse, result: GetResult | undefined, options: ServeObjectOptions): Promise<void> {
-  if (result === undefined) return;
-  if (matchesIfNoneMatch(req.headers['if-none-match'], result.etag)) {
+async function fromStore(request: Request, result: GetResult | Response, options: ServeObjectOptions): Promise<Response> {
+  if (result instanceof Response) return result;
+  const headers = objectHeaders(result, options);
+  if (matchesIfNoneMatch(request.headers.get('if-none-match'), result.etag)) {
     await result.body.cancel();
-    res.writeHead(304, baseHeaders(result, options));
-    res.end();
-    return;
+    return new Response(null, { status: 304, headers });
   }
-  const headers = baseHeaders(result, options);
   if (result.range !== undefined) {
     headers['content-range'] = `bytes ${result.range.start}-${result.range.end}/${result.size}`;
-    headers['content-length'] = result.range.end - result.range.start + 1;
-    res.writeHead(206, headers);
-  } else {
-    headers['content-length'] = result.size;
-    res.writeHead(200, headers);
+    headers['content-length'] = String(result.range.end - result.range.start + 1);
+    return new Response(result.body, { status: 206, headers });
   }
-  await streamBody(res, result.body);
-}
-
-/** Whether an error means the client went away mid-response (nothing to answer). */
-export function isClientGone(error: unknown): boolean {
-  return error instanceof Error && 'code' in error && (error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'ECONNRESET');
+  headers['content-length'] = String(result.size);
+  return new Response(result.body, { status: 200, headers });
 }

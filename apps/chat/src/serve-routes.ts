@@ -1,13 +1,13 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { keyProblem } from '@stowage/core';
 import type { ObjectStore } from '@stowage/core';
 import { ApiError, notFound } from './api-error.ts';
 import type { ChatApp, Handler } from './chat-app.ts';
+import type { ActiveSession } from './sessions.ts';
 import { PRIVATE_CACHE_CONTROL, PUBLIC_CACHE_CONTROL, serveObject } from './serve-object.ts';
 import type { ServeObjectOptions } from './serve-object.ts';
 import type { SmallObjectCache } from './small-object-cache.ts';
-import { SIGNED_LINK_SECONDS, uploadTarget } from './upload-routes.ts';
-import type { UploadTarget } from './upload-routes.ts';
+import { SIGNED_LINK_SECONDS, uploadTarget } from './upload-access.ts';
+import type { UploadTarget } from './upload-access.ts';
 
 /** The key in a `/prefix/{key}` path, or `undefined` for a path that cannot name a valid key. */
 function keyFromPath(pathname: string, prefix: string): string | undefined {
@@ -36,11 +36,6 @@ export interface FileTarget {
   readonly key: string | undefined;
 }
 
-/** Whether a path is one of the file routes (`/user_uploads/...`, `/user_avatars/...`). */
-export function isFilePath(pathname: string): boolean {
-  return pathname.startsWith(UPLOADS_PREFIX) || pathname.startsWith(AVATARS_PREFIX);
-}
-
 /** The file route a URL names, or `undefined` for any other path. */
 export function fileTarget(url: URL): FileTarget | undefined {
   if (url.pathname.startsWith(UPLOADS_PREFIX)) return { url, route: 'upload', key: keyFromPath(url.pathname, UPLOADS_PREFIX) };
@@ -48,9 +43,10 @@ export function fileTarget(url: URL): FileTarget | undefined {
   return undefined;
 }
 
-/** The request headers the file routes read. */
+/** What the file routes read of a request besides its URL. */
 export interface FileRequestHeaders {
-  readonly cookie?: string | undefined;
+  /** The live session the request's cookie names. */
+  readonly session: ActiveSession | undefined;
   readonly accept?: string | undefined;
 }
 
@@ -67,10 +63,10 @@ function planUpload(app: ChatApp, { url, key }: FileTarget, headers: FileRequest
       throw new ApiError(403, 'Forbidden', 'this link has expired or is not valid; open the file from the chat again');
     }
     // The record is still consulted: a deleted upload stops working even through a link signed before.
-    target = uploadTarget(app, signed.key);
+    target = uploadTarget(app.data, signed.key);
     disposition = signed.disposition ?? disposition;
   } else {
-    const session = app.sessionFromCookie(headers.cookie);
+    const session = headers.session;
     if (session === undefined) {
       if ((headers.accept ?? '').includes('text/html')) {
         return { kind: 'redirect', location: `/?next=${encodeURIComponent(url.pathname)}`, cacheControl: 'no-store' };
@@ -103,26 +99,38 @@ export function planFile(app: ChatApp, target: FileTarget, headers: FileRequestH
   return target.route === 'upload' ? planUpload(app, target, headers) : planAvatar(app, target);
 }
 
-async function carryOut(app: ChatApp, plan: FilePlan, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function carryOut(app: ChatApp, plan: FilePlan, request: Request): Promise<Response> {
   switch (plan.kind) {
     case 'redirect':
-      res.writeHead(302, { location: plan.location, 'cache-control': plan.cacheControl });
-      res.end();
-      return;
+      return new Response(null, { status: 302, headers: { location: plan.location, 'cache-control': plan.cacheControl } });
     case 'presigned': {
       const location = await app.stores.uploads.signedUrl(plan.key, { expiresIn: SIGNED_LINK_SECONDS, disposition: plan.disposition, filename: plan.filename });
-      res.writeHead(302, { location, 'cache-control': 'private, no-store' });
-      res.end();
-      return;
+      return new Response(null, { status: 302, headers: { location, 'cache-control': 'private, no-store' } });
     }
     case 'object':
-      await serveObject(req, res, plan.store, plan.key, plan.options, plan.cache);
+      return serveObject(request, plan.store, plan.key, plan.options, plan.cache);
   }
 }
 
-/** `GET|HEAD /user_uploads/...` and `/user_avatars/...` through node:http. */
-export const serveFile: Handler = async (app, req, res, url) => {
+/**
+ * The path a request names is served only when the client wrote it in its canonical form: a target with dot
+ * segments (plain or percent-encoded) or backslashes is routed here only after the server normalised it, and a
+ * proxy or CDN in front that does not normalise would have routed it elsewhere.
+ */
+function isCanonicalTarget(target: string | undefined, url: URL): boolean {
+  if (target === undefined) return true;
+  const query = target.indexOf('?');
+  const path = query === -1 ? target : target.slice(0, query);
+  if (path !== url.pathname) return false;
+  return !/(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/iu.test(path) && !/%5c|\\/iu.test(path);
+}
+
+/** `GET|HEAD /user_uploads/...` and `/user_avatars/...`. */
+export const serveFile: Handler = async (app, c) => {
+  const url = new URL(c.req.url);
+  if (!isCanonicalTarget(app.runtime.requestTarget(c), url)) throw notFound();
   const target = fileTarget(url);
   if (target === undefined) throw notFound();
-  await carryOut(app, planFile(app, target, req.headers), req, res);
+  const plan = planFile(app, target, { session: app.session(c), accept: c.req.header('accept') });
+  return carryOut(app, plan, c.req.raw);
 };

@@ -4,7 +4,7 @@ export interface CachedObject {
   readonly info: ObjectInfo;
   readonly bytes: Uint8Array;
   /** Response headers already computed for this object, by the serving options that shaped them. */
-  readonly headers?: Map<string, Readonly<Record<string, string | number>>> | undefined;
+  readonly headers?: Map<string, Readonly<Record<string, string>>> | undefined;
 }
 
 /**

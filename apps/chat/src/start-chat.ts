@@ -1,33 +1,41 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Environment } from '@stowage/core';
+import type { ChatAppOptions } from './chat-app.ts';
 import { ChatData } from './chat-data.ts';
 import { loadChatConfig } from './chat-config.ts';
-import { startChatServer } from './chat-server.ts';
-import type { RunningChatServer } from './chat-server.ts';
 import { openChatStores } from './open-chat-stores.ts';
 import { ensureSchema } from './schema.ts';
 import { SEED_ACCOUNTS, seedDatabase } from './seed.ts';
 import type { SqlDatabase } from './sql-database.ts';
 
+/** A started server of either runtime. */
+export interface StartedServer {
+  /** `http://host:port` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
 export interface StartChatOptions {
   readonly env: Environment;
   /** The SQLite driver of the runtime (better-sqlite3 on Node, node:sqlite on Deno). */
   readonly openDatabase: (path: string) => SqlDatabase | Promise<SqlDatabase>;
+  /** The runtime's server: `startChatServer` on Node, `startDenoChatServer` on Deno. */
+  readonly serve: (options: ChatAppOptions, host: string, port: number) => Promise<StartedServer>;
   readonly defaultDataDir: string;
   /** The web UI's folder; served when it exists. */
   readonly webRoot: string;
 }
 
 /** Opens (creating and seeding on first start) the database and stores, starts the server, prints how to log in. */
-export async function startChat(options: StartChatOptions): Promise<RunningChatServer> {
+export async function startChat(options: StartChatOptions): Promise<StartedServer> {
   const config = await loadChatConfig(options.env, options.defaultDataDir);
   const db = await options.openDatabase(config.databasePath);
   const data = new ChatData(db);
   const created = ensureSchema(db);
   if (created) await seedDatabase(data, Date.now());
-  const stores = openChatStores(config.storage, config.signingSecret, join(config.dataDir, 's3-cache'), config.redirectUploads);
-  const running = await startChatServer(
+  const stores = openChatStores(config.storage, { signingSecret: config.signingSecret, cacheDir: join(config.dataDir, 's3-cache'), redirectUploads: config.redirectUploads });
+  const running = await options.serve(
     {
       data,
       stores,

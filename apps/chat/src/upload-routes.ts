@@ -1,34 +1,19 @@
-import type { IncomingMessage } from 'node:http';
-import { guessContentType, isStorageError, mediaType, sanitizeFilename } from '@stowage/core';
+import type { Context } from 'hono';
+import { isStorageError, sanitizeFilename } from '@stowage/core';
 import type { ObjectInfo } from '@stowage/core';
 import { ApiError, badRequest, notFound } from './api-error.ts';
 import type { ChatApp, Handler } from './chat-app.ts';
-import type { AttachmentRecord, UserRecord } from './chat-data.ts';
-import { formatBytes, parseId, sendJson } from './http-io.ts';
+import type { AttachmentRecord, RealmRecord, UserRecord } from './chat-data.ts';
+import { declaredLength, formatBytes, parseId, sendJson } from './http-io.ts';
 import { thumbnailWebp } from './images.ts';
-import { attachmentKey, attachmentKeyOfThumbnail, thumbnailKey } from './upload-keys.ts';
+import { storedContentType } from './safe-content-type.ts';
+import { SIGNED_LINK_SECONDS, readableTarget } from './upload-access.ts';
+import { attachmentKey, thumbnailKey } from './upload-keys.ts';
 
-/** Raster types sharp thumbnails; SVG is left out on purpose (it is a document that can carry script). */
-const THUMBNAIL_TYPES: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif', 'image/tiff', 'image/apng']);
-export const SIGNED_LINK_SECONDS = 60;
-const CONTENT_TYPE_SHAPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/u;
+/** Largest attachment read into memory for a thumbnail; larger images are kept without one. */
+const MAX_THUMBNAIL_SOURCE_BYTES = 25 * 1024 * 1024;
 
-/** The sender's type when it is a plausible media type and not the generic one; else one guessed from the name. */
-function uploadContentType(req: IncomingMessage, filename: string): string {
-  const sent = mediaType(req.headers['content-type'] ?? '');
-  if (CONTENT_TYPE_SHAPE.test(sent) && sent !== 'application/octet-stream') return sent;
-  return guessContentType(filename);
-}
-
-/** `Content-Length` as a number, `undefined` when absent; a malformed one is a `BadRequest`. */
-export function declaredLength(req: IncomingMessage): number | undefined {
-  const header = req.headers['content-length'];
-  if (header === undefined) return undefined;
-  if (!/^\d{1,15}$/u.test(header)) throw badRequest('Content-Length must be a whole number of bytes');
-  return Number(header);
-}
-
-function fileTooLarge(limit: number): ApiError {
+export function fileTooLarge(limit: number): ApiError {
   return new ApiError(413, 'FileTooLarge', `the file is larger than the ${formatBytes(limit)} upload limit`);
 }
 
@@ -38,10 +23,11 @@ function quotaExceeded(size: number | undefined, quota: number, used: number): A
 }
 
 async function makeThumbnail(app: ChatApp, attachment: AttachmentRecord): Promise<string | null> {
-  if (!THUMBNAIL_TYPES.has(attachment.contentType)) return null;
+  if (attachment.size > MAX_THUMBNAIL_SOURCE_BYTES) return null;
   try {
     const original = await app.stores.uploads.get(attachment.key);
     const bytes = await thumbnailWebp(original.body);
+    if (bytes === undefined) return null;
     const key = thumbnailKey(attachment.key);
     await app.stores.uploads.put(key, bytes, { contentType: 'image/webp' });
     return key;
@@ -51,63 +37,119 @@ async function makeThumbnail(app: ChatApp, attachment: AttachmentRecord): Promis
   }
 }
 
-/** `POST /api/uploads?name=...`: the raw body is streamed to the uploads store. */
-export const upload: Handler = async (app, req, res, url) => {
-  const { user } = app.requireWrite(req);
+/** An upload's body, counted as it arrives against the size limit and the realm's quota. */
+export interface MeteredBody {
+  readonly body: ReadableStream<Uint8Array>;
+  /** Gives back whatever this upload still holds of the quota (after its bytes are recorded, or on failure). */
+  release(): void;
+  /** Why the stream was cut, when the meter cut it. */
+  refusal(): ApiError | undefined;
+}
+
+/**
+ * Checks an upload of `declared` bytes (when the client said) against `MAX_FILE_UPLOAD_SIZE` and the realm's quota
+ * before a byte is read, reserves them, and meters the body: every byte beyond what was reserved is reserved as it
+ * arrives, so concurrent uploads of unknown length cannot together pass the quota.
+ */
+export function meterUpload(app: ChatApp, realm: RealmRecord, declared: number | undefined, source: ReadableStream<Uint8Array>): MeteredBody {
+  const limit = app.maxFileUploadBytes;
+  const stored = (): number => app.data.realmUsedBytes(realm.id);
+  const used = (): number => stored() + app.pendingUploads.reserved(realm.id);
+  if (declared !== undefined && declared > limit) throw fileTooLarge(limit);
+  if (declared !== undefined && !app.pendingUploads.tryReserve(realm.id, declared, stored(), realm.quotaBytes)) {
+    throw quotaExceeded(declared, realm.quotaBytes, used());
+  }
+  let reserved = declared ?? 0;
+  let received = 0;
+  let refusal: ApiError | undefined;
+  const meter = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      received += chunk.byteLength;
+      if (received > limit) refusal = fileTooLarge(limit);
+      else if (received > reserved) {
+        const more = received - reserved;
+        if (app.pendingUploads.tryReserve(realm.id, more, stored(), realm.quotaBytes)) reserved += more;
+        else refusal = quotaExceeded(undefined, realm.quotaBytes, used());
+      }
+      if (refusal === undefined) controller.enqueue(chunk);
+      else controller.error(refusal);
+    },
+    flush(controller) {
+      // A body cut short must fail the put on every store, whether or not the store checks the size itself.
+      if (declared !== undefined && received !== declared) {
+        refusal = badRequest(`the upload ended after ${received} of its ${declared} bytes (Content-Length)`);
+        controller.error(refusal);
+      }
+    },
+  });
+  return {
+    body: source.pipeThrough(meter),
+    release() {
+      app.pendingUploads.release(realm.id, reserved);
+      reserved = 0;
+    },
+    refusal: () => refusal,
+  };
+}
+
+/** Stores a metered upload under a new attachment key; a refusal of the meter or the store becomes its `ApiError`. */
+export async function storeUpload(
+  app: ChatApp, c: Context, user: UserRecord, filename: string, declaredType: string | undefined, source: ReadableStream<Uint8Array>, declared: number | undefined,
+): Promise<AttachmentRecord> {
   const realm = app.data.realm(user.realmId);
   if (realm === undefined) throw notFound();
-  const filename = sanitizeFilename(url.searchParams.get('name') ?? '');
-  const size = declaredLength(req);
-  // Uploads still streaming count against the quota too, so two at once cannot both take the last bytes.
-  const pending = app.pendingUploadBytes.get(realm.id) ?? 0;
-  const used = app.data.realmUsedBytes(realm.id) + pending;
-  const remaining = Math.max(0, realm.quotaBytes - used);
-  // Refused before a byte is read or stored, so a browser learns at once.
-  if (size !== undefined && size > app.maxFileUploadBytes) throw fileTooLarge(app.maxFileUploadBytes);
-  if (size !== undefined && size > remaining) throw quotaExceeded(size, realm.quotaBytes, used);
-  const limit = Math.min(app.maxFileUploadBytes, remaining);
-  const contentType = uploadContentType(req, filename);
-  const key = attachmentKey(realm.id, filename, app.stores.shardAttachmentKeys);
-  let info: ObjectInfo;
-  const reserved = size ?? 0;
-  app.pendingUploadBytes.set(realm.id, pending + reserved);
+  const metered = meterUpload(app, realm, declared, source);
   try {
-    info = await app.stores.uploads.put(key, req, { contentType, size, maxSize: limit, ifNoneMatch: '*' });
-  } catch (error) {
-    if (isStorageError(error, 'TooLarge')) {
-      throw limit === app.maxFileUploadBytes ? fileTooLarge(limit) : quotaExceeded(undefined, realm.quotaBytes, used);
+    app.runtime.continueBody(c);
+    const contentType = storedContentType(declaredType, filename);
+    const key = attachmentKey(realm.id, filename, app.stores.shardAttachmentKeys);
+    let info: ObjectInfo;
+    try {
+      info = await app.stores.uploads.put(key, metered.body, { contentType, size: declared, ifNoneMatch: '*', signal: c.req.raw.signal });
+    } catch (error) {
+      const refusal = metered.refusal();
+      if (refusal !== undefined) throw refusal;
+      if (isStorageError(error, 'TooLarge')) throw fileTooLarge(app.maxFileUploadBytes);
+      if (isStorageError(error, 'IntegrityError')) throw badRequest('the upload ended before Content-Length bytes arrived');
+      throw error;
     }
-    if (isStorageError(error, 'IntegrityError')) throw badRequest('the upload ended before Content-Length bytes arrived');
-    throw error;
+    const id = app.data.createAttachment({
+      realmId: realm.id, ownerId: user.id, key, name: filename, size: info.size, contentType, thumbnailKey: null, createdAt: app.now(),
+    });
+    const attachment = app.data.attachment(id);
+    if (attachment === undefined) throw notFound();
+    return attachment;
   } finally {
-    const left = (app.pendingUploadBytes.get(realm.id) ?? reserved) - reserved;
-    if (left > 0) app.pendingUploadBytes.set(realm.id, left);
-    else app.pendingUploadBytes.delete(realm.id);
+    metered.release();
   }
-  const created = app.now();
-  const id = app.data.createAttachment({
-    realmId: realm.id, ownerId: user.id, key, name: filename, size: info.size, contentType, thumbnailKey: null, createdAt: created,
-  });
-  let attachment = app.data.attachment(id);
-  if (attachment === undefined) throw notFound();
+}
+
+/** Adds the feed thumbnail of an image attachment, when its bytes are a raster image sharp reads. */
+export async function withThumbnail(app: ChatApp, attachment: AttachmentRecord): Promise<AttachmentRecord> {
   const thumbnail = await makeThumbnail(app, attachment);
-  if (thumbnail !== null) {
-    app.data.setThumbnailKey(id, thumbnail);
-    attachment = { ...attachment, thumbnailKey: thumbnail };
-  }
-  sendJson(res, 201, app.attachmentView(attachment));
+  if (thumbnail === null) return attachment;
+  app.data.setThumbnailKey(attachment.id, thumbnail);
+  return { ...attachment, thumbnailKey: thumbnail };
+}
+
+/** `POST /api/uploads?name=...`: the raw body is streamed to the uploads store. */
+export const upload: Handler = async (app, c) => {
+  const { user } = app.requireWrite(c);
+  const filename = sanitizeFilename(c.req.query('name') ?? '');
+  const body = c.req.raw.body ?? new ReadableStream<Uint8Array>({ start: (controller) => { controller.close(); } });
+  const stored = await storeUpload(app, c, user, filename, c.req.header('content-type'), body, declaredLength(c));
+  return sendJson(c, 201, app.attachmentView(await withThumbnail(app, stored)));
 };
 
 /** `GET /api/attachments`: the caller's uploads, where each is linked, and the realm's quota use. */
-export const listAttachments: Handler = (app, req, res) => {
-  const { user } = app.requireSession(req);
+export const listAttachments: Handler = (app, c) => {
+  const { user } = app.requireSession(c);
   const realm = app.data.realm(user.realmId);
   const attachments = app.data.attachmentsOfOwner(user.id).map((attachment) => ({
     ...app.attachmentView(attachment),
     messages: app.data.messagesLinking(attachment.id),
   }));
-  sendJson(res, 200, { attachments, usedBytes: app.data.realmUsedBytes(user.realmId), quotaBytes: realm?.quotaBytes ?? 0 });
-  return Promise.resolve();
+  return sendJson(c, 200, { attachments, usedBytes: app.data.realmUsedBytes(user.realmId), quotaBytes: realm?.quotaBytes ?? 0 });
 };
 
 /** Removes an attachment's objects, then its record (so a failure leaves it listed and retryable). */
@@ -119,45 +161,18 @@ export async function removeAttachment(app: ChatApp, attachment: AttachmentRecor
 }
 
 /** `DELETE /api/attachments/{id}`: owner only; others learn nothing (404). */
-export const deleteAttachment: Handler = async (app, req, res, url) => {
-  const { user } = app.requireWrite(req);
-  const attachment = app.data.attachment(parseId(url.pathname.split('/')[3], 'attachment id'));
+export const deleteAttachment: Handler = async (app, c) => {
+  const { user } = app.requireWrite(c);
+  const attachment = app.data.attachment(parseId(c.req.param('id'), 'attachment id'));
   if (attachment?.ownerId !== user.id) throw notFound();
   await removeAttachment(app, attachment);
-  sendJson(res, 200, {});
+  return sendJson(c, 200, {});
 };
 
-export interface UploadTarget {
-  readonly attachment: AttachmentRecord;
-  /** The name a browser is offered for this object. */
-  readonly filename: string;
-}
-
-/**
- * The attachment a `/user_uploads/` key belongs to (the file itself, or its thumbnail), or `undefined` when there
- * is no such attachment or thumbnail.
- */
-export function uploadTarget(app: ChatApp, key: string): UploadTarget | undefined {
-  const ofThumbnail = attachmentKeyOfThumbnail(key);
-  if (ofThumbnail === undefined) {
-    const attachment = app.data.attachmentByKey(key);
-    return attachment === undefined ? undefined : { attachment, filename: attachment.name };
-  }
-  const attachment = app.data.attachmentByKey(ofThumbnail);
-  if (attachment?.thumbnailKey !== key) return undefined;
-  return { attachment, filename: `${attachment.name}.webp` };
-}
-
-/** The target when `user` may read it; missing and forbidden are the same `undefined`. */
-export function readableTarget(app: ChatApp, user: UserRecord, key: string): UploadTarget | undefined {
-  const target = uploadTarget(app, key);
-  return target !== undefined && app.data.canRead(user, target.attachment) ? target : undefined;
-}
-
 /** `GET /api/signed-url?path=/user_uploads/{key}`: a 60 s link for clients that cannot send the cookie. */
-export const signedUrl: Handler = async (app, req, res, url) => {
-  const { user } = app.requireSession(req);
-  const path = url.searchParams.get('path') ?? '';
+export const signedUrl: Handler = async (app, c) => {
+  const { user } = app.requireSession(c);
+  const path = c.req.query('path') ?? '';
   if (!path.startsWith('/user_uploads/')) throw badRequest('"path" must be a /user_uploads/ path');
   let key: string;
   try {
@@ -165,8 +180,8 @@ export const signedUrl: Handler = async (app, req, res, url) => {
   } catch {
     throw notFound();
   }
-  const target = readableTarget(app, user, key);
+  const target = readableTarget(app.data, user, key);
   if (target === undefined) throw notFound();
   const link = await app.stores.uploads.signedUrl(key, { expiresIn: SIGNED_LINK_SECONDS, disposition: 'inline', filename: target.filename });
-  sendJson(res, 200, { url: link, expiresIn: SIGNED_LINK_SECONDS });
+  return sendJson(c, 200, { url: link, expiresIn: SIGNED_LINK_SECONDS });
 };

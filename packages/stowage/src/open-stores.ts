@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ObjectStore, StorageSettings } from '@stowage/core';
 import { LocalStore } from '@stowage/local';
-import type { LocalFileSystem } from '@stowage/local';
+import type { LocalFileSystem, UrlSigning } from '@stowage/local';
 import { S3Store } from '@stowage/s3';
 import type { S3ClientOptions } from '@stowage/s3';
 
@@ -28,6 +28,11 @@ export interface Stores {
 export interface OpenStoresOptions {
   /** The file system of local stores: Node's (calls on libuv's pool) by default. */
   readonly localFileSystem?: LocalFileSystem | undefined;
+  /**
+   * Local backend: how the uploads store signs its links (`signedUrl`), for an app that serves and verifies them;
+   * without it the local uploads store makes no signed links.
+   */
+  readonly localUploadsSigning?: UrlSigning | undefined;
   /** Client knobs for S3 stores (timeouts, sockets). */
   readonly s3Client?: S3ClientOptions | undefined;
   /** Part size and queue of streamed S3 puts (memory per put is about (queue + 1) x part size). */
@@ -43,7 +48,11 @@ export interface OpenStoresOptions {
 export function openStores(settings: StorageSettings, options: OpenStoresOptions = {}): Stores {
   if (settings.backend === 'local') {
     return {
-      uploads: new LocalStore({ root: join(settings.localUploadsDir, LOCAL_NAMESPACE_DIRECTORIES.uploads), fs: options.localFileSystem }),
+      uploads: new LocalStore({
+        root: join(settings.localUploadsDir, LOCAL_NAMESPACE_DIRECTORIES.uploads),
+        fs: options.localFileSystem,
+        signing: options.localUploadsSigning,
+      }),
       avatars: new LocalStore({
         root: join(settings.localUploadsDir, LOCAL_NAMESPACE_DIRECTORIES.avatars),
         fs: options.localFileSystem,
