@@ -1,4 +1,5 @@
 import type { ObjectStore } from '@stowage/core';
+import type { Stores } from 'stowage';
 
 /** What a signed-link check concluded about a request. */
 export type SignedLinkCheck =
@@ -33,6 +34,8 @@ export interface ChatStores {
    * `absent` when the request carries none. Undefined when the store's signed URLs point elsewhere (S3).
    */
   readonly checkSignedLink: ((url: URL, now: Date) => SignedLinkCheck) | undefined;
+  /** The stores as the `stowage` library opened them from the settings (none when built by hand in tests). */
+  readonly deployment?: Stores | undefined;
   /** Releases the stores' connections (S3 clients); the stores must not be used after. */
   readonly close: () => void;
 }

@@ -74,13 +74,15 @@ export function openChatStores(settings: StorageSettings, options: OpenChatStore
       redirectUploads: false,
       avatarPublicUrl: undefined,
       checkSignedLink: localSignedLinkCheck(signing),
+      deployment: stores,
       close: () => {
         stores.close();
       },
     };
   }
   const cacheTier = new LocalStore({ root: options.cacheDir });
-  return s3ChatStores(stores.uploads, stores.avatars, { cacheTier, redirectUploads: options.redirectUploads ?? false }, () => {
+  const chatStores = s3ChatStores(stores.uploads, stores.avatars, { cacheTier, redirectUploads: options.redirectUploads ?? false }, () => {
     stores.close();
   });
+  return { ...chatStores, deployment: stores };
 }

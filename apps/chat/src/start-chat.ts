@@ -7,6 +7,7 @@ import { loadChatConfig } from './chat-config.ts';
 import { openChatStores } from './open-chat-stores.ts';
 import { ensureSchema } from './schema.ts';
 import { SEED_ACCOUNTS, seedDatabase } from './seed.ts';
+import { prepareStores } from './store-start.ts';
 import type { SqlDatabase } from './sql-database.ts';
 
 /** A started server of either runtime. */
@@ -25,6 +26,8 @@ export interface StartChatOptions {
   readonly defaultDataDir: string;
   /** The web UI's folder; served when it exists. */
   readonly webRoot: string;
+  /** Where start-up warnings go (default: the console). */
+  readonly warn?: ((line: string) => void) | undefined;
 }
 
 /** Opens (creating and seeding on first start) the database and stores, starts the server, prints how to log in. */
@@ -35,6 +38,9 @@ export async function startChat(options: StartChatOptions): Promise<StartedServe
   const created = ensureSchema(db);
   if (created) await seedDatabase(data, Date.now());
   const stores = openChatStores(config.storage, { signingSecret: config.signingSecret, cacheDir: join(config.dataDir, 's3-cache'), redirectUploads: config.redirectUploads });
+  await prepareStores(config.storage, stores, options.warn ?? ((line) => {
+    console.warn(`warning: ${line}`);
+  }));
   const running = await options.serve(
     {
       data,

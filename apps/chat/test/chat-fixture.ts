@@ -115,6 +115,8 @@ export interface UploadedAttachment {
 export interface TestChatOptions {
   readonly stores?: (dir: string) => ChatStores;
   readonly maxFileUploadBytes?: number;
+  /** Receives what the server logs as unexpected (default: dropped). */
+  readonly logError?: (error: unknown) => void;
 }
 
 /** A seeded chat server on 127.0.0.1 with a free port, over a fresh temporary directory. */
@@ -128,7 +130,7 @@ export async function startTestChat(options: TestChatOptions = {}): Promise<Test
   await seedDatabase(data, now());
   const stores = options.stores?.(dir) ?? localChatStores(join(dir, 'uploads'), SIGNING_SECRET);
   const server = await startChatServer({
-    data, stores, maxFileUploadBytes: options.maxFileUploadBytes ?? 1024 * 1024, avatarSalt: 'test-salt', now, logError: () => undefined,
+    data, stores, maxFileUploadBytes: options.maxFileUploadBytes ?? 1024 * 1024, avatarSalt: 'test-salt', now, logError: options.logError ?? (() => undefined),
   });
   const anonymous = (): Client => new Client(server.url);
   return {
