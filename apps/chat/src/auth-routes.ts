@@ -4,6 +4,7 @@ import { ApiError } from './api-error.ts';
 import type { Handler } from './chat-app.ts';
 import { readJsonObject, requireString, sendJson } from './http-io.ts';
 import { verifyPassword } from './password.ts';
+import { newApiKey } from './zulip-api.ts';
 import { CSRF_COOKIE, SESSION_COOKIE, randomToken } from './sessions.ts';
 
 const SESSION_MAX_AGE_S = 14 * 24 * 60 * 60;
@@ -52,4 +53,10 @@ export const logout: Handler = (app, c) => {
   setSessionCookie(c, '', 0);
   setCsrfCookie(c, randomToken());
   return sendJson(c, 200, {});
+};
+
+/** `GET /api/api-key`: the logged-in user's Zulip API key, for the settings page (made on first request). */
+export const getApiKey: Handler = (app, c) => {
+  const { user } = app.requireSession(c);
+  return sendJson(c, 200, { email: user.email, apiKey: app.data.apiKey(user.id, newApiKey) });
 };

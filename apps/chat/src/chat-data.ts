@@ -194,6 +194,27 @@ export class ChatData {
     return this.#all(`SELECT ${USER_COLUMNS} FROM users WHERE realm_id = ? ORDER BY full_name`, realmId).map((row) => toUser(row) as UserRecord);
   }
 
+  /** The user's API key, made on first use (Zulip makes one per user). */
+  apiKey(userId: number, make: () => string): string {
+    const row = this.#get('SELECT api_key AS apiKey FROM users WHERE id = ?', userId) as { apiKey: string | null } | undefined;
+    if (row?.apiKey !== null && row?.apiKey !== undefined) return row.apiKey;
+    const key = make();
+    this.#run('UPDATE users SET api_key = ? WHERE id = ? AND api_key IS NULL', key, userId);
+    return this.apiKey(userId, make);
+  }
+
+  /** The user an email and API key name together, or `undefined`. */
+  userWithApiKey(email: string, apiKey: string): UserRecord | undefined {
+    return toUser(this.#get(`SELECT ${USER_COLUMNS} FROM users WHERE email = ? AND api_key = ?`, email, apiKey));
+  }
+
+  /** A visible channel by name or id, as Zulip's `to` names it. */
+  visibleChannelNamed(user: UserRecord, name: string): ChannelRecord | undefined {
+    return toChannel(
+      this.#get(`SELECT c.id, c.realm_id AS realmId, c.name, c.is_private AS isPrivate FROM channels c WHERE c.name = ? AND ${CHANNEL_VISIBLE}`, name, user.realmId, user.id),
+    );
+  }
+
   /** Starts a new avatar version and returns it; the caller derives the new hash from it. */
   nextAvatarVersion(userId: number): number {
     this.#run('UPDATE users SET avatar_version = avatar_version + 1 WHERE id = ?', userId);

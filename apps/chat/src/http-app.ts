@@ -1,13 +1,14 @@
 import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
 import { ApiError } from './api-error.ts';
-import { getSession, login, logout } from './auth-routes.ts';
+import { getApiKey, getSession, login, logout } from './auth-routes.ts';
 import type { ChatApp, Handler } from './chat-app.ts';
 import { errorResponse } from './http-io.ts';
 import { deleteAvatar, deleteEmoji, listEmoji, uploadAvatar, uploadEmoji, uploadRealmImage } from './image-routes.ts';
 import { deleteMessage, getChannels, getMessages, getRealm, getUsers, postMessage } from './message-routes.ts';
 import { serveFile } from './serve-routes.ts';
 import { deleteAttachment, listAttachments, signedUrl, upload } from './upload-routes.ts';
+import { zulipApi } from './zulip-api.ts';
 
 /** The web UI's own files (HTML, scripts, styles): same origin, so a strict CSP allowing only 'self'. */
 const PAGE_CSP = "default-src 'self'; img-src 'self' data: blob: https: http:; media-src 'self' blob: https: http:; object-src 'none'; frame-ancestors 'none'";
@@ -33,6 +34,7 @@ export function chatHttpApp(app: ChatApp): Hono {
   http.all('/user_uploads/*', methodNotAllowed);
   http.all('/user_avatars/*', methodNotAllowed);
 
+  http.route('/api/v1', zulipApi(app));
   http.get('/api/session', route(getSession));
   http.post('/api/login', route(login));
   http.post('/api/logout', route(logout));
@@ -48,6 +50,7 @@ export function chatHttpApp(app: ChatApp): Hono {
   http.get('/api/attachments', route(listAttachments));
   http.delete('/api/attachments/:id', route(deleteAttachment));
   http.get('/api/signed-url', route(signedUrl));
+  http.get('/api/api-key', route(getApiKey));
   http.post('/api/realm/icon', route(uploadRealmImage('icon')));
   http.post('/api/realm/logo', route(uploadRealmImage('logo')));
   http.get('/api/realm/emoji', route(listEmoji));

@@ -89,15 +89,24 @@ export const postMessage: Handler = async (app, c) => {
   const { user } = app.requireWrite(c);
   const channelId = parseId(c.req.param('id'), 'channel id');
   if (app.data.visibleChannel(user, channelId) === undefined) throw notFound();
-  const content = requireString(await readJsonObject(app.runtime, c), 'content').trim();
+  const message = sendMessage(app, user, channelId, requireString(await readJsonObject(app.runtime, c), 'content'));
+  return sendJson(c, 201, messageViews(app, user, [message])[0]);
+};
+
+/**
+ * Posts a message in a channel the sender can see; links in it to uploads the sender may read grant access to
+ * them under the usual rule. Used by the web UI's route and by Zulip's `POST /api/v1/messages`.
+ */
+export function sendMessage(app: ChatApp, user: UserRecord, channelId: number, text: string): MessageRecord {
+  const content = text.trim();
   if (content === '') throw badRequest('a message needs some text');
   if (content.length > MAX_MESSAGE_CHARACTERS) throw badRequest(`a message may have at most ${MAX_MESSAGE_CHARACTERS} characters`);
   const attachments = linkedAttachments(app, user, content);
   const id = app.data.createMessage(channelId, user.id, content, app.now(), attachments.map((attachment) => attachment.id));
   const message = app.data.message(id);
   if (message === undefined) throw notFound();
-  return sendJson(c, 201, messageViews(app, user, [message])[0]);
-};
+  return message;
+}
 
 /** `DELETE /api/messages/{id}`: the sender, or an admin of the realm. */
 export const deleteMessage: Handler = (app, c) => {

@@ -1,6 +1,6 @@
 import type { SqlDatabase } from './sql-database.ts';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /** Tables of the chat domain. Times are milliseconds since the epoch. */
 const SCHEMA = `
@@ -20,7 +20,9 @@ CREATE TABLE users (
   password_hash TEXT NOT NULL,
   is_admin INTEGER NOT NULL DEFAULT 0,
   avatar_version INTEGER NOT NULL DEFAULT 0,
-  avatar_hash TEXT
+  avatar_hash TEXT,
+  -- Zulip's per-user API key (HTTP Basic auth on /api/v1/*); shown to its owner, so kept as is.
+  api_key TEXT UNIQUE
 );
 CREATE TABLE channels (
   id INTEGER PRIMARY KEY,
@@ -85,6 +87,10 @@ export function ensureSchema(db: SqlDatabase): boolean {
   const row = db.prepare('PRAGMA user_version').get() as { user_version: number } | undefined;
   const version = row?.user_version ?? 0;
   if (version === SCHEMA_VERSION) return false;
+  if (version === 1) {
+    db.exec(`BEGIN; ALTER TABLE users ADD COLUMN api_key TEXT; CREATE UNIQUE INDEX users_api_key ON users(api_key); PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+    return false;
+  }
   if (version !== 0) {
     throw new Error(`chat database schema version ${version} is not supported (expected ${SCHEMA_VERSION})`);
   }

@@ -131,3 +131,8 @@ export async function addEmoji(name: string, file: Blob): Promise<Emoji> {
 export async function deleteEmoji(emojiId: number): Promise<void> {
   await request('DELETE', `/api/realm/emoji/${emojiId}`);
 }
+
+/** The logged-in user's API key for Zulip's clients (HTTP Basic auth with the email). */
+export async function fetchApiKey(): Promise<{ email: string; apiKey: string }> {
+  return (await request('GET', '/api/api-key')) as { email: string; apiKey: string };
+}

@@ -1,4 +1,4 @@
-import { addEmoji, deleteEmoji, removeAvatar, uploadAvatar, uploadRealmImage } from './api.ts';
+import { addEmoji, deleteEmoji, fetchApiKey, removeAvatar, uploadAvatar, uploadRealmImage } from './api.ts';
 import type { RealmImageKind } from './api.ts';
 import { describeError } from './api-failure.ts';
 import { avatarElement } from './avatar.ts';
@@ -71,6 +71,25 @@ export function settingsView(state: SessionState): View {
         el('div', { class: 'button-row' }, changeButton, removeButton),
         el('p', { class: 'muted small' }, 'PNG, JPEG, GIF or WebP; cropped to a square.'),
         avatarStatus)));
+
+  // API key for Zulip's clients (mobile, terminal, scripts): shown on request, as Zulip's settings do.
+  const apiKeyStatus = statusLine();
+  const apiKeyValue = el('code', { class: 'api-key', 'aria-label': 'Your API key' });
+  apiKeyValue.hidden = true;
+  const showKeyButton = el('button', { type: 'button', class: 'secondary' }, 'Show API key');
+  showKeyButton.addEventListener('click', () => {
+    fetchApiKey().then(({ apiKey }) => {
+      apiKeyValue.textContent = apiKey;
+      apiKeyValue.hidden = false;
+      showKeyButton.hidden = true;
+    }).catch((error: unknown) => {
+      showStatus(apiKeyStatus, describeError(error), 'error');
+    });
+  });
+  const apiKeySection = el('section', { class: 'settings-section', 'aria-labelledby': 'api-key-title' },
+    el('h2', { id: 'api-key-title' }, 'API key'),
+    el('p', { class: 'muted small' }, `Zulip's apps and scripts sign in with your email (${state.user.email}) and this key.`),
+    showKeyButton, apiKeyValue, apiKeyStatus);
 
   // Organization images (admins).
   const realmPreviews = el('div', { class: 'realm-images' });
@@ -164,7 +183,7 @@ export function settingsView(state: SessionState): View {
     showStatus(emojiStatus, `Could not load the emoji list: ${describeError(error)}`, 'error');
   });
   return {
-    element: el('section', { class: 'page settings-page' }, heading, profile, organization, emojiSection),
+    element: el('section', { class: 'page settings-page' }, heading, profile, apiKeySection, organization, emojiSection),
     heading,
     dispose: stopListening,
   };
