@@ -26,6 +26,8 @@ export interface ChatAppOptions {
   readonly avatarSalt: string;
   /** Folder of the web UI's static files; none means only the API is served. */
   readonly webRoot?: string | undefined;
+  /** `SERVE_UPLOADS_VIA`: `nginx` answers an allowed file request with `X-Accel-Redirect` for nginx to send. */
+  readonly serveVia?: 'app' | 'nginx' | undefined;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   readonly now?: (() => number) | undefined;
   /** Where unexpected errors are reported; defaults to the console. */
@@ -47,6 +49,7 @@ export class ChatApp {
   readonly maxImageUploadBytes: number;
   readonly avatarSalt: string;
   readonly webRoot: string | undefined;
+  readonly serveVia: 'app' | 'nginx';
   readonly now: () => number;
   /** Small private uploads answered from memory (the hot path); entries are dropped when deleted. */
   readonly uploadCache: SmallObjectCache = new SmallObjectCache(SMALL_OBJECT_BYTES, 64 * 1024 * 1024);
@@ -68,6 +71,7 @@ export class ChatApp {
     this.maxImageUploadBytes = options.maxImageUploadBytes ?? 5 * 1024 * 1024;
     this.avatarSalt = options.avatarSalt;
     this.webRoot = options.webRoot;
+    this.serveVia = options.serveVia ?? 'app';
     this.now = options.now ?? Date.now;
     this.sessions = new Sessions(this.data, this.now);
     this.#logError = options.logError ?? ((error) => {

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseBoolean, parsePositiveInteger, parseStorageSettings } from '@stowage/core';
+import { StorageError, parseBoolean, parsePositiveInteger, parseStorageSettings } from '@stowage/core';
 import type { Environment, StorageSettings } from '@stowage/core';
+import { DEFAULT_NGINX_CACHE } from './nginx-mode.ts';
+import type { NginxCacheSettings } from './nginx-mode.ts';
 
 export interface ChatConfig {
   /** Holds the database, the secrets and (by default) the uploads. */
@@ -15,6 +17,17 @@ export interface ChatConfig {
   readonly redirectUploads: boolean;
   readonly signingSecret: string;
   readonly avatarSalt: string;
+  /** `SERVE_UPLOADS_VIA`: `app` (default) or `nginx` (answer with `X-Accel-Redirect`). */
+  readonly serveVia: 'app' | 'nginx';
+  /** `S3_MEMORY_CACHE_SIZE`, `S3_DISK_CACHE_SIZE`, `S3_CACHE_INACTIVE_TIME`: nginx's cache in front of S3. */
+  readonly nginxCache: NginxCacheSettings;
+}
+
+/** An nginx size (`1m`, `200m`, `1g`) or time (`30d`, `12h`) setting, checked so the printed config loads. */
+function nginxValue(env: Environment, name: string, fallback: string, shape: RegExp): string {
+  const value = env[name] ?? fallback;
+  if (!shape.test(value)) throw new StorageError('InvalidSettings', `${name} must look like ${fallback}, not ${JSON.stringify(value)}`);
+  return value;
 }
 
 interface Secrets {
@@ -53,5 +66,17 @@ export async function loadChatConfig(env: Environment, defaultDataDir: string): 
     redirectUploads: parseBoolean('CHAT_S3_UPLOADS_REDIRECT', env.CHAT_S3_UPLOADS_REDIRECT, false),
     signingSecret: secrets.signingSecret,
     avatarSalt: secrets.avatarSalt,
+    serveVia: parseServeVia(env.SERVE_UPLOADS_VIA),
+    nginxCache: {
+      memoryCacheSize: nginxValue(env, 'S3_MEMORY_CACHE_SIZE', DEFAULT_NGINX_CACHE.memoryCacheSize, /^\d+[kmg]?$/iu),
+      diskCacheSize: nginxValue(env, 'S3_DISK_CACHE_SIZE', DEFAULT_NGINX_CACHE.diskCacheSize, /^\d+[kmg]?$/iu),
+      cacheInactiveTime: nginxValue(env, 'S3_CACHE_INACTIVE_TIME', DEFAULT_NGINX_CACHE.cacheInactiveTime, /^\d+(?:ms|[smhdwMy])?$/u),
+    },
   };
+}
+
+function parseServeVia(value: string | undefined): 'app' | 'nginx' {
+  if (value === undefined || value === '' || value === 'app') return 'app';
+  if (value === 'nginx') return 'nginx';
+  throw new StorageError('InvalidSettings', `SERVE_UPLOADS_VIA must be "app" or "nginx", not ${JSON.stringify(value)}`);
 }

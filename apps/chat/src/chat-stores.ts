@@ -17,6 +17,8 @@ export type SignedLinkCheck =
  * (`openChatStores`), or by hand in tests.
  */
 export interface ChatStores {
+  /** Which backend holds the files (nginx mode sends local files from disk and S3 objects through its cache). */
+  readonly backend: 'local' | 's3';
   /** Private: message attachments and their thumbnails. */
   readonly uploads: ObjectStore;
   /** Public: avatars, realm icons and logos, custom emoji. */

@@ -37,6 +37,7 @@ export interface S3ChatStoresOptions {
  */
 export function s3ChatStores(uploads: ObjectStore, avatars: ObjectStore, options: S3ChatStoresOptions, close: () => void = () => undefined): ChatStores {
   return {
+    backend: 's3',
     uploads: options.redirectUploads ? uploads : withCache(uploads, { tier: options.cacheTier }),
     avatars,
     shardAttachmentKeys: false,
@@ -68,6 +69,7 @@ export function openChatStores(settings: StorageSettings, options: OpenChatStore
   const stores = openStores(settings, { localUploadsSigning: signing, localFileSystem: options.localFileSystem });
   if (settings.backend === 'local') {
     return {
+      backend: 'local',
       uploads: stores.uploads,
       avatars: stores.avatars,
       shardAttachmentKeys: true,

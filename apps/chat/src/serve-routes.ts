@@ -3,7 +3,8 @@ import type { ObjectStore } from '@stowage/core';
 import { ApiError, notFound } from './api-error.ts';
 import type { ChatApp, Handler } from './chat-app.ts';
 import type { ActiveSession } from './sessions.ts';
-import { PRIVATE_CACHE_CONTROL, PUBLIC_CACHE_CONTROL, serveObject } from './serve-object.ts';
+import { localAccelPath, s3AccelPath } from './nginx-mode.ts';
+import { PRIVATE_CACHE_CONTROL, PUBLIC_CACHE_CONTROL, objectHeaders, serveObject } from './serve-object.ts';
 import type { ServeObjectOptions } from './serve-object.ts';
 import type { SmallObjectCache } from './small-object-cache.ts';
 import { SIGNED_LINK_SECONDS, uploadTarget } from './upload-access.ts';
@@ -24,7 +25,8 @@ function keyFromPath(pathname: string, prefix: string): string | undefined {
 export type FilePlan =
   | { readonly kind: 'object'; readonly store: ObjectStore; readonly key: string; readonly options: ServeObjectOptions; readonly cache: SmallObjectCache }
   | { readonly kind: 'redirect'; readonly location: string; readonly cacheControl: string }
-  | { readonly kind: 'presigned'; readonly key: string; readonly disposition: 'inline' | 'attachment'; readonly filename: string };
+  | { readonly kind: 'presigned'; readonly key: string; readonly disposition: 'inline' | 'attachment'; readonly filename: string }
+  | { readonly kind: 'accel'; readonly key: string; readonly options: ServeObjectOptions; readonly contentType: string };
 
 const UPLOADS_PREFIX = '/user_uploads/';
 const AVATARS_PREFIX = '/user_avatars/';
@@ -77,10 +79,12 @@ function planUpload(app: ChatApp, { url, key }: FileTarget, headers: FileRequest
   }
   if (target === undefined || key === undefined) throw notFound();
   if (app.stores.redirectUploads) return { kind: 'presigned', key, disposition, filename: target.filename };
-  return {
-    kind: 'object', store: app.stores.uploads, key, cache: app.uploadCache,
-    options: { cacheControl: PRIVATE_CACHE_CONTROL, filename: target.filename, disposition, csp: true },
-  };
+  const options: ServeObjectOptions = { cacheControl: PRIVATE_CACHE_CONTROL, filename: target.filename, disposition, csp: true };
+  if (app.serveVia === 'nginx') {
+    const contentType = key === target.attachment.key ? target.attachment.contentType : 'image/webp';
+    return { kind: 'accel', key, options, contentType };
+  }
+  return { kind: 'object', store: app.stores.uploads, key, cache: app.uploadCache, options };
 }
 
 /** `GET|HEAD /user_avatars/{key}`: public, cached by browsers for a year (every new image has a new key). */
@@ -109,7 +113,26 @@ async function carryOut(app: ChatApp, plan: FilePlan, request: Request): Promise
     }
     case 'object':
       return serveObject(request, plan.store, plan.key, plan.options, plan.cache);
+    case 'accel':
+      return accelRedirect(app, plan);
   }
+}
+
+/**
+ * nginx mode: the answer names where nginx finds the bytes (`X-Accel-Redirect`) and carries the headers the app
+ * decided; nginx keeps the type, disposition and cache headers of this answer and sends the file, ranges included.
+ */
+async function accelRedirect(app: ChatApp, plan: { readonly key: string; readonly options: ServeObjectOptions; readonly contentType: string }): Promise<Response> {
+  const headers = objectHeaders({ contentType: plan.contentType, etag: '', lastModified: new Date(0) }, plan.options);
+  delete headers.etag;
+  delete headers['last-modified'];
+  if (app.stores.backend === 'local') {
+    headers['x-accel-redirect'] = localAccelPath(plan.key);
+  } else {
+    const presigned = await app.stores.uploads.signedUrl(plan.key, { expiresIn: SIGNED_LINK_SECONDS });
+    headers['x-accel-redirect'] = s3AccelPath(presigned);
+  }
+  return new Response(null, { status: 200, headers });
 }
 
 /**

@@ -47,6 +47,7 @@ export async function startChat(options: StartChatOptions): Promise<StartedServe
       stores,
       maxFileUploadBytes: config.storage.maxFileUploadBytes,
       avatarSalt: config.avatarSalt,
+      serveVia: config.serveVia,
       webRoot: existsSync(options.webRoot) ? options.webRoot : undefined,
     },
     config.host,
