@@ -1,23 +1,28 @@
-// `npm run bench -- serve [seconds] [rounds]`: a 32 KiB private upload served by the chat app (session check, access check,
-// store read) beside nginx serving the same file statically and a plain node:http server with createReadStream.
-// One wrk run per server on loopback; wrk's one thread and the server each get one of the machine's cores.
+// `npm run bench -- serve [seconds] [rounds]`: a 32 KiB private upload served by the chat app (Hono on node:http:
+// session check, access check, store read), with and without its small-object memory cache, and behind nginx with
+// X-Accel-Redirect (the app checks, nginx sends), beside nginx serving the same file statically and plain node:http
+// servers. One wrk run per server on loopback; wrk's one thread and the server each get one of the machine's cores.
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { openBetterSqliteDatabase } from '../../apps/chat/src/better-sqlite-database.ts';
 import { ChatData } from '../../apps/chat/src/chat-data.ts';
 import { startChatServer } from '../../apps/chat/src/chat-server.ts';
+import type { RunningChatServer } from '../../apps/chat/src/chat-server.ts';
+import { nginxConfig } from '../../apps/chat/src/nginx-mode.ts';
+import { parseStorageSettings } from '@stowage/core';
 import { localChatStores } from '../../apps/chat/src/open-chat-stores.ts';
 import { ensureSchema } from '../../apps/chat/src/schema.ts';
 import { seedDatabase } from '../../apps/chat/src/seed.ts';
 import { printTable } from './_table.ts';
 
 const FILE_BYTES = 32 * 1024;
+const NGINX_STATIC = 'nginx 1 worker, static file';
 const CONNECTIONS = 32;
 const seconds = Number(process.argv[2] ?? 10);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -110,7 +115,9 @@ const targets: Target[] = [];
 const closers: (() => Promise<void>)[] = [];
 const best = new Map<string, WrkResult>();
 try {
-  targets.push(await startChatTarget());
+  targets.push(await startChatTarget('chat app direct (Hono on node:http), memory cache', {}));
+  targets.push(await startChatTarget('chat app direct, no memory cache', { memoryCacheObjectBytes: 0 }));
+  targets.push(await startChatTarget('chat app behind nginx (X-Accel-Redirect)', { nginx: true }));
   const staticRoot = join(dir, 'static');
   await mkdir(staticRoot);
   const filePathOnDisk = join(staticRoot, 'bench.bin');
@@ -139,26 +146,28 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 
-const plainRate = best.get('node:http + createReadStream')?.requestsPerSecond ?? Number.NaN;
+const nginxRate = best.get(NGINX_STATIC)?.requestsPerSecond ?? Number.NaN;
 printTable(
   `32 KiB private upload, wrk -t1 -c${CONNECTIONS} -d${seconds}s, loopback, best of ${ROUNDS} interleaved rounds`,
-  ['server', 'requests/s', 'p50 ms', 'p99 ms', 'x node:http', 'errors'],
+  ['server', 'requests/s', 'p50 ms', 'p99 ms', 'x nginx static', 'errors'],
   targets.map(({ name }) => {
     const result = best.get(name);
     if (result === undefined) return [name, '-', '-', '-', '-', '-'];
-    return [name, result.requestsPerSecond.toFixed(0), result.p50Ms.toFixed(2), result.p99Ms.toFixed(2), (result.requestsPerSecond / plainRate).toFixed(2), result.errors];
+    return [name, result.requestsPerSecond.toFixed(0), result.p50Ms.toFixed(2), result.p99Ms.toFixed(2), (result.requestsPerSecond / nginxRate).toFixed(2), result.errors];
   }),
 );
 
 
-async function startChatTarget(): Promise<Target> {
+async function startChatTarget(name: string, options: { readonly memoryCacheObjectBytes?: number; readonly nginx?: boolean }): Promise<Target> {
   // The chat app: a logged-in user fetching a file posted in a private channel they are subscribed to.
   const db = openBetterSqliteDatabase(':memory:');
   ensureSchema(db);
   const data = new ChatData(db);
   await seedDatabase(data, Date.now());
-  const chat = await startChatServer({
-    data, stores: localChatStores(join(dir, 'uploads'), 'bench-signing-secret-of-at-least-32-bytes'), maxFileUploadBytes: 100 * 1024 * 1024, avatarSalt: 'bench',
+  const uploadsDir = join(dir, `uploads-${targets.length}`);
+  const chat: RunningChatServer = await startChatServer({
+    data, stores: localChatStores(uploadsDir, 'bench-signing-secret-of-at-least-32-bytes'), maxFileUploadBytes: 100 * 1024 * 1024, avatarSalt: 'bench',
+    memoryCacheObjectBytes: options.memoryCacheObjectBytes, serveVia: options.nginx === true ? 'nginx' : 'app',
   });
   closers.push(async () => {
     await chat.close();
@@ -187,9 +196,12 @@ async function startChatTarget(): Promise<Target> {
   });
   // Measured as another subscriber, so the access rule goes through message, channel and subscription.
   const iago = await login('iago@zulip.test', 'iago-stowage');
-  return {
-    name: 'chat app (session + access check + store)', url: `${chat.url}${filePath}`, headers: [`Cookie: ${iago.cookie}`],
-  };
+  if (options.nginx !== true) return { name, url: `${chat.url}${filePath}`, headers: [`Cookie: ${iago.cookie}`] };
+  const front = await startNginx(nginxConfig({
+    storage: parseStorageSettings({ LOCAL_UPLOADS_DIR: uploadsDir }), listen: '127.0.0.1:0', app: new URL(chat.url).host, cacheDir: join(dir, 'unused'),
+    cache: { memoryCacheSize: '1m', diskCacheSize: '200m', cacheInactiveTime: '30d' },
+  }), 'front');
+  return { name, url: `${front}${filePath}`, headers: [`Cookie: ${iago.cookie}`] };
 }
 
 async function startNodeTarget(name: string, listener: RequestListener): Promise<Target> {
@@ -205,34 +217,44 @@ async function startNodeTarget(name: string, listener: RequestListener): Promise
 }
 
 async function startNginxTarget(staticRoot: string): Promise<Target> {
+  const base = await startNginx('server { listen 127.0.0.1:0; root ' + staticRoot + '; }', 'static');
+  return { name: NGINX_STATIC, url: `${base}/bench.bin`, headers: [] };
+}
+
+/** Starts nginx (one worker, as the app has one thread) with `server` blocks; resolves to its base URL. */
+async function startNginx(servers: string, name: string): Promise<string> {
   const port = await freePort();
-  const conf = join(dir, 'nginx.conf');
-  await writeFile(conf, `worker_processes 1;
-pid ${join(dir, 'nginx.pid')};
-error_log ${join(dir, 'nginx-error.log')};
+  const prefix = join(dir, `nginx-${name}`);
+  await mkdir(prefix, { recursive: true });
+  const conf = join(prefix, 'nginx.conf');
+  await writeFile(conf, `user ${userInfo().username};
+worker_processes 1;
+pid ${join(prefix, 'nginx.pid')};
+error_log ${join(prefix, 'nginx-error.log')};
 events { worker_connections 1024; }
 http {
   access_log off;
   sendfile on;
-  client_body_temp_path ${dir};
-  proxy_temp_path ${dir};
-  fastcgi_temp_path ${dir};
-  uwsgi_temp_path ${dir};
-  scgi_temp_path ${dir};
-  server { listen 127.0.0.1:${port}; root ${staticRoot}; }
+  default_type application/octet-stream;
+  client_body_temp_path ${prefix};
+  proxy_temp_path ${prefix};
+  fastcgi_temp_path ${prefix};
+  uwsgi_temp_path ${prefix};
+  scgi_temp_path ${prefix};
+  ${servers.replace('listen 127.0.0.1:0;', `listen 127.0.0.1:${port};`)}
 }
 `);
-  const nginx = spawn('nginx', ['-c', conf, '-p', dir, '-g', 'daemon off;'], { stdio: 'inherit' });
+  const nginx = spawn('nginx', ['-c', conf, '-p', prefix, '-g', 'daemon off;'], { stdio: 'inherit' });
   closers.push(async () => {
     const exited = new Promise((resolve) => nginx.once('exit', resolve));
     nginx.kill('SIGTERM');
     await exited;
   });
-  const url = `http://127.0.0.1:${port}/bench.bin`;
+  const url = `http://127.0.0.1:${port}`;
   let ready = false;
   for (let attempt = 0; attempt < 50 && !ready; attempt++) {
     ready = await fetch(url).then((response) => response.arrayBuffer().then(() => true), () => false);
     if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { name: 'nginx 1 worker, static file', url, headers: [] };
+  return url;
 }

@@ -26,6 +26,8 @@ export interface ChatAppOptions {
   readonly avatarSalt: string;
   /** Folder of the web UI's static files; none means only the API is served. */
   readonly webRoot?: string | undefined;
+  /** Largest object kept in memory after its first read (default 256 KiB; 0 keeps none, as the bench compares). */
+  readonly memoryCacheObjectBytes?: number | undefined;
   /** `SERVE_UPLOADS_VIA`: `nginx` answers an allowed file request with `X-Accel-Redirect` for nginx to send. */
   readonly serveVia?: 'app' | 'nginx' | undefined;
   /** Milliseconds since the epoch; injectable so tests can move time. */
@@ -52,8 +54,8 @@ export class ChatApp {
   readonly serveVia: 'app' | 'nginx';
   readonly now: () => number;
   /** Small private uploads answered from memory (the hot path); entries are dropped when deleted. */
-  readonly uploadCache: SmallObjectCache = new SmallObjectCache(SMALL_OBJECT_BYTES, 64 * 1024 * 1024);
-  readonly avatarCache: SmallObjectCache = new SmallObjectCache(SMALL_OBJECT_BYTES, 16 * 1024 * 1024);
+  readonly uploadCache: SmallObjectCache;
+  readonly avatarCache: SmallObjectCache;
   /** Bytes of uploads still streaming, by realm: counted against the quota until they are stored or fail. */
   readonly pendingUploads: UploadReservations = new UploadReservations();
   readonly #logError: (error: unknown) => void;
@@ -72,6 +74,9 @@ export class ChatApp {
     this.avatarSalt = options.avatarSalt;
     this.webRoot = options.webRoot;
     this.serveVia = options.serveVia ?? 'app';
+    const cacheObjectBytes = options.memoryCacheObjectBytes ?? SMALL_OBJECT_BYTES;
+    this.uploadCache = new SmallObjectCache(cacheObjectBytes, 64 * 1024 * 1024);
+    this.avatarCache = new SmallObjectCache(cacheObjectBytes, 16 * 1024 * 1024);
     this.now = options.now ?? Date.now;
     this.sessions = new Sessions(this.data, this.now);
     this.#logError = options.logError ?? ((error) => {
