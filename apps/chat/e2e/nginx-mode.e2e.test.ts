@@ -1,8 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parseStorageSettings } from '@stowage/core';
@@ -11,6 +9,7 @@ import { S3RVER_CREDENTIALS, startS3Server } from '@stowage/s3-test-server';
 import type { S3TestServer } from '@stowage/s3-test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../test/chat-fixture.ts';
+import { freePort } from '../test/free-port.ts';
 import { openBetterSqliteDatabase } from '../src/better-sqlite-database.ts';
 import { ChatData } from '../src/chat-data.ts';
 import { startChatServer } from '../src/chat-server.ts';
@@ -20,16 +19,6 @@ import { openChatStores } from '../src/open-chat-stores.ts';
 import { ensureSchema } from '../src/schema.ts';
 import { SEED_ACCOUNTS, seedDatabase } from '../src/seed.ts';
 import type { SqlDatabase } from '../src/sql-database.ts';
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => {
-    resolve();
-  }));
-  return port;
-}
 
 const CONTENT = 'served by nginx after the app said yes\n'.repeat(200);
 

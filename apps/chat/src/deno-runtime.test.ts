@@ -1,28 +1,17 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../test/chat-fixture.ts';
+import { freePort } from '../test/free-port.ts';
 import { RawConnection, cookieOf, fileGet } from '../test/raw-http.ts';
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const deno = join(appDir, '..', '..', 'node_modules', '.bin', 'deno');
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => {
-    resolve();
-  }));
-  return port;
-}
 
 // The same server on Deno: node:http, node:sqlite instead of better-sqlite3, sharp, LocalStore.
 describe('the chat server on Deno', () => {
@@ -86,6 +75,23 @@ describe('the chat server on Deno', () => {
     const small = await fetch(`${base}${avatar.body.avatarUrl}`);
     const metadata = await sharp(new Uint8Array(await small.arrayBuffer())).metadata();
     expect([metadata.width, metadata.height]).toEqual([100, 100]);
+    // Zulip's API on Deno: busboy reads the multipart body through node:stream, streamed into the store.
+    const keyAnswer = await fetch(`${base}/api/v1/fetch_api_key`, { method: 'POST', body: new URLSearchParams({ username: 'hamlet@zulip.test', password: 'hamlet-stowage' }) });
+    const { api_key: apiKey } = (await keyAnswer.json()) as { api_key: string };
+    const form = new FormData();
+    form.append('file', new Blob(['multipart on Deno\n'], { type: 'text/plain' }), 'deno-form.txt');
+    const uploaded = await fetch(`${base}/api/v1/user_uploads`, {
+      method: 'POST', body: form, headers: { authorization: `Basic ${Buffer.from(`hamlet@zulip.test:${apiKey}`).toString('base64')}` },
+    });
+    expect(uploaded.status).toBe(200);
+    const { url: formUrl } = (await uploaded.json()) as { url: string };
+    expect(await (await client.request('GET', formUrl)).text()).toBe('multipart on Deno\n');
+    // The web UI's files through Hono's static middleware for Deno.
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    await page.text();
     const lear = new Client(base);
     lear.csrfToken = (await lear.json<{ csrfToken: string }>('GET', '/api/session')).body.csrfToken;
     lear.csrfToken = (await lear.json<{ csrfToken: string }>('POST', '/api/login', { body: { email: 'lear@lear.test', password: 'lear-stowage' } })).body.csrfToken;

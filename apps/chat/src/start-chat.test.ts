@@ -1,25 +1,14 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStore } from '@stowage/local';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Client } from '../test/chat-fixture.ts';
+import { freePort } from '../test/free-port.ts';
 import { openBetterSqliteDatabase } from './better-sqlite-database.ts';
 import { startChatServer } from './chat-server.ts';
 import { startChat } from './start-chat.ts';
 import type { StartedServer } from './start-chat.ts';
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => {
-    resolve();
-  }));
-  return port;
-}
 
 async function loggedIn(base: string): Promise<Client> {
   const client = new Client(base);
