@@ -338,8 +338,9 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     await iagoPage.setViewportSize({ width: 1280, height: 800 });
     // The settings page shows the key Zulip's clients sign in with; it is the one fetch_api_key gives.
     await iagoPage.getByRole('button', { name: 'Show API key' }).click();
-    const shownKey = (await iagoPage.getByLabel('Your API key').textContent()) ?? '';
-    expect(shownKey).toMatch(/^[A-Za-z0-9]{32}$/u);
+    const keyOnPage = iagoPage.getByLabel('Your API key');
+    await expect.poll(() => keyOnPage.textContent()).toMatch(/^[A-Za-z0-9]{32}$/u);
+    const shownKey = (await keyOnPage.textContent()) ?? '';
     const fetched = await fetch(`${chat.url}/api/v1/fetch_api_key`, { method: 'POST', body: new URLSearchParams({ username: 'iago@zulip.test', password: 'iago-stowage' }) });
     expect(((await fetched.json()) as { api_key: string }).api_key).toBe(shownKey);
 

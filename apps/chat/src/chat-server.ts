@@ -16,6 +16,9 @@ function bindings(c: Context): HttpBindings {
   return c.env as HttpBindings;
 }
 
+/** Responses that already told their client to send the body. */
+const continued = new WeakSet<object>();
+
 /** Node's pieces: node:http reads every byte; `@hono/node-server` turns its requests into Web `Request`s. */
 export const nodeRuntime: HttpRuntime = {
   serveStatic: (options) => serveStatic({ root: options.root, path: options.path }),
@@ -29,8 +32,6 @@ export const nodeRuntime: HttpRuntime = {
     }
   },
 };
-
-const continued = new WeakSet<object>();
 
 export interface RunningChatServer {
   readonly app: ChatApp;

@@ -60,10 +60,11 @@ export function chatHttpApp(app: ChatApp): Hono {
 
   if (app.webRoot !== undefined) {
     const root = app.webRoot;
+    const index = app.runtime.serveStatic({ root, path: 'index.html' });
     http.get('*', pageHeaders(), app.runtime.serveStatic({ root }), (c, next) => {
       // Paths without an extension that match no file are the UI's own routes: they get index.html.
       if (/\.[a-z0-9]+$/iu.test(c.req.path)) return next();
-      return app.runtime.serveStatic({ root, path: 'index.html' })(c, next);
+      return index(c, next);
     });
   }
   http.all('*', (c) => {
