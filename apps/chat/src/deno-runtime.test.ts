@@ -69,6 +69,12 @@ describe('the chat server on Deno', () => {
     expect([first?.body.toString(), second?.body.toString()]).toEqual(['served by Deno\n', 'served by Deno\n']);
     expect(JSON.parse(session?.body.toString() ?? '{}')).toMatchObject({ user: { email: 'hamlet@zulip.test' } });
     raw.close();
+    // Deno's server keeps dot segments in the target; the app serves only the canonical path.
+    const dotted = await RawConnection.open(base);
+    dotted.send(fileGet(`/user_avatars/%2e%2e${file.url}`, cookieOf(client)));
+    const [refused] = await dotted.read(['GET']);
+    expect(refused?.status).toBe(404);
+    dotted.close();
     const png = new Uint8Array(await sharp({ create: { width: 300, height: 200, channels: 3, background: '#808000' } }).png().toBuffer());
     const avatar = await client.json<{ avatarUrl: string }>('POST', '/api/users/me/avatar', { body: png });
     expect(avatar.status).toBe(200);

@@ -17,8 +17,12 @@ export const denoRuntime: HttpRuntime = {
   // The successor, @hono/deno, is published on JSR only; this project installs from npm.
   // eslint-disable-next-line @typescript-eslint/no-deprecated
   serveStatic: (options) => serveStatic({ root: options.root, path: options.path }),
-  // Deno hands the app a normalised URL only; the file routes then judge that.
-  requestTarget: () => undefined,
+  // Deno's Request keeps the target as the client wrote it (`new URL` would normalise it): the path after the host.
+  requestTarget: (c) => {
+    const url = c.req.raw.url;
+    const path = url.indexOf('/', url.indexOf('//') + 2);
+    return path === -1 ? '/' : url.slice(path);
+  },
   continueBody: () => undefined,
 };
 

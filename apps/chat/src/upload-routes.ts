@@ -17,7 +17,7 @@ export function fileTooLarge(limit: number): ApiError {
   return new ApiError(413, 'FileTooLarge', `the file is larger than the ${formatBytes(limit)} upload limit`);
 }
 
-function quotaExceeded(size: number | undefined, quota: number, used: number): ApiError {
+export function quotaExceeded(size: number | undefined, quota: number, used: number): ApiError {
   const what = size === undefined ? 'this upload' : `this upload of ${formatBytes(size)}`;
   return new ApiError(413, 'QuotaExceeded', `${what} would exceed your organization's upload quota of ${formatBytes(quota)} (${formatBytes(used)} used)`);
 }

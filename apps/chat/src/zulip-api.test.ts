@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeS3ChatStores, startTestChat } from '../test/chat-fixture.ts';
 import type { TestChat, TestChatOptions } from '../test/chat-fixture.ts';
+import { RawConnection } from '../test/raw-http.ts';
 
 interface ZulipAnswer {
   readonly result: 'success' | 'error';
@@ -118,6 +119,23 @@ describe.each(BACKENDS)("Zulip's upload API (%s)", (_backend, options) => {
       expect(refused.body.msg).toMatch(/quota/u);
     } finally {
       chat.data.db.prepare('UPDATE realms SET quota_bytes = ? WHERE id = 1').run(1024 ** 3);
+    }
+    // A declared body too large for the limit, or for the quota left, is refused before the client sends it.
+    for (const [length, quotaLeft, expected] of [[4 * 1024 * 1024, 1024 ** 3, /upload limit/u], [64 * 1024 + 10 * 1024, 1000, /quota/u]] as const) {
+      chat.data.db.prepare('UPDATE realms SET quota_bytes = ? WHERE id = 1').run(chat.data.realmUsedBytes(1) + quotaLeft);
+      const raw = await RawConnection.open(chat.url);
+      try {
+        raw.send([
+          'POST /api/v1/user_uploads HTTP/1.1', 'Host: 127.0.0.1', `Authorization: ${auth}`, 'Content-Type: multipart/form-data; boundary=x',
+          `Content-Length: ${length}`, 'Expect: 100-continue', '', '',
+        ].join('\r\n'));
+        const [answer] = await raw.read(['POST']);
+        expect(answer?.status).toBe(413);
+        expect(JSON.parse(answer?.body.toString() ?? '{}')).toMatchObject({ result: 'error', code: 'BAD_REQUEST', msg: expect.stringMatching(expected) as unknown });
+      } finally {
+        raw.close();
+        chat.data.db.prepare('UPDATE realms SET quota_bytes = ? WHERE id = 1').run(1024 ** 3);
+      }
     }
     const none = await call('POST', '/api/v1/user_uploads', { auth, form: { nothing: 'here' } });
     expect(none.status).toBe(400);

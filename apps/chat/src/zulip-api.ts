@@ -12,7 +12,7 @@ import { declaredLength, readSmallBody } from './http-io.ts';
 import { sendMessage } from './message-routes.ts';
 import { receiveOneFile } from './multipart-file.ts';
 import { verifyPassword } from './password.ts';
-import { fileTooLarge, storeUpload } from './upload-routes.ts';
+import { fileTooLarge, quotaExceeded, storeUpload } from './upload-routes.ts';
 
 /** Largest form body of the small API calls (login, messages). */
 const MAX_FORM_BYTES = 64 * 1024;
@@ -133,6 +133,11 @@ export function zulipApi(app: ChatApp): Hono {
     // The whole body over the limit is refused before a byte is read (and before `100 Continue`).
     const length = declaredLength(c);
     if (length !== undefined && length > app.maxFileUploadBytes + MULTIPART_OVERHEAD_BYTES) throw fileTooLarge(app.maxFileUploadBytes);
+    const realm = app.data.realm(user.realmId);
+    if (length !== undefined && realm !== undefined) {
+      const used = app.data.realmUsedBytes(realm.id) + app.pendingUploads.reserved(realm.id);
+      if (length - MULTIPART_OVERHEAD_BYTES > realm.quotaBytes - used) throw quotaExceeded(undefined, realm.quotaBytes, used);
+    }
     app.runtime.continueBody(c);
     const attachment = await receiveOneFile(c.req.header('content-type'), c.req.raw.body, (file) =>
       storeUpload(app, c, user, sanitizeFilename(file.filename), file.contentType, file.body, undefined));
