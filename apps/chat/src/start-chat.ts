@@ -60,5 +60,12 @@ export async function startChat(options: StartChatOptions): Promise<StartedServe
   for (const account of SEED_ACCOUNTS) {
     console.log(`  ${account.email.padEnd(22)} ${account.password.padEnd(18)} ${account.realm}${account.isAdmin ? ' (admin)' : ''}`);
   }
-  return running;
+  return {
+    url: running.url,
+    close: async () => {
+      await running.close();
+      stores.close();
+      db.close();
+    },
+  };
 }
