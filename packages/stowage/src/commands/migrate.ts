@@ -68,8 +68,7 @@ S3_ENDPOINT_URL, ...), both namespaces: uploads, and avatars with realm icons, l
   --progress-interval S    seconds between progress lines (default 5 for lines, 1 for json).
   --endpoint URL           S3 endpoint for s3:// specs (else S3_ENDPOINT_URL); --from-endpoint, --to-endpoint per side.
   --part-size MIB          S3 part size (default 5): an object up to this size is read into memory and sent in
-                           one PutObject; a larger one goes in parts, or on an S3-compatible endpoint is streamed
-                           as one part (up to 100 MiB) holding no part in memory.
+                           one PutObject; a larger one goes up in parts of this size (a multipart upload).
   --max-in-flight MIB      bytes of objects copied at once, at most (default ${DEFAULT_MAX_IN_FLIGHT_MIB}): an S3 upload
                            may hold an object or its parts in memory, so this bounds memory; one larger object is
                            copied alone.
