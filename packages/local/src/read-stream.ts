@@ -11,7 +11,7 @@ import type { LocalFileHandle } from './file-system.ts';
  * at 0.9x (package README, performance). A migration copying 8 MiB files six at a time peaks some 10 MiB higher
  * with 1 MiB chunks than with 128 KiB ones, well inside its budget.
  */
-export const READ_CHUNK_BYTES = 1024 * 1024;
+const READ_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * How much a whole-object read asks for before the stat tells the size: the size the key had when last seen (up to
