@@ -8,7 +8,7 @@
 // never fsyncs, so it is also measured followed by `sync` (the same bytes made durable, that CPU counted too).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import process from 'node:process';
@@ -70,6 +70,12 @@ async function writeDataSet(directory: string): Promise<{ files: number; bytes: 
     bytes += 8 * MiB;
   }
   return { files: SMALL_FILES + LARGE_FILES, bytes };
+}
+
+/** How many files a directory tree holds (the bench's data set has nothing else). */
+async function filesUnder(directory: string): Promise<number> {
+  const entries = await readdir(directory, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).length;
 }
 
 function median(values: readonly number[]): number {
@@ -229,10 +235,11 @@ async function main(): Promise<void> {
       if (!UP) stowage('stowage-1', join(scratch, 'fill.json'));
       const stowageDown = (directory: string, report: string): Measurement =>
         measure(process.execPath, [stowageBin, 'migrate', '--from', 's3://stowage-1', '--to', `dir:${directory}`, '--endpoint', server.endpoint, '--concurrency', '6', '--progress', 'none', '--report', report], stowageEnv);
-      const rcloneDown = (directory: string): Measurement => measure('rclone', ['copy', 'bench:stowage-1', directory, '--transfers', '6'], rcloneEnv);
+      // --fast-list: s3rver answers rclone's listing folder by folder with only the top folder's files.
+      const rcloneDown = (directory: string): Measurement => measure('rclone', ['copy', 'bench:stowage-1', directory, '--transfers', '6', '--fast-list'], rcloneEnv);
       // rclone never fsyncs: `sync` right after it makes its bytes durable, its CPU counted with rclone's.
       const rcloneDownSynced = (directory: string): Measurement =>
-        measure('sh', ['-c', 'rclone copy bench:stowage-1 "$1" --transfers 6 && sync', 'rclone', directory], rcloneEnv);
+        measure('sh', ['-c', 'rclone copy bench:stowage-1 "$1" --transfers 6 --fast-list && sync', 'rclone', directory], rcloneEnv);
       const down: Record<'stowage' | 'rclone' | 'rcloneSync', Measurement[]> = { stowage: [], rclone: [], rcloneSync: [] };
       const rows: string[][] = [];
       const row = (round: number, tool: string, m: Measurement): string[] => [
@@ -255,6 +262,8 @@ async function main(): Promise<void> {
             if (!outcome.ok || outcome.copied !== files) throw new Error(`stowage down round ${round} copied ${outcome.copied} of ${files}`);
           } else {
             result = tool === 'rclone' ? rcloneDown(directory) : rcloneDownSynced(directory);
+            const copied = await filesUnder(directory);
+            if (copied !== files) throw new Error(`${labels[tool]} down round ${round} copied ${copied} of ${files}`);
           }
           down[tool].push(result);
           rows.push(row(round, labels[tool], result));
@@ -270,6 +279,29 @@ async function main(): Promise<void> {
         return [labels[tool], (files / seconds).toFixed(0), (bytes / 1e6 / seconds).toFixed(1), cpu.toFixed(2), median(list.map((m) => m.peakMiB)).toFixed(0), (ours / cpu).toFixed(2)];
       });
       printTable('down: medians', ['tool', 'files/s', 'MB/s', 'CPU s', 'peak MiB', 'stowage CPU / this CPU'], medianRows);
+      // Where stowage's CPU goes: the local write path alone (the same files put into a fresh LocalStore in one
+      // process, six at a time), and a process that only starts and prints its usage.
+      const localPuts: { cpuSeconds: number; userSeconds: number; seconds: number }[] = [];
+      const starts: Measurement[] = [];
+      for (let round = 1; round <= ROUNDS; round++) {
+        const directory = join(scratch, `down-local-puts-${round}`);
+        spawnSync('sync');
+        const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('_local-puts.ts', import.meta.url)), data, directory], {
+          encoding: 'utf8', maxBuffer: 64 * MiB,
+        });
+        if (child.status !== 0) throw new Error(`the local puts failed:\n${child.stderr.slice(-3000)}`);
+        localPuts.push(JSON.parse(child.stdout) as { cpuSeconds: number; userSeconds: number; seconds: number });
+        await rm(directory, { recursive: true, force: true });
+        starts.push(measure(process.execPath, [stowageBin, '--help'], stowageEnv));
+      }
+      const localCpu = median(localPuts.map((run) => run.cpuSeconds));
+      const startCpu = median(starts.map((m) => m.cpuSeconds));
+      printTable('down: where stowage migrate\'s CPU goes (medians)', ['part', 'CPU s', 'share'], [
+        ['whole migration (stowage migrate)', ours.toFixed(2), '1.00'],
+        [`local write path: LocalStore puts of the same files (user ${median(localPuts.map((run) => run.userSeconds)).toFixed(2)} s)`, localCpu.toFixed(2), (localCpu / ours).toFixed(2)],
+        ['process start (stowage --help)', startCpu.toFixed(2), (startCpu / ours).toFixed(2)],
+        ['the rest: S3 client (GETs, bodies), migrate, listing', (ours - localCpu - startCpu).toFixed(2), ((ours - localCpu - startCpu) / ours).toFixed(2)],
+      ]);
       const rcloneSyncCpu = median(down.rcloneSync.map((m) => m.cpuSeconds));
       printTable('down: targets', ['target', 'met'], [
         ['client CPU within 1.5x rclone copy; sync (same durability)', ours <= 1.5 * rcloneSyncCpu ? 'yes' : 'NO'],
