@@ -3,11 +3,12 @@
 // memory of that put and of a 256 MiB get; then the same run on Deno (`npx deno`), printed after Node's.
 import { spawnSync } from 'node:child_process';
 import { Buffer } from 'node:buffer';
-import { rmSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, read, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, rename, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { LocalStore } from '@stowage/local';
 import { printTable, runOnDeno } from './_table.ts';
@@ -320,6 +321,121 @@ async function peakMemoryOfLargeGet(workspace: string): Promise<{ store: { rss: 
   return { store: storeSide, plain: plainSide };
 }
 
+/** A byte stream over a file in fresh chunks of `chunkBytes`, as LocalStore's reads make it, for other sizes. */
+function byteStreamOf(path: string, size: number, chunkBytes: number): ReadableStream<Uint8Array> {
+  const fd = openSync(path, 'r');
+  let position = 0;
+  return new ReadableStream({
+    type: 'bytes',
+    async pull(controller) {
+      const length = Math.min(chunkBytes, size - position);
+      const chunk = Buffer.allocUnsafeSlow(length);
+      const bytesRead = await new Promise<number>((resolve, reject) => {
+        read(fd, chunk, 0, length, position, (error, count) => {
+          if (error === null) resolve(count);
+          else reject(error);
+        });
+      });
+      position += bytesRead;
+      controller.enqueue(chunk.subarray(0, bytesRead));
+      if (position >= size || bytesRead === 0) {
+        controller.close();
+        closeSync(fd);
+      }
+    },
+  }, { highWaterMark: chunkBytes });
+}
+
+/**
+ * The ways a platform offers to read a file as a Web stream, each reading the same files, in turn, as many times;
+ * MB/s of the median round. What LocalStore's read uses is measured through LocalStore itself.
+ */
+async function readChoices(workspace: string): Promise<string[][]> {
+  const store = await LocalStore.open({ root: join(workspace, 'choices') });
+  const files = [
+    { label: '1 MiB', key: 'choices/one.bin', bytes: MiB, reads: quick ? 100 : 400 },
+    { label: '256 MiB', key: 'choices/large.bin', bytes: 256 * MiB, reads: quick ? 2 : 4 },
+  ];
+  for (const file of files) await store.put(file.key, body(file.bytes));
+  const choices: readonly { readonly label: string; readonly read: (path: string, key: string, bytes: number) => Promise<number> }[] = [
+    { label: 'plain fs: FileHandle.read into fresh 1 MiB buffers (the peer)', read: (path) => plainGet(path) },
+    { label: 'LocalStore get: byte stream, 1 MiB chunks (ours)', read: async (_, key) => drain((await store.get(key)).body) },
+    { label: 'byte stream, 128 KiB chunks (ours before)', read: (path, _, bytes) => drain(byteStreamOf(path, bytes, 128 * 1024)) },
+    { label: 'byte stream, 512 KiB chunks', read: (path, _, bytes) => drain(byteStreamOf(path, bytes, 512 * 1024)) },
+    { label: 'Readable.toWeb(createReadStream), 64 KiB', read: (path) => drain(Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>) },
+    { label: 'Readable.toWeb(createReadStream), 1 MiB', read: (path) => drain(Readable.toWeb(createReadStream(path, { highWaterMark: MiB })) as ReadableStream<Uint8Array>) },
+  ];
+  const rounds = quick ? 3 : 5;
+  const rows: string[][] = choices.map((choice) => [choice.label]);
+  for (const file of files) {
+    const path = join(workspace, 'choices', file.key);
+    const seconds = choices.map((): number[] => []);
+    for (let round = 0; round < rounds; round++) {
+      for (const [index, choice] of choices.entries()) {
+        seconds[index]?.push(await timed(async () => {
+          for (let read = 0; read < file.reads; read++) {
+            if ((await choice.read(path, file.key, file.bytes)) !== file.bytes) throw new Error(`${choice.label}: short read`);
+          }
+        }));
+      }
+    }
+    const peer = median(seconds[0] ?? []);
+    for (const [index, row] of rows.entries()) {
+      const own = median(seconds[index] ?? []);
+      row.push(format(mbps(file.bytes * file.reads, own)), (peer / own).toFixed(2));
+    }
+  }
+  const separate = fileHandleStreamApart(files.map((file) => ({ path: join(workspace, 'choices', file.key), bytes: file.bytes, reads: file.reads })), rounds);
+  rows.push(['FileHandle.readableWebStream() (in a process of its own, see below)', ...separate]);
+  return rows;
+}
+
+/**
+ * `FileHandle.readableWebStream()` beside the plain loop, in a child process: in this one, after many reads, Node
+ * 20 closed one of its handles on garbage collection and then died of a segmentation fault. MB/s and ratio per
+ * file, or the way the child failed.
+ */
+function fileHandleStreamApart(files: readonly { path: string; bytes: number; reads: number }[], rounds: number): string[] {
+  const script = `
+    const { open } = await import('node:fs/promises');
+    const { Buffer } = await import('node:buffer');
+    const files = ${JSON.stringify(files)};
+    const drain = async (stream) => { let total = 0; for await (const chunk of stream) total += chunk.byteLength; return total; };
+    const viaStream = async (path) => { const handle = await open(path, 'r'); try { return await drain(handle.readableWebStream()); } finally { await handle.close(); } };
+    const plain = async (path) => {
+      const handle = await open(path, 'r');
+      try {
+        const { size } = await handle.stat();
+        let total = 0;
+        while (total < size) { const length = Math.min(${MiB}, size - total); total += (await handle.read(Buffer.allocUnsafeSlow(length), 0, length, total)).bytesRead; }
+        return total;
+      } finally { await handle.close(); }
+    };
+    const out = [];
+    for (const file of files) {
+      const seconds = [[], []];
+      for (let round = 0; round < ${rounds}; round++) {
+        for (const [index, read] of [plain, viaStream].entries()) {
+          const started = performance.now();
+          for (let count = 0; count < file.reads; count++) if ((await read(file.path)) !== file.bytes) throw new Error('short read');
+          seconds[index].push((performance.now() - started) / 1000);
+        }
+      }
+      const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+      out.push(file.bytes * file.reads / median(seconds[1]) / 1e6, median(seconds[0]) / median(seconds[1]));
+    }
+    console.log(JSON.stringify(out));
+  `;
+  const args = versions['deno'] === undefined ? ['--input-type=module', '-e', script] : ['eval', script];
+  const child = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  if (child.status !== 0) {
+    const failure = child.signal ?? `exit ${String(child.status)}`;
+    return files.flatMap(() => [`failed (${failure})`, '']);
+  }
+  const [oneRate = Number.NaN, oneRatio = Number.NaN, largeRate = Number.NaN, largeRatio = Number.NaN] = JSON.parse(child.stdout) as number[];
+  return [format(oneRate), oneRatio.toFixed(2), format(largeRate), largeRatio.toFixed(2)];
+}
+
 const versions: Record<string, string | undefined> = process.versions;
 const runtime = versions['deno'] === undefined ? `Node ${process.version}` : `Deno ${versions['deno']}`;
 
@@ -365,6 +481,9 @@ try {
     ['LocalStore get, whole', readMemory.store.rss.toFixed(1), readMemory.store.heap.toFixed(1)],
     ['plain fs read, 1 MiB buffers', readMemory.plain.rss.toFixed(1), readMemory.plain.heap.toFixed(1)],
   ]);
+  printTable(`${runtime}: ways to read a file as a Web stream, each file read in turn by every way (MB/s, median of rounds; ratio to plain fs)`, [
+    'way', '1 MiB MB/s', '1 MiB ratio', '256 MiB MB/s', '256 MiB ratio',
+  ], await readChoices(workspace));
   const leftovers = await readdir(workspace);
   if (leftovers.some((name) => name.startsWith('dd-'))) console.log('warning: dd files left behind');
 } finally {
