@@ -399,6 +399,23 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
     }
   });
 
+  it('hands out a large object in chunks of at most 1 MiB through its stream and of at most 128 KiB as plain chunks', async () => {
+    const bytes = Uint8Array.from({ length: 3 * 1024 * 1024 + 5 }, (_, index) => (index * 17) % 256);
+    await store.put('chunks/file.bin', bytes);
+    for (const [read, most] of [[async (fresh: LocalStore) => (await fresh.get('chunks/file.bin')).body, 1024 * 1024], [async (fresh: LocalStore) => readResultBody(await fresh.get('chunks/file.bin')), 128 * 1024]] as const) {
+      // A fresh store each time: nothing remembered, as in a migration, so the first read is a short one.
+      const fresh = await LocalStore.open({ root: backing.root, fs: backing.fs });
+      const sizes: number[] = [];
+      const received: Uint8Array[] = [];
+      for await (const chunk of await read(fresh)) {
+        sizes.push(chunk.byteLength);
+        received.push(chunk);
+      }
+      expect(Buffer.concat(received).equals(Buffer.from(bytes))).toBe(true);
+      expect(Math.max(...sizes)).toBe(most);
+    }
+  });
+
   it('hands out bytes as plain chunks (readResultBody), closing the file at the end, when dropped unread, or on abort', async () => {
     const counting = countingOpenFiles(backing.fs);
     const counted = await LocalStore.open({ root: backing.root, fs: counting.fs });
