@@ -1,18 +1,19 @@
-// `npm run bench -- cache [--quick]`: reads through withCache() when every slice is a hit (the tier is a LocalStore
+// `npm run bench -- cache [--quick] [--no-deno]`: reads through withCache() when every slice is a hit (the tier is a LocalStore
 // on a temporary directory), beside reading the same objects straight from a LocalStore on the same disk, in one
 // run. By default (`verify: 'on-change'`) the cache hashes a slice only when this process has not yet seen that
 // version of the tier object match; `verify: 'every-hit'` hashes every slice served (with Web Crypto, or an
 // injected native hash). Each is measured on its own, beside the direct reads, so that one's garbage is not
-// collected during another's reads.
+// collected during another's reads. Then the same run on Deno (`npx deno`), printed after Node's.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
+import { fileURLToPath } from 'node:url';
 import { withCache } from '@stowage/core';
 import type { CacheOptions, CachedStore, ObjectStore } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
 import { LocalStore } from '@stowage/local';
-import { printTable } from './_table.ts';
+import { printTable, runOnDeno } from './_table.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -56,6 +57,8 @@ function median(values: readonly number[]): number {
 
 const format = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
 
+const versions: Record<string, string | undefined> = process.versions;
+const runtime = versions['deno'] === undefined ? `Node ${process.version}` : `Deno ${versions['deno']}`;
 const workspace = await mkdtemp(join(tmpdir(), 'stowage-bench-cache-'));
 const collectGarbage = (globalThis as { gc?: () => void }).gc ?? ((): void => undefined);
 try {
@@ -107,10 +110,12 @@ try {
     }
   }
   printTable(
-    `withCache hits (tier: LocalStore on a temporary directory) vs LocalStore direct, median of ${ROUNDS} rounds, MB/s (target: ratio >= 0.90)`,
+    `${runtime}: withCache hits (tier: LocalStore on a temporary directory) vs LocalStore direct, median of ${ROUNDS} rounds, MB/s (target: ratio >= 0.90)`,
     ['object', 'slice check', 'LocalStore direct', 'withCache hit', 'ratio', 'slice hits'],
     rows,
   );
 } finally {
   await rm(workspace, { recursive: true, force: true });
 }
+
+if (versions['deno'] === undefined && !process.argv.includes('--no-deno')) runOnDeno(fileURLToPath(import.meta.url));

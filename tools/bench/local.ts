@@ -1,14 +1,17 @@
-// `npm run bench -- local [--quick]`: LocalStore put/get throughput beside plain fs doing the same work, the
-// 256 MiB streamed put beside dd on the same disk, and the peak memory of that put.
+// `npm run bench -- local [--quick] [--no-deno]`: LocalStore put/get throughput (whole objects and a range of
+// each) beside plain fs doing the same work, the 256 MiB streamed put beside dd on the same disk, and the peak
+// memory of that put and of a 256 MiB get; then the same run on Deno (`npx deno`), printed after Node's.
 import { spawnSync } from 'node:child_process';
 import { Buffer } from 'node:buffer';
-import { rmSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, read, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, rename, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { LocalStore } from '@stowage/local';
-import { printTable } from './_table.ts';
+import { printTable, runOnDeno } from './_table.ts';
 
 const MiB = 1024 * 1024;
 const quick = process.argv.includes('--quick');
@@ -78,15 +81,20 @@ async function plainPut(directory: string, name: string, bytes: number, temporar
   }
 }
 
-/** The peer of a get: open, stat for the size, read it in fresh buffers of at most 1 MiB, close. */
-async function plainGet(path: string): Promise<number> {
+/**
+ * The peer of a get: open, stat for the size, read the object (or bytes `range.start` to `range.end`) in fresh
+ * buffers of at most 1 MiB, close.
+ */
+async function plainGet(path: string, range?: Range): Promise<number> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
+    const start = range?.start ?? 0;
+    const end = Math.min(range?.end ?? size - 1, size - 1);
     let total = 0;
-    while (total < size) {
-      const length = Math.min(MiB, size - total);
-      const { bytesRead } = await handle.read(Buffer.allocUnsafeSlow(length), 0, length, total);
+    while (start + total <= end) {
+      const length = Math.min(MiB, end + 1 - start - total);
+      const { bytesRead } = await handle.read(Buffer.allocUnsafeSlow(length), 0, length, start + total);
       if (bytesRead === 0) break;
       total += bytesRead;
     }
@@ -95,6 +103,18 @@ async function plainGet(path: string): Promise<number> {
     await handle.close();
   }
 }
+
+interface Range {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The ranged read of each object: its middle half, so it starts and ends inside a chunk. */
+function middleHalf(bytes: number): Range {
+  return { start: Math.floor(bytes / 4) + 1, end: Math.floor((bytes * 3) / 4) };
+}
+
+const rangeBytes = (range: Range): number => range.end + 1 - range.start;
 
 async function drain(stream: ReadableStream<Uint8Array>): Promise<number> {
   let total = 0;
@@ -126,11 +146,12 @@ interface Compared {
 interface Measured {
   readonly put: Compared;
   readonly get: Compared;
+  readonly range: Compared;
   /** The streamed put beside dd writing the same bytes (undefined for the other cases). */
   readonly dd: Compared | undefined;
 }
 
-type Side = 'storePut' | 'plainPut' | 'storeGet' | 'plainGet' | 'dd';
+type Side = 'storePut' | 'plainPut' | 'storeGet' | 'plainGet' | 'storeRange' | 'plainRange' | 'dd';
 
 function compare(rounds: readonly Record<Side, number>[], bytes: Record<Side, number>, store: Side, peer: Side): Compared {
   return {
@@ -150,7 +171,7 @@ async function measure(workspace: string, item: Case): Promise<Measured> {
   const rounds: Record<Side, number>[] = [];
   // Round -1 warms both sides up (the JIT, the disk's first allocations) and is not counted.
   for (let round = -1; round < item.rounds; round++) {
-    const seconds: Record<Side, number> = { storePut: 0, plainPut: 0, storeGet: 0, plainGet: 0, dd: 0 };
+    const seconds: Record<Side, number> = { storePut: 0, plainPut: 0, storeGet: 0, plainGet: 0, storeRange: 0, plainRange: 0, dd: 0 };
     const storeRoot = join(workspace, `store-${round}`);
     const plainRoot = join(workspace, `plain-${round}`);
     const store = await LocalStore.open({ root: storeRoot });
@@ -197,12 +218,28 @@ async function measure(workspace: string, item: Case): Promise<Measured> {
             if ((await plainGet(join(plainRoot, key))) !== item.bytes) throw new Error(`short read of ${key}`);
           });
         };
+        const range = middleHalf(item.bytes);
+        const storeRangeTurn = async (): Promise<void> => {
+          seconds.storeRange += await timed(async () => {
+            const got = await store.get(key, { range });
+            if ((await drain(got.body)) !== rangeBytes(range)) throw new Error(`short range read of ${key}`);
+          });
+        };
+        const plainRangeTurn = async (): Promise<void> => {
+          seconds.plainRange += await timed(async () => {
+            if ((await plainGet(join(plainRoot, key), range)) !== rangeBytes(range)) throw new Error(`short range read of ${key}`);
+          });
+        };
         if ((index + round + pass) % 2 === 0) {
           await storeTurn();
           await plainTurn();
+          await plainRangeTurn();
+          await storeRangeTurn();
         } else {
           await plainTurn();
           await storeTurn();
+          await storeRangeTurn();
+          await plainRangeTurn();
         }
       }
     }
@@ -211,10 +248,14 @@ async function measure(workspace: string, item: Case): Promise<Measured> {
     if (round >= 0) rounds.push(seconds);
   }
   const written = item.bytes * item.count;
-  const bytes: Record<Side, number> = { storePut: written, plainPut: written, storeGet: written * READ_PASSES, plainGet: written * READ_PASSES, dd: DD_BYTES };
+  const ranged = rangeBytes(middleHalf(item.bytes)) * item.count * READ_PASSES;
+  const bytes: Record<Side, number> = {
+    storePut: written, plainPut: written, storeGet: written * READ_PASSES, plainGet: written * READ_PASSES, storeRange: ranged, plainRange: ranged, dd: DD_BYTES,
+  };
   return {
     put: compare(rounds, bytes, 'storePut', 'plainPut'),
     get: compare(rounds, bytes, 'storeGet', 'plainGet'),
+    range: compare(rounds, bytes, 'storeRange', 'plainRange'),
     dd: item.bytes === DD_BYTES ? compare(rounds, bytes, 'storePut', 'dd') : undefined,
   };
 }
@@ -249,12 +290,162 @@ async function peakMemoryOfLargePut(workspace: string): Promise<{ rss: number; h
   return { rss: (peakRss - baseRss) / MiB, heap: (peakHeap - baseHeap) / MiB };
 }
 
+/**
+ * RSS and heap growth (MiB) while one 256 MiB object is read through `get` (whole, default reader, each chunk
+ * dropped once counted), beside the same read by plain fs; sampled every few ms. Flat means a few chunks' worth.
+ */
+async function peakMemoryOfLargeGet(workspace: string): Promise<{ store: { rss: number; heap: number }; plain: { rss: number; heap: number } }> {
+  const store = await LocalStore.open({ root: join(workspace, 'memory') });
+  const key = 'memory/large.bin';
+  if ((await store.head(key)) === undefined) await store.put(key, body(256 * MiB));
+  const path = join(workspace, 'memory', key);
+  const sample = async (read: () => Promise<number>): Promise<{ rss: number; heap: number }> => {
+    (globalThis as { gc?: () => void }).gc?.();
+    const baseRss = process.memoryUsage.rss();
+    const baseHeap = process.memoryUsage().heapUsed;
+    let peakRss = baseRss;
+    let peakHeap = baseHeap;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+      peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+    }, 5);
+    try {
+      if ((await read()) !== 256 * MiB) throw new Error('short read of the large object');
+    } finally {
+      clearInterval(sampler);
+    }
+    return { rss: (peakRss - baseRss) / MiB, heap: (peakHeap - baseHeap) / MiB };
+  };
+  const storeSide = await sample(async () => drain((await store.get(key)).body));
+  const plainSide = await sample(() => plainGet(path));
+  return { store: storeSide, plain: plainSide };
+}
+
+/** A byte stream over a file in fresh chunks of `chunkBytes`, as LocalStore's reads make it, for other sizes. */
+function byteStreamOf(path: string, size: number, chunkBytes: number): ReadableStream<Uint8Array> {
+  const fd = openSync(path, 'r');
+  let position = 0;
+  return new ReadableStream({
+    type: 'bytes',
+    async pull(controller) {
+      const length = Math.min(chunkBytes, size - position);
+      const chunk = Buffer.allocUnsafeSlow(length);
+      const bytesRead = await new Promise<number>((resolve, reject) => {
+        read(fd, chunk, 0, length, position, (error, count) => {
+          if (error === null) resolve(count);
+          else reject(error);
+        });
+      });
+      position += bytesRead;
+      controller.enqueue(chunk.subarray(0, bytesRead));
+      if (position >= size || bytesRead === 0) {
+        controller.close();
+        closeSync(fd);
+      }
+    },
+  }, { highWaterMark: chunkBytes });
+}
+
+/**
+ * The ways a platform offers to read a file as a Web stream, each reading the same files, in turn, as many times;
+ * MB/s of the median round. What LocalStore's read uses is measured through LocalStore itself.
+ */
+async function readChoices(workspace: string): Promise<string[][]> {
+  const store = await LocalStore.open({ root: join(workspace, 'choices') });
+  const files = [
+    { label: '1 MiB', key: 'choices/one.bin', bytes: MiB, reads: quick ? 100 : 400 },
+    { label: '256 MiB', key: 'choices/large.bin', bytes: 256 * MiB, reads: quick ? 2 : 4 },
+  ];
+  for (const file of files) await store.put(file.key, body(file.bytes));
+  const choices: readonly { readonly label: string; readonly read: (path: string, key: string, bytes: number) => Promise<number> }[] = [
+    { label: 'plain fs: FileHandle.read into fresh 1 MiB buffers (the peer)', read: (path) => plainGet(path) },
+    { label: 'LocalStore get: byte stream, 1 MiB chunks (ours)', read: async (_, key) => drain((await store.get(key)).body) },
+    { label: 'byte stream, 128 KiB chunks (ours before)', read: (path, _, bytes) => drain(byteStreamOf(path, bytes, 128 * 1024)) },
+    { label: 'byte stream, 512 KiB chunks', read: (path, _, bytes) => drain(byteStreamOf(path, bytes, 512 * 1024)) },
+    { label: 'Readable.toWeb(createReadStream), 64 KiB', read: (path) => drain(Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>) },
+    { label: 'Readable.toWeb(createReadStream), 1 MiB', read: (path) => drain(Readable.toWeb(createReadStream(path, { highWaterMark: MiB })) as ReadableStream<Uint8Array>) },
+  ];
+  const rounds = quick ? 3 : 5;
+  const rows: string[][] = choices.map((choice) => [choice.label]);
+  for (const file of files) {
+    const path = join(workspace, 'choices', file.key);
+    const seconds = choices.map((): number[] => []);
+    for (let round = 0; round < rounds; round++) {
+      for (const [index, choice] of choices.entries()) {
+        seconds[index]?.push(await timed(async () => {
+          for (let read = 0; read < file.reads; read++) {
+            if ((await choice.read(path, file.key, file.bytes)) !== file.bytes) throw new Error(`${choice.label}: short read`);
+          }
+        }));
+      }
+    }
+    const peer = median(seconds[0] ?? []);
+    for (const [index, row] of rows.entries()) {
+      const own = median(seconds[index] ?? []);
+      row.push(format(mbps(file.bytes * file.reads, own)), (peer / own).toFixed(2));
+    }
+  }
+  const separate = fileHandleStreamApart(files.map((file) => ({ path: join(workspace, 'choices', file.key), bytes: file.bytes, reads: file.reads })), rounds);
+  rows.push(['FileHandle.readableWebStream() (in a process of its own, see below)', ...separate]);
+  return rows;
+}
+
+/**
+ * `FileHandle.readableWebStream()` beside the plain loop, in a child process: in this one, after many reads, Node
+ * 20 closed one of its handles on garbage collection and then died of a segmentation fault. MB/s and ratio per
+ * file, or the way the child failed.
+ */
+function fileHandleStreamApart(files: readonly { path: string; bytes: number; reads: number }[], rounds: number): string[] {
+  const script = `
+    const { open } = await import('node:fs/promises');
+    const { Buffer } = await import('node:buffer');
+    const files = ${JSON.stringify(files)};
+    const drain = async (stream) => { let total = 0; for await (const chunk of stream) total += chunk.byteLength; return total; };
+    const viaStream = async (path) => { const handle = await open(path, 'r'); try { return await drain(handle.readableWebStream()); } finally { await handle.close(); } };
+    const plain = async (path) => {
+      const handle = await open(path, 'r');
+      try {
+        const { size } = await handle.stat();
+        let total = 0;
+        while (total < size) { const length = Math.min(${MiB}, size - total); total += (await handle.read(Buffer.allocUnsafeSlow(length), 0, length, total)).bytesRead; }
+        return total;
+      } finally { await handle.close(); }
+    };
+    const out = [];
+    for (const file of files) {
+      const seconds = [[], []];
+      for (let round = 0; round < ${rounds}; round++) {
+        for (const [index, read] of [plain, viaStream].entries()) {
+          const started = performance.now();
+          for (let count = 0; count < file.reads; count++) if ((await read(file.path)) !== file.bytes) throw new Error('short read');
+          seconds[index].push((performance.now() - started) / 1000);
+        }
+      }
+      const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+      out.push(file.bytes * file.reads / median(seconds[1]) / 1e6, median(seconds[0]) / median(seconds[1]));
+    }
+    console.log(JSON.stringify(out));
+  `;
+  const args = versions['deno'] === undefined ? ['--input-type=module', '-e', script] : ['eval', script];
+  const child = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  if (child.status !== 0) {
+    const failure = child.signal ?? `exit ${String(child.status)}`;
+    return files.flatMap(() => [`failed (${failure})`, '']);
+  }
+  const [oneRate = Number.NaN, oneRatio = Number.NaN, largeRate = Number.NaN, largeRatio = Number.NaN] = JSON.parse(child.stdout) as number[];
+  return [format(oneRate), oneRatio.toFixed(2), format(largeRate), largeRatio.toFixed(2)];
+}
+
+const versions: Record<string, string | undefined> = process.versions;
+const runtime = versions['deno'] === undefined ? `Node ${process.version}` : `Deno ${versions['deno']}`;
+
 const workspace = await mkdtemp(join(tmpdir(), 'stowage-bench-local-'));
 try {
   const load = loadavg().map((value) => value.toFixed(1)).join(' ');
-  console.log(`LocalStore vs plain fs in ${workspace} (${quick ? 'quick' : 'full'} run, store and plain fs alternating object by object; load average ${load})`);
+  console.log(`${runtime}: LocalStore vs plain fs in ${workspace} (${quick ? 'quick' : 'full'} run, store and plain fs alternating object by object; load average ${load})`);
   // First, while the process has not yet touched large buffers, so RSS growth is the put's own.
   const memory = await peakMemoryOfLargePut(workspace);
+  const readMemory = await peakMemoryOfLargeGet(workspace);
   const rows: string[][] = [];
   let large: Measured | undefined;
   for (const item of CASES) {
@@ -269,11 +460,14 @@ try {
       format(measured.get.store),
       format(measured.get.peer),
       measured.get.ratio.toFixed(2),
+      format(measured.range.store),
+      format(measured.range.peer),
+      measured.range.ratio.toFixed(2),
     ]);
   }
   printTable(
-    `Throughput (MB/s, median round; gets read each object ${READ_PASSES.toString()} times); ratio = LocalStore / plain fs, median of the rounds' ratios (target >= 0.80)`,
-    ['object', 'objects x rounds', 'put store', 'put plain', 'put ratio', 'get store', 'get plain', 'get ratio'],
+    `${runtime}: throughput (MB/s, median round; gets read each object ${READ_PASSES.toString()} times, whole and its middle half); ratio = LocalStore / plain fs, median of the rounds' ratios (target >= 0.80)`,
+    ['object', 'objects x rounds', 'put store', 'put plain', 'put ratio', 'get store', 'get plain', 'get ratio', 'range store', 'range plain', 'range ratio'],
     rows,
   );
 
@@ -282,11 +476,19 @@ try {
     [format(dd?.store ?? Number.NaN), format(dd?.peer ?? Number.NaN), (dd?.ratio ?? Number.NaN).toFixed(2)],
   ]);
 
-  printTable('Peak memory of one 256 MiB streamed put (target < 100 MiB)', ['RSS growth MiB', 'heap growth MiB'], [
-    [memory.rss.toFixed(1), memory.heap.toFixed(1)],
+  printTable(`${runtime}: peak memory of one 256 MiB object (put target < 100 MiB; get: flat, near plain fs)`, ['operation', 'RSS growth MiB', 'heap growth MiB'], [
+    ['LocalStore streamed put', memory.rss.toFixed(1), memory.heap.toFixed(1)],
+    ['LocalStore get, whole', readMemory.store.rss.toFixed(1), readMemory.store.heap.toFixed(1)],
+    ['plain fs read, 1 MiB buffers', readMemory.plain.rss.toFixed(1), readMemory.plain.heap.toFixed(1)],
   ]);
+  printTable(`${runtime}: ways to read a file as a Web stream, each file read in turn by every way (MB/s, median of rounds; ratio to plain fs)`, [
+    'way', '1 MiB MB/s', '1 MiB ratio', '256 MiB MB/s', '256 MiB ratio',
+  ], await readChoices(workspace));
   const leftovers = await readdir(workspace);
   if (leftovers.some((name) => name.startsWith('dd-'))) console.log('warning: dd files left behind');
 } finally {
   await rm(workspace, { recursive: true, force: true });
 }
+
+// The same run on Deno, where a Web stream costs differently; its tables follow Node's.
+if (versions['deno'] === undefined && !process.argv.includes('--no-deno')) runOnDeno(fileURLToPath(import.meta.url));

@@ -1,11 +1,14 @@
-// `npm run bench -- migrate [--rounds N] [--quick]`: `stowage migrate` beside `rclone copy --transfers 6`, both
-// copying the same data set (2,000 files of 1 to 64 KiB in nested folders plus 20 files of 8 MiB) from a local
-// directory into an empty bucket of the same S3-compatible server on 127.0.0.1, in interleaved rounds. Prints
-// files/s, MB/s, client CPU seconds and peak memory of each, the median ratios, and resumed runs (nothing to copy)
-// beside the same command only listing the full bucket, the floor under any resumed run.
+// `npm run bench -- migrate [--rounds N] [--quick] [--only up|down]`: `stowage migrate` beside
+// `rclone copy --transfers 6`, both copying the same data set (2,000 files of 1 to 64 KiB in nested folders plus 20
+// files of 8 MiB) from a local directory into an empty bucket of the same S3-compatible server on 127.0.0.1 (up),
+// and back from a full bucket into an empty local directory (down), in interleaved rounds. Prints files/s, MB/s,
+// client CPU seconds and peak memory of each, the median ratios, and resumed runs (nothing to copy) beside the
+// same command only listing the full bucket, the floor under any resumed run. Down, stowage writes each file
+// atomically and fsynced and checks its SHA-256; rclone writes a partial file and renames it, checks the MD5, and
+// never fsyncs, so it is also measured followed by `sync` (the same bytes made durable, that CPU counted too).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import process from 'node:process';
@@ -21,6 +24,11 @@ const ROUNDS = roundsArgument > 0 ? Number(process.argv[roundsArgument + 1]) : q
 const SMALL_FILES = quick ? 400 : 2000;
 const LARGE_FILES = quick ? 4 : 20;
 const RESUME_ROUNDS = 3;
+const onlyArgument = process.argv.indexOf('--only');
+const ONLY = onlyArgument > 0 ? process.argv[onlyArgument + 1] : undefined;
+if (ONLY !== undefined && ONLY !== 'up' && ONLY !== 'down') throw new Error(`--only takes up or down, not ${ONLY}`);
+const UP = ONLY !== 'down';
+const DOWN = ONLY !== 'up';
 /** Packages the CLI needs, built in dependency order so `node` runs it from dist as an operator would. */
 const BUILD_ORDER = ['core', 'local', 's3', 'migrate', 'stowage'];
 
@@ -62,6 +70,12 @@ async function writeDataSet(directory: string): Promise<{ files: number; bytes: 
     bytes += 8 * MiB;
   }
   return { files: SMALL_FILES + LARGE_FILES, bytes };
+}
+
+/** How many files a directory tree holds (the bench's data set has nothing else). */
+async function filesUnder(directory: string): Promise<number> {
+  const entries = await readdir(directory, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).length;
 }
 
 function median(values: readonly number[]): number {
@@ -120,96 +134,180 @@ async function main(): Promise<void> {
       measure(process.execPath, [stowageBin, 'migrate', '--from', `dir:${data}`, '--to', `s3://${bucket}`, '--endpoint', server.endpoint, '--concurrency', '6', '--progress', 'none', '--report', report, ...extra], stowageEnv);
     const rclone = (bucket: string): Measurement => measure('rclone', ['copy', data, `bench:${bucket}`, '--transfers', '6'], rcloneEnv);
 
-    const results: { stowage: Measurement[]; rclone: Measurement[] } = { stowage: [], rclone: [] };
-    const rows: string[][] = [];
-    const row = (round: number, tool: string, m: Measurement): string[] => [
-      String(round), tool, m.seconds.toFixed(2), (files / m.seconds).toFixed(0), (bytes / 1e6 / m.seconds).toFixed(1), m.cpuSeconds.toFixed(2), m.peakMiB.toFixed(0),
-    ];
-    for (let round = 1; round <= ROUNDS; round++) {
-      // Alternate who goes first, so neither always meets a warmer server or page cache.
-      const order = round % 2 === 1 ? (['stowage', 'rclone'] as const) : (['rclone', 'stowage'] as const);
-      for (const tool of order) {
-        const report = join(scratch, `report-${round}.json`);
-        const result = tool === 'stowage' ? stowage(`stowage-${round}`, report) : rclone(`rclone-${round}`);
-        if (tool === 'stowage') {
-          const outcome = JSON.parse(await readFile(report, 'utf8')) as { ok: boolean; copied: number };
-          if (!outcome.ok || outcome.copied !== files) throw new Error(`stowage round ${round} copied ${outcome.copied} of ${files}`);
-        }
-        results[tool].push(result);
-        rows.push(row(round, tool, result));
-      }
-    }
-    printTable('rounds (each into an empty bucket)', ['round', 'tool', 'wall s', 'files/s', 'MB/s', 'CPU s', 'peak MiB'], rows);
+    if (UP) await upward();
+    if (DOWN) await downward();
 
-    interface ResumedRun {
-      readonly measurement: Measurement;
-      readonly copied: number;
-      readonly skipped: number;
-    }
-    const resumedRun = async (...extra: string[]): Promise<ResumedRun> => {
-      const report = join(scratch, 'resumed.json');
-      const measurement = stowage('stowage-1', report, ...extra);
-      const outcome = JSON.parse(await readFile(report, 'utf8')) as { copied: number; skipped: number };
-      return { measurement, copied: outcome.copied, skipped: outcome.skipped };
-    };
-    // Three rounds of each way to resume, interleaved: a single run right after the copies meets the server and the
-    // disk still busy with them.
-    const resumeWays = [
-      { label: 'journal, else sha256 (default)', extra: [] },
-      { label: 'sha256, no journal', extra: ['--no-journal'] },
-      { label: 'size-and-time, no journal', extra: ['--no-journal', '--resume-by', 'size-and-time'] },
-    ] as const;
-    const resumed: ResumedRun[][] = resumeWays.map(() => []);
-    // The floor under any resumed run: the same command only listing the full bucket, page after page.
-    const listings: Measurement[] = [];
-    for (let round = 0; round < RESUME_ROUNDS; round++) {
-      for (const [index, way] of resumeWays.entries()) resumed[index]?.push(await resumedRun(...way.extra));
-      listings.push(measure(process.execPath, [stowageBin, 'ls', '--store', 's3://stowage-1', '--endpoint', server.endpoint], stowageEnv));
-    }
-    const medians = (list: Measurement[]) => ({
-      seconds: median(list.map((m) => m.seconds)),
-      cpu: median(list.map((m) => m.cpuSeconds)),
-      peak: median(list.map((m) => m.peakMiB)),
-      maxPeak: Math.max(...list.map((m) => m.peakMiB)),
-    });
-    const ours = medians(results.stowage);
-    const theirs = medians(results.rclone);
-    printTable('medians', ['tool', 'files/s', 'MB/s', 'CPU s', 'peak MiB', 'max peak MiB'], [
-      ['stowage migrate', (files / ours.seconds).toFixed(0), (bytes / 1e6 / ours.seconds).toFixed(1), ours.cpu.toFixed(2), ours.peak.toFixed(0), ours.maxPeak.toFixed(0)],
-      ['rclone copy --transfers 6', (files / theirs.seconds).toFixed(0), (bytes / 1e6 / theirs.seconds).toFixed(1), theirs.cpu.toFixed(2), theirs.peak.toFixed(0), theirs.maxPeak.toFixed(0)],
-      ['ratio stowage/rclone', (theirs.seconds / ours.seconds).toFixed(2), (theirs.seconds / ours.seconds).toFixed(2), (ours.cpu / theirs.cpu).toFixed(2), (ours.peak / theirs.peak).toFixed(2), ''],
-    ]);
-    const medianRun = (runs: readonly ResumedRun[]): ResumedRun => {
-      const sorted = [...runs].sort((a, b) => a.measurement.seconds - b.measurement.seconds);
-      const middle = sorted[Math.floor(sorted.length / 2)];
-      if (middle === undefined) throw new Error('no resumed run');
-      return middle;
-    };
-    const resumeRows = resumeWays.map((way, index) => {
-      const runs = resumed[index] ?? [];
-      const middle = medianRun(runs);
-      return [
-        way.label, runs.map((run) => run.measurement.seconds.toFixed(2)).join(' '), middle.measurement.seconds.toFixed(2),
-        String(Math.max(...runs.map((run) => run.copied))), String(middle.skipped), middle.measurement.cpuSeconds.toFixed(2),
-        middle.measurement.peakMiB.toFixed(0), (middle.measurement.seconds / ours.seconds).toFixed(3),
+    async function upward(): Promise<void> {
+      const results: { stowage: Measurement[]; rclone: Measurement[] } = { stowage: [], rclone: [] };
+      const rows: string[][] = [];
+      const row = (round: number, tool: string, m: Measurement): string[] => [
+        String(round), tool, m.seconds.toFixed(2), (files / m.seconds).toFixed(0), (bytes / 1e6 / m.seconds).toFixed(1), m.cpuSeconds.toFixed(2), m.peakMiB.toFixed(0),
       ];
-    });
-    const listing = medians(listings);
-    resumeRows.push([
-      'only listing the bucket (stowage ls)', listings.map((run) => run.seconds.toFixed(2)).join(' '), listing.seconds.toFixed(2), '', '',
-      listing.cpu.toFixed(2), listing.peak.toFixed(0), (listing.seconds / ours.seconds).toFixed(3),
-    ]);
-    printTable(`resumed runs into a full bucket (nothing to copy), ${RESUME_ROUNDS} interleaved rounds`, [
-      'resume by', 'wall s, each run', 'median wall s', 'most copied', 'skipped', 'CPU s', 'peak MiB', 'share of full copy',
-    ], resumeRows);
-    const defaultResume = resumed[0] ?? [];
-    const verdicts = [
-      ['files/s at least rclone\'s', theirs.seconds >= ours.seconds],
-      ['client CPU seconds no more than rclone\'s', ours.cpu <= theirs.cpu],
-      ['peak memory under 100 MiB (every round)', ours.maxPeak < 100],
-      ['resumed run (default, median) under a tenth of the full copy', medianRun(defaultResume).measurement.seconds < ours.seconds / 10 && defaultResume.every((run) => run.copied === 0)],
-    ] as const;
-    printTable('targets', ['target', 'met'], verdicts.map(([target, met]) => [target, met ? 'yes' : 'NO']));
+      for (let round = 1; round <= ROUNDS; round++) {
+        // Alternate who goes first, so neither always meets a warmer server or page cache.
+        const order = round % 2 === 1 ? (['stowage', 'rclone'] as const) : (['rclone', 'stowage'] as const);
+        for (const tool of order) {
+          const report = join(scratch, `report-${round}.json`);
+          const result = tool === 'stowage' ? stowage(`stowage-${round}`, report) : rclone(`rclone-${round}`);
+          if (tool === 'stowage') {
+            const outcome = JSON.parse(await readFile(report, 'utf8')) as { ok: boolean; copied: number };
+            if (!outcome.ok || outcome.copied !== files) throw new Error(`stowage round ${round} copied ${outcome.copied} of ${files}`);
+          }
+          results[tool].push(result);
+          rows.push(row(round, tool, result));
+        }
+      }
+      printTable('rounds (each into an empty bucket)', ['round', 'tool', 'wall s', 'files/s', 'MB/s', 'CPU s', 'peak MiB'], rows);
+
+      interface ResumedRun {
+        readonly measurement: Measurement;
+        readonly copied: number;
+        readonly skipped: number;
+      }
+      const resumedRun = async (...extra: string[]): Promise<ResumedRun> => {
+        const report = join(scratch, 'resumed.json');
+        const measurement = stowage('stowage-1', report, ...extra);
+        const outcome = JSON.parse(await readFile(report, 'utf8')) as { copied: number; skipped: number };
+        return { measurement, copied: outcome.copied, skipped: outcome.skipped };
+      };
+      // Three rounds of each way to resume, interleaved: a single run right after the copies meets the server and the
+      // disk still busy with them.
+      const resumeWays = [
+        { label: 'journal, else sha256 (default)', extra: [] },
+        { label: 'sha256, no journal', extra: ['--no-journal'] },
+        { label: 'size-and-time, no journal', extra: ['--no-journal', '--resume-by', 'size-and-time'] },
+      ] as const;
+      const resumed: ResumedRun[][] = resumeWays.map(() => []);
+      // The floor under any resumed run: the same command only listing the full bucket, page after page.
+      const listings: Measurement[] = [];
+      for (let round = 0; round < RESUME_ROUNDS; round++) {
+        for (const [index, way] of resumeWays.entries()) resumed[index]?.push(await resumedRun(...way.extra));
+        listings.push(measure(process.execPath, [stowageBin, 'ls', '--store', 's3://stowage-1', '--endpoint', server.endpoint], stowageEnv));
+      }
+      const medians = (list: Measurement[]) => ({
+        seconds: median(list.map((m) => m.seconds)),
+        cpu: median(list.map((m) => m.cpuSeconds)),
+        peak: median(list.map((m) => m.peakMiB)),
+        maxPeak: Math.max(...list.map((m) => m.peakMiB)),
+      });
+      const ours = medians(results.stowage);
+      const theirs = medians(results.rclone);
+      printTable('medians', ['tool', 'files/s', 'MB/s', 'CPU s', 'peak MiB', 'max peak MiB'], [
+        ['stowage migrate', (files / ours.seconds).toFixed(0), (bytes / 1e6 / ours.seconds).toFixed(1), ours.cpu.toFixed(2), ours.peak.toFixed(0), ours.maxPeak.toFixed(0)],
+        ['rclone copy --transfers 6', (files / theirs.seconds).toFixed(0), (bytes / 1e6 / theirs.seconds).toFixed(1), theirs.cpu.toFixed(2), theirs.peak.toFixed(0), theirs.maxPeak.toFixed(0)],
+        ['ratio stowage/rclone', (theirs.seconds / ours.seconds).toFixed(2), (theirs.seconds / ours.seconds).toFixed(2), (ours.cpu / theirs.cpu).toFixed(2), (ours.peak / theirs.peak).toFixed(2), ''],
+      ]);
+      const medianRun = (runs: readonly ResumedRun[]): ResumedRun => {
+        const sorted = [...runs].sort((a, b) => a.measurement.seconds - b.measurement.seconds);
+        const middle = sorted[Math.floor(sorted.length / 2)];
+        if (middle === undefined) throw new Error('no resumed run');
+        return middle;
+      };
+      const resumeRows = resumeWays.map((way, index) => {
+        const runs = resumed[index] ?? [];
+        const middle = medianRun(runs);
+        return [
+          way.label, runs.map((run) => run.measurement.seconds.toFixed(2)).join(' '), middle.measurement.seconds.toFixed(2),
+          String(Math.max(...runs.map((run) => run.copied))), String(middle.skipped), middle.measurement.cpuSeconds.toFixed(2),
+          middle.measurement.peakMiB.toFixed(0), (middle.measurement.seconds / ours.seconds).toFixed(3),
+        ];
+      });
+      const listing = medians(listings);
+      resumeRows.push([
+        'only listing the bucket (stowage ls)', listings.map((run) => run.seconds.toFixed(2)).join(' '), listing.seconds.toFixed(2), '', '',
+        listing.cpu.toFixed(2), listing.peak.toFixed(0), (listing.seconds / ours.seconds).toFixed(3),
+      ]);
+      printTable(`resumed runs into a full bucket (nothing to copy), ${RESUME_ROUNDS} interleaved rounds`, [
+        'resume by', 'wall s, each run', 'median wall s', 'most copied', 'skipped', 'CPU s', 'peak MiB', 'share of full copy',
+      ], resumeRows);
+      const defaultResume = resumed[0] ?? [];
+      const verdicts = [
+        ['files/s at least rclone\'s', theirs.seconds >= ours.seconds],
+        ['client CPU seconds no more than rclone\'s', ours.cpu <= theirs.cpu],
+        ['peak memory under 100 MiB (every round)', ours.maxPeak < 100],
+        ['resumed run (default, median) under a tenth of the full copy', medianRun(defaultResume).measurement.seconds < ours.seconds / 10 && defaultResume.every((run) => run.copied === 0)],
+      ] as const;
+      printTable('targets', ['target', 'met'], verdicts.map(([target, met]) => [target, met ? 'yes' : 'NO']));
+    }
+
+    /** S3 to a local directory: from a bucket filled once (by the first up round, else here), into fresh directories. */
+    async function downward(): Promise<void> {
+      if (!UP) stowage('stowage-1', join(scratch, 'fill.json'));
+      const stowageDown = (directory: string, report: string): Measurement =>
+        measure(process.execPath, [stowageBin, 'migrate', '--from', 's3://stowage-1', '--to', `dir:${directory}`, '--endpoint', server.endpoint, '--concurrency', '6', '--progress', 'none', '--report', report], stowageEnv);
+      // --fast-list: s3rver answers rclone's listing folder by folder with only the top folder's files.
+      const rcloneDown = (directory: string): Measurement => measure('rclone', ['copy', 'bench:stowage-1', directory, '--transfers', '6', '--fast-list'], rcloneEnv);
+      // rclone never fsyncs: `sync` right after it makes its bytes durable, its CPU counted with rclone's.
+      const rcloneDownSynced = (directory: string): Measurement =>
+        measure('sh', ['-c', 'rclone copy bench:stowage-1 "$1" --transfers 6 --fast-list && sync', 'rclone', directory], rcloneEnv);
+      const down: Record<'stowage' | 'rclone' | 'rcloneSync', Measurement[]> = { stowage: [], rclone: [], rcloneSync: [] };
+      const rows: string[][] = [];
+      const row = (round: number, tool: string, m: Measurement): string[] => [
+        String(round), tool, m.seconds.toFixed(2), (files / m.seconds).toFixed(0), (bytes / 1e6 / m.seconds).toFixed(1), m.cpuSeconds.toFixed(2), m.peakMiB.toFixed(0),
+      ];
+      const tools = ['stowage', 'rclone', 'rcloneSync'] as const;
+      const labels = { stowage: 'stowage migrate', rclone: 'rclone copy', rcloneSync: 'rclone copy; sync' } as const;
+      for (let round = 1; round <= ROUNDS; round++) {
+        // Rotate who goes first, so none always meets a warmer server or page cache.
+        const order = tools.map((_, index) => tools[(index + round) % tools.length] ?? 'stowage');
+        for (const tool of order) {
+          const directory = join(scratch, `down-${tool}-${round}`);
+          // Every file of the last run is on disk before the next run starts, so none pays for another's writeback.
+          spawnSync('sync');
+          let result: Measurement;
+          if (tool === 'stowage') {
+            const report = join(scratch, `down-report-${round}.json`);
+            result = stowageDown(directory, report);
+            const outcome = JSON.parse(await readFile(report, 'utf8')) as { ok: boolean; copied: number };
+            if (!outcome.ok || outcome.copied !== files) throw new Error(`stowage down round ${round} copied ${outcome.copied} of ${files}`);
+          } else {
+            result = tool === 'rclone' ? rcloneDown(directory) : rcloneDownSynced(directory);
+            const copied = await filesUnder(directory);
+            if (copied !== files) throw new Error(`${labels[tool]} down round ${round} copied ${copied} of ${files}`);
+          }
+          down[tool].push(result);
+          rows.push(row(round, labels[tool], result));
+          await rm(directory, { recursive: true, force: true });
+        }
+      }
+      printTable('down: S3 to a local directory, rounds (each into an empty directory)', ['round', 'tool', 'wall s', 'files/s', 'MB/s', 'CPU s', 'peak MiB'], rows);
+      const ours = median(down.stowage.map((m) => m.cpuSeconds));
+      const medianRows = tools.map((tool) => {
+        const list = down[tool];
+        const seconds = median(list.map((m) => m.seconds));
+        const cpu = median(list.map((m) => m.cpuSeconds));
+        return [labels[tool], (files / seconds).toFixed(0), (bytes / 1e6 / seconds).toFixed(1), cpu.toFixed(2), median(list.map((m) => m.peakMiB)).toFixed(0), (ours / cpu).toFixed(2)];
+      });
+      printTable('down: medians', ['tool', 'files/s', 'MB/s', 'CPU s', 'peak MiB', 'stowage CPU / this CPU'], medianRows);
+      // Where stowage's CPU goes: the local write path alone (the same files put into a fresh LocalStore in one
+      // process, six at a time), and a process that only starts and prints its usage.
+      const localPuts: { cpuSeconds: number; userSeconds: number; seconds: number }[] = [];
+      const starts: Measurement[] = [];
+      for (let round = 1; round <= ROUNDS; round++) {
+        const directory = join(scratch, `down-local-puts-${round}`);
+        spawnSync('sync');
+        const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('_local-puts.ts', import.meta.url)), data, directory], {
+          encoding: 'utf8', maxBuffer: 64 * MiB,
+        });
+        if (child.status !== 0) throw new Error(`the local puts failed:\n${child.stderr.slice(-3000)}`);
+        localPuts.push(JSON.parse(child.stdout) as { cpuSeconds: number; userSeconds: number; seconds: number });
+        await rm(directory, { recursive: true, force: true });
+        starts.push(measure(process.execPath, [stowageBin, '--help'], stowageEnv));
+      }
+      const localCpu = median(localPuts.map((run) => run.cpuSeconds));
+      const startCpu = median(starts.map((m) => m.cpuSeconds));
+      printTable('down: where stowage migrate\'s CPU goes (medians)', ['part', 'CPU s', 'share'], [
+        ['whole migration (stowage migrate)', ours.toFixed(2), '1.00'],
+        [`local write path: LocalStore puts of the same files (user ${median(localPuts.map((run) => run.userSeconds)).toFixed(2)} s)`, localCpu.toFixed(2), (localCpu / ours).toFixed(2)],
+        ['process start (stowage --help)', startCpu.toFixed(2), (startCpu / ours).toFixed(2)],
+        ['the rest: S3 client (GETs, bodies), migrate, listing', (ours - localCpu - startCpu).toFixed(2), ((ours - localCpu - startCpu) / ours).toFixed(2)],
+      ]);
+      const rcloneSyncCpu = median(down.rcloneSync.map((m) => m.cpuSeconds));
+      printTable('down: targets', ['target', 'met'], [
+        ['client CPU within 1.5x rclone copy; sync (same durability)', ours <= 1.5 * rcloneSyncCpu ? 'yes' : 'NO'],
+        ['client CPU within 1.5x rclone copy (no fsync)', ours <= 1.5 * median(down.rclone.map((m) => m.cpuSeconds)) ? 'yes' : 'NO'],
+      ]);
+    }
   } finally {
     await server.stop();
     await rm(scratch, { recursive: true, force: true });

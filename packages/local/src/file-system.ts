@@ -173,10 +173,20 @@ class DescriptorHandle implements LocalFileHandle {
   }
 
   resolvedPath(): Promise<string | undefined> {
-    if (!descriptorPathsKnown()) return Promise.resolve(undefined);
-    return settle<string>((done) => {
-      fdCalls.readlink(descriptorLink(this.fd), done);
-    }).then(openedPath, () => undefined);
+    return Promise.resolve(descriptorPath(this.fd));
+  }
+}
+
+/**
+ * Where descriptor `fd`'s file is, from `/proc/self/fd`. Read on the calling thread: the kernel answers from its
+ * own memory, never from a disk, and a trip through libuv's pool cost a small read more than the call itself.
+ */
+function descriptorPath(fd: number): string | undefined {
+  if (!descriptorPathsKnown()) return undefined;
+  try {
+    return openedPath(fdCalls.readlinkSync(descriptorLink(fd)));
+  } catch {
+    return undefined;
   }
 }
 
@@ -240,14 +250,6 @@ class BlockingDescriptorHandle extends DescriptorHandle {
     });
   }
 
-  override resolvedPath(): Promise<string | undefined> {
-    if (!descriptorPathsKnown()) return Promise.resolve(undefined);
-    try {
-      return Promise.resolve(openedPath(fdCalls.readlinkSync(descriptorLink(this.fd))));
-    } catch {
-      return Promise.resolve(undefined);
-    }
-  }
 }
 
 /** Opens a file just seen to exist; `undefined` when it was removed in between. */

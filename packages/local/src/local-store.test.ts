@@ -341,6 +341,27 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
     expect((await rejection(store.get('big/file.bin', { range: { start: bytes.length } }))).code).toBe('InvalidRange');
   });
 
+  it('serves a range from the size the file has now when it changed behind the store since it was last seen', async () => {
+    const before = Uint8Array.from({ length: 300_000 }, (_, index) => index % 251);
+    await store.put('resized/file.bin', before);
+    // Remembered at 300,000 bytes; rewritten by hand (another process) at another size.
+    const after = Uint8Array.from({ length: 200_000 }, (_, index) => (index * 3) % 256);
+    const handle = await backing.fs.open(join(backing.root, 'resized/file.bin'), 'w');
+    await handle.writev([after]);
+    await handle.close();
+    for (const [range, start, end] of [
+      [{ suffix: 1000 }, 199_000, 199_999],
+      [{ start: 150_000 }, 150_000, 199_999],
+      [{ start: 10, end: 250_000 }, 10, 199_999],
+    ] as const) {
+      const got = await store.get('resized/file.bin', { range });
+      expect(got.range).toEqual({ start, end });
+      expect(got.size).toBe(after.length);
+      expect(Buffer.from(await collectBytes(got.body)).equals(Buffer.from(after.subarray(start, end + 1)))).toBe(true);
+    }
+    expect((await rejection(store.get('resized/file.bin', { range: { start: 250_000 } }))).code).toBe('InvalidRange');
+  });
+
   it('reads straight into a BYOB reader\'s own buffer, whole objects and ranges', async () => {
     const bytes = Uint8Array.from({ length: 700 * 1024 + 5 }, (_, index) => (index * 11) % 256);
     await store.put('byob/file.bin', bytes);
@@ -373,8 +394,25 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
       expect(Buffer.concat(chunks).equals(Buffer.from(bytes))).toBe(true);
       // A reader keeping a small object must not keep a whole read chunk alive with it.
       if (size > 0 && size <= 64 * 1024) expect(chunks.map((chunk) => chunk.buffer.byteLength)).toEqual([size]);
-      // A large object comes in chunks of at most 128 KiB, each in a buffer of its own size.
-      for (const chunk of chunks) expect(chunk.buffer.byteLength).toBeLessThanOrEqual(128 * 1024);
+      // A large object comes in chunks of at most 1 MiB, each in a buffer of its own size.
+      for (const chunk of chunks) expect(chunk.buffer.byteLength).toBeLessThanOrEqual(1024 * 1024);
+    }
+  });
+
+  it('hands out a large object in chunks of at most 1 MiB through its stream and of at most 128 KiB as plain chunks', async () => {
+    const bytes = Uint8Array.from({ length: 3 * 1024 * 1024 + 5 }, (_, index) => (index * 17) % 256);
+    await store.put('chunks/file.bin', bytes);
+    for (const [read, most] of [[async (fresh: LocalStore) => (await fresh.get('chunks/file.bin')).body, 1024 * 1024], [async (fresh: LocalStore) => readResultBody(await fresh.get('chunks/file.bin')), 128 * 1024]] as const) {
+      // A fresh store each time: nothing remembered, as in a migration, so the first read is a short one.
+      const fresh = await LocalStore.open({ root: backing.root, fs: backing.fs });
+      const sizes: number[] = [];
+      const received: Uint8Array[] = [];
+      for await (const chunk of await read(fresh)) {
+        sizes.push(chunk.byteLength);
+        received.push(chunk);
+      }
+      expect(Buffer.concat(received).equals(Buffer.from(bytes))).toBe(true);
+      expect(Math.max(...sizes)).toBe(most);
     }
   });
 

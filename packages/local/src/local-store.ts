@@ -3,8 +3,8 @@ import {
   READ_BODY_CHUNKS, guessContentType, isStorageError, knownBodySize, resolveRange, throwIfAborted, validateKey, validatePrefix,
 } from '@stowage/core';
 import type {
-  Body, ChunkReadableResult, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, Sha256Factory, SignedUrlOptions,
-  StorageError,
+  Body, ByteRange, ChunkReadableResult, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, Sha256Factory, SignedUrlOptions,
+  ResolvedRange, StorageError,
 } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
 import {
@@ -470,17 +470,24 @@ export class LocalStore implements ObjectStore {
     for (let attempt = 1; ; attempt++) {
       let handle: LocalFileHandle | undefined;
       let first: Promise<Uint8Array<ArrayBuffer>> | undefined;
+      let stat: Promise<LocalStats> | undefined;
       try {
         const opened = await this.#openForRead(guard, key, flags);
         handle = opened.handle;
         const real = opened.path;
-        // A whole object's first bytes are read while it is stat-ed: a small one is then read in the time of one
-        // call. (A range's start is known only from the size.)
-        if (options.range === undefined) {
-          first = readStart(handle, firstReadLength(this.#recentRecords.get(key)?.size));
-          first.catch(() => undefined);
-        }
-        const stats = await handle.stat();
+        // The first bytes are read while the file is stat-ed and proven: a small object is then read in the time of
+        // one call. A whole object's start is known; a range's only from the size, so it is guessed from the size
+        // the key had when last seen and read again if the stat says otherwise. Nothing read is handed out before
+        // the proof holds.
+        const remembered = this.#recentRecords.get(key)?.size;
+        const guessed = options.range === undefined ? undefined : guessRange(options.range, remembered);
+        if (options.range === undefined) first = readStart(handle, firstReadLength(remembered));
+        else if (guessed !== undefined) first = readChunk(handle, key, guessed.start, guessed.end);
+        first?.catch(() => undefined);
+        stat = handle.stat();
+        stat.catch(() => undefined);
+        await opened.proof;
+        const stats = await stat;
         if (stats.isDirectory()) throw notFoundError(key);
         if (!stats.isFile()) throw notAFileError(key);
         const version = fileVersion(stats);
@@ -488,20 +495,21 @@ export class LocalStore implements ObjectStore {
         const range = options.range === undefined ? undefined : resolveRange(options.range, size, key);
         const start = range?.start ?? 0;
         const end = range?.end ?? size - 1;
-        if (first === undefined) {
-          // The first bytes are read while the record is: for a small object that is the whole read.
+        if (range !== undefined && (guessed?.start !== range.start || guessed.end !== range.end)) {
+          // The guess was wrong (or there was none): the read must finish before the descriptor may be closed.
+          await first?.catch(() => undefined);
           first = start <= end ? readChunk(handle, key, start, end) : undefined;
           first?.catch(() => undefined);
         } else if (start > end) {
           // Empty: nothing to hand out, but the read must finish before the descriptor is closed and reused.
           await first;
           first = undefined;
-        } else {
-          first = first.then((chunk) => {
+        } else if (range === undefined) {
+          first = first?.then((chunk) => {
             if (chunk.byteLength === 0) throw shortReadError(key, 0);
             return chunk.byteLength > size ? chunk.subarray(0, size) : chunk;
           });
-          first.catch(() => undefined);
+          first?.catch(() => undefined);
         }
         const record = await this.#readRecord(guard, key, version);
         if (record === undefined && attempt < READ_ATTEMPTS && (await this.#replacedSince(real, version))) {
@@ -524,6 +532,7 @@ export class LocalStore implements ObjectStore {
         if (handle !== undefined) {
           const opened = handle;
           await first?.catch(() => undefined);
+          await stat?.catch(() => undefined);
           await opened.close().catch(() => undefined);
         }
         throw readError(error, key);
@@ -559,11 +568,11 @@ export class LocalStore implements ObjectStore {
   }
 
   /**
-   * Opens `key` for reading, proven inside the root before anything is read: by where the kernel says the open
-   * file is (`LocalFileHandle.resolvedPath`), else by resolving its directory. A last segment that is a link is
-   * resolved and proven first.
+   * Opens `key` for reading; `proof` settles once the open file is proven inside the root: by where the kernel says
+   * it is (`LocalFileHandle.resolvedPath`), else by resolving its directory. Nothing read from the handle may be
+   * handed out before it holds. A last segment that is a link is resolved and proven before the open.
    */
-  async #openForRead(guard: RootGuard, key: string, flags: number): Promise<{ readonly handle: LocalFileHandle; readonly path: string }> {
+  async #openForRead(guard: RootGuard, key: string, flags: number): Promise<{ readonly handle: LocalFileHandle; readonly path: string; readonly proof: Promise<void> }> {
     const path = guard.pathOf(key);
     if (this.#fs.constants.O_NOFOLLOW !== undefined) {
       let handle: LocalFileHandle | undefined;
@@ -577,19 +586,18 @@ export class LocalStore implements ObjectStore {
         }
       }
       if (handle !== undefined) {
-        try {
-          const resolved = await handle.resolvedPath?.();
+        const opened = handle;
+        const proof = (async (): Promise<void> => {
+          const resolved = await opened.resolvedPath?.();
           if (resolved === undefined) await guard.proveParent(key);
           else if (!guard.contains(resolved)) throw outsideRootError(key, resolved);
-        } catch (error) {
-          await handle.close().catch(() => undefined);
-          throw error;
-        }
-        return { handle, path };
+        })();
+        proof.catch(() => undefined);
+        return { handle, path, proof };
       }
     }
     const real = await guard.resolveExisting(key);
-    return { handle: await this.#fs.open(real, flags), path: real };
+    return { handle: await this.#fs.open(real, flags), path: real, proof: Promise.resolve() };
   }
 
   async #readRecord(guard: RootGuard, key: string, version: string): Promise<MetadataRecord | undefined> {
@@ -765,6 +773,17 @@ function checkLimits(key: string, body: Body, options: PutOptions): void {
   if (known === undefined) return;
   if (maxSize !== undefined && known > maxSize) throw tooLargeError(key, maxSize);
   if (size !== undefined && known !== size) throw sizeMismatchError(key, size, String(known));
+}
+
+/** The range as it resolves for an object of `size` bytes, when that size is known and the range fits it. */
+function guessRange(range: ByteRange, size: number | undefined): ResolvedRange | undefined {
+  if (size === undefined) return undefined;
+  try {
+    return resolveRange(range, size);
+  } catch {
+    // The stat decides what is wrong with it.
+    return undefined;
+  }
 }
 
 function readError(error: unknown, key: string): StorageError {

@@ -250,7 +250,8 @@ class ReadThroughCache implements CachedStore {
       opened = undefined;
       openAhead(sliceNumber + 1);
       const sliceStart = sliceNumber * sliceSize;
-      const whole = from <= sliceStart && sliceStart + sliceSize <= to;
+      // The last slice of an object is shorter than the others.
+      const whole = from <= sliceStart && Math.min(sliceStart + sliceSize, info.size) <= to;
       const read = await this.#readSlice(info, sliceNumber, plan, feeds, signal, ahead, whole);
       if (nextSlice > lastSlice) release();
       if ('stream' in read) {
