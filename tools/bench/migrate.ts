@@ -1,6 +1,7 @@
-// `npm run bench -- migrate [--rounds N] [--quick] [--only up|down]`: `stowage migrate` beside
+// `npm run bench -- migrate [--rounds N] [--quick] [--only up|down] [--server s3rver|ceph]`: `stowage migrate` beside
 // `rclone copy --transfers 6`, both copying the same data set (2,000 files of 1 to 64 KiB in nested folders plus 20
-// files of 8 MiB) from a local directory into an empty bucket of the same S3-compatible server on 127.0.0.1 (up),
+// files of 8 MiB) from a local directory into an empty bucket of the same S3 server on 127.0.0.1 (up), on s3rver and
+// on Ceph's RADOS Gateway (a real S3 that checks signatures) one after the other unless `--server` names one,
 // and back from a full bucket into an empty local directory (down), in interleaved rounds. Prints files/s, MB/s,
 // client CPU seconds and peak memory of each, the median ratios, and resumed runs (nothing to copy) beside the
 // same command only listing the full bucket, the floor under any resumed run. Down, stowage writes each file
@@ -13,8 +14,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
+import { startCephServer } from '@stowage/ceph-server';
 import { S3RVER_CREDENTIALS, startS3Server } from '@stowage/s3-test-server';
-import { printTable } from './_table.ts';
+import { printTable as printTableOf } from './_table.ts';
 
 const MiB = 1024 * 1024;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -29,6 +31,28 @@ const ONLY = onlyArgument > 0 ? process.argv[onlyArgument + 1] : undefined;
 if (ONLY !== undefined && ONLY !== 'up' && ONLY !== 'down') throw new Error(`--only takes up or down, not ${ONLY}`);
 const UP = ONLY !== 'down';
 const DOWN = ONLY !== 'up';
+const serverArgument = process.argv.indexOf('--server');
+const serverChoice = serverArgument > 0 ? process.argv[serverArgument + 1] : undefined;
+if (serverChoice !== undefined && serverChoice !== 's3rver' && serverChoice !== 'ceph') throw new Error(`--server takes s3rver or ceph, not ${serverChoice}`);
+const SERVER_NAMES: readonly ('s3rver' | 'ceph')[] = serverChoice === undefined ? ['s3rver', 'ceph'] : [serverChoice];
+
+/** A server started for the bench: where it listens, the keys it checks, and how to stop it. */
+interface BenchServer {
+  readonly endpoint: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  stop(): Promise<void>;
+}
+
+const SERVERS: Record<'s3rver' | 'ceph', { readonly label: string; readonly start: (buckets: string[]) => Promise<BenchServer> }> = {
+  s3rver: {
+    label: 's3rver 3.7.1',
+    start: async (buckets) => {
+      const server = await startS3Server({ buckets });
+      return { endpoint: server.endpoint, credentials: S3RVER_CREDENTIALS, stop: () => server.stop() };
+    },
+  },
+  ceph: { label: "Ceph 16.2's RADOS Gateway", start: (buckets) => startCephServer({ buckets }) },
+};
 /** Packages the CLI needs, built in dependency order so `node` runs it from dist as an operator would. */
 const BUILD_ORDER = ['core', 'local', 's3', 'migrate', 'stowage'];
 
@@ -102,17 +126,35 @@ async function main(): Promise<void> {
   const stowageBin = join(ROOT, 'packages', 'stowage', manifest.bin.stowage ?? 'no-bin-in-package-json');
 
   const scratch = await mkdtemp(join(tmpdir(), 'stowage-bench-migrate-'));
-  const buckets = Array.from({ length: ROUNDS }, (_, round) => [`stowage-${round + 1}`, `rclone-${round + 1}`]).flat();
-  const server = await startS3Server({ buckets });
   try {
     const data = join(scratch, 'data');
-    const { files, bytes } = await writeDataSet(data);
-    console.log(`data set: ${files} files, ${(bytes / MiB).toFixed(1)} MiB; s3rver at ${server.endpoint}; ${ROUNDS} interleaved rounds`);
+    const dataSet = await writeDataSet(data);
+    for (const name of SERVER_NAMES) await benchOn(SERVERS[name], stowageBin, scratch, data, dataSet);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function benchOn(
+  serverKind: (typeof SERVERS)[keyof typeof SERVERS],
+  stowageBin: string,
+  parentScratch: string,
+  data: string,
+  { files, bytes }: { files: number; bytes: number },
+): Promise<void> {
+  const printTable = (title: string, header: readonly string[], rows: readonly (readonly string[])[]): void => {
+    printTableOf(`${serverKind.label}: ${title}`, header, rows);
+  };
+  const scratch = await mkdtemp(join(parentScratch, 'server-'));
+  const buckets = Array.from({ length: ROUNDS }, (_, round) => [`stowage-${round + 1}`, `rclone-${round + 1}`]).flat();
+  const server = await serverKind.start(buckets);
+  try {
+    console.log(`data set: ${files} files, ${(bytes / MiB).toFixed(1)} MiB; ${serverKind.label} at ${server.endpoint}; ${ROUNDS} interleaved rounds`);
     const baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
     const stowageEnv = {
       ...baseEnv,
-      S3_KEY: S3RVER_CREDENTIALS.accessKeyId,
-      S3_SECRET_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      S3_KEY: server.credentials.accessKeyId,
+      S3_SECRET_KEY: server.credentials.secretAccessKey,
       S3_REGION: 'us-east-1',
       S3_ADDRESSING_STYLE: 'path',
       // Migration journals (one per source and target) stay in the scratch directory.
@@ -125,8 +167,8 @@ async function main(): Promise<void> {
       RCLONE_CONFIG_BENCH_PROVIDER: 'Other',
       RCLONE_CONFIG_BENCH_ENDPOINT: server.endpoint,
       RCLONE_CONFIG_BENCH_REGION: 'us-east-1',
-      RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-      RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: server.credentials.accessKeyId,
+      RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
       RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
     };
     await writeFile(rcloneEnv.RCLONE_CONFIG, '');
@@ -304,6 +346,8 @@ async function main(): Promise<void> {
       ]);
       const rcloneSyncCpu = median(down.rcloneSync.map((m) => m.cpuSeconds));
       printTable('down: targets', ['target', 'met'], [
+        ['files/s at least rclone copy\'s', median(down.stowage.map((m) => m.seconds)) <= median(down.rclone.map((m) => m.seconds)) ? 'yes' : 'NO'],
+        ['peak memory under 100 MiB (every round)', Math.max(...down.stowage.map((m) => m.peakMiB)) < 100 ? 'yes' : 'NO'],
         ['client CPU within 1.5x rclone copy; sync (same durability)', ours <= 1.5 * rcloneSyncCpu ? 'yes' : 'NO'],
         ['client CPU within 1.5x rclone copy (no fsync)', ours <= 1.5 * median(down.rclone.map((m) => m.cpuSeconds)) ? 'yes' : 'NO'],
       ]);
