@@ -42,4 +42,14 @@ describe('the built stowage command', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('usage: stowage migrate');
   });
+
+  it('prints the package version, and answers a missing --settings file with exit code 2 naming it', async () => {
+    const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const version = spawnSync(process.execPath, [SHIPPED_BIN, '--version'], { encoding: 'utf8' });
+    expect(version).toMatchObject({ status: 0, stdout: `stowage ${manifest.version}\n` });
+    const missing = join(scratch, 'missing.env');
+    const run = spawnSync(process.execPath, [SHIPPED_BIN, 'check', '--settings', missing], { encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`cannot read the settings file ${missing}`);
+  });
 });

@@ -3,7 +3,7 @@ import type { TextSink } from './progress-display.ts';
 
 /** What a command may touch: injected so the commands run the same in a test as in the real process. */
 export interface CliContext {
-  /** Settings are read from here unless `--env-file` names a file. */
+  /** Settings are read from here unless `--settings` names a file. */
   readonly env: Environment;
   readonly stdout: TextSink;
   readonly stderr: TextSink;

@@ -186,3 +186,74 @@ describe('settings files and store specs', () => {
     }
   });
 });
+
+describe('what an operator expects of the command', () => {
+  it('prints its version with --version, from its package.json', async () => {
+    const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(await run(['--version'])).toEqual({ code: 0, stdout: `stowage ${manifest.version}\n`, stderr: '' });
+    expect((await run(['--help'])).stdout).toMatch(/Exit codes: 0 success; 1 .*; 2 /su);
+  });
+
+  it('answers a settings file that does not exist with exit code 2 naming it, for --settings and --env-file', async () => {
+    const missing = join(scratch, 'no-such-settings.env');
+    for (const option of ['--settings', '--env-file']) {
+      for (const command of ['migrate', 'check', 'ls']) {
+        const result = await run([command, option, missing]);
+        expect(result.code, `${command} ${option}`).toBe(2);
+        expect(result.stderr).toContain(`cannot read the settings file ${missing}`);
+      }
+    }
+  });
+
+  it('refuses to migrate from a directory that does not exist or holds no uploads, naming it, with exit code 2', async () => {
+    const target = join(scratch, 'refused-target');
+    const nowhere = join(scratch, 'no-such-uploads');
+    const absent = await run(['migrate', '--from', `local:${nowhere}`, '--to', `local:${target}`]);
+    expect(absent).toMatchObject({ code: 2, stdout: '' });
+    expect(absent.stderr).toContain(`the source directory ${nowhere} (local:${nowhere}) does not exist`);
+    const bare = join(scratch, 'not-uploads');
+    await mkdir(join(bare, 'something-else'), { recursive: true });
+    const wrong = await run(['migrate', '--progress', 'none'], { LOCAL_UPLOADS_DIR: bare, S3_AUTH_UPLOADS_BUCKET: 'up-bucket', S3_AVATAR_BUCKET: 'av-bucket' });
+    expect(wrong).toMatchObject({ code: 2, stdout: '' });
+    expect(wrong.stderr).toContain(`the source directory ${bare} (local:${bare}) holds no files in files/ and avatars/`);
+    await mkdir(join(bare, 'files'));
+    expect((await run(['migrate', '--from', `local:${bare}`, '--to', `local:${target}`, '--namespace', 'uploads'])).stderr).toContain('holds no files in files/:');
+    const emptyDir = await run(['migrate', '--from', `dir:${join(bare, 'files')}`, '--to', `dir:${target}`]);
+    expect(emptyDir.code).toBe(2);
+    expect(emptyDir.stderr).toContain(`the source directory ${join(bare, 'files')} (dir:${join(bare, 'files')}) is empty`);
+    expect((await run(['migrate', '--from', `dir:${nowhere}`, '--to', `dir:${target}`])).stderr).toContain(`${nowhere} (dir:${nowhere}) does not exist`);
+  });
+
+  it('lists as JSON lines with --json, and checks both sides of a migration as one JSON document', async () => {
+    const from = join(scratch, 'json-from');
+    const to = join(scratch, 'json-to');
+    await mkdir(join(from, 'files', 'ab'), { recursive: true });
+    await mkdir(join(from, 'avatars'), { recursive: true });
+    await mkdir(join(to, 'files'), { recursive: true });
+    await mkdir(join(to, 'avatars'), { recursive: true });
+    await writeFile(join(from, 'files', 'ab', 'note.txt'), 'hello');
+    const listed = await run(['ls', '--store', `local:${from}`, '--json']);
+    expect(listed.code).toBe(0);
+    const lines = listed.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toEqual([{ namespace: 'uploads', key: 'ab/note.txt', size: 5, lastModified: expect.stringMatching(/^\d{4}-\d\d-\d\dT/u) as string, etag: expect.any(String) as string }]);
+    const single = await run(['ls', '--store', `dir:${join(from, 'files')}`, '--json']);
+    expect(JSON.parse(single.stdout) as unknown).toMatchObject({ namespace: null, key: 'ab/note.txt' });
+    expect((await run(['ls', '--json', '--long', '--store', `local:${from}`])).code).toBe(2);
+
+    const settings = join(scratch, 'migration.env');
+    await writeFile(settings, `LOCAL_UPLOADS_DIR=${from}\n`);
+    const checked = await run(['check', '--settings', settings, '--to', `local:${to}`, '--json']);
+    expect(checked.code).toBe(0);
+    const report = JSON.parse(checked.stdout) as { ok: boolean; failed: number; results: { side: string; store: string; status: string; namespace: string; check: string }[] };
+    expect(report).toMatchObject({ ok: true, failed: 0 });
+    expect(new Set(report.results.map((result) => `${result.side} ${result.store}`))).toEqual(new Set([`from local:${from}`, `to local:${to}`]));
+    expect(report.results.filter((result) => result.check === 'write').map((result) => `${result.side} ${result.namespace} ${result.status}`).sort()).toEqual([
+      'from avatars ok', 'from uploads ok', 'to avatars ok', 'to uploads ok',
+    ]);
+    const broken = await run(['check', '--from', `local:${from}`, '--to', `local:${join(scratch, 'json-nowhere')}`]);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain(`from local:${from}\n`);
+    expect(broken.stdout).toMatch(/^FAIL\s+settings\s+LOCAL_UPLOADS_DIR/mu);
+    expect((await run(['check', '--to', `dir:${to}`], { LOCAL_UPLOADS_DIR: from })).stderr).toContain('check takes a deployment');
+  });
+});

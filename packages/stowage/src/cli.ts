@@ -6,6 +6,7 @@ import { MIGRATE_USAGE, runMigrate } from './commands/migrate.ts';
 import { POLICY_USAGE, runPolicy } from './commands/policy.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
 import { UsageError } from './usage-error.ts';
+import { stowageVersion } from './version.ts';
 
 export const USAGE: string = `usage: stowage <command> [options]
 
@@ -16,8 +17,12 @@ Commands:
   policy    print the S3 bucket policies for the uploads and avatars buckets
 
 Settings come from the environment as the chat server reads them (LOCAL_UPLOADS_DIR, or S3_AUTH_UPLOADS_BUCKET,
-S3_AVATAR_BUCKET, S3_ENDPOINT_URL, S3_REGION, S3_KEY, S3_SECRET_KEY, ...), or from --env-file FILE.
-Run \`stowage <command> --help\` for a command's options.`;
+S3_AVATAR_BUCKET, S3_ENDPOINT_URL, S3_REGION, S3_KEY, S3_SECRET_KEY, ...), or from --settings FILE (KEY=value
+lines; --env-file FILE is the same, but Node itself stops with exit code 9 when a file named after --env-file is
+missing). Run \`stowage <command> --help\` for a command's options, \`stowage --version\` for the version.
+
+Exit codes: 0 success; 1 a check failed, an object failed or differs; 2 a bad command line or settings (a missing
+settings file, a source directory that does not exist or holds no files): nothing was done; 130 interrupted.`;
 
 interface Command {
   readonly usage: string;
@@ -40,6 +45,10 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? context.stderr : context.stdout).write(`${USAGE}\n`);
     return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    context.stdout.write(`stowage ${stowageVersion()}\n`);
+    return EXIT_OK;
   }
   const command = COMMANDS[name];
   if (command === undefined) {

@@ -50,6 +50,19 @@ export function s3SettingsFrom(env: Environment): StorageSettings {
   return parseStorageSettings({ ...env, LOCAL_UPLOADS_DIR: undefined });
 }
 
+/** `stowage migrate`'s source when `--from` is not given: the local deployment `LOCAL_UPLOADS_DIR` names. */
+export function defaultSourceSpec(env: Environment): StoreSpec {
+  const settings = localSettingsFrom(env);
+  return { kind: 'deployment', text: settings.backend === 'local' ? `local:${settings.localUploadsDir}` : 'LOCAL_UPLOADS_DIR', settings };
+}
+
+/** `stowage migrate`'s target when `--to` is not given: the S3 buckets the settings name. */
+export function defaultTargetSpec(env: Environment): StoreSpec {
+  const settings = s3SettingsFrom(env);
+  const text = settings.backend === 's3' ? `s3://${settings.s3.uploadsBucket} and s3://${settings.s3.avatarsBucket}` : 'S3 settings';
+  return { kind: 'deployment', text, settings };
+}
+
 /** Parses a store spec; throws `UsageError` for an unknown form and `InvalidSettings` for a bad bucket or file. */
 export function parseStoreSpec(text: string): StoreSpec {
   if (text.startsWith('local:')) {

@@ -202,6 +202,41 @@ export function describeStowageOnS3(serverName: string, startServer: () => Promi
         fixture.filter((object) => object.key.startsWith('2/realm/')).map((object) => `${object.namespace}/${object.key}`).sort(),
       );
     }, 300_000);
+
+    it('stowage check takes the settings file migrate reads and checks both sides of the migration', async () => {
+      const { run, server, scratch, env, source } = shared();
+      const settings = join(scratch, 'migration.env');
+      await writeFile(settings, Object.entries(env).map(([name, value]) => `${name}=${value}`).join('\n'));
+      const checked = await run(['check', '--settings', settings, '--json'], {});
+      const report = JSON.parse(checked.stdout) as { ok: boolean; results: { side: string; store: string; status: string; namespace: string; check: string }[] };
+      expect(new Set(report.results.map((result) => `${result.side} ${result.store}`))).toEqual(
+        new Set([`from local:${source}`, `to s3://${server.buckets.uploads} and s3://${server.buckets.avatars}`]),
+      );
+      expect(report.results.filter((result) => result.side === 'from' && result.status === 'fail')).toEqual([]);
+      for (const namespace of ['uploads', 'avatars']) {
+        expect(report.results.some((result) => result.side === 'to' && result.namespace === namespace && result.check === 'write' && result.status === 'ok')).toBe(true);
+      }
+      expect(checked.code).toBe(server.enforcesAccess ? 0 : 1);
+      expect(report.ok).toBe(server.enforcesAccess);
+    }, 120_000);
+
+    it('prints process warnings (the SDK on Node 20) above the progress bar, never into it', async () => {
+      const { run, env } = shared();
+      const planned = await run(['migrate', '--dry-run', '--progress', 'bar', '--progress-interval', '0'], env);
+      expect(planned.code, planned.stderr).toBe(0);
+      expect(planned.stderr).toMatch(/\] +\d+%/u);
+      // Node's own printer, bypassed: it writes "(node:PID)" wherever the cursor is.
+      expect(planned.stderr).not.toContain('(node:');
+      const warned = planned.stderr.split('\n').filter((line) => line.includes('NodeVersionSupportWarning'));
+      if (Number(process.versions.node.split('.')[0]) < 22) {
+        expect(warned).toHaveLength(1);
+        const shown = (warned[0] ?? '').split('\r').pop() ?? '';
+        // What is left on screen after the bar's last carriage return: an erased line, then the warning alone.
+        expect(shown.replace('\x1b[2K', '')).toMatch(/^\(stowage:\d+\) Warning: NodeVersionSupportWarning: /u);
+      } else {
+        expect(warned).toEqual([]);
+      }
+    }, 120_000);
   });
 
   return shared;

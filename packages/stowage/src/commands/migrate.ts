@@ -15,8 +15,9 @@ import type { Namespace } from '../open-stores.ts';
 import { choiceOption, integerOption, numberOption, parseCommandLine, stringOption } from '../parse-command-line.ts';
 import { progressPrinter } from '../progress-display.ts';
 import type { ProgressStyle } from '../progress-display.ts';
-import { settingsEnvironment } from '../settings-source.ts';
-import { STORE_SPEC_FORMS, closeSpec, localSettingsFrom, openSpec, parseStoreSpec, s3SettingsFrom, storeOf } from '../store-spec.ts';
+import { assertSourceHoldsObjects } from '../source-directory.ts';
+import { SETTINGS_OPTIONS, settingsEnvironment } from '../settings-source.ts';
+import { STORE_SPEC_FORMS, closeSpec, defaultSourceSpec, defaultTargetSpec, openSpec, parseStoreSpec, storeOf } from '../store-spec.ts';
 import type { OpenedSpec, StoreSpec } from '../store-spec.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -72,7 +73,7 @@ S3_ENDPOINT_URL, ...), both namespaces: uploads, and avatars with realm icons, l
   --max-in-flight MIB      bytes of objects copied at once, at most (default ${DEFAULT_MAX_IN_FLIGHT_MIB}): an S3 upload
                            may hold an object or its parts in memory, so this bounds memory; one larger object is
                            copied alone.
-  --env-file FILE          read settings from FILE instead of the environment.
+  --settings FILE          read settings from FILE (KEY=value lines) instead of the environment.
 
 Exit status: 0 when everything was copied (or matched), 1 when any object failed or differs, 2 for a bad command
 line or settings, 130 when interrupted (rerun to resume).`;
@@ -81,17 +82,6 @@ interface PlannedRun {
   readonly label: string;
   readonly source: ObjectStore;
   readonly target: ObjectStore;
-}
-
-function defaultSource(env: Parameters<typeof localSettingsFrom>[0]): StoreSpec {
-  const settings = localSettingsFrom(env);
-  return { kind: 'deployment', text: settings.backend === 'local' ? `local:${settings.localUploadsDir}` : 'LOCAL_UPLOADS_DIR', settings };
-}
-
-function defaultTarget(env: Parameters<typeof s3SettingsFrom>[0]): StoreSpec {
-  const settings = s3SettingsFrom(env);
-  const text = settings.backend === 's3' ? `s3://${settings.s3.uploadsBucket} and s3://${settings.s3.avatarsBucket}` : 'S3 settings';
-  return { kind: 'deployment', text, settings };
 }
 
 function plan(from: StoreSpec, to: StoreSpec, source: OpenedSpec, target: OpenedSpec, chosen: Namespace | undefined): PlannedRun[] {
@@ -165,15 +155,15 @@ export async function runMigrate(args: readonly string[], context: CliContext): 
     'to-endpoint': { type: 'string' },
     'part-size': { type: 'string' },
     'max-in-flight': { type: 'string' },
-    'env-file': { type: 'string' },
+    ...SETTINGS_OPTIONS,
     'journal-dir': { type: 'string' },
     'no-journal': { type: 'boolean' },
   });
   const env = settingsEnvironment(options, context);
   const fromText = stringOption(options, 'from');
   const toText = stringOption(options, 'to');
-  const from = fromText === undefined ? defaultSource(env) : parseStoreSpec(fromText);
-  const to = toText === undefined ? defaultTarget(env) : parseStoreSpec(toText);
+  const from = fromText === undefined ? defaultSourceSpec(env) : parseStoreSpec(fromText);
+  const to = toText === undefined ? defaultTargetSpec(env) : parseStoreSpec(toText);
   const chosen = choiceOption(options, 'namespace', NAMESPACES);
   const concurrency = integerOption(options, 'concurrency', 1, 256);
   const dryRun = options['dry-run'] === true;
@@ -208,6 +198,7 @@ export async function runMigrate(args: readonly string[], context: CliContext): 
         throw new UsageError(`--from and --to are the same store (${run.source.name})`);
       }
     }
+    assertSourceHoldsObjects(from, chosen);
     context.stderr.write(`${verifyOnly ? 'comparing' : dryRun ? 'planning' : 'migrating'} ${from.text} -> ${to.text}\n`);
     for (const run of runs) {
       try {
