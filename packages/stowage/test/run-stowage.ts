@@ -15,6 +15,8 @@ export interface RunResult {
   readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
+  /** When the command first wrote to stderr (its first line comes once it has started): `Date.now()` time. */
+  readonly firstStderrAt: number | undefined;
 }
 
 export interface RunState {
@@ -36,6 +38,7 @@ export function runStowage(args: readonly string[], env: Record<string, string>,
   });
   let stdout = '';
   let stderr = '';
+  let firstStderrAt: number | undefined;
   let pending = '';
   const state: RunState = { objectsDone: 0, copiedBytesOfDoneObjects: 0, bytesCopied: 0, namespace: '', objectsTotal: undefined };
   child.stdout.on('data', (chunk: Buffer) => {
@@ -43,6 +46,7 @@ export function runStowage(args: readonly string[], env: Record<string, string>,
   });
   child.stderr.on('data', (chunk: Buffer) => {
     const text = chunk.toString();
+    firstStderrAt ??= Date.now();
     stderr += text;
     if (killWhen === undefined) return;
     pending += text;
@@ -67,7 +71,7 @@ export function runStowage(args: readonly string[], env: Record<string, string>,
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => {
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr, firstStderrAt });
     });
   });
 }
