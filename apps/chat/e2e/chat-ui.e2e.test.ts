@@ -436,8 +436,12 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     expect(await row.getByRole('link', { name: '#general' }).getAttribute('href')).toMatch(/^#\/channels\/\d+$/u);
     expect(await iagoPage.getByRole('row').filter({ hasText: 'minutes.txt' }).getByRole('cell').nth(1).textContent()).toBe('23 bytes');
     const realm = chat.data.realms().find((candidate) => candidate.name === 'Zulip Dev');
-    expect(await iagoPage.locator('.quota-line').textContent()).toBe(
-      `${formatBytes(chat.data.realmUsedBytes(realm?.id ?? 0))} of 1.0 GiB used by your organization (0.0%)`);
+    const used = chat.data.realmUsedBytes(realm?.id ?? 0);
+    const mine = chat.data.userUsedBytes(chat.data.userWithPassword('iago@zulip.test')?.user.id ?? 0);
+    expect(await iagoPage.locator('.quota-line').allTextContents()).toEqual([
+      `${formatBytes(mine)} of your 300.0 MiB quota used (0.0%), ${formatBytes(300 * 1024 * 1024 - mine)} left`,
+      `${formatBytes(used)} of 1.0 GiB used by your organization (0.0%), ${formatBytes(1024 ** 3 - used)} left`,
+    ]);
     await screenshot(iagoPage, 'my-uploads');
 
     iagoPage.once('dialog', (dialog) => {
