@@ -449,6 +449,22 @@ export class ChatData {
     this.#run('DELETE FROM attachments WHERE id = ?', id);
   }
 
+  /**
+   * Which of `keys` an attachment row references, as its file or its thumbnail. One query per call: the storage
+   * cleanup asks for one page of listed keys at a time, never for all of them.
+   */
+  referencedUploadKeys(keys: readonly string[]): Set<string> {
+    const found = new Set<string>();
+    if (keys.length === 0) return found;
+    const marks = keys.map(() => '?').join(', ');
+    const rows = this.#all(
+      `SELECT key AS found FROM attachments WHERE key IN (${marks}) UNION SELECT thumbnail_key FROM attachments WHERE thumbnail_key IN (${marks})`,
+      ...keys, ...keys,
+    ) as { found: string }[];
+    for (const row of rows) found.add(row.found);
+    return found;
+  }
+
   /** Attachments no message has linked since before `cutoff` (milliseconds since the epoch). */
   attachmentsUnlinkedBefore(cutoff: number): AttachmentRecord[] {
     return this.#all(`SELECT ${ATTACHMENT_COLUMNS} FROM attachments a WHERE a.unlinked_since IS NOT NULL AND a.unlinked_since < ? ORDER BY a.id`, cutoff) as AttachmentRecord[];

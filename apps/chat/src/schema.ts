@@ -64,6 +64,7 @@ CREATE TABLE attachments (
 );
 CREATE INDEX attachments_by_owner ON attachments(owner_id);
 CREATE INDEX attachments_unlinked ON attachments(unlinked_since);
+CREATE INDEX attachments_by_thumbnail ON attachments(thumbnail_key);
 CREATE TABLE attachment_messages (
   attachment_id INTEGER NOT NULL REFERENCES attachments(id) ON DELETE CASCADE,
   message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
@@ -88,10 +89,11 @@ CREATE TABLE emoji (
 
 /** From version 1: Zulip's API keys. */
 const VERSION_2 = 'ALTER TABLE users ADD COLUMN api_key TEXT; CREATE UNIQUE INDEX users_api_key ON users(api_key);';
-/** From version 2: direct messages and per-user quotas. */
+/** From version 2: direct messages, per-user quotas, thumbnail lookups for the storage cleanup. */
 const VERSION_3 = `ALTER TABLE channels ADD COLUMN direct_members TEXT;
 CREATE UNIQUE INDEX channels_direct ON channels(realm_id, direct_members) WHERE direct_members IS NOT NULL;
-ALTER TABLE realms ADD COLUMN user_quota_bytes INTEGER;`;
+ALTER TABLE realms ADD COLUMN user_quota_bytes INTEGER;
+CREATE INDEX attachments_by_thumbnail ON attachments(thumbnail_key);`;
 
 /** Creates the tables of an empty database; returns whether it did (so the caller knows to seed). */
 export function ensureSchema(db: SqlDatabase): boolean {
