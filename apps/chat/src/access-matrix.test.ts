@@ -119,6 +119,23 @@ describe.each(BACKENDS)('who may read /user_uploads (%s)', (backend, options) =>
     expect(browser.headers.get('location')).toBe(`/?next=${encodeURIComponent(privateFile.url)}`);
   });
 
+  it('shows a browser a page in words, the same for a forbidden, a missing and a deleted file', async () => {
+    const html = { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } };
+    const forbidden = await othello.request('GET', privateFile.url, html);
+    const absent = await othello.request('GET', `${privateFile.url}-absent`, html);
+    expect(forbidden.status).toBe(404);
+    expect(forbidden.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(forbidden.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const page = await forbidden.text();
+    expect(page).toContain('<h1>File not available</h1>');
+    expect(page).toContain('<a href="/">Back to the chat</a>');
+    expect(page).not.toContain(PRIVATE_BYTES.trim());
+    expect(page).not.toContain('plan.txt');
+    expect(await absent.text()).toBe(page);
+    // The API answer is unchanged: JSON.
+    expect((await othello.request('GET', privateFile.url)).headers.get('content-type')).toBe('application/json; charset=utf-8');
+  });
+
   it('refuses HEAD the same way as GET', async () => {
     expect((await othello.request('HEAD', privateFile.url)).status).toBe(404);
     expect((await lear.request('HEAD', publicFile.url)).status).toBe(404);

@@ -186,9 +186,31 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
     })));
     status.textContent = messages.length === 0 ? 'No messages yet: say hello.' : '';
     // Keep the reader's place: at the bottom when they were there, else the same distance from it.
-    feed.scrollTop = nearBottom || feed.dataset.loaded === undefined ? feed.scrollHeight : feed.scrollHeight - fromBottom;
+    pinnedToBottom = nearBottom || feed.dataset.loaded === undefined;
+    feed.scrollTop = pinnedToBottom ? feed.scrollHeight : feed.scrollHeight - fromBottom;
     feed.dataset.loaded = 'true';
   }
+
+  /**
+   * Whether the feed shows its newest message and should keep doing so. Thumbnails and videos get their height only
+   * once they load, after the feed was scrolled: each load pushes the newest message down again unless re-pinned.
+   */
+  let pinnedToBottom = true;
+  let lastScrollTop = 0;
+  feed.addEventListener('scroll', () => {
+    // Only the reader scrolling up unpins: content growing above (an image loading) moves no scrollTop, and a scroll
+    // event may arrive after such growth, when the distance to the bottom no longer says what the reader did.
+    const nearBottom = feed.scrollHeight - feed.scrollTop - feed.clientHeight < NEAR_BOTTOM_PX;
+    if (nearBottom) pinnedToBottom = true;
+    else if (feed.scrollTop < lastScrollTop - 1) pinnedToBottom = false;
+    lastScrollTop = feed.scrollTop;
+  });
+  const keepPinned = (): void => {
+    if (pinnedToBottom) feed.scrollTop = feed.scrollHeight;
+  };
+  // `load` does not bubble; listening in the capture phase sees every image and video inside the feed.
+  feed.addEventListener('load', keepPinned, true);
+  feed.addEventListener('loadedmetadata', keepPinned, true);
 
   async function refresh(): Promise<void> {
     if (channel === undefined) return;
