@@ -320,11 +320,6 @@ export class ChatData {
     return rows.map(({ id, realmId, members }) => ({ id, realmId, memberIds: members.split(',').map(Number) }));
   }
 
-  /** The direct conversation with this id when the user is one of its members. */
-  directConversationOf(user: UserRecord, conversationId: number): DirectConversationRecord | undefined {
-    return this.directConversationsOf(user).find((conversation) => conversation.id === conversationId);
-  }
-
   // Messages
 
   /** Stores a message and links the given attachments to it, in one transaction. */
