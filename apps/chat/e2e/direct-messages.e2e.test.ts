@@ -61,6 +61,8 @@ describe.each<Backend>(['local', 's3'])('direct messages and quotas in the web U
     await hamlet.getByText('Between the three of us').waitFor();
     const fileUrl = (await hamlet.locator('.message a[href^="/user_uploads/"]').first().getAttribute('href')) ?? '';
     if (backend === 'local') await hamlet.screenshot({ path: `${SCREENSHOTS}direct-message.png` });
+    await hamlet.getByRole('link', { name: 'My uploads' }).click();
+    await hamlet.getByRole('row').filter({ hasText: 'plan.txt' }).getByRole('link', { name: 'direct message with Iago, Othello' }).waitFor();
 
     const iago = await open('iago@zulip.test');
     const directs = iago.getByRole('navigation', { name: 'Direct messages' });

@@ -22,14 +22,20 @@ export function uploadsView(state: SessionState): View {
   const body = el('div', { class: 'uploads-body' }, el('p', {}, 'Loading your uploads…'));
   let disposed = false;
 
-  const channelName = (channelId: number): string => state.channels.find((channel) => channel.id === channelId)?.name ?? 'a channel you cannot see';
+  /** "#general", or the people of a direct message. */
+  const channelName = (channelId: number): string => {
+    const channel = state.channels.find((candidate) => candidate.id === channelId);
+    if (channel !== undefined) return `#${channel.name}`;
+    const direct = state.directs.find((candidate) => candidate.id === channelId);
+    return direct === undefined ? 'a channel you cannot see' : `direct message with ${state.directName(direct)}`;
+  };
 
   function linkedIn(attachment: MyAttachment): HTMLElement {
     if (attachment.messages.length === 0) return el('span', { class: 'muted' }, 'Not linked in any message');
     const channels = [...new Set(attachment.messages.map((message) => message.channelId))];
     const list = el('ul', { class: 'linked-in' }, ...channels.map((channelId) => {
       const count = attachment.messages.filter((message) => message.channelId === channelId).length;
-      return el('li', {}, el('a', { href: `#/channels/${channelId}` }, `#${channelName(channelId)}`), count > 1 ? ` (${count} messages)` : '');
+      return el('li', {}, el('a', { href: `#/channels/${channelId}` }, channelName(channelId)), count > 1 ? ` (${count} messages)` : '');
     }));
     return list;
   }
