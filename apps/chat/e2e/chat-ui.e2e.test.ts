@@ -105,7 +105,9 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     const preview = iagoPage.getByRole('button', { name: 'View harbour.png full size' });
     expect(await loadedWidth(preview.locator('img'))).toBe(840);
     thumbnailUrl = (await preview.locator('img').getAttribute('src')) ?? '';
-    imageUrl = (await iagoPage.getByRole('link', { name: 'harbour.png' }).getAttribute('href')) ?? '';
+    imageUrl = thumbnailUrl.replace(/^\/user_uploads\/thumbnail\//u, '/user_uploads/').replace(/\/840x560\.webp$/u, '');
+    // The image shows once: as its preview, not also as a link in the text.
+    expect(await iagoPage.locator('.message-text').getByRole('link', { name: 'harbour.png' }).count()).toBe(0);
     expect(thumbnailUrl).toMatch(/^\/user_uploads\/thumbnail\/.+\/840x560\.webp$/u);
     expect(imageUrl).toMatch(/^\/user_uploads\/.+\/harbour\.png$/u);
     expect(await messageBox(iagoPage).inputValue()).toBe('');
@@ -137,7 +139,9 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     for (const url of [imageUrl, thumbnailUrl]) {
       const response = await cordeliaPage.goto(url);
       expect(response?.status()).toBe(404);
-      expect(response?.headers()['content-type']).toContain('application/json');
+      // A page a person can read, the same one a missing file gets: not the API's JSON.
+      expect(response?.headers()['content-type']).toBe('text/html; charset=utf-8');
+      await cordeliaPage.getByRole('heading', { name: 'File not available' }).waitFor();
     }
     await cordelia.close();
 
@@ -255,7 +259,7 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     await messageBox(iagoPage).focus();
     await iagoPage.keyboard.press('Enter');
     const message = iagoPage.locator('.message').filter({ hasText: 'minutes.txt' });
-    const download = message.locator('.file-card').getByRole('link', { name: 'minutes.txt' });
+    const download = message.locator('.file-card').getByRole('link', { name: 'Download minutes.txt' });
     expect(await message.locator('.file-card .file-size').first().textContent()).toBe('23 bytes');
     const downloadUrl = (await download.getAttribute('href')) ?? '';
     expect(downloadUrl).toMatch(/\/minutes\.txt\?download=1$/u);
@@ -436,8 +440,12 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     expect(await row.getByRole('link', { name: '#general' }).getAttribute('href')).toMatch(/^#\/channels\/\d+$/u);
     expect(await iagoPage.getByRole('row').filter({ hasText: 'minutes.txt' }).getByRole('cell').nth(1).textContent()).toBe('23 bytes');
     const realm = chat.data.realms().find((candidate) => candidate.name === 'Zulip Dev');
-    expect(await iagoPage.locator('.quota-line').textContent()).toBe(
-      `${formatBytes(chat.data.realmUsedBytes(realm?.id ?? 0))} of 1.0 GiB used by your organization (0.0%)`);
+    const used = chat.data.realmUsedBytes(realm?.id ?? 0);
+    const mine = chat.data.userUsedBytes(chat.data.userWithPassword('iago@zulip.test')?.user.id ?? 0);
+    expect(await iagoPage.locator('.quota-line').allTextContents()).toEqual([
+      `${formatBytes(mine)} of your 300.0 MiB quota used (0.0%), ${formatBytes(300 * 1024 * 1024 - mine)} left`,
+      `${formatBytes(used)} of 1.0 GiB used by your organization (0.0%), ${formatBytes(1024 ** 3 - used)} left`,
+    ]);
     await screenshot(iagoPage, 'my-uploads');
 
     iagoPage.once('dialog', (dialog) => {

@@ -119,6 +119,23 @@ describe.each(BACKENDS)('who may read /user_uploads (%s)', (backend, options) =>
     expect(browser.headers.get('location')).toBe(`/?next=${encodeURIComponent(privateFile.url)}`);
   });
 
+  it('shows a browser a page in words, the same for a forbidden, a missing and a deleted file', async () => {
+    const html = { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } };
+    const forbidden = await othello.request('GET', privateFile.url, html);
+    const absent = await othello.request('GET', `${privateFile.url}-absent`, html);
+    expect(forbidden.status).toBe(404);
+    expect(forbidden.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(forbidden.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const page = await forbidden.text();
+    expect(page).toContain('<h1>File not available</h1>');
+    expect(page).toContain('<a href="/">Back to the chat</a>');
+    expect(page).not.toContain(PRIVATE_BYTES.trim());
+    expect(page).not.toContain('plan.txt');
+    expect(await absent.text()).toBe(page);
+    // The API answer is unchanged: JSON.
+    expect((await othello.request('GET', privateFile.url)).headers.get('content-type')).toBe('application/json; charset=utf-8');
+  });
+
   it('refuses HEAD the same way as GET', async () => {
     expect((await othello.request('HEAD', privateFile.url)).status).toBe(404);
     expect((await lear.request('HEAD', publicFile.url)).status).toBe(404);
@@ -132,6 +149,95 @@ describe.each(BACKENDS)('who may read /user_uploads (%s)', (backend, options) =>
     const message = await othello.post(await othello.channelId('general'), `look: ${privateFile.url}`);
     expect(message.attachments).toEqual([]);
     expect((await othello.request('GET', privateFile.url)).status).toBe(404);
+  });
+
+  describe('direct messages', () => {
+    let prospero: Client;
+    let cordelia: Client;
+
+    beforeAll(async () => {
+      [prospero, cordelia] = await Promise.all([chat.login('prospero@zulip.test'), chat.login('cordelia@lear.test')]);
+    });
+
+    async function startDirect(client: Client, userIds: number[]): Promise<{ status: number; id: number }> {
+      const { status, body } = await client.json<{ id: number }>('POST', '/api/direct-messages', { body: { userIds } });
+      return { status, id: body.id };
+    }
+
+    async function userId(email: string): Promise<number> {
+      const { body } = await hamlet.json<{ users: { id: number; email: string }[] }>('GET', '/api/users');
+      const found = body.users.find((user) => user.email === email);
+      if (found === undefined) throw new Error(`no user ${email}`);
+      return found.id;
+    }
+
+    it('a file in a one-to-one direct message is readable by its recipient and sender only', async () => {
+      const secret = 'for Iago only\n';
+      const file = await hamlet.upload('letter.txt', secret, 'text/plain');
+      const { status, id } = await startDirect(hamlet, [await userId('iago@zulip.test')]);
+      expect(status).toBe(200);
+      const message = await hamlet.post(id, `read this ${file.url}`);
+      expect(message.attachments.map((attachment) => attachment.id)).toEqual([file.id]);
+      for (const reader of [hamlet, iago]) {
+        const response = await reader.request('GET', file.url);
+        expect(response.status).toBe(200);
+        expect(await response.text()).toBe(secret);
+      }
+      for (const outsider of [othello, prospero, lear]) {
+        const denial = await fetchDenial(outsider, file.url);
+        expect(denial.status).toBe(404);
+        expect(denial.body).toBe(missing.body);
+        expectNoLeak(denial, secret);
+      }
+      // Outsiders can neither read the conversation nor post in it.
+      expect((await othello.request('GET', `/api/channels/${id}/messages`)).status).toBe(404);
+      expect((await othello.request('POST', `/api/channels/${id}/messages`, { body: { content: 'hi' } })).status).toBe(404);
+    });
+
+    it('a file in a group direct message is readable by every member, nobody else', async () => {
+      const secret = 'the group plan\n';
+      const file = await othello.upload('group.txt', secret, 'text/plain');
+      const { id } = await startDirect(othello, [await userId('hamlet@zulip.test'), await userId('iago@zulip.test')]);
+      await othello.post(id, file.url);
+      for (const reader of [othello, hamlet, iago]) expect((await reader.request('GET', file.url)).status).toBe(200);
+      for (const outsider of [prospero, lear, cordelia]) {
+        const denial = await fetchDenial(outsider, file.url);
+        expect(denial.status).toBe(404);
+        expect(denial.body).toBe(missing.body);
+        expectNoLeak(denial, secret);
+      }
+      // The same people, in any order and from any member, find the same conversation.
+      expect((await startDirect(iago, [await userId('othello@zulip.test'), await userId('hamlet@zulip.test')])).id).toBe(id);
+      const { body } = await iago.json<{ conversations: { id: number; members: { email: string }[] }[] }>('GET', '/api/direct-messages');
+      const listed = body.conversations.find((conversation) => conversation.id === id);
+      expect(listed?.members.map((member) => member.email).sort()).toEqual(['hamlet@zulip.test', 'iago@zulip.test', 'othello@zulip.test']);
+      const { body: theirs } = await prospero.json<{ conversations: { id: number }[] }>('GET', '/api/direct-messages');
+      expect(theirs.conversations.map((conversation) => conversation.id)).not.toContain(id);
+    });
+
+    it('a direct message is not a channel: not listed, and its file goes with a deleted message', async () => {
+      const file = await iago.upload('brief.txt', 'short lived\n', 'text/plain');
+      const { id } = await startDirect(iago, [await userId('prospero@zulip.test')]);
+      const message = await iago.post(id, file.url);
+      expect((await prospero.request('GET', file.url)).status).toBe(200);
+      const { body } = await prospero.json<{ channels: { id: number }[] }>('GET', '/api/channels');
+      expect(body.channels.map((channel) => channel.id)).not.toContain(id);
+      expect((await iago.request('DELETE', `/api/messages/${message.id}`)).status).toBe(200);
+      expect((await prospero.request('GET', file.url)).status).toBe(404);
+      expect((await iago.request('GET', file.url)).status).toBe(200);
+    });
+
+    it('refuses a recipient of another organization or a link the sender cannot read', async () => {
+      const refused = await hamlet.json<{ error: { message: string } }>('POST', '/api/direct-messages', { body: { userIds: [await userId('hamlet@zulip.test') + 1000] } });
+      expect(refused.status).toBe(400);
+      const { body: lears } = await lear.json<{ users: { id: number }[] }>('GET', '/api/users');
+      expect((await startDirect(hamlet, [lears.users[0]?.id ?? 0])).status).toBe(400);
+      // Othello cannot read the core team's file, so a direct message of its link grants Prospero nothing.
+      const { id } = await startDirect(othello, [await userId('prospero@zulip.test')]);
+      const message = await othello.post(id, privateFile.url);
+      expect(message.attachments).toEqual([]);
+      expect((await prospero.request('GET', privateFile.url)).status).toBe(404);
+    });
   });
 
   describe('signed links', () => {

@@ -5,6 +5,8 @@ export interface RealmRecord {
   readonly id: number;
   readonly name: string;
   readonly quotaBytes: number;
+  /** Most bytes one user may hold, or `null` when only the realm's quota applies. */
+  readonly userQuotaBytes: number | null;
   readonly iconVersion: number;
   readonly logoVersion: number;
   readonly nightLogoVersion: number;
@@ -26,6 +28,14 @@ export interface ChannelRecord {
   readonly realmId: number;
   readonly name: string;
   readonly isPrivate: boolean;
+}
+
+/** A direct-message conversation: a private channel whose subscribers are its fixed members. */
+export interface DirectConversationRecord {
+  readonly id: number;
+  readonly realmId: number;
+  /** Member ids in ascending order (the sender is one of them). */
+  readonly memberIds: readonly number[];
 }
 
 export interface MessageRecord {
@@ -70,8 +80,13 @@ const USER_COLUMNS = 'id, realm_id AS realmId, email, full_name AS fullName, is_
 const ATTACHMENT_COLUMNS =
   'a.id, a.realm_id AS realmId, a.owner_id AS ownerId, a.key, a.name, a.size, a.content_type AS contentType, a.thumbnail_key AS thumbnailKey, a.created_at AS createdAt, a.unlinked_since AS unlinkedSince';
 // A channel `c` is visible to user (?, realm ?) when it is in the user's realm and public or subscribed.
-const CHANNEL_VISIBLE =
+// Direct conversations are private channels whose members are subscribed, so the same test covers them.
+const CONVERSATION_VISIBLE =
   'c.realm_id = ? AND (c.is_private = 0 OR EXISTS (SELECT 1 FROM subscriptions s WHERE s.channel_id = c.id AND s.user_id = ?))';
+// The same, for channels proper (not direct conversations).
+const CHANNEL_VISIBLE = `c.direct_members IS NULL AND ${CONVERSATION_VISIBLE}`;
+const REALM_COLUMNS =
+  'id, name, quota_bytes AS quotaBytes, user_quota_bytes AS userQuotaBytes, icon_version AS iconVersion, logo_version AS logoVersion, night_logo_version AS nightLogoVersion';
 
 function toUser(row: unknown): UserRecord | undefined {
   if (row === undefined) return undefined;
@@ -142,16 +157,22 @@ export class ChatData {
   }
 
   realm(id: number): RealmRecord | undefined {
-    return this.#get(
-      'SELECT id, name, quota_bytes AS quotaBytes, icon_version AS iconVersion, logo_version AS logoVersion, night_logo_version AS nightLogoVersion FROM realms WHERE id = ?',
-      id,
-    ) as RealmRecord | undefined;
+    return this.#get(`SELECT ${REALM_COLUMNS} FROM realms WHERE id = ?`, id) as RealmRecord | undefined;
   }
 
   realms(): RealmRecord[] {
-    return this.#all(
-      'SELECT id, name, quota_bytes AS quotaBytes, icon_version AS iconVersion, logo_version AS logoVersion, night_logo_version AS nightLogoVersion FROM realms ORDER BY id',
-    ) as RealmRecord[];
+    return this.#all(`SELECT ${REALM_COLUMNS} FROM realms ORDER BY id`) as RealmRecord[];
+  }
+
+  /** Sets the realm's quota and the per-user quota (`null`: none). */
+  setQuotas(realmId: number, quotaBytes: number, userQuotaBytes: number | null): void {
+    this.#run('UPDATE realms SET quota_bytes = ?, user_quota_bytes = ? WHERE id = ?', quotaBytes, userQuotaBytes, realmId);
+  }
+
+  /** Bytes of uploads the user owns now (what the per-user quota is measured against). */
+  userUsedBytes(userId: number): number {
+    const row = this.#get('SELECT COALESCE(SUM(size), 0) AS used FROM attachments WHERE owner_id = ?', userId) as { used: number };
+    return row.used;
   }
 
   /** Bytes of uploads the realm holds now (what its quota is measured against). */
@@ -261,6 +282,44 @@ export class ChatData {
     );
   }
 
+  /** A channel or a direct conversation the user can see (a member of), by id; else `undefined`. */
+  visibleConversation(user: UserRecord, conversationId: number): ChannelRecord | undefined {
+    return toChannel(
+      this.#get(`SELECT c.id, c.realm_id AS realmId, c.name, c.is_private AS isPrivate FROM channels c WHERE c.id = ? AND ${CONVERSATION_VISIBLE}`, conversationId, user.realmId, user.id),
+    );
+  }
+
+  // Direct messages
+
+  /**
+   * The direct conversation of exactly these members (ids of one realm, the sender included), created on first
+   * use with its members subscribed; as in Zulip, the same set of people always gets the same conversation.
+   */
+  directConversation(realmId: number, memberIds: readonly number[]): DirectConversationRecord {
+    const members = [...new Set(memberIds)].sort((a, b) => a - b);
+    const key = members.join(',');
+    return this.transaction(() => {
+      const found = this.#get('SELECT id FROM channels WHERE realm_id = ? AND direct_members = ?', realmId, key) as { id: number } | undefined;
+      if (found !== undefined) return { id: found.id, realmId, memberIds: members };
+      this.#accessVersion++;
+      // The name only fills the column: direct conversations are never listed or looked up by name.
+      const id = this.#insert('INSERT INTO channels (realm_id, name, is_private, direct_members) VALUES (?, ?, 1, ?)', realmId, `direct:${key}`, key);
+      for (const member of members) this.#run('INSERT INTO subscriptions (user_id, channel_id) VALUES (?, ?)', member, id);
+      return { id, realmId, memberIds: members };
+    });
+  }
+
+  /** The direct conversations the user is a member of, most recently active first. */
+  directConversationsOf(user: UserRecord): DirectConversationRecord[] {
+    const rows = this.#all(
+      `SELECT c.id, c.realm_id AS realmId, c.direct_members AS members FROM channels c JOIN subscriptions s ON s.channel_id = c.id AND s.user_id = ?
+       WHERE c.direct_members IS NOT NULL AND c.realm_id = ?
+       ORDER BY COALESCE((SELECT MAX(m.id) FROM messages m WHERE m.channel_id = c.id), 0) DESC, c.id DESC`,
+      user.id, user.realmId,
+    ) as { id: number; realmId: number; members: string }[];
+    return rows.map(({ id, realmId, members }) => ({ id, realmId, memberIds: members.split(',').map(Number) }));
+  }
+
   // Messages
 
   /** Stores a message and links the given attachments to it, in one transaction. */
@@ -366,7 +425,7 @@ export class ChatData {
 
   /**
    * Zulip's rule: the owner may read an upload, and so may a user of the same realm who can see a message linking
-   * it (public channel, or private channel the user is subscribed to).
+   * it (public channel, private channel the user is subscribed to, or a direct message the user is a member of).
    */
   canRead(user: UserRecord, attachment: AttachmentRecord): boolean {
     if (attachment.realmId !== user.realmId) return false;
@@ -374,7 +433,7 @@ export class ChatData {
     return (
       this.#get(
         `SELECT 1 AS found FROM attachment_messages am JOIN messages m ON m.id = am.message_id JOIN channels c ON c.id = m.channel_id
-         WHERE am.attachment_id = ? AND ${CHANNEL_VISIBLE} LIMIT 1`,
+         WHERE am.attachment_id = ? AND ${CONVERSATION_VISIBLE} LIMIT 1`,
         attachment.id, user.realmId, user.id,
       ) !== undefined
     );
@@ -383,6 +442,22 @@ export class ChatData {
   deleteAttachment(id: number): void {
     this.#accessVersion++;
     this.#run('DELETE FROM attachments WHERE id = ?', id);
+  }
+
+  /**
+   * Which of `keys` an attachment row references, as its file or its thumbnail. One query per call: the storage
+   * cleanup asks for one page of listed keys at a time, never for all of them.
+   */
+  referencedUploadKeys(keys: readonly string[]): Set<string> {
+    const found = new Set<string>();
+    if (keys.length === 0) return found;
+    const marks = keys.map(() => '?').join(', ');
+    const rows = this.#all(
+      `SELECT key AS found FROM attachments WHERE key IN (${marks}) UNION SELECT thumbnail_key FROM attachments WHERE thumbnail_key IN (${marks})`,
+      ...keys, ...keys,
+    ) as { found: string }[];
+    for (const row of rows) found.add(row.found);
+    return found;
   }
 
   /** Attachments no message has linked since before `cutoff` (milliseconds since the epoch). */

@@ -5,7 +5,7 @@ import { getApiKey, getSession, login, logout } from './auth-routes.ts';
 import type { ChatApp, Handler } from './chat-app.ts';
 import { errorResponse } from './http-io.ts';
 import { deleteAvatar, deleteEmoji, listEmoji, uploadAvatar, uploadEmoji, uploadRealmImage } from './image-routes.ts';
-import { deleteMessage, getChannels, getMessages, getRealm, getUsers, postMessage } from './message-routes.ts';
+import { deleteMessage, getChannels, getDirectConversations, getMessages, getRealm, getUsers, postMessage, setRealmQuotas, startDirectConversation } from './message-routes.ts';
 import { serveFile } from './serve-routes.ts';
 import { deleteAttachment, listAttachments, signedUrl, upload } from './upload-routes.ts';
 import { zulipApi } from './zulip-api.ts';
@@ -39,6 +39,7 @@ export function chatHttpApp(app: ChatApp): Hono {
   http.post('/api/login', route(login));
   http.post('/api/logout', route(logout));
   http.get('/api/realm', route(getRealm));
+  http.patch('/api/realm/quotas', route(setRealmQuotas));
   http.get('/api/users', route(getUsers));
   http.post('/api/users/me/avatar', route(uploadAvatar));
   http.delete('/api/users/me/avatar', route(deleteAvatar));
@@ -46,6 +47,8 @@ export function chatHttpApp(app: ChatApp): Hono {
   http.get('/api/channels/:id/messages', route(getMessages));
   http.post('/api/channels/:id/messages', route(postMessage));
   http.delete('/api/messages/:id', route(deleteMessage));
+  http.get('/api/direct-messages', route(getDirectConversations));
+  http.post('/api/direct-messages', route(startDirectConversation));
   http.post('/api/uploads', route(upload));
   http.get('/api/attachments', route(listAttachments));
   http.delete('/api/attachments/:id', route(deleteAttachment));

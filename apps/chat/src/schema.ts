@@ -1,6 +1,6 @@
 import type { SqlDatabase } from './sql-database.ts';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /** Tables of the chat domain. Times are milliseconds since the epoch. */
 const SCHEMA = `
@@ -8,6 +8,8 @@ CREATE TABLE realms (
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL,
   quota_bytes INTEGER NOT NULL,
+  -- Most bytes one user of the realm may hold; NULL: only the realm's quota applies.
+  user_quota_bytes INTEGER,
   icon_version INTEGER NOT NULL DEFAULT 0,
   logo_version INTEGER NOT NULL DEFAULT 0,
   night_logo_version INTEGER NOT NULL DEFAULT 0
@@ -29,8 +31,11 @@ CREATE TABLE channels (
   realm_id INTEGER NOT NULL REFERENCES realms(id),
   name TEXT NOT NULL,
   is_private INTEGER NOT NULL DEFAULT 0,
+  -- A direct-message conversation: its members' ids, sorted, comma-separated (members are its subscriptions).
+  direct_members TEXT,
   UNIQUE (realm_id, name)
 );
+CREATE UNIQUE INDEX channels_direct ON channels(realm_id, direct_members) WHERE direct_members IS NOT NULL;
 CREATE TABLE subscriptions (
   user_id INTEGER NOT NULL REFERENCES users(id),
   channel_id INTEGER NOT NULL REFERENCES channels(id),
@@ -59,6 +64,7 @@ CREATE TABLE attachments (
 );
 CREATE INDEX attachments_by_owner ON attachments(owner_id);
 CREATE INDEX attachments_unlinked ON attachments(unlinked_since);
+CREATE INDEX attachments_by_thumbnail ON attachments(thumbnail_key);
 CREATE TABLE attachment_messages (
   attachment_id INTEGER NOT NULL REFERENCES attachments(id) ON DELETE CASCADE,
   message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
@@ -81,14 +87,22 @@ CREATE TABLE emoji (
 );
 `;
 
+/** From version 1: Zulip's API keys. */
+const VERSION_2 = 'ALTER TABLE users ADD COLUMN api_key TEXT; CREATE UNIQUE INDEX users_api_key ON users(api_key);';
+/** From version 2: direct messages, per-user quotas, thumbnail lookups for the storage cleanup. */
+const VERSION_3 = `ALTER TABLE channels ADD COLUMN direct_members TEXT;
+CREATE UNIQUE INDEX channels_direct ON channels(realm_id, direct_members) WHERE direct_members IS NOT NULL;
+ALTER TABLE realms ADD COLUMN user_quota_bytes INTEGER;
+CREATE INDEX attachments_by_thumbnail ON attachments(thumbnail_key);`;
+
 /** Creates the tables of an empty database; returns whether it did (so the caller knows to seed). */
 export function ensureSchema(db: SqlDatabase): boolean {
   db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
   const row = db.prepare('PRAGMA user_version').get() as { user_version: number } | undefined;
   const version = row?.user_version ?? 0;
   if (version === SCHEMA_VERSION) return false;
-  if (version === 1) {
-    db.exec(`BEGIN; ALTER TABLE users ADD COLUMN api_key TEXT; CREATE UNIQUE INDEX users_api_key ON users(api_key); PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+  if (version === 1 || version === 2) {
+    db.exec(`BEGIN; ${version === 1 ? VERSION_2 : ''} ${VERSION_3} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
     return false;
   }
   if (version !== 0) {

@@ -16,11 +16,13 @@ export const SEED_ACCOUNTS: readonly SeedAccount[] = [
   { realm: 'Zulip Dev', email: 'iago@zulip.test', password: 'iago-stowage', fullName: 'Iago', isAdmin: true },
   { realm: 'Zulip Dev', email: 'hamlet@zulip.test', password: 'hamlet-stowage', fullName: 'King Hamlet', isAdmin: false },
   { realm: 'Zulip Dev', email: 'othello@zulip.test', password: 'othello-stowage', fullName: 'Othello', isAdmin: false },
+  { realm: 'Zulip Dev', email: 'prospero@zulip.test', password: 'prospero-stowage', fullName: 'Prospero', isAdmin: false },
   { realm: 'Lear & Co.', email: 'lear@lear.test', password: 'lear-stowage', fullName: 'King Lear', isAdmin: true },
   { realm: 'Lear & Co.', email: 'cordelia@lear.test', password: 'cordelia-stowage', fullName: 'Cordelia', isAdmin: false },
 ];
 
-const REALM_QUOTAS: Readonly<Record<string, number>> = { 'Zulip Dev': 1024 * MIB, 'Lear & Co.': 200 * MIB };
+/** Each realm's quota, and the per-user one (`null`: none). */
+const REALM_QUOTAS: Readonly<Record<string, readonly [number, number | null]>> = { 'Zulip Dev': [1024 * MIB, 300 * MIB], 'Lear & Co.': [200 * MIB, null] };
 
 /** Channel name, privacy, and who is subscribed (by email; public channels have everyone). */
 const CHANNELS: readonly { realm: string; name: string; isPrivate: boolean; members?: readonly string[] }[] = [
@@ -45,7 +47,11 @@ export async function seedDatabase(data: ChatData, now: number): Promise<void> {
   const hashes = await Promise.all(SEED_ACCOUNTS.map((account) => hashPassword(account.password)));
   data.transaction(() => {
     const realmIds = new Map<string, number>();
-    for (const [name, quota] of Object.entries(REALM_QUOTAS)) realmIds.set(name, data.createRealm(name, quota));
+    for (const [name, [quota, userQuota]] of Object.entries(REALM_QUOTAS)) {
+      const id = data.createRealm(name, quota);
+      data.setQuotas(id, quota, userQuota);
+      realmIds.set(name, id);
+    }
     const userIds = new Map<string, number>();
     SEED_ACCOUNTS.forEach((account, index) => {
       const realmId = realmIds.get(account.realm) ?? 0;

@@ -1,4 +1,4 @@
-import { keyProblem } from '@stowage/core';
+import { isStorageError, keyProblem } from '@stowage/core';
 import type { ObjectStore } from '@stowage/core';
 import { ApiError, notFound } from './api-error.ts';
 import type { ChatApp, Handler } from './chat-app.ts';
@@ -148,12 +148,54 @@ function isCanonicalTarget(target: string | undefined, url: URL): boolean {
   return !/(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/iu.test(path) && !/%5c|\\/iu.test(path);
 }
 
+const PAGE_TEXT: Readonly<Record<number, { readonly title: string; readonly text: string }>> = {
+  403: { title: 'This link no longer works', text: 'Links to files work for a short time only. Open the file from the chat again.' },
+  404: { title: 'File not available', text: 'This file was deleted, or it was shared somewhere you cannot see. Ask the person who shared it.' },
+};
+
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/gu, (char) => `&#${char.charCodeAt(0)};`);
+
+/**
+ * A refusal a person sees when they open a file link in the browser: a short page in words instead of the JSON
+ * the API answers. The same page for a missing and a forbidden file, so it reveals no more than the JSON does.
+ */
+function refusalPage(error: ApiError): Response {
+  const page = PAGE_TEXT[error.status] ?? { title: 'File not available', text: error.message };
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(page.title)} · Stowage chat</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;color:#1d2433;background:#f4f5f7;margin:0;display:grid;place-items:center;min-height:100vh}
+main{background:#fff;border:1px solid #dde1e8;border-radius:10px;padding:2rem;max-width:32rem;margin:1rem}h1{font-size:1.3rem;margin:0 0 .5rem}a{color:#1f5fd6}</style>
+</head><body><main><h1>${escapeHtml(page.title)}</h1><p>${escapeHtml(page.text)}</p><p><a href="/">Back to the chat</a></p></main></body></html>
+`;
+  return new Response(html, {
+    status: error.status,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      // Only the inline style above may apply; no script, no other resource.
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    },
+  });
+}
+
 /** `GET|HEAD /user_uploads/...` and `/user_avatars/...`. */
 export const serveFile: Handler = async (app, c) => {
   const url = new URL(c.req.url);
-  if (!isCanonicalTarget(app.runtime.requestTarget(c), url)) throw notFound();
-  const target = fileTarget(url);
-  if (target === undefined) throw notFound();
-  const plan = planFile(app, target, { session: app.session(c), accept: c.req.header('accept') });
-  return carryOut(app, plan, c.req.raw);
+  const accept = c.req.header('accept');
+  try {
+    if (!isCanonicalTarget(app.runtime.requestTarget(c), url)) throw notFound();
+    const target = fileTarget(url);
+    if (target === undefined) throw notFound();
+    const plan = planFile(app, target, { session: app.session(c), accept });
+    return await carryOut(app, plan, c.req.raw);
+  } catch (error) {
+    // A browser opening the link (it asks for HTML first) gets a page; API clients keep the JSON error.
+    if ((accept ?? '').includes('text/html')) {
+      if (error instanceof ApiError && (error.status === 403 || error.status === 404)) return refusalPage(error);
+      if (isStorageError(error, 'NotFound') || isStorageError(error, 'InvalidKey')) return refusalPage(notFound());
+    }
+    throw error;
+  }
 };

@@ -207,13 +207,13 @@ describe('uploads', () => {
     try {
       slow.write(new Uint8Array(1000));
       // Wait until the server has reserved the first upload's bytes.
-      while (chat.server.app.pendingUploads.reserved(1) !== 2000) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (chat.server.app.pendingUploads.reserved('realm:1') !== 2000) await new Promise((resolve) => setTimeout(resolve, 10));
       const second = await hamlet.json<{ error: { code: string } }>('POST', '/api/uploads?name=fast.bin', { body: new Uint8Array(2000) });
       expect(second.status).toBe(413);
       expect(second.body.error.code).toBe('QuotaExceeded');
       slow.end(new Uint8Array(1000));
       expect(await answered).toBe(201);
-      expect(chat.server.app.pendingUploads.reserved(1)).toBe(0);
+      expect(chat.server.app.pendingUploads.reserved('realm:1')).toBe(0);
     } finally {
       chat.data.db.prepare('UPDATE realms SET quota_bytes = ? WHERE id = 1').run(1024 ** 3);
     }

@@ -9,6 +9,7 @@ import { thumbnailWebp } from './images.ts';
 import { storedContentType } from './safe-content-type.ts';
 import { SIGNED_LINK_SECONDS, readableTarget } from './upload-access.ts';
 import { attachmentKey, thumbnailKey } from './upload-keys.ts';
+import type { QuotaClaim } from './upload-reservations.ts';
 
 /** Largest attachment read into memory for a thumbnail; larger images are kept without one. */
 const MAX_THUMBNAIL_SOURCE_BYTES = 25 * 1024 * 1024;
@@ -20,6 +21,31 @@ export function fileTooLarge(limit: number): ApiError {
 export function quotaExceeded(size: number | undefined, quota: number, used: number): ApiError {
   const what = size === undefined ? 'this upload' : `this upload of ${formatBytes(size)}`;
   return new ApiError(413, 'QuotaExceeded', `${what} would exceed your organization's upload quota of ${formatBytes(quota)} (${formatBytes(used)} used)`);
+}
+
+export function userQuotaExceeded(size: number | undefined, quota: number, used: number): ApiError {
+  const what = size === undefined ? 'this upload' : `this upload of ${formatBytes(size)}`;
+  const left = Math.max(0, quota - used);
+  return new ApiError(413, 'QuotaExceeded', `${what} would exceed your personal upload quota of ${formatBytes(quota)} (${formatBytes(used)} used, ${formatBytes(left)} left)`);
+}
+
+/** The quotas an upload by `user` counts against: the realm's, and the per-user one when the realm sets it. */
+export function quotaClaims(app: ChatApp, realm: RealmRecord, user: UserRecord): QuotaClaim[] {
+  const claims: QuotaClaim[] = [{ scope: `realm:${realm.id}`, stored: () => app.data.realmUsedBytes(realm.id), quota: realm.quotaBytes }];
+  if (realm.userQuotaBytes !== null) claims.push({ scope: `user:${user.id}`, stored: () => app.data.userUsedBytes(user.id), quota: realm.userQuotaBytes });
+  return claims;
+}
+
+/** The refusal for an upload of `size` bytes (when known) that `claim` would not take. */
+export function quotaRefusal(app: ChatApp, claim: QuotaClaim, size: number | undefined): ApiError {
+  const used = claim.stored() + app.pendingUploads.reserved(claim.scope);
+  return claim.scope.startsWith('user:') ? userQuotaExceeded(size, claim.quota, used) : quotaExceeded(size, claim.quota, used);
+}
+
+/** Whether `bytes` more would fit every quota the upload counts against now (a check that reserves nothing). */
+export function quotaCheck(app: ChatApp, claims: readonly QuotaClaim[], bytes: number): ApiError | undefined {
+  const refused = claims.find((claim) => claim.stored() + app.pendingUploads.reserved(claim.scope) + bytes > claim.quota);
+  return refused === undefined ? undefined : quotaRefusal(app, refused, undefined);
 }
 
 async function makeThumbnail(app: ChatApp, attachment: AttachmentRecord): Promise<string | null> {
@@ -47,17 +73,17 @@ export interface MeteredBody {
 }
 
 /**
- * Checks an upload of `declared` bytes (when the client said) against `MAX_FILE_UPLOAD_SIZE` and the realm's quota
- * before a byte is read, reserves them, and meters the body: every byte beyond what was reserved is reserved as it
- * arrives, so concurrent uploads of unknown length cannot together pass the quota.
+ * Checks an upload of `declared` bytes (when the client said) against `MAX_FILE_UPLOAD_SIZE`, the realm's quota and
+ * the user's before a byte is read, reserves them, and meters the body: every byte beyond what was reserved is
+ * reserved as it arrives, so concurrent uploads of unknown length cannot together pass either quota.
  */
-export function meterUpload(app: ChatApp, realm: RealmRecord, declared: number | undefined, source: ReadableStream<Uint8Array>): MeteredBody {
+export function meterUpload(app: ChatApp, realm: RealmRecord, user: UserRecord, declared: number | undefined, source: ReadableStream<Uint8Array>): MeteredBody {
   const limit = app.maxFileUploadBytes;
-  const stored = (): number => app.data.realmUsedBytes(realm.id);
-  const used = (): number => stored() + app.pendingUploads.reserved(realm.id);
+  const claims = quotaClaims(app, realm, user);
   if (declared !== undefined && declared > limit) throw fileTooLarge(limit);
-  if (declared !== undefined && !app.pendingUploads.tryReserve(realm.id, declared, stored(), realm.quotaBytes)) {
-    throw quotaExceeded(declared, realm.quotaBytes, used());
+  if (declared !== undefined) {
+    const refused = app.pendingUploads.tryReserve(claims, declared);
+    if (refused !== undefined) throw quotaRefusal(app, refused, declared);
   }
   let reserved = declared ?? 0;
   let received = 0;
@@ -68,8 +94,9 @@ export function meterUpload(app: ChatApp, realm: RealmRecord, declared: number |
       if (received > limit) refusal = fileTooLarge(limit);
       else if (received > reserved) {
         const more = received - reserved;
-        if (app.pendingUploads.tryReserve(realm.id, more, stored(), realm.quotaBytes)) reserved += more;
-        else refusal = quotaExceeded(undefined, realm.quotaBytes, used());
+        const refused = app.pendingUploads.tryReserve(claims, more);
+        if (refused === undefined) reserved += more;
+        else refusal = quotaRefusal(app, refused, undefined);
       }
       if (refusal === undefined) controller.enqueue(chunk);
       else controller.error(refusal);
@@ -85,7 +112,7 @@ export function meterUpload(app: ChatApp, realm: RealmRecord, declared: number |
   return {
     body: source.pipeThrough(meter),
     release() {
-      app.pendingUploads.release(realm.id, reserved);
+      app.pendingUploads.release(claims, reserved);
       reserved = 0;
     },
     refusal: () => refusal,
@@ -98,7 +125,7 @@ export async function storeUpload(
 ): Promise<AttachmentRecord> {
   const realm = app.data.realm(user.realmId);
   if (realm === undefined) throw notFound();
-  const metered = meterUpload(app, realm, declared, source);
+  const metered = meterUpload(app, realm, user, declared, source);
   try {
     app.runtime.continueBody(c);
     const contentType = storedContentType(declaredType, filename);
@@ -149,7 +176,13 @@ export const listAttachments: Handler = (app, c) => {
     ...app.attachmentView(attachment),
     messages: app.data.messagesLinking(attachment.id),
   }));
-  return sendJson(c, 200, { attachments, usedBytes: app.data.realmUsedBytes(user.realmId), quotaBytes: realm?.quotaBytes ?? 0 });
+  return sendJson(c, 200, {
+    attachments,
+    usedBytes: app.data.realmUsedBytes(user.realmId),
+    quotaBytes: realm?.quotaBytes ?? 0,
+    userUsedBytes: app.data.userUsedBytes(user.id),
+    userQuotaBytes: realm?.userQuotaBytes ?? null,
+  });
 };
 
 /** Removes an attachment's objects, then its record (so a failure leaves it listed and retryable). */

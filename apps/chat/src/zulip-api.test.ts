@@ -99,6 +99,26 @@ describe.each(BACKENDS)("Zulip's upload API (%s)", (_backend, options) => {
     expect((await lear.request('GET', url)).status).toBe(404);
   });
 
+  it('sends a direct message to users by email or id, and only its recipients may read its file', async () => {
+    const auth = basic('hamlet@zulip.test', hamletKey);
+    const form = new FormData();
+    form.append('file', new Blob(['between us\n'], { type: 'text/plain' }), 'dm.txt');
+    const url = String((await call('POST', '/api/v1/user_uploads', { auth, body: form })).body.url);
+    const sent = await call('POST', '/api/v1/messages', { auth, form: { type: 'direct', to: '["othello@zulip.test"]', content: url } });
+    expect(sent.status).toBe(200);
+    expect(sent.body).toMatchObject({ result: 'success' });
+    const othello = await chat.login('othello@zulip.test');
+    expect(await (await othello.request('GET', url)).text()).toBe('between us\n');
+    for (const email of ['iago@zulip.test', 'prospero@zulip.test', 'lear@lear.test']) {
+      expect((await (await chat.login(email)).request('GET', url)).status).toBe(404);
+    }
+    // `private` is Zulip's older name; a comma-separated list of emails works too.
+    expect((await call('POST', '/api/v1/messages', { auth, form: { type: 'private', to: 'othello@zulip.test', content: 'again' } })).status).toBe(200);
+    const unknown = await call('POST', '/api/v1/messages', { auth, form: { type: 'direct', to: '["lear@lear.test"]', content: 'hi' } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toMatchObject({ result: 'error', code: 'BAD_REQUEST', msg: "Invalid user email 'lear@lear.test'" });
+  });
+
   it("refuses a file over the limit and one past the quota with Zulip's error shape, storing nothing", async () => {
     const auth = basic('hamlet@zulip.test', hamletKey);
     const keysBefore: string[] = [];
@@ -136,6 +156,18 @@ describe.each(BACKENDS)("Zulip's upload API (%s)", (_backend, options) => {
         raw.close();
         chat.data.db.prepare('UPDATE realms SET quota_bytes = ? WHERE id = 1').run(1024 ** 3);
       }
+    }
+    // The per-user quota refuses in Zulip's shape too, naming the personal quota.
+    chat.data.setQuotas(1, 1024 ** 3, chat.data.userUsedBytes(2) + 1000);
+    try {
+      const over = new FormData();
+      over.append('file', new Blob([new Uint8Array(2000)]), 'mine.bin');
+      const refused = await call('POST', '/api/v1/user_uploads', { auth, body: over });
+      expect(refused.status).toBe(413);
+      expect(refused.body).toMatchObject({ result: 'error', code: 'BAD_REQUEST' });
+      expect(refused.body.msg).toMatch(/^this upload would exceed your personal upload quota of [\d.]+ (bytes|KiB) \(/u);
+    } finally {
+      chat.data.setQuotas(1, 1024 ** 3, null);
     }
     const none = await call('POST', '/api/v1/user_uploads', { auth, form: { nothing: 'here' } });
     expect(none.status).toBe(400);

@@ -9,10 +9,10 @@ import type { ChatApp } from './chat-app.ts';
 import type { UserRecord } from './chat-data.ts';
 import { keyPath } from './chat-stores.ts';
 import { declaredLength, readSmallBody } from './http-io.ts';
-import { sendMessage } from './message-routes.ts';
+import { directConversationWith, sendMessage } from './message-routes.ts';
 import { receiveOneFile } from './multipart-file.ts';
 import { verifyPassword } from './password.ts';
-import { fileTooLarge, quotaExceeded, storeUpload } from './upload-routes.ts';
+import { fileTooLarge, quotaCheck, quotaClaims, storeUpload } from './upload-routes.ts';
 
 /** Largest form body of the small API calls (login, messages). */
 const MAX_FORM_BYTES = 64 * 1024;
@@ -66,6 +66,21 @@ function required(form: URLSearchParams, name: string): string {
   const value = form.get(name);
   if (value === null) throw badRequest(`Missing '${name}' argument`);
   return value;
+}
+
+/** Zulip's `to` of a direct message: `[9, 10]`, `["a@x", "b@x"]` or `a@x,b@x`. */
+function directRecipients(to: string): (number | string)[] {
+  if (to.trim().startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(to);
+    } catch {
+      throw badRequest(`'to' is not a valid JSON list: ${to}`);
+    }
+    if (Array.isArray(parsed) && parsed.every((item) => typeof item === 'string' || Number.isSafeInteger(item))) return parsed as (number | string)[];
+    throw badRequest("'to' must list user ids or emails");
+  }
+  return to.split(',').map((item) => item.trim()).filter((item) => item !== '').map((item) => (/^\d+$/u.test(item) ? Number(item) : item));
 }
 
 function sameText(a: string, b: string): boolean {
@@ -135,8 +150,8 @@ export function zulipApi(app: ChatApp): Hono {
     if (length !== undefined && length > app.maxFileUploadBytes + MULTIPART_OVERHEAD_BYTES) throw fileTooLarge(app.maxFileUploadBytes);
     const realm = app.data.realm(user.realmId);
     if (length !== undefined && realm !== undefined) {
-      const used = app.data.realmUsedBytes(realm.id) + app.pendingUploads.reserved(realm.id);
-      if (length - MULTIPART_OVERHEAD_BYTES > realm.quotaBytes - used) throw quotaExceeded(undefined, realm.quotaBytes, used);
+      const refusal = quotaCheck(app, quotaClaims(app, realm, user), length - MULTIPART_OVERHEAD_BYTES);
+      if (refusal !== undefined) throw refusal;
     }
     app.runtime.continueBody(c);
     const attachment = await receiveOneFile(c.req.header('content-type'), c.req.raw.body, (file) =>
@@ -145,12 +160,19 @@ export function zulipApi(app: ChatApp): Hono {
     return success({ uri, url: uri, filename: attachment.name });
   });
 
-  /** `POST /api/v1/messages`: `type` stream/channel, `to` (name or id), `topic`, `content`. */
+  /**
+   * `POST /api/v1/messages`: `type` stream/channel with `to` (name or id) and `topic`, or `type` direct/private with
+   * `to` the recipients (a JSON list of user ids or emails, or emails separated by commas); then `content`.
+   */
   api.post('/messages', async (c) => {
     const user = userOf(c);
     const form = await readForm(app, c);
     const type = required(form, 'type');
-    if (type !== 'stream' && type !== 'channel') throw badRequest('only channel messages are supported (type "stream" or "channel")');
+    if (type === 'direct' || type === 'private') {
+      const conversation = directConversationWith(app, user, directRecipients(required(form, 'to')));
+      return success({ id: sendMessage(app, user, conversation.id, required(form, 'content')).id });
+    }
+    if (type !== 'stream' && type !== 'channel') throw badRequest(`Invalid message type '${type}': use "channel", "stream", "direct" or "private"`);
     const to = required(form, 'to').replace(/^\[?"?|"?\]?$/gu, '');
     const channel = /^\d+$/u.test(to) ? app.data.visibleChannel(user, Number(to)) : app.data.visibleChannelNamed(user, to);
     if (channel === undefined) throw badRequest(`Channel '${to}' does not exist`);

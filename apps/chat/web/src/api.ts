@@ -1,5 +1,5 @@
 import { ApiFailure, failureFromResponse } from './api-failure.ts';
-import type { Channel, Emoji, Message, MyAttachment, Realm, User } from './types.ts';
+import type { Channel, DirectConversation, Emoji, Message, MyAttachment, Realm, User } from './types.ts';
 
 let csrfToken = '';
 let sessionEnded: (() => void) | undefined;
@@ -76,6 +76,15 @@ export async function fetchChannels(): Promise<readonly Channel[]> {
   return ((await request('GET', '/api/channels')) as { channels: Channel[] }).channels;
 }
 
+export async function fetchDirectConversations(): Promise<readonly DirectConversation[]> {
+  return ((await request('GET', '/api/direct-messages')) as { conversations: DirectConversation[] }).conversations;
+}
+
+/** Finds or starts the direct conversation with these people (the signed-in person is always in it). */
+export async function startDirectConversation(userIds: readonly number[]): Promise<DirectConversation> {
+  return (await request('POST', '/api/direct-messages', { userIds })) as DirectConversation;
+}
+
 /** Up to `limit` messages of a channel, oldest first: the newest ones, or those before the message `before`. */
 export async function fetchMessages(channelId: number, limit: number, before?: number): Promise<readonly Message[]> {
   const query = before === undefined ? `limit=${limit}` : `limit=${limit}&before=${before}`;
@@ -94,6 +103,8 @@ export interface MyUploads {
   readonly attachments: readonly MyAttachment[];
   readonly usedBytes: number;
   readonly quotaBytes: number;
+  readonly userUsedBytes?: number;
+  readonly userQuotaBytes?: number | null;
 }
 
 export async function fetchMyUploads(): Promise<MyUploads> {
@@ -130,6 +141,11 @@ export async function addEmoji(name: string, file: Blob): Promise<Emoji> {
 
 export async function deleteEmoji(emojiId: number): Promise<void> {
   await request('DELETE', `/api/realm/emoji/${emojiId}`);
+}
+
+/** Sets the organization's upload quota and the per-user one (`null`: none), in MiB; administrators only. */
+export async function setQuotas(quotaMiB: number, userQuotaMiB: number | null): Promise<void> {
+  await request('PATCH', '/api/realm/quotas', { quotaMiB, userQuotaMiB });
 }
 
 /** The logged-in user's API key for Zulip's clients (HTTP Basic auth with the email). */

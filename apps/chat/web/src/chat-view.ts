@@ -1,4 +1,4 @@
-import { currentCsrfToken, deleteMessage, fetchMessages, sendMessage } from './api.ts';
+import { currentCsrfToken, deleteMessage, fetchDirectConversations, fetchMessages, sendMessage, startDirectConversation } from './api.ts';
 import { describeError } from './api-failure.ts';
 import { avatarElement } from './avatar.ts';
 import { chooseFiles, el, handler, replaceChildren } from './dom.ts';
@@ -8,7 +8,9 @@ import { messageElement } from './message-view.ts';
 import { uploadLinkText } from './message-text.ts';
 import { notify } from './notices.ts';
 import type { SessionState } from './session-state.ts';
-import type { Channel, Message } from './types.ts';
+import type { Channel, DirectConversation, Message } from './types.ts';
+import { quotaWarning } from './upload-limits.ts';
+import type { UploadLimits } from './upload-limits.ts';
 import { UploadTray } from './upload-tray.ts';
 import type { View } from './view.ts';
 
@@ -41,9 +43,63 @@ function channelList(state: SessionState, current: Channel): HTMLElement {
         channel.isPrivate ? el('span', { class: 'visually-hidden' }, ' (private)') : null)))));
 }
 
+/** A picker of the organization's other people; "Start" opens the direct conversation with those ticked. */
+function newDirectForm(state: SessionState): HTMLElement {
+  const others = state.users.filter((user) => user.id !== state.user.id);
+  const boxes = others.map((user) => el('input', { type: 'checkbox', name: 'member', value: user.id, id: `dm-member-${user.id}` }));
+  const problem = el('p', { class: 'composer-error', role: 'alert' });
+  const start = el('button', { type: 'submit', class: 'primary small-button' }, 'Start');
+  const form = el('form', { class: 'new-direct', 'aria-label': 'New direct message', hidden: true },
+    el('fieldset', {},
+      el('legend', {}, 'Write to'),
+      ...others.map((user, index) => el('label', { for: `dm-member-${user.id}` }, boxes[index], avatarElement(user, user.avatarUrl, 'small'), el('span', {}, user.fullName)))),
+    problem, start);
+  form.addEventListener('submit', handler<SubmitEvent>(async (event) => {
+    event.preventDefault();
+    const ids = boxes.filter((box) => box.checked).map((box) => Number(box.value));
+    if (ids.length === 0) {
+      problem.textContent = 'Tick at least one person.';
+      return;
+    }
+    start.disabled = true;
+    try {
+      const conversation = await startDirectConversation(ids);
+      await state.reloadDirects();
+      location.hash = `#/channels/${conversation.id}`;
+    } finally {
+      start.disabled = false;
+    }
+  }, (error) => {
+    problem.textContent = `Could not start the conversation: ${describeError(error)}`;
+  }));
+  return form;
+}
+
+function directList(state: SessionState, currentId: number): HTMLElement {
+  const form = newDirectForm(state);
+  const toggle = el('button', { type: 'button', class: 'secondary small-button new-direct-button', 'aria-expanded': 'false' }, 'New direct message');
+  toggle.addEventListener('click', () => {
+    form.hidden = !form.hidden;
+    toggle.setAttribute('aria-expanded', String(!form.hidden));
+  });
+  return el('nav', { class: 'channel-list direct-list', 'aria-label': 'Direct messages' },
+    el('h2', {}, 'Direct messages'),
+    el('ul', {}, ...state.directs.map((conversation) => el('li', {},
+      el('a', { href: `#/channels/${conversation.id}`, 'aria-current': conversation.id === currentId ? 'page' : undefined },
+        el('span', {}, state.directName(conversation)))))),
+    toggle, form);
+}
+
+/** A direct conversation shown through the channel view: private, named after its other members. */
+function directAsChannel(state: SessionState, conversation: DirectConversation): Channel & { readonly direct: true } {
+  return { id: conversation.id, name: state.directName(conversation), isPrivate: true, subscribed: true, direct: true };
+}
+
 /** The conversation of one channel: the message feed, the composer with attachments, polling for new messages. */
 export function chatView(state: SessionState, channelId: number | undefined): View {
-  const channel = state.channels.find((candidate) => candidate.id === channelId)
+  const direct = state.directs.find((candidate) => candidate.id === channelId);
+  const channel: (Channel & { readonly direct?: true }) | undefined = (direct === undefined ? undefined : directAsChannel(state, direct))
+    ?? state.channels.find((candidate) => candidate.id === channelId)
     ?? state.channels.find((candidate) => candidate.name === DEFAULT_CHANNEL)
     ?? state.channels.find((candidate) => !candidate.isPrivate)
     ?? state.channels[0];
@@ -51,11 +107,13 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
     const heading = el('h1', { tabindex: -1 }, 'No channels');
     return { element: el('section', { class: 'page' }, heading, el('p', {}, 'You cannot see any channel yet.')), heading, dispose: () => undefined };
   }
-  const heading = el('h1', { tabindex: -1 }, icon(channel.isPrivate ? 'lock' : 'hash'), channel.name);
+  const isDirect = channel.direct === true;
+  const heading = el('h1', { tabindex: -1 }, isDirect ? null : icon(channel.isPrivate ? 'lock' : 'hash'), channel.name);
   const feed = el('ol', { class: 'message-feed', 'aria-label': `Messages in ${channel.name}`, tabindex: 0 });
   const status = el('p', { class: 'feed-status' }, 'Loading messages…');
+  const target = isDirect ? channel.name : `#${channel.name}`;
   const input = el('textarea', {
-    id: 'message-input', rows: 2, placeholder: `Message #${channel.name}`, 'aria-label': `Message #${channel.name}`, maxlength: 10000,
+    id: 'message-input', rows: 2, placeholder: `Message ${target}`, 'aria-label': `Message ${target}`, maxlength: 10000,
   });
   const sendButton = el('button', { type: 'submit', class: 'primary' }, 'Send');
   const attachButton = el('button', { type: 'button', class: 'secondary attach-button', title: 'Attach files (you can also drop or paste them)' },
@@ -72,15 +130,36 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
   let disposed = false;
   let emojiCheckedAt = -EMOJI_RECHECK_MS;
 
+  const quotaLine = el('p', { class: 'quota-warning', role: 'status' });
+  /** Bytes of uploads finished here since the quota use was last fetched: stored, so used, until the next fetch. */
+  let settledBytes = 0;
+  const limits = (): UploadLimits => ({
+    ...state.realm,
+    usedBytes: state.realm.usedBytes + settledBytes,
+    userUsedBytes: (state.realm.userUsedBytes ?? 0) + settledBytes,
+  });
+  function showQuota(): void {
+    quotaLine.textContent = quotaWarning(limits(), tray.pendingBytes) ?? '';
+  }
+  function reloadQuota(): void {
+    const counted = settledBytes;
+    state.reloadRealm().then(() => {
+      settledBytes -= counted;
+      showQuota();
+    }, () => undefined);
+  }
+
   const tray = new UploadTray({
-    limits: () => state.realm,
+    limits,
     csrfToken: currentCsrfToken,
     onUploaded: (attachment) => {
+      settledBytes += attachment.size;
       insertAtCursor(uploadLinkText(attachment.name, attachment.url));
     },
     onChange: () => {
+      showQuota();
       // Once the last upload ends, learn the quota use the server now counts (others upload too).
-      if (tray.pending === 0) void state.reloadRealm().catch(() => undefined);
+      if (tray.pending === 0) reloadQuota();
       sendButton.disabled = tray.pending > 0;
       sendButton.textContent = tray.pending > 0 ? 'Uploading…' : 'Send';
     },
@@ -107,9 +186,31 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
     })));
     status.textContent = messages.length === 0 ? 'No messages yet: say hello.' : '';
     // Keep the reader's place: at the bottom when they were there, else the same distance from it.
-    feed.scrollTop = nearBottom || feed.dataset.loaded === undefined ? feed.scrollHeight : feed.scrollHeight - fromBottom;
+    pinnedToBottom = nearBottom || feed.dataset.loaded === undefined;
+    feed.scrollTop = pinnedToBottom ? feed.scrollHeight : feed.scrollHeight - fromBottom;
     feed.dataset.loaded = 'true';
   }
+
+  /**
+   * Whether the feed shows its newest message and should keep doing so. Thumbnails and videos get their height only
+   * once they load, after the feed was scrolled: each load pushes the newest message down again unless re-pinned.
+   */
+  let pinnedToBottom = true;
+  let lastScrollTop = 0;
+  feed.addEventListener('scroll', () => {
+    // Only the reader scrolling up unpins: content growing above (an image loading) moves no scrollTop, and a scroll
+    // event may arrive after such growth, when the distance to the bottom no longer says what the reader did.
+    const nearBottom = feed.scrollHeight - feed.scrollTop - feed.clientHeight < NEAR_BOTTOM_PX;
+    if (nearBottom) pinnedToBottom = true;
+    else if (feed.scrollTop < lastScrollTop - 1) pinnedToBottom = false;
+    lastScrollTop = feed.scrollTop;
+  });
+  const keepPinned = (): void => {
+    if (pinnedToBottom) feed.scrollTop = feed.scrollHeight;
+  };
+  // `load` does not bubble; listening in the capture phase sees every image and video inside the feed.
+  feed.addEventListener('load', keepPinned, true);
+  feed.addEventListener('loadedmetadata', keepPinned, true);
 
   async function refresh(): Promise<void> {
     if (channel === undefined) return;
@@ -204,6 +305,7 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
 
   const form = el('form', { class: 'composer', 'aria-label': 'Write a message' },
     tray.element,
+    quotaLine,
     input,
     composerError,
     el('div', { class: 'composer-actions' },
@@ -235,6 +337,7 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
     tray.add(files);
   });
 
+  showQuota();
   const showLoadError = (error: unknown): void => {
     status.textContent = `Could not load messages: ${describeError(error)}`;
   };
@@ -243,21 +346,42 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
     if (document.visibilityState === 'visible') void refresh().catch(showLoadError);
   }, POLL_MS);
   let people = peopleList(state);
+  let directs = directList(state, channel.id);
+  let directsSignature = JSON.stringify(state.directs.map((conversation) => conversation.id));
+  // Someone may start a conversation with this person: look for new ones now and then.
+  const directTimer = setInterval(() => {
+    if (document.visibilityState !== 'visible') return;
+    fetchDirectConversations().then((found) => {
+      const signature = JSON.stringify(found.map((conversation) => conversation.id));
+      if (disposed || signature === directsSignature) return;
+      directsSignature = signature;
+      state.directs = found;
+      const updated = directList(state, channel.id);
+      directs.replaceWith(updated);
+      directs = updated;
+    }, () => undefined);
+  }, POLL_MS * 3);
   const stopListening = state.onChange(() => {
     const updated = peopleList(state);
     people.replaceWith(updated);
     people = updated;
+    const updatedDirects = directList(state, channel.id);
+    directs.replaceWith(updatedDirects);
+    directs = updatedDirects;
+    directsSignature = JSON.stringify(state.directs.map((conversation) => conversation.id));
     emojiPicker.show(state.emoji);
+    showQuota();
     shownSignature = '';
     void refresh().catch(showLoadError);
   });
 
   return {
-    element: el('div', { class: 'chat-layout' }, el('div', { class: 'sidebar' }, channelList(state, channel), people), conversation),
+    element: el('div', { class: 'chat-layout' }, el('div', { class: 'sidebar' }, channelList(state, channel), directs, people), conversation),
     heading,
     dispose: () => {
       disposed = true;
       clearInterval(timer);
+      clearInterval(directTimer);
       stopListening();
       tray.cancelAll();
     },

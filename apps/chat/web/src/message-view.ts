@@ -9,20 +9,32 @@ import type { Attachment, Emoji, Message } from './types.ts';
 const INLINE_VIDEO = new Set(['video/mp4', 'video/webm']);
 const INLINE_AUDIO = new Set(['audio/aac', 'audio/flac', 'audio/mp4', 'audio/mpeg', 'audio/wav', 'audio/webm']);
 
-function messageText(content: string, emoji: readonly Emoji[]): HTMLElement {
+/**
+ * The message's text with links and emoji. A link to a file the message carries is left out (its card shows it,
+ * once); any other link to a file opens in a new tab, so the chat is never replaced. `undefined` when nothing but
+ * such links was written.
+ */
+function messageText(content: string, emoji: readonly Emoji[], attachments: readonly Attachment[]): HTMLElement | undefined {
   const byName = new Map(emoji.map((item) => [item.name, item]));
+  const carried = new Set(attachments.map((attachment) => attachment.url));
+  const pieces = parseMessageText(content, new Set(byName.keys())).filter((piece) => piece.kind !== 'link' || !carried.has(piece.href));
+  // Line breaks that only separated a left-out link from the rest would show as empty lines.
+  const first = pieces[0];
+  if (first?.kind === 'text') pieces[0] = { kind: 'text', text: first.text.replace(/^\s+/u, '') };
+  const last = pieces.at(-1);
+  if (last?.kind === 'text') pieces[pieces.length - 1] = { kind: 'text', text: last.text.replace(/\s+$/u, '') };
   const text = el('div', { class: 'message-text' });
-  for (const piece of parseMessageText(content, new Set(byName.keys()))) {
+  for (const piece of pieces) {
     if (piece.kind === 'text') text.append(piece.text);
     else if (piece.kind === 'link') {
-      const external = !piece.href.startsWith('/');
-      text.append(el('a', { href: piece.href, target: external ? '_blank' : undefined, rel: external ? 'noopener noreferrer' : undefined }, piece.text));
+      const sameTab = piece.href.startsWith('/') && !piece.href.startsWith('/user_uploads/');
+      text.append(el('a', { href: piece.href, target: sameTab ? undefined : '_blank', rel: sameTab ? undefined : 'noopener noreferrer' }, piece.text));
     } else {
       const item = byName.get(piece.name);
       if (item !== undefined) text.append(el('img', { class: 'emoji', src: item.url, alt: `:${piece.name}:`, title: `:${piece.name}:` }));
     }
   }
-  return text;
+  return text.textContent === '' && text.childElementCount === 0 ? undefined : text;
 }
 
 /** Images show as thumbnails (full size on click), video and audio play inline, anything else is a download. */
@@ -46,10 +58,12 @@ export function attachmentPreview(attachment: Attachment): HTMLElement {
   return el('div', { class: 'file-card' }, icon('file'), fileLink(attachment));
 }
 
+/** The file's name opens it in a new tab (the chat stays); "Download" saves it. */
 function fileLink(attachment: Attachment): HTMLElement {
   return el('span', { class: 'file-link' },
-    el('a', { href: `${attachment.url}?download=1`, download: attachment.name }, attachment.name),
-    ' ', el('span', { class: 'file-size' }, formatBytes(attachment.size)));
+    el('a', { href: attachment.url, target: '_blank', rel: 'noopener' }, attachment.name),
+    ' ', el('span', { class: 'file-size' }, formatBytes(attachment.size)),
+    ' ', el('a', { class: 'file-download', href: `${attachment.url}?download=1`, download: attachment.name, 'aria-label': `Download ${attachment.name}` }, 'Download'));
 }
 
 export interface MessageActions {
@@ -76,6 +90,6 @@ export function messageElement(message: Message, emoji: readonly Emoji[], action
         el('span', { class: 'message-sender' }, message.sender.fullName),
         el('time', { datetime: message.createdAt }, formatTime(message.createdAt)),
         remove),
-      messageText(message.content, emoji),
+      messageText(message.content, emoji, message.attachments),
       attachments));
 }

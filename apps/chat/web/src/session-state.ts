@@ -1,5 +1,5 @@
-import { fetchChannels, fetchEmoji, fetchRealm, fetchSession, fetchUsers } from './api.ts';
-import type { Channel, Emoji, Realm, User } from './types.ts';
+import { fetchChannels, fetchDirectConversations, fetchEmoji, fetchRealm, fetchSession, fetchUsers } from './api.ts';
+import type { Channel, DirectConversation, Emoji, Realm, User } from './types.ts';
 
 /**
  * What the whole page shares about the signed-in person: their profile, organization, channels and emoji.
@@ -9,22 +9,24 @@ export class SessionState {
   user: User;
   realm: Realm;
   channels: readonly Channel[];
+  directs: readonly DirectConversation[];
   emoji: readonly Emoji[];
   /** Everyone in the organization, with their current avatars. */
   users: readonly User[];
   readonly #listeners = new Set<() => void>();
 
-  private constructor(user: User, realm: Realm, channels: readonly Channel[], emoji: readonly Emoji[], users: readonly User[]) {
+  private constructor(user: User, realm: Realm, channels: readonly Channel[], directs: readonly DirectConversation[], emoji: readonly Emoji[], users: readonly User[]) {
     this.user = user;
     this.realm = realm;
     this.channels = channels;
+    this.directs = directs;
     this.emoji = emoji;
     this.users = users;
   }
 
   static async load(user: User): Promise<SessionState> {
-    const [realm, channels, emoji, users] = await Promise.all([fetchRealm(), fetchChannels(), fetchEmoji(), fetchUsers()]);
-    return new SessionState(user, realm, channels, emoji, users);
+    const [realm, channels, directs, emoji, users] = await Promise.all([fetchRealm(), fetchChannels(), fetchDirectConversations(), fetchEmoji(), fetchUsers()]);
+    return new SessionState(user, realm, channels, directs, emoji, users);
   }
 
   /** Calls `listener` after every change; returns the function that stops it. */
@@ -48,6 +50,18 @@ export class SessionState {
   async reloadRealm(): Promise<void> {
     this.realm = await fetchRealm();
     this.#changed();
+  }
+
+  /** After a direct conversation starts (here or by someone writing to this person). */
+  async reloadDirects(): Promise<void> {
+    this.directs = await fetchDirectConversations();
+    this.#changed();
+  }
+
+  /** How a direct conversation is named: the other members, or "yourself" for a note to self. */
+  directName(conversation: DirectConversation): string {
+    const others = conversation.members.filter((member) => member.id !== this.user.id).map((member) => member.fullName);
+    return others.length === 0 ? `${this.user.fullName} (yourself)` : others.join(', ');
   }
 
   async reloadEmoji(): Promise<void> {

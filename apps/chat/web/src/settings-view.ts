@@ -1,4 +1,4 @@
-import { addEmoji, deleteEmoji, fetchApiKey, removeAvatar, uploadAvatar, uploadRealmImage } from './api.ts';
+import { addEmoji, deleteEmoji, fetchApiKey, removeAvatar, setQuotas, uploadAvatar, uploadRealmImage } from './api.ts';
 import type { RealmImageKind } from './api.ts';
 import { describeError } from './api-failure.ts';
 import { avatarElement } from './avatar.ts';
@@ -22,6 +22,31 @@ function showStatus(line: HTMLElement, text: string, kind: 'ok' | 'error'): void
 }
 
 /** Profile (avatar), organization images for admins, and the organization's custom emoji. */
+const MIB = 1024 * 1024;
+
+/** The organization's upload quota and the per-user one (empty: none), in MiB. */
+function quotaForm(state: SessionState): HTMLFormElement {
+  const realmInput = el('input', { id: 'quota-realm', type: 'number', min: 1, step: 1, required: true, value: Math.round(state.realm.quotaBytes / MIB) });
+  const userQuota = state.realm.userQuotaBytes ?? null;
+  const userInput = el('input', { id: 'quota-user', type: 'number', min: 1, step: 1, value: userQuota === null ? '' : Math.round(userQuota / MIB), placeholder: 'none' });
+  const status = statusLine();
+  const form = el('form', { class: 'quota-form', 'aria-label': 'Upload quotas' },
+    el('div', { class: 'field' }, el('label', { for: 'quota-realm' }, 'Organization upload quota (MiB)'), realmInput),
+    el('div', { class: 'field' }, el('label', { for: 'quota-user' }, 'Per-user upload quota (MiB, empty for none)'), userInput),
+    el('button', { type: 'submit', class: 'primary' }, 'Save quotas'), status);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const perUser = userInput.value.trim() === '' ? null : Number(userInput.value);
+    setQuotas(Number(realmInput.value), perUser).then(async () => {
+      await state.reloadRealm();
+      showStatus(status, 'Quotas saved.', 'ok');
+    }).catch((error: unknown) => {
+      showStatus(status, describeError(error), 'error');
+    });
+  });
+  return form;
+}
+
 export function settingsView(state: SessionState): View {
   const heading = el('h1', { tabindex: -1 }, 'Settings');
   const maxImageBytes = (): number => state.realm.maxImageUploadBytes ?? DEFAULT_MAX_IMAGE_BYTES;
@@ -102,7 +127,7 @@ export function settingsView(state: SessionState): View {
   const organization = state.user.isAdmin
     ? el('section', { class: 'settings-section', 'aria-labelledby': 'organization-title' },
       el('h2', { id: 'organization-title' }, `Organization: ${state.realm.name}`),
-      realmPreviews, realmStatus)
+      realmPreviews, realmStatus, quotaForm(state))
     : null;
 
   // Custom emoji.

@@ -21,6 +21,9 @@ export interface Realm {
   readonly maxImageUploadBytes?: number;
   readonly quotaBytes: number;
   readonly usedBytes: number;
+  /** The per-user quota (`null`: none) and what this user holds; older servers leave them out. */
+  readonly userQuotaBytes?: number | null;
+  readonly userUsedBytes?: number;
 }
 
 export interface Channel {
@@ -28,6 +31,13 @@ export interface Channel {
   readonly name: string;
   readonly isPrivate: boolean;
   readonly subscribed: boolean;
+}
+
+/** A direct-message conversation; its messages use the channel message routes with its id. */
+export interface DirectConversation {
+  readonly id: number;
+  /** Everyone in it, the signed-in person included. */
+  readonly members: readonly User[];
 }
 
 export interface Attachment {

@@ -43,6 +43,11 @@ export class UploadTray {
     for (const request of this.#active.keys()) request.cancel();
   }
 
+  /** Bytes of the uploads still sending (they count as used in the quota text). */
+  get pendingBytes(): number {
+    return this.#pendingBytes();
+  }
+
   #pendingBytes(): number {
     let total = 0;
     for (const size of this.#active.values()) total += size;

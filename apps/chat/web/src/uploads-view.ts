@@ -6,6 +6,7 @@ import { formatBytes, formatTime } from './format.ts';
 import { notify } from './notices.ts';
 import type { SessionState } from './session-state.ts';
 import type { MyAttachment } from './types.ts';
+import { quotaWarning } from './upload-limits.ts';
 import type { View } from './view.ts';
 
 function percentOf(part: number, whole: number): string {
@@ -21,14 +22,20 @@ export function uploadsView(state: SessionState): View {
   const body = el('div', { class: 'uploads-body' }, el('p', {}, 'Loading your uploads…'));
   let disposed = false;
 
-  const channelName = (channelId: number): string => state.channels.find((channel) => channel.id === channelId)?.name ?? 'a channel you cannot see';
+  /** "#general", or the people of a direct message. */
+  const channelName = (channelId: number): string => {
+    const channel = state.channels.find((candidate) => candidate.id === channelId);
+    if (channel !== undefined) return `#${channel.name}`;
+    const direct = state.directs.find((candidate) => candidate.id === channelId);
+    return direct === undefined ? 'a channel you cannot see' : `direct message with ${state.directName(direct)}`;
+  };
 
   function linkedIn(attachment: MyAttachment): HTMLElement {
     if (attachment.messages.length === 0) return el('span', { class: 'muted' }, 'Not linked in any message');
     const channels = [...new Set(attachment.messages.map((message) => message.channelId))];
     const list = el('ul', { class: 'linked-in' }, ...channels.map((channelId) => {
       const count = attachment.messages.filter((message) => message.channelId === channelId).length;
-      return el('li', {}, el('a', { href: `#/channels/${channelId}` }, `#${channelName(channelId)}`), count > 1 ? ` (${count} messages)` : '');
+      return el('li', {}, el('a', { href: `#/channels/${channelId}` }, channelName(channelId)), count > 1 ? ` (${count} messages)` : '');
     }));
     return list;
   }
@@ -61,9 +68,16 @@ export function uploadsView(state: SessionState): View {
   function render(uploads: MyUploads): void {
     const mine = uploads.attachments.reduce((total, attachment) => total + attachment.size, 0);
     const meter = el('progress', { max: Math.max(uploads.quotaBytes, 1), value: uploads.usedBytes, 'aria-label': 'Organization quota used' });
+    const userQuota = uploads.userQuotaBytes ?? null;
+    const userUsed = uploads.userUsedBytes ?? mine;
+    const warning = quotaWarning({ maxFileUploadBytes: 0, ...uploads });
     replaceChildren(summary,
+      warning === undefined ? null : el('p', { class: 'quota-warning', role: 'status' }, warning),
+      userQuota === null ? null : el('p', { class: 'quota-line' },
+        el('strong', {}, formatBytes(userUsed)), ` of your ${formatBytes(userQuota)} quota used (${percentOf(userUsed, userQuota)}), ${formatBytes(Math.max(0, userQuota - userUsed))} left`),
+      userQuota === null ? null : el('progress', { max: Math.max(userQuota, 1), value: userUsed, 'aria-label': 'Your quota used' }),
       el('p', { class: 'quota-line' },
-        el('strong', {}, formatBytes(uploads.usedBytes)), ` of ${formatBytes(uploads.quotaBytes)} used by your organization (${percentOf(uploads.usedBytes, uploads.quotaBytes)})`),
+        el('strong', {}, formatBytes(uploads.usedBytes)), ` of ${formatBytes(uploads.quotaBytes)} used by your organization (${percentOf(uploads.usedBytes, uploads.quotaBytes)}), ${formatBytes(Math.max(0, uploads.quotaBytes - uploads.usedBytes))} left`),
       meter,
       el('p', { class: 'muted' }, `Your ${uploads.attachments.length === 1 ? 'file takes' : `${uploads.attachments.length} files take`} ${formatBytes(mine)}.`));
     if (uploads.attachments.length === 0) {
