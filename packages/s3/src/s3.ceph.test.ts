@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { CopyObjectCommand, GetObjectCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createTestBucket } from '@stowage/ceph-server';
 import { injectCephServer } from '@stowage/ceph-server/vitest';
 import { describeObjectStore } from '@stowage/contract';
 import { StorageError, collectBytes } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Hash } from '@smithy/core/serde';
 import { afterAll, describe, expect, it } from 'vitest';
+import { putCutShort } from '../test/raw-endpoints.ts';
 import { bucketPolicies } from './bucket-policy.ts';
 import { checksumConfig } from './checksum-profile.ts';
 import { createS3Client } from './s3-client.ts';
@@ -129,29 +127,7 @@ describe('S3Store on Ceph', () => {
   it('keeps nothing of a PutObject cut short: the old object stays (so interrupted puts need no declaring)', async () => {
     const bucket = await createTestBucket(admin, 'cut');
     await admin.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'the old object' }));
-    const endpoint = new URL(server.endpoint);
-    const path = `/${bucket}/k`;
-    const signer = new SignatureV4({ service: 's3', region: 'us-east-1', credentials: server.credentials, sha256: Hash.bind(null, 'sha256') });
-    const signed = await signer.sign({
-      method: 'PUT',
-      protocol: 'http:',
-      hostname: endpoint.hostname,
-      port: Number(endpoint.port),
-      path,
-      query: {},
-      headers: { host: endpoint.host, 'content-length': '1000', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-    });
-    await new Promise<void>((resolve) => {
-      const request = httpRequest({ host: endpoint.hostname, port: endpoint.port, method: 'PUT', path, headers: signed.headers });
-      request.on('error', () => undefined);
-      request.write(Buffer.alloc(500, 'a'), () => {
-        setTimeout(() => {
-          request.destroy();
-          resolve();
-        }, 300);
-      });
-    });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await putCutShort(server.endpoint, server.credentials, bucket, 'k');
     const output = await admin.send(new GetObjectCommand({ Bucket: bucket, Key: 'k' }));
     expect(await output.Body?.transformToString()).toBe('the old object');
   });

@@ -1,16 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { getEventListeners } from 'node:events';
-import { request as httpRequest } from 'node:http';
-import { createServer as createTcpServer } from 'node:net';
-import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { Hash } from '@smithy/core/serde';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { StorageError, collectBytes } from '@stowage/core';
 import { startS3Server } from '@stowage/s3-test-server';
 import type { S3TestServer } from '@stowage/s3-test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { putCutShort, startSilentEndpoint } from '../test/raw-endpoints.ts';
 import { checksumConfig } from './checksum-profile.ts';
 import { createS3Client } from './s3-client.ts';
 import { S3Store } from './s3-store.ts';
@@ -244,31 +240,7 @@ describe('S3Store on s3rver', () => {
     const bucket = await freshBucket();
     const client = new S3Client({ ...server.clientConfig, ...checksumConfig('s3-compatible') });
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'the old object' }));
-    const endpoint = new URL(server.endpoint);
-    const path = `/${bucket}/k`;
-    const signer = new SignatureV4({ service: 's3', region: 'us-east-1', credentials: server.clientConfig.credentials, sha256: Hash.bind(null, 'sha256') });
-    const signed = await signer.sign({
-      method: 'PUT',
-      protocol: 'http:',
-      hostname: endpoint.hostname,
-      port: Number(endpoint.port),
-      path,
-      query: {},
-      headers: { host: endpoint.host, 'content-length': '1000', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-    });
-    const headers = signed.headers;
-    await new Promise<void>((resolve) => {
-      const request = httpRequest({ host: endpoint.hostname, port: endpoint.port, method: 'PUT', path, headers });
-      request.on('error', () => undefined);
-      request.write(Buffer.alloc(500, 'a'), () => {
-        // Time for the server to take in what was written before the request is torn down.
-        setTimeout(() => {
-          request.destroy();
-          resolve();
-        }, 200);
-      });
-    });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await putCutShort(server.endpoint, server.clientConfig.credentials, bucket, 'k');
     expect((await storedBytes(client, bucket, 'k')).toString()).toBe('a'.repeat(500));
     client.destroy();
   });
@@ -313,14 +285,7 @@ describe('an unreachable endpoint', () => {
 
 describe('a silent endpoint', () => {
   it('ends in Unavailable naming it once the socket timeout and the retry deadline have passed', async () => {
-    // Accepts connections and never answers, as a hung server or a black-holing proxy does.
-    const sockets = new Set<Socket>();
-    const silent = createTcpServer((socket) => {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const { endpoint, close } = await startSilentEndpoint();
     const store = S3Store.fromSettings(settingsFor('some-bucket', { endpointUrl: endpoint }), 'uploads', { socketTimeoutMs: 300, retryDeadlineMs: 1_000 });
     try {
       const error: unknown = await store.head('k').catch((reason: unknown) => reason);
@@ -330,8 +295,7 @@ describe('a silent endpoint', () => {
       expect((error as StorageError).message).toMatch(/Timeout|ETIMEDOUT/u);
     } finally {
       store.destroy();
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await close();
     }
   }, 30_000);
 });
