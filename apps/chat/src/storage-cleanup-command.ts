@@ -1,12 +1,7 @@
-import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import { openBetterSqliteDatabase } from './better-sqlite-database.ts';
 import { ChatData } from './chat-data.ts';
-import { loadChatConfig } from './chat-config.ts';
-import { openChatStores } from './open-chat-stores.ts';
+import { openCommandContext } from './command-context.ts';
 import { sweepOrphans } from './orphan-cleanup.ts';
-import { ensureSchema } from './schema.ts';
 
 // `npm run cleanup-storage -w @stowage/chat -- [--delete] [--grace-hours 24]`: lists (or deletes) stored uploads and
 // thumbnails no attachment references. Prints one JSON line per orphan, then the JSON report.
@@ -16,11 +11,7 @@ if (!Number.isFinite(graceHours) || graceHours < 0) {
   console.error(`--grace-hours must be a number of hours (0 or more), not ${JSON.stringify(values['grace-hours'])}`);
   process.exit(2);
 }
-const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const config = await loadChatConfig(process.env, join(appDir, '.data'));
-const db = openBetterSqliteDatabase(config.databasePath);
-ensureSchema(db);
-const stores = openChatStores(config.storage, { signingSecret: config.signingSecret, cacheDir: join(config.dataDir, 's3-cache') });
+const { config, db, stores } = await openCommandContext();
 const data = new ChatData(db);
 if (data.realms().length === 0) {
   // An empty database would make every stored object an orphan: a wrong CHAT_DATA_DIR, not a store to empty.
