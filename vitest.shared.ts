@@ -4,6 +4,6 @@
  * package would load that package's possibly stale `dist` instead of its sources.
  */
 export const workspaceSources = {
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
+  resolve: { conditions: ['@stowage/source'] },
+  ssr: { resolve: { conditions: ['@stowage/source'], externalConditions: ['@stowage/source'] } },
 };

@@ -328,7 +328,7 @@ async function benchOn(
       for (let round = 1; round <= ROUNDS; round++) {
         const directory = join(scratch, `down-local-puts-${round}`);
         spawnSync('sync');
-        const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('_local-puts.ts', import.meta.url)), data, directory], {
+        const child = spawnSync(process.execPath, ['--conditions=@stowage/source', '--import', 'tsx', fileURLToPath(new URL('_local-puts.ts', import.meta.url)), data, directory], {
           encoding: 'utf8', maxBuffer: 64 * MiB,
         });
         if (child.status !== 0) throw new Error(`the local puts failed:\n${child.stderr.slice(-3000)}`);

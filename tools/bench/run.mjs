@@ -16,7 +16,7 @@ if (name === undefined || !existsSync(join(here, `${name}.ts`))) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--conditions=source', '--import', 'tsx', '--expose-gc', join(here, `${name}.ts`), ...rest],
+  ['--conditions=@stowage/source', '--import', 'tsx', '--expose-gc', join(here, `${name}.ts`), ...rest],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

@@ -1,5 +1,5 @@
 // A short tour of LocalStore: store, list, read and delete a few uploads under a temporary directory.
-// Run: node --conditions=source --import tsx tools/demo/demo.ts   (or `npm run demo` from the built packages)
+// Run: node --conditions=@stowage/source --import tsx tools/demo/demo.ts   (or `npm run demo` from the built packages)
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -22,7 +22,7 @@ describe('the chat server on Deno', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'stowage-chat-deno-'));
     const port = await freePort();
-    child = spawn(deno, ['run', '--allow-all', '--conditions=source', 'src/deno-main.ts'], {
+    child = spawn(deno, ['run', '--allow-all', '--conditions=@stowage/source', 'src/deno-main.ts'], {
       cwd: appDir,
       env: { ...process.env, CHAT_DATA_DIR: dataDir, PORT: String(port), NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],

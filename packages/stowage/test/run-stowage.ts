@@ -30,7 +30,7 @@ export interface RunState {
 /** Runs the real `stowage` command in its own process, as an operator would (from source through tsx). */
 export function runStowage(args: readonly string[], env: Record<string, string>, options: RunOptions): Promise<RunResult> {
   const { killWhen, signal = 'SIGKILL' } = options;
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', SOURCE_BIN, ...args], {
+  const child = spawn(process.execPath, ['--conditions=@stowage/source', '--import', 'tsx', SOURCE_BIN, ...args], {
     cwd: PACKAGE_DIRECTORY,
     // Journals go to the scratch directory, not the home of whoever runs the tests.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), XDG_STATE_HOME: options.stateHome, ...env },

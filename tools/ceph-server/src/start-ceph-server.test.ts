@@ -68,7 +68,7 @@ describe('startCephServer', () => {
   }, 240_000);
 
   it.concurrent('leaves no daemon or directory behind when the process that started them is killed', async () => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('../test/start-and-wait.ts', import.meta.url))], {
+    const child = spawn(process.execPath, ['--conditions=@stowage/source', '--import', 'tsx', fileURLToPath(new URL('../test/start-and-wait.ts', import.meta.url))], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

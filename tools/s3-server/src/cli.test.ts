@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
 const CLI = fileURLToPath(new URL('cli.ts', import.meta.url));
 
 it('starts by hand, prints the settings that reach it, and stops on SIGTERM', async () => {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, 'hand-uploads', 'hand-avatars'], {
+  const child = spawn(process.execPath, ['--conditions=@stowage/source', '--import', 'tsx', CLI, 'hand-uploads', 'hand-avatars'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
