@@ -1,9 +1,8 @@
 import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
-import { isStorageError } from '@stowage/core';
+import { encodeKeyPath, isStorageError } from '@stowage/core';
 import { ApiError, notFound } from './api-error.ts';
 import type { AttachmentRecord, ChatData, RealmImage, RealmRecord, UserRecord } from './chat-data.ts';
-import { keyPath } from './chat-stores.ts';
 import type { ChatStores } from './chat-stores.ts';
 import { errorResponse } from './http-io.ts';
 import type { HttpRuntime } from './http-runtime.ts';
@@ -138,7 +137,7 @@ export class ChatApp {
   }
 
   avatarUrl(key: string): string {
-    return this.stores.avatarPublicUrl?.(key) ?? keyPath('/user_avatars/', key);
+    return this.stores.avatarPublicUrl?.(key) ?? `/user_avatars/${encodeKeyPath(key)}`;
   }
 
   userView(user: UserRecord): Record<string, unknown> {
@@ -166,8 +165,8 @@ export class ChatApp {
       name: attachment.name,
       size: attachment.size,
       contentType: attachment.contentType,
-      url: keyPath('/user_uploads/', attachment.key),
-      thumbnailUrl: attachment.thumbnailKey === null ? null : keyPath('/user_uploads/', attachment.thumbnailKey),
+      url: `/user_uploads/${encodeKeyPath(attachment.key)}`,
+      thumbnailUrl: attachment.thumbnailKey === null ? null : `/user_uploads/${encodeKeyPath(attachment.thumbnailKey)}`,
       createdAt: new Date(attachment.createdAt).toISOString(),
     };
   }

@@ -41,8 +41,3 @@ export interface ChatStores {
   /** Releases the stores' connections (S3 clients); the stores must not be used after. */
   readonly close: () => void;
 }
-
-/** The path of a key below a URL prefix, each segment percent-encoded. */
-export function keyPath(prefix: string, key: string): string {
-  return `${prefix}${key.split('/').map(encodeURIComponent).join('/')}`;
-}

@@ -1,3 +1,4 @@
+import { encodeKeyPath } from '@stowage/core';
 import type { StorageSettings } from '@stowage/core';
 import { LOCAL_NAMESPACE_DIRECTORIES } from 'stowage';
 import { UPLOAD_CSP } from './serve-object.ts';
@@ -11,7 +12,7 @@ export const S3_LOCATION = '/internal/s3/';
  * segments are percent-encoded once (as in the app's own URLs).
  */
 export function localAccelPath(key: string): string {
-  return `${LOCAL_UPLOADS_LOCATION}${key.split('/').map(encodeURIComponent).join('/')}`;
+  return `${LOCAL_UPLOADS_LOCATION}${encodeKeyPath(key)}`;
 }
 
 /**

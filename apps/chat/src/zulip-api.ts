@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { sanitizeFilename } from '@stowage/core';
+import { encodeKeyPath, sanitizeFilename } from '@stowage/core';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { basicAuth } from 'hono/basic-auth';
@@ -7,7 +7,6 @@ import { HTTPException } from 'hono/http-exception';
 import { ApiError, badRequest } from './api-error.ts';
 import type { ChatApp } from './chat-app.ts';
 import type { UserRecord } from './chat-data.ts';
-import { keyPath } from './chat-stores.ts';
 import { declaredLength, readSmallBody } from './http-io.ts';
 import { directConversationWith, sendMessage } from './message-routes.ts';
 import { receiveOneFile } from './multipart-file.ts';
@@ -156,7 +155,7 @@ export function zulipApi(app: ChatApp): Hono {
     app.runtime.continueBody(c);
     const attachment = await receiveOneFile(c.req.header('content-type'), c.req.raw.body, (file) =>
       storeUpload(app, c, user, sanitizeFilename(file.filename), file.contentType, file.body, undefined));
-    const uri = keyPath('/user_uploads/', attachment.key);
+    const uri = `/user_uploads/${encodeKeyPath(attachment.key)}`;
     return success({ uri, url: uri, filename: attachment.name });
   });
 

@@ -3,6 +3,7 @@ export { StorageError, abortableSleep, abortedError, isStorageError, throwIfAbor
 export type { StorageErrorCode, StorageErrorOptions } from './errors.ts';
 export { compareKeys } from './key-order.ts';
 export { MAX_KEY_BYTES, keyProblem, validateKey, validatePrefix } from './keys.ts';
+export { decodeKeyPath, encodeKeyPath } from './key-url-path.ts';
 export { FALLBACK_FILENAME, MAX_FILENAME_BYTES, sanitizeFilename } from './filename.ts';
 export { DEFAULT_CONTENT_TYPE, contentDisposition, guessContentType, isInlineContentType, mediaType, servedContentType } from './content-type.ts';
 export { digestingStream, portableSha256, sha256Base64, toBase64, toHex } from './checksum.ts';

@@ -4,6 +4,7 @@ import type { Sha256Factory } from './checksum.ts';
 import { guessContentType } from './content-type.ts';
 import { StorageError, abortedError, isStorageError, throwIfAborted, unlessAborted } from './errors.ts';
 import { compareKeys } from './key-order.ts';
+import { encodeKeyPath } from './key-url-path.ts';
 import { validateKey, validatePrefix } from './keys.ts';
 import type {
   Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, SignedUrlOptions,
@@ -257,8 +258,7 @@ export class MemoryStore implements ObjectStore {
     if (this.#publicUrlPrefix === undefined) {
       throw new StorageError('Unsupported', `${this.name} is not public (no publicUrlPrefix configured)`, { key });
     }
-    const path = key.split('/').map((segment) => encodeURIComponent(segment)).join('/');
-    return `${this.#publicUrlPrefix.replace(/\/+$/u, '')}/${path}`;
+    return `${this.#publicUrlPrefix.replace(/\/+$/u, '')}/${encodeKeyPath(key)}`;
   }
 
   #refuseTakenKey(key: string, options: PutOptions): void {

@@ -5,4 +5,3 @@ export type { LocalDirent, LocalFileHandle, LocalFileSystem, LocalStats } from '
 export { RESERVED_DIRECTORY } from './layout.ts';
 export { MAX_SIGNED_URL_SECONDS, MIN_SIGNING_SECRET_BYTES, signObjectUrl, verifySignedUrl } from './signed-url.ts';
 export type { InvalidSignedUrl, SignUrlRequest, SignedUrlVerdict, UrlSigning, ValidSignedUrl } from './signed-url.ts';
-export { decodeKeyPath, encodeKeyPath } from './key-url-path.ts';

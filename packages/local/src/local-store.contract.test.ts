@@ -1,10 +1,9 @@
-import { collectBytes } from '@stowage/core';
+import { collectBytes, decodeKeyPath } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
 import { describeObjectStore } from '@stowage/contract';
 import type { ContractCapabilities } from '@stowage/contract';
 import { blockingDiskBacking, diskBacking, memfsBacking } from '../test/backings.ts';
 import type { Backing } from '../test/backings.ts';
-import { decodeKeyPath } from './key-url-path.ts';
 import { LocalStore } from './local-store.ts';
 import { verifySignedUrl } from './signed-url.ts';
 

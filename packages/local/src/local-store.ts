@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import {
-  READ_BODY_CHUNKS, guessContentType, isStorageError, knownBodySize, resolveRange, throwIfAborted, validateKey, validatePrefix,
+  READ_BODY_CHUNKS, encodeKeyPath, guessContentType, isStorageError, knownBodySize, resolveRange, throwIfAborted, validateKey, validatePrefix,
 } from '@stowage/core';
 import type {
   Body, ByteRange, ChunkReadableResult, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, Sha256Factory, SignedUrlOptions,
@@ -20,7 +20,6 @@ import {
 import { walkObjects } from './list-objects.ts';
 import { parseRecord, serializeRecord } from './metadata-record.ts';
 import type { MetadataRecord } from './metadata-record.ts';
-import { encodeKeyPath } from './key-url-path.ts';
 import { fileRangeBody, firstReadLength, readChunk, readStart } from './read-stream.ts';
 import { RootGuard } from './root-guard.ts';
 import { signObjectUrl } from './signed-url.ts';

@@ -1,8 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { keyProblem } from '@stowage/core';
+import { decodeKeyPath, encodeKeyPath, keyProblem } from '@stowage/core';
 import { invalidArgumentError, invalidSettingsError } from './errors.ts';
-import { decodeKeyPath, encodeKeyPath } from './key-url-path.ts';
 
 /** Shorter secrets are refused: the HMAC is only as strong as its key. */
 export const MIN_SIGNING_SECRET_BYTES: number = 32;

@@ -9,5 +9,5 @@ export type { S3ErrorContext } from './s3-error.ts';
 export type { RetryListener } from './retry.ts';
 export { bucketPolicies } from './bucket-policy.ts';
 export type { BucketPolicy, BucketPolicyInput, BucketPolicyStatement } from './bucket-policy.ts';
-export { encodeKeyPath, publicUrlBase } from './public-url.ts';
+export { publicUrlBase } from './public-url.ts';
 export { SHA256_METADATA } from './object-info.ts';

@@ -1,11 +1,6 @@
 import type { S3Settings } from '@stowage/core';
 import { s3EndpointUrl, usesPathStyle } from './s3-client.ts';
 
-/** A key as a URL path: each segment percent-encoded, the slashes kept. */
-export function encodeKeyPath(key: string): string {
-  return key.split('/').map((segment) => encodeURIComponent(segment)).join('/');
-}
-
 /**
  * Where a public bucket's objects are served: `S3_AVATAR_PUBLIC_URL_PREFIX` when set (a CDN or proxy), else the
  * endpoint addressed as the settings say: `https://bucket.host` (virtual-hosted) or `https://host/bucket` (path).

@@ -3,7 +3,7 @@ import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { RetryStrategyV2 } from '@smithy/types';
 import {
-  StorageError, abortedError, checkFinalSize, checkReceivedSize, contentDisposition, guessContentType, isStorageError, knownBodySize,
+  StorageError, abortedError, checkFinalSize, checkReceivedSize, contentDisposition, encodeKeyPath, guessContentType, isStorageError, knownBodySize,
   putSizeLimits, resolveRange, servedContentType, throwIfAborted, validateKey,
 } from '@stowage/core';
 import type {
@@ -19,7 +19,7 @@ import { SHA256_METADATA, objectInfoFromHeaders } from './object-info.ts';
 import { listObjects } from './list-objects.ts';
 import { guardBody, parseContentRange, rangeHeader } from './object-read.ts';
 import { withoutChecksums } from './presign.ts';
-import { encodeKeyPath, publicUrlBase } from './public-url.ts';
+import { publicUrlBase } from './public-url.ts';
 import type { RetryListener } from './retry.ts';
 import { createS3Client, s3EndpointUrl } from './s3-client.ts';
 import type { S3ClientOptions } from './s3-client.ts';

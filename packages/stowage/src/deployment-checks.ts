@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { collectBytes, isStorageError } from '@stowage/core';
+import { collectBytes, encodeKeyPath, isStorageError } from '@stowage/core';
 import type { ObjectStore, S3Settings, StorageSettings } from '@stowage/core';
 import { RESERVED_DIRECTORY } from '@stowage/local';
-import { S3Store, encodeKeyPath, publicUrlBase } from '@stowage/s3';
+import { S3Store, publicUrlBase } from '@stowage/s3';
 import { LOCAL_AVATARS_URL_PREFIX, LOCAL_NAMESPACE_DIRECTORIES, NAMESPACES } from './open-stores.ts';
 import type { Namespace, Stores } from './open-stores.ts';
 
