@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { StorageError } from '@stowage/core';
 import type { Environment } from '@stowage/core';
 
@@ -21,4 +22,15 @@ export function parseEnvFile(text: string, fileName: string): Environment {
     env[name] = quoted === null ? rawValue.replace(/\s+#.*$/u, '') : (quoted[2] ?? '');
   });
   return env;
+}
+
+/** Reads a settings file; throws `InvalidSettings` when it cannot be read or parsed. */
+export function readEnvFile(path: string): Environment {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new StorageError('InvalidSettings', `cannot read the settings file ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  return parseEnvFile(text, path);
 }

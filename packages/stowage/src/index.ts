@@ -1,13 +1,5 @@
-export { LOCAL_AVATARS_URL_PREFIX, LOCAL_NAMESPACE_DIRECTORIES, NAMESPACES, openStores } from './open-stores.ts';
+export { LOCAL_NAMESPACE_DIRECTORIES, openStores } from './open-stores.ts';
 export type { Namespace, OpenStoresOptions, Stores } from './open-stores.ts';
-export { parseEnvFile } from './env-file.ts';
-export { STORE_SPEC_FORMS, closeSpec, openSpec, parseStoreSpec, readEnvFile, storeOf } from './store-spec.ts';
-export type { OpenSpecOptions, OpenedSpec, StoreSpec } from './store-spec.ts';
-export { PROBE_PREFIX, checkDeployment } from './deployment-checks.ts';
+export { parseEnvFile, readEnvFile } from './env-file.ts';
+export { checkDeployment } from './deployment-checks.ts';
 export type { CheckResult } from './deployment-checks.ts';
-export { USAGE, runCli } from './cli.ts';
-export type { CliContext } from './cli-context.ts';
-export { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
-export { UsageError } from './usage-error.ts';
-export { progressPrinter } from './progress-display.ts';
-export type { ProgressStyle, TextSink } from './progress-display.ts';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const PACKAGE_DIRECTORY: string = fileURLToPath(new URL('..', import.meta.url));
 
 /** The `stowage` command from source: run it with `--conditions=@stowage/source --import tsx`. */
-export const SOURCE_BIN: string = join(PACKAGE_DIRECTORY, 'src', 'bin', 'stowage.ts');
+export const SOURCE_BIN: string = join(PACKAGE_DIRECTORY, 'src', 'cli', 'stowage.ts');
 
 const manifest = JSON.parse(readFileSync(join(PACKAGE_DIRECTORY, 'package.json'), 'utf8')) as { bin: Record<string, string | undefined> };
 

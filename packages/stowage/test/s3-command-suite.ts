@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStorageSettings } from '@stowage/core';
 import { openStores } from '../src/open-stores.ts';
 import type { Stores } from '../src/open-stores.ts';
-import { closeSpec, openSpec, parseStoreSpec } from '../src/store-spec.ts';
+import { closeSpec, openSpec, parseStoreSpec } from '../src/cli/store-spec.ts';
 import { runStowage } from './run-stowage.ts';
 import type { RunOptions, RunResult, RunState } from './run-stowage.ts';
 import { expectFaithfulCopy, listKeys, writeZulipUploads } from './zulip-uploads.ts';

@@ -10,8 +10,8 @@ import type { CliContext } from '../cli-context.ts';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.ts';
 import { formatBytes, formatDuration } from '../format.ts';
 import { defaultJournalDirectory, fileJournal, journalPath } from '../journal-file.ts';
-import { NAMESPACES } from '../open-stores.ts';
-import type { Namespace } from '../open-stores.ts';
+import { NAMESPACES } from '../../open-stores.ts';
+import type { Namespace } from '../../open-stores.ts';
 import { choiceOption, integerOption, numberOption, parseCommandLine, stringOption } from '../parse-command-line.ts';
 import { progressPrinter } from '../progress-display.ts';
 import type { ProgressStyle } from '../progress-display.ts';
@@ -30,7 +30,7 @@ import { UsageError } from '../usage-error.ts';
 const HASH_FIRST_FROM_LOCAL_TO_S3 = 8 * 1024 * 1024;
 
 /**
- * Node with the S3 SDK loaded takes about 70 MiB. An S3 put holds in memory an object that fits in a part (5 MiB by
+ * Node with the S3 SDK loaded starts well inside the budget (package README, performance). An S3 put holds in memory an object that fits in a part (5 MiB by
  * default) and, through lib-storage, the parts of a larger one (an S3-compatible endpoint streams those instead), so
  * 16 MiB in flight bounds what the puts hold while small objects still flow six at a time.
  */

@@ -7,9 +7,9 @@ import { LocalStore } from '@stowage/local';
 import { migrate } from '@stowage/migrate';
 import { S3Store } from '@stowage/s3';
 import { FakeS3, instantRetries } from '@stowage/s3/testing';
-import { expectFaithfulCopy, writeZulipUploads } from '../test/zulip-uploads.ts';
-import { LOCAL_NAMESPACE_DIRECTORIES, NAMESPACES } from './open-stores.ts';
-import type { Namespace } from './open-stores.ts';
+import { expectFaithfulCopy, writeZulipUploads } from '../../test/zulip-uploads.ts';
+import { LOCAL_NAMESPACE_DIRECTORIES, NAMESPACES } from '../open-stores.ts';
+import type { Namespace } from '../open-stores.ts';
 
 const directories: string[] = [];
 afterEach(async () => {

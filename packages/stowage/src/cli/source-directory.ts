@@ -1,8 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageError } from '@stowage/core';
-import { LOCAL_NAMESPACE_DIRECTORIES, NAMESPACES } from './open-stores.ts';
-import type { Namespace } from './open-stores.ts';
+import { LOCAL_NAMESPACE_DIRECTORIES, NAMESPACES } from '../open-stores.ts';
+import type { Namespace } from '../open-stores.ts';
 import type { StoreSpec } from './store-spec.ts';
 
 function entries(directory: string): string[] | undefined {

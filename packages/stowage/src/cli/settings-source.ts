@@ -3,7 +3,7 @@ import type { Environment, StorageSettings } from '@stowage/core';
 import type { CliContext } from './cli-context.ts';
 import type { OptionSpec, ParsedOptions } from './parse-command-line.ts';
 import { stringOption } from './parse-command-line.ts';
-import { readEnvFile } from './store-spec.ts';
+import { readEnvFile } from '../env-file.ts';
 import { UsageError } from './usage-error.ts';
 
 /**

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { StorageError, bucketNameProblem, parseStorageSettings } from '@stowage/core';
 import type { Environment, ObjectStore, StorageSettings } from '@stowage/core';
 import { LocalStore } from '@stowage/local';
 import { S3Store } from '@stowage/s3';
-import { parseEnvFile } from './env-file.ts';
-import { openStores } from './open-stores.ts';
-import type { Namespace, OpenStoresOptions, Stores } from './open-stores.ts';
+import { readEnvFile } from '../env-file.ts';
+import { openStores } from '../open-stores.ts';
+import type { Namespace, OpenStoresOptions, Stores } from '../open-stores.ts';
 import { UsageError } from './usage-error.ts';
 
 /**
@@ -21,17 +20,6 @@ export type StoreSpec =
   | { readonly kind: 'bucket'; readonly text: string; readonly bucket: string };
 
 export const STORE_SPEC_FORMS: string = 'local:DIR (a LOCAL_UPLOADS_DIR), env:FILE (a settings file), dir:DIR (one directory) or s3://BUCKET (one bucket)';
-
-/** Reads a settings file; throws `InvalidSettings` when it cannot be read or parsed. */
-export function readEnvFile(path: string): Environment {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw new StorageError('InvalidSettings', `cannot read the settings file ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-  }
-  return parseEnvFile(text, path);
-}
 
 /** The local deployment `LOCAL_UPLOADS_DIR` names, ignoring any S3 settings beside it (the migration's source). */
 export function localSettingsFrom(env: Environment): StorageSettings {

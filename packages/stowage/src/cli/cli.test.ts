@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectBytes } from '@stowage/core';
 import type { Environment } from '@stowage/core';
 import { runCli } from './cli.ts';
-import { parseEnvFile } from './env-file.ts';
+import { parseEnvFile } from '../env-file.ts';
 import { blockingNodeFileSystem } from '@stowage/local';
 import type { LocalFileSystem } from '@stowage/local';
 import { openSpec, parseStoreSpec, storeOf } from './store-spec.ts';
@@ -189,7 +189,7 @@ describe('settings files and store specs', () => {
 
 describe('what an operator expects of the command', () => {
   it('prints its version with --version, from its package.json', async () => {
-    const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(await run(['--version'])).toEqual({ code: 0, stdout: `stowage ${manifest.version}\n`, stderr: '' });
     expect((await run(['--help'])).stdout).toMatch(/Exit codes: 0 success; 1 .*; 2 /su);
   });

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStorageSettings } from '@stowage/core';
 import { S3RVER_CREDENTIALS, TEST_TLS_FILES, startS3Server } from '@stowage/s3-test-server';
 import type { S3TestServer } from '@stowage/s3-test-server';
-import { describeStowageOnS3 } from '../test/s3-command-suite.ts';
-import { expectFaithfulCopy } from '../test/zulip-uploads.ts';
-import { openStores } from './open-stores.ts';
+import { describeStowageOnS3 } from '../../test/s3-command-suite.ts';
+import { expectFaithfulCopy } from '../../test/zulip-uploads.ts';
+import { openStores } from '../open-stores.ts';
 
 const BUCKETS = { uploads: 'uploads-bucket', avatars: 'avatars-bucket', copy: 'copy-bucket' };
 

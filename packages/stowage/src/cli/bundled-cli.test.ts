@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseStorageSettings } from '@stowage/core';
-import { SHIPPED_BIN } from '../test/commands.ts';
-import { expectFaithfulCopy, writeZulipUploads } from '../test/zulip-uploads.ts';
-import { openStores } from './open-stores.ts';
+import { SHIPPED_BIN } from '../../test/commands.ts';
+import { expectFaithfulCopy, writeZulipUploads } from '../../test/zulip-uploads.ts';
+import { openStores } from '../open-stores.ts';
 
 let scratch: string;
 
@@ -44,7 +44,7 @@ describe('the built stowage command', () => {
   });
 
   it('prints the package version, and answers a missing --settings file with exit code 2 naming it', async () => {
-    const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     const version = spawnSync(process.execPath, [SHIPPED_BIN, '--version'], { encoding: 'utf8' });
     expect(version).toMatchObject({ status: 0, stdout: `stowage ${manifest.version}\n` });
     const missing = join(scratch, 'missing.env');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 
 /**
  * The version in this package's package.json. Found by walking up from this module, because the module runs from
- * `src/` (tests), `dist/` (the library) and `dist/cli/` (the bundled command), each a different depth below it.
+ * `src/cli/` (tests), `dist/cli/` (the built modules) and `dist/bin/` (the bundled command).
  */
 export function stowageVersion(): string {
   let directory = new URL('.', import.meta.url);

@@ -1,10 +1,10 @@
 import { parseStorageSettings } from '@stowage/core';
 import type { Environment, StorageSettings } from '@stowage/core';
 import type { CliContext } from '../cli-context.ts';
-import { checkDeployment } from '../deployment-checks.ts';
-import type { CheckResult } from '../deployment-checks.ts';
+import { checkDeployment } from '../../deployment-checks.ts';
+import type { CheckResult } from '../../deployment-checks.ts';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.ts';
-import { openStores } from '../open-stores.ts';
+import { openStores } from '../../open-stores.ts';
 import { parseCommandLine, stringOption } from '../parse-command-line.ts';
 import { SETTINGS_OPTIONS, settingsEnvironment } from '../settings-source.ts';
 import { defaultSourceSpec, defaultTargetSpec, parseStoreSpec } from '../store-spec.ts';

@@ -1,8 +1,8 @@
 import type { CliContext } from '../cli-context.ts';
 import { EXIT_OK } from '../exit-codes.ts';
 import { formatBytes } from '../format.ts';
-import { NAMESPACES } from '../open-stores.ts';
-import type { Namespace } from '../open-stores.ts';
+import { NAMESPACES } from '../../open-stores.ts';
+import type { Namespace } from '../../open-stores.ts';
 import { choiceOption, parseCommandLine, stringOption } from '../parse-command-line.ts';
 import { SETTINGS_OPTIONS, settingsEnvironment } from '../settings-source.ts';
 import { UsageError } from '../usage-error.ts';

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import { runCli } from '../cli.ts';
-import { EXIT_INTERRUPTED } from '../exit-codes.ts';
-import { StatusLineSink } from '../status-line.ts';
+import { EXIT_INTERRUPTED, runCli } from './index.ts';
+import { StatusLineSink } from './status-line.ts';
 
 const stderr = new StatusLineSink({ write: (text) => process.stderr.write(text) });
 

@@ -2,7 +2,7 @@ import { PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { createTestBucket } from '@stowage/ceph-server';
 import { injectCephServer } from '@stowage/ceph-server/vitest';
 import { bucketPolicies, checksumConfig } from '@stowage/s3';
-import { describeStowageOnS3 } from '../test/s3-command-suite.ts';
+import { describeStowageOnS3 } from '../../test/s3-command-suite.ts';
 
 describeStowageOnS3("Ceph 16.2's RADOS Gateway (a real S3 that checks signatures)", async () => {
   const server = injectCephServer();
