@@ -1,12 +1,2 @@
 export { describeObjectStore } from './describe-object-store.ts';
-export type { MakeStore, StoreFixture } from './describe-object-store.ts';
-export { isMissing } from './capabilities.ts';
-export type { ContractCapabilities, KeyPrefixConflict, LargeObjectSize, MissingCapability, UrlCapability } from './capabilities.ts';
-export { PseudoRandomBytes, pseudoRandomBytes, pseudoRandomChunks, pseudoRandomStream } from './pseudo-random.ts';
-export { digestBody, readText } from './body-digest.ts';
-export { INVALID_KEYS, INVALID_PREFIXES } from './invalid-keys.ts';
-export type { InvalidKeyCase } from './invalid-keys.ts';
-export { assertStorageError, expectStorageError } from './storage-error-assertions.ts';
-export type { StorageErrorShape } from './storage-error-assertions.ts';
-export { getBytes, getText, listKeys, numberedKeys, putMany, putText } from './store-helpers.ts';
-export { expectSameBytes } from './byte-assertions.ts';
+export type { ContractCapabilities } from './capabilities.ts';

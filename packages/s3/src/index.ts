@@ -1,13 +1,8 @@
-export { S3Store, S3_MAX_SINGLE_COPY_BYTES, S3_MIN_PART_BYTES } from './s3-store.ts';
-export type { S3BucketRole, S3ServerLimitations, S3StoreFromSettingsOptions, S3StoreOptions } from './s3-store.ts';
-export { createS3Client, s3ChecksumProfile, s3EndpointUrl, s3Region, usesPathStyle } from './s3-client.ts';
+export { S3Store } from './s3-store.ts';
+export type { S3ServerLimitations, S3StoreOptions } from './s3-store.ts';
+export { createS3Client } from './s3-client.ts';
 export type { S3ClientOptions } from './s3-client.ts';
 export { checksumConfig } from './checksum-profile.ts';
 export type { S3ChecksumProfile } from './checksum-profile.ts';
-export { toStorageError } from './s3-error.ts';
-export type { S3ErrorContext } from './s3-error.ts';
-export type { RetryListener } from './retry.ts';
 export { bucketPolicies } from './bucket-policy.ts';
-export type { BucketPolicy, BucketPolicyInput, BucketPolicyStatement } from './bucket-policy.ts';
 export { publicUrlBase } from './public-url.ts';
-export { SHA256_METADATA } from './object-info.ts';

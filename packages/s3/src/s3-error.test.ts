@@ -2,7 +2,7 @@ import { StorageError } from '@stowage/core';
 import { describe, expect, it } from 'vitest';
 import { isS3NotFound, toStorageError } from './s3-error.ts';
 import { retryErrorType } from './retry.ts';
-import { connectionResetError, fakeS3Error, requestTimeoutError } from './testing/index.ts';
+import { connectionResetError, fakeS3Error, requestTimeoutError } from './testing/fake-s3-errors.ts';
 
 const context = { store: 's3://bucket', endpoint: 'http://127.0.0.1:9', operation: 'get', key: 'a/b' };
 

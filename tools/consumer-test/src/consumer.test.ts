@@ -7,14 +7,12 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3Server } from '@stowage/s3-test-server';
 import type { S3TestServer } from '@stowage/s3-test-server';
+import { PUBLISHED } from './published.ts';
 
 const run = promisify(execFile);
 const WORKSPACE = fileURLToPath(new URL('../../..', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../fixture/', import.meta.url));
 const TSC = join(WORKSPACE, 'node_modules', 'typescript', 'bin', 'tsc');
-
-/** Every package the workspace publishes (the others are private). */
-export const PUBLISHED = ['@stowage/core', '@stowage/local', '@stowage/s3', '@stowage/contract', '@stowage/migrate', 'stowage'] as const;
 
 let scratch: string | undefined;
 let project: string;

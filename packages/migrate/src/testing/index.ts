@@ -1,2 +1,2 @@
 export { FaultInjectingStore, unavailable } from './fault-injecting-store.ts';
-export type { Fault, FaultCall, FaultOperation, FaultPlan } from './fault-injecting-store.ts';
+export type { FaultPlan } from './fault-injecting-store.ts';
