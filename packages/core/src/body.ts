@@ -165,8 +165,8 @@ export async function collectBytes(source: Body): Promise<Uint8Array> {
 
 /**
  * Where a store's `GetResult` can also hand out its bytes without a Web stream, it offers them under this key, as
- * a function returning them once (an async iterable of chunks). Node 20 spends about 45 µs making each
- * `ReadableStream`, which is a tenth of copying a small object; a reader that only passes bytes on (a migration)
+ * a function returning them once (an async iterable of chunks). Making a `ReadableStream` has a fixed cost that
+ * counts against copying a small object (package README, performance); a reader that only passes bytes on (a migration)
  * asks with `readResultBody`. The result's `body` then stays unread: read one or the other, once.
  */
 export const READ_BODY_CHUNKS: unique symbol = Symbol.for('stowage.readBodyChunks');

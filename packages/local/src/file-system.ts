@@ -264,8 +264,8 @@ function openUnlessGone(path: string, flags: number): BlockingDescriptorHandle |
 
 /**
  * Node's file system with every call but the syncs made on the calling thread. On a local disk such a call costs
- * several times less CPU than the same call handed to libuv's pool and back (listing 2,020 files in 1,600
- * directories: 0.3 s of CPU to 0.1 s), but it blocks the event loop while the disk answers. For batch tools
+ * less CPU than the same call handed to libuv's pool and back (package README, performance), but it blocks the
+ * event loop while the disk answers. For batch tools
  * (`stowage migrate`), never for a server, where one slow disk would stall every request.
  */
 export const blockingNodeFileSystem: LocalFileSystem = {

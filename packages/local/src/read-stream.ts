@@ -7,16 +7,16 @@ import type { LocalFileHandle } from './file-system.ts';
 /**
  * Bytes read per pull of a Web stream (what a server sends, what the cache reads from its tier): large enough that a
  * big file costs few reads, small enough to bound memory (one chunk in hand and one read ahead). Each read and each
- * chunk through a Web stream has a fixed cost, so the size decides a large read's speed: 128 KiB chunks read a
- * cached 256 MiB file at about 0.3x a plain 1 MiB read loop, 1 MiB ones at about 0.9x (package README, performance).
+ * chunk through a Web stream has a fixed cost, so the size decides a large read's speed (package README,
+ * performance, compares the sizes).
  */
 const READ_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * Bytes read per chunk handed out without a stream (`READ_BODY_CHUNKS`, what a migration reads). Each chunk is a
- * fresh buffer, freed only when the garbage collector finds it: a migration copying 8 MiB files six at a time
- * peaked at 96 to 99 MiB with 1 MiB chunks, about 10 MiB above 128 KiB ones, against a budget of 100 MiB; without a
- * stream a chunk costs little, so the smaller size loses no measurable CPU.
+ * fresh buffer, freed only when the garbage collector finds it, so larger chunks raise a migration's peak memory
+ * against its budget (package README, performance); without a stream a chunk costs little, so the smaller size
+ * loses no measurable CPU.
  */
 const PLAIN_CHUNK_BYTES = 128 * 1024;
 

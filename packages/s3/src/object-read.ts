@@ -35,8 +35,8 @@ interface ChunkSource {
 
 /**
  * A Node `Readable` read directly: `read()` while it has data, else wait for `readable` or `end`. Its async
- * iterator (under the SDK's `transformToWebStream` too) finishes only once the stream has closed, measured here
- * at 0.4 ms after its end: a tenth of a small object's whole read from a server on the same machine.
+ * iterator (under the SDK's `transformToWebStream` too) finishes only once the stream has closed, some time after
+ * its end, which counts against a small object's whole read (package README, performance).
  */
 function nodeChunks(readable: NodeReadable): ChunkSource {
   return {

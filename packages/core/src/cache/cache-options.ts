@@ -43,7 +43,7 @@ export interface CacheOptions {
    * the file or object changes those); the size is checked on every hit. That keeps hits as fast as reading the
    * tier directly, but cannot see corruption that leaves all three unchanged (bit rot under the file system)
    * until the next process reads the slice. `every-hit`: always, so no corrupt byte is ever served, at the price
-   * of hashing every byte served (about half the speed of a direct read, `npm run bench -- cache`).
+   * of hashing every byte served (the cache's README, performance).
    */
   readonly verify?: 'every-hit' | 'on-change' | undefined;
   /** Milliseconds since the epoch; injected so tests can move time. Defaults to `Date.now`. */
