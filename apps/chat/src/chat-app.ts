@@ -13,6 +13,8 @@ import { avatarKeys, realmImageKeys } from './upload-keys.ts';
 import { readableTarget } from './upload-access.ts';
 import type { UploadTarget } from './upload-access.ts';
 import { UploadReservations } from './upload-reservations.ts';
+import { ChatTusUploads } from './tus-uploads.ts';
+import type { TusSettings } from './tus-uploads.ts';
 
 export interface ChatAppOptions {
   readonly data: ChatData;
@@ -33,6 +35,8 @@ export interface ChatAppOptions {
   readonly now?: (() => number) | undefined;
   /** Where unexpected errors are reported; defaults to the console. */
   readonly logError?: ((error: unknown) => void) | undefined;
+  /** Resumable uploads (`/api/v1/tus`): expiry, segment size, sweep interval. */
+  readonly tus?: TusSettings | undefined;
 }
 
 /** A route of the app: the app's state and Hono's context in, the answer out (a refusal is thrown as `ApiError`). */
@@ -63,6 +67,8 @@ export class ChatApp {
 
   /** The server's runtime pieces (Node or Deno), handed over by the entry point. */
   readonly runtime: HttpRuntime;
+  /** The tus endpoint and its store of partial uploads. */
+  readonly tus: ChatTusUploads;
 
   constructor(options: ChatAppOptions, runtime: HttpRuntime) {
     this.runtime = runtime;
@@ -81,6 +87,12 @@ export class ChatApp {
     this.#logError = options.logError ?? ((error) => {
       console.error(error);
     });
+    this.tus = new ChatTusUploads(this, options.tus);
+  }
+
+  /** Stops the app's background work (the expiry sweep of partial uploads). */
+  stop(): void {
+    this.tus.stop();
   }
 
   /** The live session the request's cookie names, if any. */

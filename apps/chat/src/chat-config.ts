@@ -21,6 +21,8 @@ export interface ChatConfig {
   readonly serveVia: 'app' | 'nginx';
   /** `S3_MEMORY_CACHE_SIZE`, `S3_DISK_CACHE_SIZE`, `S3_CACHE_INACTIVE_TIME`: nginx's cache in front of S3. */
   readonly nginxCache: NginxCacheSettings;
+  /** `CHAT_TUS_EXPIRATION_HOURS` (default 24): when an incomplete resumable upload is abandoned. */
+  readonly tusExpirationMs: number;
 }
 
 /** An nginx size (`1m`, `200m`, `1g`) or time (`30d`, `12h`) setting, checked so the printed config loads. */
@@ -67,6 +69,7 @@ export async function loadChatConfig(env: Environment, defaultDataDir: string): 
     signingSecret: secrets.signingSecret,
     avatarSalt: secrets.avatarSalt,
     serveVia: parseServeVia(env.SERVE_UPLOADS_VIA),
+    tusExpirationMs: parsePositiveInteger('CHAT_TUS_EXPIRATION_HOURS', env.CHAT_TUS_EXPIRATION_HOURS, 24) * 60 * 60 * 1000,
     nginxCache: {
       memoryCacheSize: nginxValue(env, 'S3_MEMORY_CACHE_SIZE', DEFAULT_NGINX_CACHE.memoryCacheSize, /^\d+[kmg]?$/iu),
       diskCacheSize: nginxValue(env, 'S3_DISK_CACHE_SIZE', DEFAULT_NGINX_CACHE.diskCacheSize, /^\d+[kmg]?$/iu),

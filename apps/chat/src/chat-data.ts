@@ -46,6 +46,19 @@ export interface MessageRecord {
   readonly createdAt: number;
 }
 
+/** A resumable upload: created with its length, complete once all bytes are stored and its attachment made. */
+export interface TusUploadRecord {
+  readonly id: string;
+  readonly realmId: number;
+  readonly ownerId: number;
+  readonly size: number;
+  readonly name: string;
+  readonly contentType: string;
+  readonly createdAt: number;
+  readonly attachmentId: number | null;
+  readonly completed: boolean;
+}
+
 export interface AttachmentRecord {
   readonly id: number;
   readonly realmId: number;
@@ -507,5 +520,45 @@ export class ChatData {
 
   deleteEmoji(id: number): void {
     this.#run('DELETE FROM emoji WHERE id = ?', id);
+  }
+
+  // Resumable uploads
+
+  createTusUpload(upload: Omit<TusUploadRecord, 'attachmentId' | 'completed'>): void {
+    this.#run(
+      'INSERT INTO tus_uploads (id, realm_id, owner_id, size, name, content_type, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      upload.id, upload.realmId, upload.ownerId, upload.size, upload.name, upload.contentType, upload.createdAt,
+    );
+  }
+
+  tusUpload(id: string): TusUploadRecord | undefined {
+    const row = this.#get(
+      'SELECT id, realm_id AS realmId, owner_id AS ownerId, size, name, content_type AS contentType, created_at AS createdAt, attachment_id AS attachmentId, completed FROM tus_uploads WHERE id = ?',
+      id,
+    ) as (Omit<TusUploadRecord, 'completed'> & { completed: number }) | undefined;
+    return row === undefined ? undefined : { ...row, completed: row.completed === 1 };
+  }
+
+  /** Records the attachment a complete upload became; its bytes now count through the attachment. */
+  completeTusUpload(id: string, attachmentId: number): void {
+    this.#run('UPDATE tus_uploads SET attachment_id = ?, completed = 1 WHERE id = ?', attachmentId, id);
+  }
+
+  deleteTusUpload(id: string): void {
+    this.#run('DELETE FROM tus_uploads WHERE id = ?', id);
+  }
+
+  /** Ids of uploads created before `before`, complete or not, oldest first. */
+  tusUploadsCreatedBefore(before: number, limit: number): string[] {
+    return (this.#all('SELECT id FROM tus_uploads WHERE created_at < ? ORDER BY created_at LIMIT ?', before, limit) as { id: string }[]).map((row) => row.id);
+  }
+
+  /** Bytes incomplete resumable uploads of the realm hold against its quota (their declared lengths). */
+  realmTusReservedBytes(realmId: number): number {
+    return (this.#get('SELECT COALESCE(SUM(size), 0) AS held FROM tus_uploads WHERE realm_id = ? AND completed = 0', realmId) as { held: number }).held;
+  }
+
+  userTusReservedBytes(userId: number): number {
+    return (this.#get('SELECT COALESCE(SUM(size), 0) AS held FROM tus_uploads WHERE owner_id = ? AND completed = 0', userId) as { held: number }).held;
   }
 }

@@ -66,6 +66,7 @@ export async function startChatServer(options: ChatAppOptions, host = '127.0.0.1
     url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        app.stop();
         server.close((error) => {
           if (error === undefined) resolve();
           else reject(error);

@@ -46,6 +46,9 @@ export async function startDenoChatServer(options: ChatAppOptions, host: string,
   return {
     app,
     url: `http://${address.hostname.includes(':') ? `[${address.hostname}]` : address.hostname}:${address.port}`,
-    close: () => server.shutdown(),
+    close: () => {
+      app.stop();
+      return server.shutdown();
+    },
   };
 }

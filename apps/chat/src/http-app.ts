@@ -34,6 +34,10 @@ export function chatHttpApp(app: ChatApp): Hono {
   http.all('/user_uploads/*', methodNotAllowed);
   http.all('/user_avatars/*', methodNotAllowed);
 
+  // tus before the rest of Zulip's API: it authenticates by API key or by session (the web UI).
+  const tus = (c: Context): Promise<Response> => app.tus.handle(c);
+  http.all('/api/v1/tus', tus);
+  http.all('/api/v1/tus/*', tus);
   http.route('/api/v1', zulipApi(app));
   http.get('/api/session', route(getSession));
   http.post('/api/login', route(login));

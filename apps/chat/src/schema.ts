@@ -1,6 +1,6 @@
 import type { SqlDatabase } from './sql-database.ts';
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 /** Tables of the chat domain. Times are milliseconds since the epoch. */
 const SCHEMA = `
@@ -85,6 +85,21 @@ CREATE TABLE emoji (
   author_id INTEGER NOT NULL REFERENCES users(id),
   UNIQUE (realm_id, name)
 );
+CREATE TABLE tus_uploads (
+  -- The tus upload id (the last segment of its URL); its bytes live in the uploads store until complete.
+  id TEXT PRIMARY KEY,
+  realm_id INTEGER NOT NULL REFERENCES realms(id),
+  owner_id INTEGER NOT NULL REFERENCES users(id),
+  -- Upload-Length: held against the quotas from creation until complete, terminated or expired.
+  size INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  -- The attachment it became; NULL while bytes are missing.
+  attachment_id INTEGER REFERENCES attachments(id) ON DELETE SET NULL,
+  completed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tus_uploads_by_created ON tus_uploads(created_at);
 `;
 
 /** From version 1: Zulip's API keys. */
@@ -94,6 +109,23 @@ const VERSION_3 = `ALTER TABLE channels ADD COLUMN direct_members TEXT;
 CREATE UNIQUE INDEX channels_direct ON channels(realm_id, direct_members) WHERE direct_members IS NOT NULL;
 ALTER TABLE realms ADD COLUMN user_quota_bytes INTEGER;
 CREATE INDEX attachments_by_thumbnail ON attachments(thumbnail_key);`;
+/** From version 3: resumable (tus) uploads in progress. */
+const VERSION_4 = `CREATE TABLE tus_uploads (
+  -- The tus upload id (the last segment of its URL); its bytes live in the uploads store until complete.
+  id TEXT PRIMARY KEY,
+  realm_id INTEGER NOT NULL REFERENCES realms(id),
+  owner_id INTEGER NOT NULL REFERENCES users(id),
+  -- Upload-Length: held against the quotas from creation until complete, terminated or expired.
+  size INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  -- The attachment it became; NULL while bytes are missing.
+  attachment_id INTEGER REFERENCES attachments(id) ON DELETE SET NULL,
+  completed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tus_uploads_by_created ON tus_uploads(created_at);
+`;
 
 /** Creates the tables of an empty database; returns whether it did (so the caller knows to seed). */
 export function ensureSchema(db: SqlDatabase): boolean {
@@ -101,8 +133,8 @@ export function ensureSchema(db: SqlDatabase): boolean {
   const row = db.prepare('PRAGMA user_version').get() as { user_version: number } | undefined;
   const version = row?.user_version ?? 0;
   if (version === SCHEMA_VERSION) return false;
-  if (version === 1 || version === 2) {
-    db.exec(`BEGIN; ${version === 1 ? VERSION_2 : ''} ${VERSION_3} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+  if (version >= 1 && version <= 3) {
+    db.exec(`BEGIN; ${version === 1 ? VERSION_2 : ''} ${version <= 2 ? VERSION_3 : ''} ${VERSION_4} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
     return false;
   }
   if (version !== 0) {

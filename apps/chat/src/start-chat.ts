@@ -49,6 +49,7 @@ export async function startChat(options: StartChatOptions): Promise<StartedServe
       avatarSalt: config.avatarSalt,
       serveVia: config.serveVia,
       webRoot: existsSync(options.webRoot) ? options.webRoot : undefined,
+      tus: { expirationMs: config.tusExpirationMs },
     },
     config.host,
     config.port,

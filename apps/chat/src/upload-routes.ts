@@ -31,8 +31,13 @@ export function userQuotaExceeded(size: number | undefined, quota: number, used:
 
 /** The quotas an upload by `user` counts against: the realm's, and the per-user one when the realm sets it. */
 export function quotaClaims(app: ChatApp, realm: RealmRecord, user: UserRecord): QuotaClaim[] {
-  const claims: QuotaClaim[] = [{ scope: `realm:${realm.id}`, stored: () => app.data.realmUsedBytes(realm.id), quota: realm.quotaBytes }];
-  if (realm.userQuotaBytes !== null) claims.push({ scope: `user:${user.id}`, stored: () => app.data.userUsedBytes(user.id), quota: realm.userQuotaBytes });
+  // Resumable uploads in progress hold their whole declared length, from creation until complete or gone.
+  const claims: QuotaClaim[] = [
+    { scope: `realm:${realm.id}`, stored: () => app.data.realmUsedBytes(realm.id) + app.data.realmTusReservedBytes(realm.id), quota: realm.quotaBytes },
+  ];
+  if (realm.userQuotaBytes !== null) {
+    claims.push({ scope: `user:${user.id}`, stored: () => app.data.userUsedBytes(user.id) + app.data.userTusReservedBytes(user.id), quota: realm.userQuotaBytes });
+  }
   return claims;
 }
 

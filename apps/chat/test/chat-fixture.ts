@@ -9,6 +9,7 @@ import { ChatData } from '../src/chat-data.ts';
 import type { ChatStores } from '../src/chat-stores.ts';
 import { startChatServer } from '../src/chat-server.ts';
 import type { RunningChatServer } from '../src/chat-server.ts';
+import type { TusSettings } from '../src/tus-uploads.ts';
 import { localChatStores, s3ChatStores } from '../src/open-chat-stores.ts';
 import { ensureSchema } from '../src/schema.ts';
 import { SEED_ACCOUNTS, seedDatabase } from '../src/seed.ts';
@@ -117,6 +118,7 @@ export interface TestChatOptions {
   readonly maxFileUploadBytes?: number;
   /** Receives what the server logs as unexpected (default: dropped). */
   readonly logError?: (error: unknown) => void;
+  readonly tus?: TusSettings;
 }
 
 /** A seeded chat server on 127.0.0.1 with a free port, over a fresh temporary directory. */
@@ -131,6 +133,7 @@ export async function startTestChat(options: TestChatOptions = {}): Promise<Test
   const stores = options.stores?.(dir) ?? localChatStores(join(dir, 'uploads'), SIGNING_SECRET);
   const server = await startChatServer({
     data, stores, maxFileUploadBytes: options.maxFileUploadBytes ?? 1024 * 1024, avatarSalt: 'test-salt', now, logError: options.logError ?? (() => undefined),
+    tus: options.tus,
   });
   const anonymous = (): Client => new Client(server.url);
   return {
