@@ -7,6 +7,7 @@ export default defineConfig({
       'packages/*/vitest.config.ts',
       'packages/*/vitest.ceph.config.ts',
       'apps/*/vitest.config.ts',
+      'apps/*/vitest.ceph.config.ts',
       'apps/*/e2e/vitest.config.ts',
       'tools/*/vitest.config.ts',
     ],

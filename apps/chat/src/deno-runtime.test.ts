@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../test/chat-fixture.ts';
 import { freePort } from '../test/free-port.ts';
 import { RawConnection, cookieOf, fileGet } from '../test/raw-http.ts';
+import { tusUpload } from '../test/tus-client.ts';
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const deno = join(appDir, '..', '..', 'node_modules', '.bin', 'deno');
@@ -92,6 +93,12 @@ describe('the chat server on Deno', () => {
     expect(uploaded.status).toBe(200);
     const { url: formUrl } = (await uploaded.json()) as { url: string };
     expect(await (await client.request('GET', formUrl)).text()).toBe('multipart on Deno\n');
+    // A resumable upload by tus-js-client through @tus/server's handleWeb on Deno's server, in three PATCHes.
+    const tusBytes = Buffer.alloc(300 * 1024, 'tus on Deno\n');
+    const { done } = tusUpload(tusBytes, `${base}/api/v1/tus`, client, { chunkSize: 128 * 1024, metadata: { filename: 'deno-tus.txt', filetype: 'text/plain' } });
+    const finished = await done;
+    expect(finished.filename).toBe('deno-tus.txt');
+    expect(Buffer.from(await (await client.request('GET', finished.url)).arrayBuffer()).equals(tusBytes)).toBe(true);
     // The web UI's files through Hono's static middleware for Deno.
     const page = await fetch(`${base}/`);
     expect(page.status).toBe(200);

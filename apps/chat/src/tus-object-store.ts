@@ -70,6 +70,8 @@ export class ObjectStoreTusStore extends DataStore {
   readonly segmentBytes: number;
   readonly #expirationMs: number;
   readonly #now: () => number;
+  /** Writes still storing what arrived, by upload: `@tus/server` may release its lock before they end. */
+  readonly #writing = new Map<string, Promise<number>>();
 
   constructor(options: ObjectStoreTusStoreOptions) {
     super();
@@ -132,7 +134,13 @@ export class ObjectStoreTusStore extends DataStore {
     return offset;
   }
 
+  /** Waits for a write of this process to the upload that is still storing its last bytes. */
+  async #settled(id: string): Promise<void> {
+    await this.#writing.get(id)?.catch(() => undefined);
+  }
+
   override async getUpload(id: string): Promise<Upload> {
+    await this.#settled(id);
     const info = await this.#info(id);
     const offset = await this.#storedOffset(id);
     return new Upload({
@@ -146,6 +154,19 @@ export class ObjectStoreTusStore extends DataStore {
    * Refuses bytes beyond the upload's length.
    */
   override async write(stream: Readable, id: string, offset: number): Promise<number> {
+    await this.#settled(id);
+    // When the client's connection is cut, the server answers (and unlocks) as soon as the body fails, while this
+    // write still stores what arrived: until it has, the upload's offset is not known, so others wait for it.
+    const writing = this.#write(stream, id, offset);
+    this.#writing.set(id, writing);
+    try {
+      return await writing;
+    } finally {
+      if (this.#writing.get(id) === writing) this.#writing.delete(id);
+    }
+  }
+
+  async #write(stream: Readable, id: string, offset: number): Promise<number> {
     const info = await this.#info(id);
     const stored = await this.#storedOffset(id);
     if (stored !== offset) throw TusError.of(ERRORS.INVALID_OFFSET);
@@ -184,6 +205,7 @@ export class ObjectStoreTusStore extends DataStore {
   }
 
   override async remove(id: string): Promise<void> {
+    await this.#settled(id);
     await this.#info(id);
     await this.#removeKeys(id);
   }
