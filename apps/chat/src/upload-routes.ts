@@ -187,6 +187,9 @@ export const listAttachments: Handler = (app, c) => {
     quotaBytes: realm?.quotaBytes ?? 0,
     userUsedBytes: app.data.userUsedBytes(user.id),
     userQuotaBytes: realm?.userQuotaBytes ?? null,
+    // Declared lengths of resumable uploads not yet complete: held against the quotas, not yet in `usedBytes`.
+    pendingBytes: app.data.realmTusReservedBytes(user.realmId),
+    userPendingBytes: app.data.userTusReservedBytes(user.id),
   });
 };
 
