@@ -55,13 +55,20 @@ describe('ObjectStoreTusStore', () => {
   });
 
   it('refuses a wrong offset and bytes beyond the upload length', async () => {
-    const { tus } = setup();
+    const { store, tus } = setup();
     await tus.create(new Upload({ id: 'small', size: 10 * KIB, offset: 0 }));
     await expect(tus.write(Readable.from([new Uint8Array(KIB)]), 'small', 5)).rejects.toMatchObject({ status_code: 409 });
     await expect(tus.write(Readable.from([new Uint8Array(6 * KIB), new Uint8Array(6 * KIB)]), 'small', 0)).rejects.toMatchObject({ status_code: 413 });
     // The first chunk fit and is kept; nothing beyond the length was stored.
     expect((await tus.getUpload('small')).offset).toBe(6 * KIB);
     await expect(tus.create(new Upload({ id: 'deferred', offset: 0 }))).rejects.toBeInstanceOf(TusError);
+    // Another server stores the same offset while this write is under way: a conflict, and its bytes stand.
+    const racing = Readable.from((async function* () {
+      await store.put('tus/small/parts/0000000000006144', new Uint8Array(KIB));
+      yield new Uint8Array(2 * KIB);
+    })());
+    await expect(tus.write(racing, 'small', 6 * KIB)).rejects.toMatchObject({ status_code: 409 });
+    expect((await tus.getUpload('small')).offset).toBe(7 * KIB);
     await expect(tus.getUpload('../etc')).rejects.toMatchObject({ status_code: 404 });
   });
 

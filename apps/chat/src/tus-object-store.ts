@@ -176,7 +176,13 @@ export class ObjectStoreTusStore extends DataStore {
     let at = offset;
     const flush = async (): Promise<void> => {
       if (filled === 0) return;
-      await this.store.put(this.#partKey(id, at), buffer.subarray(0, filled), { contentType: 'application/octet-stream', ifNoneMatch: '*' });
+      try {
+        await this.store.put(this.#partKey(id, at), buffer.subarray(0, filled), { contentType: 'application/octet-stream', ifNoneMatch: '*' });
+      } catch (error) {
+        // Another server wrote this offset first (no lock spans servers): the client asks again where to go on.
+        if (isStorageError(error, 'AlreadyExists')) throw TusError.of(ERRORS.INVALID_OFFSET);
+        throw error;
+      }
       at += filled;
       filled = 0;
       // A fresh buffer: a store may still hold the stored one. Never more than what the upload still lacks.
