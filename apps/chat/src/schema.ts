@@ -2,6 +2,24 @@ import type { SqlDatabase } from './sql-database.ts';
 
 const SCHEMA_VERSION = 4;
 
+/** From version 3: resumable (tus) uploads in progress. */
+const VERSION_4 = `CREATE TABLE tus_uploads (
+  -- The tus upload id (the last segment of its URL); its bytes live in the uploads store until complete.
+  id TEXT PRIMARY KEY,
+  realm_id INTEGER NOT NULL REFERENCES realms(id),
+  owner_id INTEGER NOT NULL REFERENCES users(id),
+  -- Upload-Length: held against the quotas from creation until complete, terminated or expired.
+  size INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  -- The attachment it became; NULL while bytes are missing.
+  attachment_id INTEGER REFERENCES attachments(id) ON DELETE SET NULL,
+  completed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tus_uploads_by_created ON tus_uploads(created_at);
+`;
+
 /** Tables of the chat domain. Times are milliseconds since the epoch. */
 const SCHEMA = `
 CREATE TABLE realms (
@@ -85,22 +103,7 @@ CREATE TABLE emoji (
   author_id INTEGER NOT NULL REFERENCES users(id),
   UNIQUE (realm_id, name)
 );
-CREATE TABLE tus_uploads (
-  -- The tus upload id (the last segment of its URL); its bytes live in the uploads store until complete.
-  id TEXT PRIMARY KEY,
-  realm_id INTEGER NOT NULL REFERENCES realms(id),
-  owner_id INTEGER NOT NULL REFERENCES users(id),
-  -- Upload-Length: held against the quotas from creation until complete, terminated or expired.
-  size INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  content_type TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  -- The attachment it became; NULL while bytes are missing.
-  attachment_id INTEGER REFERENCES attachments(id) ON DELETE SET NULL,
-  completed INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX tus_uploads_by_created ON tus_uploads(created_at);
-`;
+${VERSION_4}`;
 
 /** From version 1: Zulip's API keys. */
 const VERSION_2 = 'ALTER TABLE users ADD COLUMN api_key TEXT; CREATE UNIQUE INDEX users_api_key ON users(api_key);';
@@ -109,23 +112,6 @@ const VERSION_3 = `ALTER TABLE channels ADD COLUMN direct_members TEXT;
 CREATE UNIQUE INDEX channels_direct ON channels(realm_id, direct_members) WHERE direct_members IS NOT NULL;
 ALTER TABLE realms ADD COLUMN user_quota_bytes INTEGER;
 CREATE INDEX attachments_by_thumbnail ON attachments(thumbnail_key);`;
-/** From version 3: resumable (tus) uploads in progress. */
-const VERSION_4 = `CREATE TABLE tus_uploads (
-  -- The tus upload id (the last segment of its URL); its bytes live in the uploads store until complete.
-  id TEXT PRIMARY KEY,
-  realm_id INTEGER NOT NULL REFERENCES realms(id),
-  owner_id INTEGER NOT NULL REFERENCES users(id),
-  -- Upload-Length: held against the quotas from creation until complete, terminated or expired.
-  size INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  content_type TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  -- The attachment it became; NULL while bytes are missing.
-  attachment_id INTEGER REFERENCES attachments(id) ON DELETE SET NULL,
-  completed INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX tus_uploads_by_created ON tus_uploads(created_at);
-`;
 
 /** Creates the tables of an empty database; returns whether it did (so the caller knows to seed). */
 export function ensureSchema(db: SqlDatabase): boolean {
