@@ -1,6 +1,7 @@
 // `npm run bench -- local [--quick] [--no-deno]`: LocalStore put/get throughput (whole objects and a range of
 // each) beside plain fs doing the same work, the 256 MiB streamed put beside dd on the same disk, and the peak
-// memory of that put and of a 256 MiB get; then the same run on Deno (`npx deno`), printed after Node's.
+// memory of that put and of a 256 MiB get, the CPU time and page faults of a get, and the ways a platform reads a
+// file as a Web stream; then the same run on Deno (`npx deno`), printed after Node's.
 import { spawnSync } from 'node:child_process';
 import { Buffer } from 'node:buffer';
 import { closeSync, createReadStream, openSync, read, rmSync } from 'node:fs';
@@ -128,6 +129,34 @@ async function timed(run: () => Promise<void>): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
+/** Minor page faults of this process so far, where the runtime reports them (Deno's `node:process` may not). */
+function minorFaults(): number {
+  try {
+    return process.resourceUsage().minorPageFault;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU time (user + system, ms) and minor page faults of one read, summed per side. */
+interface ReadCost {
+  cpu: number;
+  faults: number;
+  reads: number;
+}
+
+/** `timed`, also adding the run's CPU time and page faults to `cost`. */
+async function timedWithCost(cost: ReadCost, run: () => Promise<void>): Promise<number> {
+  const faults = minorFaults();
+  const cpu = process.cpuUsage();
+  const seconds = await timed(run);
+  const used = process.cpuUsage(cpu);
+  cost.cpu += (used.user + used.system) / 1e3;
+  cost.faults += minorFaults() - faults;
+  cost.reads++;
+  return seconds;
+}
+
 const mbps = (bytes: number, seconds: number): number => bytes / seconds / 1e6;
 const format = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
 
@@ -144,6 +173,8 @@ interface Compared {
 }
 
 interface Measured {
+  /** CPU and page faults of the whole gets, store and plain fs, summed over the counted rounds. */
+  readonly cost: { readonly store: ReadCost; readonly plain: ReadCost };
   readonly put: Compared;
   readonly get: Compared;
   readonly range: Compared;
@@ -169,6 +200,7 @@ function compare(rounds: readonly Record<Side, number>[], bytes: Record<Side, nu
  */
 async function measure(workspace: string, item: Case): Promise<Measured> {
   const rounds: Record<Side, number>[] = [];
+  const cost = { store: { cpu: 0, faults: 0, reads: 0 }, plain: { cpu: 0, faults: 0, reads: 0 } };
   // Round -1 warms both sides up (the JIT, the disk's first allocations) and is not counted.
   for (let round = -1; round < item.rounds; round++) {
     const seconds: Record<Side, number> = { storePut: 0, plainPut: 0, storeGet: 0, plainGet: 0, storeRange: 0, plainRange: 0, dd: 0 };
@@ -205,16 +237,22 @@ async function measure(workspace: string, item: Case): Promise<Measured> {
         await storeTurn();
       }
     }
+    // Both copies of every object are read once, untimed, so that both sides start from the same page cache.
+    for (const key of keys) {
+      await drain((await store.get(key)).body);
+      await plainGet(join(plainRoot, key));
+    }
+    const counted = round >= 0 ? cost : { store: { cpu: 0, faults: 0, reads: 0 }, plain: { cpu: 0, faults: 0, reads: 0 } };
     for (let pass = 0; pass < READ_PASSES; pass++) {
       for (const [index, key] of keys.entries()) {
         const storeTurn = async (): Promise<void> => {
-          seconds.storeGet += await timed(async () => {
+          seconds.storeGet += await timedWithCost(counted.store, async () => {
             const got = await store.get(key);
             if ((await drain(got.body)) !== item.bytes) throw new Error(`short read of ${key}`);
           });
         };
         const plainTurn = async (): Promise<void> => {
-          seconds.plainGet += await timed(async () => {
+          seconds.plainGet += await timedWithCost(counted.plain, async () => {
             if ((await plainGet(join(plainRoot, key))) !== item.bytes) throw new Error(`short read of ${key}`);
           });
         };
@@ -253,6 +291,7 @@ async function measure(workspace: string, item: Case): Promise<Measured> {
     storePut: written, plainPut: written, storeGet: written * READ_PASSES, plainGet: written * READ_PASSES, storeRange: ranged, plainRange: ranged, dd: DD_BYTES,
   };
   return {
+    cost,
     put: compare(rounds, bytes, 'storePut', 'plainPut'),
     get: compare(rounds, bytes, 'storeGet', 'plainGet'),
     range: compare(rounds, bytes, 'storeRange', 'plainRange'),
@@ -321,29 +360,32 @@ async function peakMemoryOfLargeGet(workspace: string): Promise<{ store: { rss: 
   return { store: storeSide, plain: plainSide };
 }
 
-/** A byte stream over a file in fresh chunks of `chunkBytes`, as LocalStore's reads make it, for other sizes. */
-function byteStreamOf(path: string, size: number, chunkBytes: number): ReadableStream<Uint8Array> {
+/**
+ * A Web stream over a file in fresh chunks of `chunkBytes`, one read ahead: a byte stream (`type: 'bytes'`), as
+ * LocalStore's reads were made before, or a default stream, as they are made now (without LocalStore's open, stat
+ * and proof, so the two kinds compare alone).
+ */
+function fileStreamOf(path: string, size: number, chunkBytes: number, kind: 'bytes' | 'default'): ReadableStream<Uint8Array> {
   const fd = openSync(path, 'r');
   let position = 0;
-  return new ReadableStream({
-    type: 'bytes',
-    async pull(controller) {
-      const length = Math.min(chunkBytes, size - position);
-      const chunk = Buffer.allocUnsafeSlow(length);
-      const bytesRead = await new Promise<number>((resolve, reject) => {
-        read(fd, chunk, 0, length, position, (error, count) => {
-          if (error === null) resolve(count);
-          else reject(error);
-        });
+  const pull = async (controller: ReadableStreamDefaultController<Uint8Array> | ReadableByteStreamController): Promise<void> => {
+    const length = Math.min(chunkBytes, size - position);
+    const chunk = Buffer.allocUnsafeSlow(length);
+    const bytesRead = await new Promise<number>((resolve, reject) => {
+      read(fd, chunk, 0, length, position, (error, count) => {
+        if (error === null) resolve(count);
+        else reject(error);
       });
-      position += bytesRead;
-      controller.enqueue(chunk.subarray(0, bytesRead));
-      if (position >= size || bytesRead === 0) {
-        controller.close();
-        closeSync(fd);
-      }
-    },
-  }, { highWaterMark: chunkBytes });
+    });
+    position += bytesRead;
+    controller.enqueue(chunk.subarray(0, bytesRead));
+    if (position >= size || bytesRead === 0) {
+      controller.close();
+      closeSync(fd);
+    }
+  };
+  if (kind === 'bytes') return new ReadableStream({ type: 'bytes', pull }, { highWaterMark: chunkBytes });
+  return new ReadableStream<Uint8Array>({ pull }, { highWaterMark: 1 });
 }
 
 /**
@@ -359,9 +401,11 @@ async function readChoices(workspace: string): Promise<string[][]> {
   for (const file of files) await store.put(file.key, body(file.bytes));
   const choices: readonly { readonly label: string; readonly read: (path: string, key: string, bytes: number) => Promise<number> }[] = [
     { label: 'plain fs: FileHandle.read into fresh 1 MiB buffers (the peer)', read: (path) => plainGet(path) },
-    { label: 'LocalStore get: byte stream, 1 MiB chunks (ours)', read: async (_, key) => drain((await store.get(key)).body) },
-    { label: 'byte stream, 128 KiB chunks (ours before)', read: (path, _, bytes) => drain(byteStreamOf(path, bytes, 128 * 1024)) },
-    { label: 'byte stream, 512 KiB chunks', read: (path, _, bytes) => drain(byteStreamOf(path, bytes, 512 * 1024)) },
+    { label: 'LocalStore get: default stream, fresh 1 MiB chunks (ours)', read: async (_, key) => drain((await store.get(key)).body) },
+    { label: 'default stream, 1 MiB chunks, bare (ours without the get)', read: (path, _, bytes) => drain(fileStreamOf(path, bytes, MiB, 'default')) },
+    { label: 'default stream, 512 KiB chunks, bare', read: (path, _, bytes) => drain(fileStreamOf(path, bytes, 512 * 1024, 'default')) },
+    { label: 'byte stream, 1 MiB chunks, bare (ours before)', read: (path, _, bytes) => drain(fileStreamOf(path, bytes, MiB, 'bytes')) },
+    { label: 'byte stream, 128 KiB chunks, bare', read: (path, _, bytes) => drain(fileStreamOf(path, bytes, 128 * 1024, 'bytes')) },
     { label: 'Readable.toWeb(createReadStream), 64 KiB', read: (path) => drain(Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>) },
     { label: 'Readable.toWeb(createReadStream), 1 MiB', read: (path) => drain(Readable.toWeb(createReadStream(path, { highWaterMark: MiB })) as ReadableStream<Uint8Array>) },
   ];
@@ -447,9 +491,14 @@ try {
   const memory = await peakMemoryOfLargePut(workspace);
   const readMemory = await peakMemoryOfLargeGet(workspace);
   const rows: string[][] = [];
+  const costRows: string[][] = [];
   let large: Measured | undefined;
   for (const item of CASES) {
     const measured = await measure(workspace, item);
+    for (const [side, label] of [['store', 'LocalStore'], ['plain', 'plain fs']] as const) {
+      const { cpu, faults, reads } = measured.cost[side];
+      costRows.push([item.label, label, (cpu / reads).toFixed(2), Number.isNaN(faults) ? 'n/a' : (faults / reads).toFixed(0)]);
+    }
     if (item.bytes === DD_BYTES) large = measured;
     rows.push([
       item.label,
@@ -470,6 +519,10 @@ try {
     ['object', 'objects x rounds', 'put store', 'put plain', 'put ratio', 'get store', 'get plain', 'get ratio', 'range store', 'range plain', 'range ratio'],
     rows,
   );
+
+  printTable(`${runtime}: cost of one whole get, mean over the counted rounds (CPU of the whole process, so other work such as garbage collection is included)`, [
+    'object', 'reader', 'CPU ms', 'minor page faults',
+  ], costRows);
 
   const dd = large?.dd;
   printTable('256 MiB streamed put beside dd bs=1M count=256 conv=fsync on the same disk, alternating (target >= 0.70)', ['LocalStore MB/s', 'dd MB/s', 'ratio'], [

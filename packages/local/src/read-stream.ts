@@ -8,7 +8,7 @@ import type { LocalFileHandle } from './file-system.ts';
  * Bytes read per pull of a Web stream (what a server sends, what the cache reads from its tier): large enough that a
  * big file costs few reads, small enough to bound memory (one chunk in hand and one read ahead). Each read and each
  * chunk through a Web stream has a fixed cost, so the size decides a large read's speed (package README,
- * performance, compares the sizes).
+ * performance).
  */
 const READ_CHUNK_BYTES = 1024 * 1024;
 
@@ -70,8 +70,10 @@ export interface OpenFileRange {
 /**
  * Streams bytes `start` to `end` (inclusive) of an open file and closes it when the stream ends, fails or is
  * cancelled. `first`, when given, is the first chunk already being read (started while the caller did other
- * work). A byte stream: a reader in BYOB mode has the file read straight into its own buffer (a reader that only
- * hashes reuses one buffer for the whole file); any other reader gets each chunk in a fresh buffer, never reused.
+ * work). Each chunk is a fresh buffer, never reused, with one read ahead. Not a byte stream (`type: 'bytes'`): on
+ * Node 20 a byte stream's `enqueue` transfers each chunk's memory through a native call, after which the chunks
+ * are freed in an order that lets the allocator hand the heap's top back to the system and fault it in again, so
+ * a large read ran far below the plain read loop (package README, performance).
  */
 function fileRangeStream({ handle, key, start, end, signal, first }: OpenFileRange): ReadableStream<Uint8Array> {
   let position = start;
@@ -83,49 +85,40 @@ function fileRangeStream({ handle, key, start, end, signal, first }: OpenFileRan
     closed = true;
     handle.close().catch(() => undefined);
   };
-  return new ReadableStream(
+  return new ReadableStream<Uint8Array>(
     {
-      type: 'bytes',
       async pull(controller) {
         try {
           if (signal?.aborted === true) throw abortedError(key, signal.reason);
           if (position > end) {
             close();
             controller.close();
-            controller.byobRequest?.respond(0);
             return;
           }
-          const request = controller.byobRequest;
-          const view = request?.view;
-          if (request !== null && view !== null && view !== undefined && pending === undefined) {
-            const length = Math.min(view.byteLength, end + 1 - position);
-            const target = new Uint8Array(view.buffer, view.byteOffset, length);
-            const { bytesRead } = await handle.read(target, 0, length, position);
-            if (bytesRead === 0) throw shortReadError(key, position);
-            position += bytesRead;
-            request.respond(bytesRead);
-          } else {
-            const chunk = await (pending ?? readChunk(handle, key, position, end));
-            pending = undefined;
-            position += chunk.byteLength;
-            controller.enqueue(chunk);
-          }
+          const reading = pending ?? readChunk(handle, key, position, end);
+          pending = reading;
+          const chunk = await reading;
+          pending = undefined;
+          position += chunk.byteLength;
+          controller.enqueue(chunk);
           if (position > end) {
             controller.close();
             close();
           }
         } catch (error) {
+          pending = undefined;
           close();
           controller.error(fsError(error, 'read', key));
         }
       },
       async cancel() {
+        // The descriptor may be closed only once no read on it is left.
         await pending?.catch(() => undefined);
         close();
       },
     },
-    // One chunk read ahead for a reader that takes fresh chunks.
-    { highWaterMark: READ_CHUNK_BYTES },
+    // One chunk read ahead while the reader uses the one before.
+    { highWaterMark: 1 },
   );
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MemoryStore } from '@stowage/core';
-import type { GetOptions, GetResult } from '@stowage/core';
+import { MemoryStore, READ_BODY_CHUNKS } from '@stowage/core';
+import type { ChunkReadableResult, GetOptions, GetResult } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
 import { digestObject } from './object-digest.ts';
 
@@ -41,7 +41,33 @@ class ByteStreamStore extends MemoryStore {
   }
 }
 
+/** A store that also offers its bytes as plain chunks, and fails a read of its `body` stream. */
+class PlainChunkStore extends MemoryStore {
+  override async get(key: string, options?: GetOptions): Promise<GetResult> {
+    const got = await super.get(key, options);
+    const whole = new Uint8Array(await new Response(got.body).arrayBuffer());
+    const result: GetResult & ChunkReadableResult = {
+      ...got,
+      get body(): ReadableStream<Uint8Array> {
+        throw new Error('the stream was asked for where plain chunks were offered');
+      },
+      [READ_BODY_CHUNKS]: async function* () {
+        yield await Promise.resolve(whole.subarray(0, 1000));
+        yield whole.subarray(1000);
+      },
+    };
+    return result;
+  }
+}
+
 describe('digestObject', () => {
+  it('hashes the plain chunks a store offers without asking for its stream', async () => {
+    const bytes = Uint8Array.from({ length: 5_000 }, (_, index) => (index * 13) % 251);
+    const store = new PlainChunkStore();
+    await store.put('k', bytes);
+    expect(await digestObject(store, 'k', nodeSha256)).toEqual({ size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('base64') });
+  });
+
   it('hashes a byte stream through one buffer of its own, and any other stream chunk by chunk, alike', async () => {
     const bytes = Uint8Array.from({ length: 123_457 }, (_, index) => (index * 31) % 251);
     const expected = { size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('base64') };

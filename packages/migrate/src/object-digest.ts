@@ -1,4 +1,4 @@
-import { StorageError, toBase64 } from '@stowage/core';
+import { StorageError, readResultBody, toBase64 } from '@stowage/core';
 import type { GetResult, ObjectStore, Sha256Factory, StreamDigest } from '@stowage/core';
 import { meterStream } from './metered-stream.ts';
 
@@ -15,8 +15,9 @@ export async function digestObject(
   onBytes: (count: number) => void = () => undefined,
   opened?: GetResult,
 ): Promise<StreamDigest> {
-  const { body } = opened ?? (await store.get(key, { signal }));
-  const byteReader = byobReaderOf(body);
+  // A store's plain chunks where it offers them (a local file's): no Web stream is made for a read only hashed.
+  const body = readResultBody(opened ?? (await store.get(key, { signal })));
+  const byteReader = body instanceof ReadableStream ? byobReaderOf(body) : undefined;
   if (byteReader !== undefined) return digestThroughOneBuffer(byteReader, sha256, onBytes);
   const metered = meterStream(body, sha256, onBytes);
   const chunks = metered.body[Symbol.asyncIterator]();
@@ -31,7 +32,7 @@ export async function digestObject(
 /** Bytes hashed at a time from a byte stream, into one buffer reused for the whole object. */
 const DIGEST_BUFFER_BYTES = 256 * 1024;
 
-/** A reader that fills buffers of its own, when `body` is a byte stream (a local file's is); else `undefined`. */
+/** A reader that fills buffers of its own, when `body` is a byte stream; else `undefined`. */
 function byobReaderOf(body: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | undefined {
   try {
     return body.getReader({ mode: 'byob' });
