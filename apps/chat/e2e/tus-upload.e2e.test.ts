@@ -259,6 +259,14 @@ describe.each<Backend>(['local', 's3'])('resumable uploads from the web UI on th
     const unfinished = tray().locator('.upload-unfinished');
     await unfinished.waitFor();
     expect(await partialObjects()).not.toEqual([]);
+    // My uploads counts the unfinished upload as the server does: its whole length is held against both quotas.
+    await page.getByRole('link', { name: 'My uploads' }).click();
+    await page.getByRole('heading', { name: 'My uploads' }).waitFor();
+    const lines = await page.locator('.quota-line').allTextContents();
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).toContain(`, ${formatBytes(FILE_BYTES)} of it in uploads under way)`);
+    await page.getByRole('link', { name: 'Chat' }).click();
+    await unfinished.waitFor();
 
     const terminated = page.waitForResponse((response) => response.request().method() === 'DELETE' && response.url() === uploadUrl);
     await unfinished.getByRole('button', { name: 'Discard' }).click();
