@@ -159,7 +159,7 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     const before = await attachmentCount(iagoPage);
     const uploadRequests: string[] = [];
     iagoPage.on('request', (request) => {
-      if (request.url().includes('/api/uploads')) uploadRequests.push(request.url());
+      if (request.url().includes('/api/v1/tus')) uploadRequests.push(request.url());
     });
     const chooser = iagoPage.waitForEvent('filechooser');
     await iagoPage.getByRole('button', { name: 'Attach files' }).click();

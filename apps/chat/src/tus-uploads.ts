@@ -74,7 +74,9 @@ export class ChatTusUploads {
       store: settings.store ?? app.stores.deployment?.uploads ?? app.stores.uploads,
       segmentBytes: settings.segmentBytes,
       expirationMs: settings.expirationMs ?? DEFAULT_TUS_EXPIRATION_MS,
-      now: app.now,
+      // @tus/server checks Upload-Expires against the real clock, so the stored creation time must be real time,
+      // not the app's (injectable) clock: with a clock set elsewhere every PATCH was refused 410 Gone.
+      now: Date.now,
     });
     this.server = new Server({
       path: TUS_PATH,

@@ -105,6 +105,9 @@ export interface MyUploads {
   readonly quotaBytes: number;
   readonly userUsedBytes?: number;
   readonly userQuotaBytes?: number | null;
+  /** Lengths of resumable uploads not yet complete, held against the quotas on top of the used bytes. */
+  readonly pendingBytes?: number;
+  readonly userPendingBytes?: number;
 }
 
 export async function fetchMyUploads(): Promise<MyUploads> {

@@ -152,9 +152,10 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
   const tray = new UploadTray({
     limits,
     csrfToken: currentCsrfToken,
-    onUploaded: (attachment) => {
-      settledBytes += attachment.size;
-      insertAtCursor(uploadLinkText(attachment.name, attachment.url));
+    userId: () => state.user.id,
+    onUploaded: (uploaded) => {
+      settledBytes += uploaded.size;
+      insertAtCursor(uploadLinkText(uploaded.name, uploaded.url));
     },
     onChange: () => {
       showQuota();
@@ -164,6 +165,9 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
       sendButton.textContent = tray.pending > 0 ? 'Uploading…' : 'Send';
     },
   });
+
+  // An upload cut short by a reload or a closed tab is listed, so the user knows to pick the file again.
+  tray.showUnfinished().catch(() => undefined);
 
   function insertAtCursor(text: string): void {
     const before = input.value.slice(0, input.selectionStart);

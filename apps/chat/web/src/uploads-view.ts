@@ -67,17 +67,23 @@ export function uploadsView(state: SessionState): View {
 
   function render(uploads: MyUploads): void {
     const mine = uploads.attachments.reduce((total, attachment) => total + attachment.size, 0);
-    const meter = el('progress', { max: Math.max(uploads.quotaBytes, 1), value: uploads.usedBytes, 'aria-label': 'Organization quota used' });
+    // Uploads under way hold their whole length against the quotas (as the server counts), so they count as used.
+    const pending = uploads.pendingBytes ?? 0;
+    const userPending = uploads.userPendingBytes ?? 0;
+    const used = uploads.usedBytes + pending;
+    const meter = el('progress', { max: Math.max(uploads.quotaBytes, 1), value: used, 'aria-label': 'Organization quota used' });
     const userQuota = uploads.userQuotaBytes ?? null;
-    const userUsed = uploads.userUsedBytes ?? mine;
-    const warning = quotaWarning({ maxFileUploadBytes: 0, ...uploads });
+    const userUsed = (uploads.userUsedBytes ?? mine) + userPending;
+    const underWay = (bytes: number): string => (bytes > 0 ? `, ${formatBytes(bytes)} of it in uploads under way` : '');
+    // The organization's other users' uploads under way count as stored here: this page cannot tell them apart.
+    const warning = quotaWarning({ maxFileUploadBytes: 0, ...uploads, usedBytes: used - userPending, userUsedBytes: userUsed - userPending }, userPending);
     replaceChildren(summary,
       warning === undefined ? null : el('p', { class: 'quota-warning', role: 'status' }, warning),
       userQuota === null ? null : el('p', { class: 'quota-line' },
-        el('strong', {}, formatBytes(userUsed)), ` of your ${formatBytes(userQuota)} quota used (${percentOf(userUsed, userQuota)}), ${formatBytes(Math.max(0, userQuota - userUsed))} left`),
+        el('strong', {}, formatBytes(userUsed)), ` of your ${formatBytes(userQuota)} quota used (${percentOf(userUsed, userQuota)}${underWay(userPending)}), ${formatBytes(Math.max(0, userQuota - userUsed))} left`),
       userQuota === null ? null : el('progress', { max: Math.max(userQuota, 1), value: userUsed, 'aria-label': 'Your quota used' }),
       el('p', { class: 'quota-line' },
-        el('strong', {}, formatBytes(uploads.usedBytes)), ` of ${formatBytes(uploads.quotaBytes)} used by your organization (${percentOf(uploads.usedBytes, uploads.quotaBytes)}), ${formatBytes(Math.max(0, uploads.quotaBytes - uploads.usedBytes))} left`),
+        el('strong', {}, formatBytes(used)), ` of ${formatBytes(uploads.quotaBytes)} used by your organization (${percentOf(used, uploads.quotaBytes)}${underWay(pending)}), ${formatBytes(Math.max(0, uploads.quotaBytes - used))} left`),
       meter,
       el('p', { class: 'muted' }, `Your ${uploads.attachments.length === 1 ? 'file takes' : `${uploads.attachments.length} files take`} ${formatBytes(mine)}.`));
     if (uploads.attachments.length === 0) {
