@@ -1,14 +1,14 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openBetterSqliteDatabase } from './better-sqlite-database.ts';
 import { startChatServer } from './chat-server.ts';
+import { chooseSqliteDriver } from './sqlite-driver.ts';
 import { startChat } from './start-chat.ts';
 
 // Node entry point (`npm start`); the app folder is one level above both src/ and dist/.
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const running = await startChat({
   env: process.env,
-  openDatabase: openBetterSqliteDatabase,
+  openDatabase: (await chooseSqliteDriver()).open,
   serve: startChatServer,
   defaultDataDir: join(appDir, '.data'),
   webRoot: join(appDir, 'web'),

@@ -12,6 +12,34 @@ export interface FilePart {
   readonly body: ReadableStream<Uint8Array>;
 }
 
+/** How much of a refused body is read, and for how long, before the refusal is sent. */
+const REFUSED_BODY_READ_BYTES = 16 * 1024 * 1024;
+const REFUSED_BODY_READ_MS = 2000;
+
+/** Calls `then` once `source` has ended, or has given `REFUSED_BODY_READ_BYTES` more, or after `REFUSED_BODY_READ_MS`. */
+function afterRestOfBody(source: Readable, then: () => void): void {
+  let read = 0;
+  const done = (): void => {
+    clearTimeout(timer);
+    source.off('data', count);
+    source.off('end', done);
+    source.off('close', done);
+    then();
+  };
+  const count = (chunk: Uint8Array): void => {
+    read += chunk.byteLength;
+    if (read > REFUSED_BODY_READ_BYTES) done();
+  };
+  const timer = setTimeout(done, REFUSED_BODY_READ_MS);
+  if (source.readableEnded || source.destroyed) {
+    done();
+    return;
+  }
+  source.on('data', count);
+  source.once('end', done);
+  source.once('close', done);
+}
+
 /**
  * Reads a `multipart/form-data` body with busboy and hands its one file to `store` as a stream while it arrives,
  * never holding it whole. Other fields are read and dropped (at most a few small ones); a second file is refused.
@@ -32,10 +60,13 @@ export async function receiveOneFile<T>(contentType: string | undefined, body: R
     parser.on('file', (_field, stream, info) => {
       const file: FilePart = { filename: info.filename ?? '', contentType: info.mimeType, body: Readable.toWeb(stream) as ReadableStream<Uint8Array> };
       stored = store(file);
-      // A refusal (size, quota) ends the request at once, without waiting for the rest of the body.
+      // A refusal (size, quota) answers without storing the rest of the body. The answer closes the connection, and
+      // a client still sending when it closes gets a reset instead of the answer: read the rest first, for a while.
       stored.catch((error: unknown) => {
         stream.resume();
-        reject(error instanceof Error ? error : new Error(String(error)));
+        afterRestOfBody(source, () => {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        });
       });
     });
     parser.on('filesLimit', () => {

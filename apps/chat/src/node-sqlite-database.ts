@@ -9,23 +9,37 @@ interface NodeSqliteModule {
 }
 
 /**
- * Opens an SQLite file with the runtime's built-in `node:sqlite` (Deno, Node 22.5+). better-sqlite3 is a V8
- * addon that Deno cannot load, so the Deno entry point injects this driver instead.
+ * The runtime's built-in `node:sqlite` (Deno, Node 22.13+), or `undefined` where it cannot be imported (Node 20,
+ * or Node 22 before 22.13 without `--experimental-sqlite`).
  */
-export async function openNodeSqliteDatabase(path: string): Promise<SqlDatabase> {
-  // A computed specifier: Node 20's type definitions have no node:sqlite, and Node 20 never runs this file.
+export async function loadNodeSqlite(): Promise<((path: string) => SqlDatabase) | undefined> {
+  // A computed specifier: Node 20's type definitions have no node:sqlite.
   const specifier = 'node:sqlite';
-  const { DatabaseSync } = (await import(specifier)) as NodeSqliteModule;
-  const db = new DatabaseSync(path);
-  return {
-    exec(sql) {
-      db.exec(sql);
-    },
-    prepare(sql) {
-      return db.prepare(sql);
-    },
-    close() {
-      db.close();
-    },
+  let module: NodeSqliteModule;
+  try {
+    module = (await import(specifier)) as NodeSqliteModule;
+  } catch {
+    return undefined;
+  }
+  return (path) => {
+    const db = new module.DatabaseSync(path);
+    return {
+      exec(sql) {
+        db.exec(sql);
+      },
+      prepare(sql) {
+        return db.prepare(sql);
+      },
+      close() {
+        db.close();
+      },
+    };
   };
+}
+
+/** Opens an SQLite file with `node:sqlite`; throws where the runtime has none. */
+export async function openNodeSqliteDatabase(path: string): Promise<SqlDatabase> {
+  const open = await loadNodeSqlite();
+  if (open === undefined) throw new Error('this runtime has no node:sqlite (Node 22.13+ and Deno have it)');
+  return open(path);
 }

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ObjectStore } from '@stowage/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBetterSqliteDatabase } from './better-sqlite-database.ts';
 import { ChatData } from './chat-data.ts';
 import { startChatServer } from './chat-server.ts';
 import { localChatStores } from './open-chat-stores.ts';
 import { ensureSchema } from './schema.ts';
+import { chooseSqliteDriver } from './sqlite-driver.ts';
 import { startTestChat } from '../test/chat-fixture.ts';
 import type { Client, TestChat, UploadedAttachment } from '../test/chat-fixture.ts';
 
@@ -302,7 +302,7 @@ describe('the web UI folder', () => {
     await writeFile(join(web, 'index.html'), '<!doctype html><title>chat</title>');
     await writeFile(join(web, 'app.js'), 'console.log(1)');
     await writeFile(join(dir, 'secret.txt'), 'outside the web folder');
-    const db = openBetterSqliteDatabase(':memory:');
+    const db = (await chooseSqliteDriver()).open(':memory:');
     ensureSchema(db);
     const server = await startChatServer({
       data: new ChatData(db), stores: localChatStores(join(dir, 'uploads'), 'web-test-secret-of-at-least-32-bytes!!'), maxFileUploadBytes: 1024,

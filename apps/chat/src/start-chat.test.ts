@@ -5,8 +5,8 @@ import { LocalStore } from '@stowage/local';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Client } from '../test/chat-fixture.ts';
 import { freePort } from '../test/free-port.ts';
-import { openBetterSqliteDatabase } from './better-sqlite-database.ts';
 import { startChatServer } from './chat-server.ts';
+import { chooseSqliteDriver } from './sqlite-driver.ts';
 import { startChat } from './start-chat.ts';
 import type { StartedServer } from './start-chat.ts';
 
@@ -33,7 +33,7 @@ describe('starting the chat app', () => {
     vi.spyOn(console, 'log').mockImplementation(() => undefined);
     running = await startChat({
       env: { HOST: '127.0.0.1', PORT: String(await freePort()), ...env },
-      openDatabase: openBetterSqliteDatabase,
+      openDatabase: (await chooseSqliteDriver()).open,
       serve: startChatServer,
       defaultDataDir: join(dir ?? '', 'data'),
       webRoot: join(dir ?? '', 'no-web'),

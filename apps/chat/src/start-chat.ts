@@ -19,7 +19,7 @@ export interface StartedServer {
 
 export interface StartChatOptions {
   readonly env: Environment;
-  /** The SQLite driver of the runtime (better-sqlite3 on Node, node:sqlite on Deno). */
+  /** The SQLite driver the entry point chose (`chooseSqliteDriver`: node:sqlite where importable, else better-sqlite3). */
   readonly openDatabase: (path: string) => SqlDatabase | Promise<SqlDatabase>;
   /** The runtime's server: `startChatServer` on Node, `startDenoChatServer` on Deno. */
   readonly serve: (options: ChatAppOptions, host: string, port: number) => Promise<StartedServer>;

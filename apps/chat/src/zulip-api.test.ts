@@ -119,6 +119,18 @@ describe.each(BACKENDS)("Zulip's upload API (%s)", (_backend, options) => {
     expect(unknown.body).toMatchObject({ result: 'error', code: 'BAD_REQUEST', msg: "Invalid user email 'lear@lear.test'" });
   });
 
+  it('answers 413 to a client still sending a body over the limit, rather than cutting the connection', async () => {
+    const auth = basic('hamlet@zulip.test', hamletKey);
+    // 100 KiB: declared within the multipart allowance, refused while it streams in; 8 MiB: refused on its length.
+    for (const size of [100 * 1024, 8 * 1024 * 1024]) {
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(size)]), 'big.bin');
+      const answer = await call('POST', '/api/v1/user_uploads', { auth, body: form });
+      expect(answer.status, `${size} bytes`).toBe(413);
+      expect(answer.body.msg).toMatch(/upload limit/u);
+    }
+  });
+
   it("refuses a file over the limit and one past the quota with Zulip's error shape, storing nothing", async () => {
     const auth = basic('hamlet@zulip.test', hamletKey);
     const keysBefore: string[] = [];

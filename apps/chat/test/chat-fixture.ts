@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { MemoryStore } from '@stowage/core';
 import { S3Store } from '@stowage/s3';
 import { FakeS3, instantRetries } from '@stowage/s3/testing';
-import { openBetterSqliteDatabase } from '../src/better-sqlite-database.ts';
 import { ChatData } from '../src/chat-data.ts';
 import type { ChatStores } from '../src/chat-stores.ts';
 import { startChatServer } from '../src/chat-server.ts';
@@ -13,6 +12,7 @@ import type { TusSettings } from '../src/tus-uploads.ts';
 import { localChatStores, s3ChatStores } from '../src/open-chat-stores.ts';
 import { ensureSchema } from '../src/schema.ts';
 import { SEED_ACCOUNTS, seedDatabase } from '../src/seed.ts';
+import { chooseSqliteDriver } from '../src/sqlite-driver.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-of-at-least-32-bytes!';
 
@@ -124,7 +124,7 @@ export interface TestChatOptions {
 /** A seeded chat server on 127.0.0.1 with a free port, over a fresh temporary directory. */
 export async function startTestChat(options: TestChatOptions = {}): Promise<TestChat> {
   const dir = await mkdtemp(join(tmpdir(), 'stowage-chat-'));
-  const db = openBetterSqliteDatabase(':memory:');
+  const db = (await chooseSqliteDriver()).open(':memory:');
   ensureSchema(db);
   const data = new ChatData(db);
   let offset = 0;

@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { blockingNodeFileSystem, nodeFileSystem, pathText, readSmallFile } from './file-system.ts';
-import type { LocalFileSystem } from './file-system.ts';
+import * as fdCalls from 'node:fs';
+import { blockingNodeFileSystem, descriptorPathsWork, nodeFileSystem, pathText, readSmallFile } from './file-system.ts';
+import type { DescriptorProbeCalls, LocalFileSystem } from './file-system.ts';
 
 let directory: string;
 
@@ -181,5 +182,37 @@ describe.each([
     } finally {
       await handle.close();
     }
+  });
+});
+
+describe('descriptorPathsWork', () => {
+  it.runIf(process.platform === 'linux')("holds for this runtime's node:fs on Linux", () => {
+    expect(descriptorPathsWork(fdCalls, fdCalls.constants.O_RDONLY)).toBe(true);
+  });
+
+  // A runtime whose descriptor numbers are its own: /proc/self/fd/N is some other file of the process, or nothing.
+  const ownNumbers = (link: (path: string) => string): DescriptorProbeCalls => ({
+    openSync: () => 7,
+    readlinkSync: link,
+    fstatSync: () => ({ dev: 1, ino: 2 }),
+    statSync: (path) => (path === '/' ? { dev: 1, ino: 2 } : { dev: 1, ino: 99 }),
+    closeSync: () => undefined,
+  });
+
+  it('fails where the number names another file, where it names nothing, and where nothing can be opened', () => {
+    expect(descriptorPathsWork(ownNumbers(() => '/var/log/deno.log'), 0)).toBe(false);
+    expect(descriptorPathsWork(ownNumbers(() => {
+      throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+    }), 0)).toBe(false);
+    expect(descriptorPathsWork({ ...ownNumbers(() => '/'), openSync: () => {
+      throw new Error('EACCES');
+    } }, 0)).toBe(false);
+    expect(descriptorPathsWork(ownNumbers(() => '/'), 0)).toBe(true);
+  });
+
+  it('closes what it opened', () => {
+    const closed: number[] = [];
+    descriptorPathsWork({ ...ownNumbers(() => '/elsewhere'), closeSync: (fd) => closed.push(fd) }, 0);
+    expect(closed).toEqual([7]);
   });
 });

@@ -103,12 +103,42 @@ function settle<T = void>(run: (done: (error: NodeJS.ErrnoException | null, valu
 
 let descriptorPaths: boolean | undefined;
 
+/** The calls `descriptorPathsWork` makes: `node:fs`'s, or a test's. */
+export interface DescriptorProbeCalls {
+  openSync(path: string, flags: number): number;
+  readlinkSync(path: string): string;
+  fstatSync(fd: number): { readonly dev: number | bigint; readonly ino: number | bigint };
+  statSync(path: string): { readonly dev: number | bigint; readonly ino: number | bigint };
+  closeSync(fd: number): void;
+}
+
 /**
- * Whether `/proc/self/fd/N` names the file open as descriptor `N`: on Linux under Node. (Deno's `node:fs` hands
- * out its own resource ids, not the kernel's descriptors.)
+ * Whether `/proc/self/fd/N` names the file that `openSync` handed out as descriptor `N`. It does on Linux where
+ * the runtime's descriptors are the kernel's (Node; Deno since its `node:fs` stopped handing out resource ids of
+ * its own), not where `/proc` is missing or the numbers are the runtime's own. Asked of the runtime by opening
+ * `/` and comparing, never inferred from its name, so whatever runs this gets the answer that holds for it.
  */
+export function descriptorPathsWork(calls: DescriptorProbeCalls, readOnly: number): boolean {
+  let fd: number;
+  try {
+    fd = calls.openSync('/', readOnly);
+  } catch {
+    return false;
+  }
+  try {
+    const named = calls.readlinkSync(descriptorLink(fd));
+    const opened = calls.fstatSync(fd);
+    const there = calls.statSync(named);
+    return named === '/' && opened.dev === there.dev && opened.ino === there.ino;
+  } catch {
+    return false;
+  } finally {
+    calls.closeSync(fd);
+  }
+}
+
 function descriptorPathsKnown(): boolean {
-  descriptorPaths ??= !('Deno' in globalThis) && fdCalls.existsSync('/proc/self/fd');
+  descriptorPaths ??= descriptorPathsWork(fdCalls, fdCalls.constants.O_RDONLY);
   return descriptorPaths;
 }
 

@@ -27,10 +27,25 @@ export interface RunState {
   objectsTotal: number | undefined;
 }
 
-/** Runs the real `stowage` command in its own process, as an operator would (from source through tsx). */
+/**
+ * How the running runtime starts a TypeScript file from source: Node through tsx, by default. Another runtime's
+ * test runner injects its own (Deno: `["run", "-A", "--conditions=@stowage/source"]`) as a JSON array in
+ * `STOWAGE_SOURCE_LAUNCHER`, so the command runs on the runtime that runs the tests.
+ */
+export function sourceLauncher(): readonly string[] {
+  const injected = process.env['STOWAGE_SOURCE_LAUNCHER'];
+  if (injected === undefined || injected === '') return ['--conditions=@stowage/source', '--import', 'tsx'];
+  const parsed: unknown = JSON.parse(injected);
+  if (!Array.isArray(parsed) || !parsed.every((arg) => typeof arg === 'string')) {
+    throw new Error(`STOWAGE_SOURCE_LAUNCHER must be a JSON array of strings, not ${injected}`);
+  }
+  return parsed;
+}
+
+/** Runs the real `stowage` command from source in its own process, as an operator would, on the tests' runtime. */
 export function runStowage(args: readonly string[], env: Record<string, string>, options: RunOptions): Promise<RunResult> {
   const { killWhen, signal = 'SIGKILL' } = options;
-  const child = spawn(process.execPath, ['--conditions=@stowage/source', '--import', 'tsx', SOURCE_BIN, ...args], {
+  const child = spawn(process.execPath, [...sourceLauncher(), SOURCE_BIN, ...args], {
     cwd: PACKAGE_DIRECTORY,
     // Journals go to the scratch directory, not the home of whoever runs the tests.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), XDG_STATE_HOME: options.stateHome, ...env },
@@ -40,6 +55,7 @@ export function runStowage(args: readonly string[], env: Record<string, string>,
   let stderr = '';
   let firstStderrAt: number | undefined;
   let pending = '';
+  let signalSent = false;
   const state: RunState = { objectsDone: 0, copiedBytesOfDoneObjects: 0, bytesCopied: 0, namespace: '', objectsTotal: undefined };
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
@@ -65,7 +81,12 @@ export function runStowage(args: readonly string[], env: Record<string, string>,
         state.bytesCopied = event.bytesCopied ?? 0;
         state.objectsTotal = event.objectsTotal ?? undefined;
       }
-      if (child.exitCode === null && !child.killed && killWhen(state)) child.kill(signal);
+      if (child.exitCode === null && !signalSent && child.pid !== undefined && killWhen(state)) {
+        signalSent = true;
+        // Not `child.kill`: Deno's node:child_process then reports the signal it sent as the way the child ended,
+        // even when the child caught it and exited with a code of its own (130 for SIGINT).
+        process.kill(child.pid, signal);
+      }
     }
   });
   return new Promise((resolve, reject) => {

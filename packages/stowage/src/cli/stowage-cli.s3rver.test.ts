@@ -25,23 +25,6 @@ const shared = describeStowageOnS3('s3rver 3.7.1 (an S3-compatible server that c
   };
 });
 
-describe('stowage migrate between local directories', () => {
-  it('stops cleanly on SIGINT with exit code 130, leaving only whole objects, and a rerun finishes', async () => {
-    const { run, scratch, source, fixture, local } = shared();
-    const target = join(scratch, 'interrupted');
-    const args = ['migrate', '--from', `local:${source}`, '--to', `local:${target}`, '--progress', 'json', '--progress-interval', '0', '--concurrency', '2'];
-    const stopped = await run(args, {}, { killWhen: (state) => state.namespace === 'uploads' && state.objectsDone >= 5, signal: 'SIGINT' });
-    expect(stopped.code, stopped.stderr.slice(-500)).toBe(130);
-    expect(stopped.stderr).toContain('run the same command again to resume');
-    const targets = openStores(parseStorageSettings({ LOCAL_UPLOADS_DIR: target }));
-    await expectFaithfulCopy(fixture, local, targets, false);
-    const finished = await run([...args.slice(0, 5), '--progress', 'none'], {});
-    expect(finished.code, finished.stderr).toBe(0);
-    await expectFaithfulCopy(fixture, local, targets, true);
-  }, 120_000);
-
-});
-
 describe('stowage against an S3-compatible server over HTTPS', () => {
   let tlsServer: S3TestServer;
   let tlsS3Env: Record<string, string>;
