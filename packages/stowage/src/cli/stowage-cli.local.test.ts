@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStorageSettings } from '@stowage/core';
-import { runStowage } from '../test/run-stowage.ts';
-import type { RunOptions, RunResult } from '../test/run-stowage.ts';
-import { expectFaithfulCopy, writeZulipUploads } from '../test/zulip-uploads.ts';
-import type { FixtureObject } from '../test/zulip-uploads.ts';
-import { openStores } from './open-stores.ts';
-import type { Stores } from './open-stores.ts';
+import { runStowage } from '../../test/run-stowage.ts';
+import type { RunOptions, RunResult } from '../../test/run-stowage.ts';
+import { expectFaithfulCopy, writeZulipUploads } from '../../test/zulip-uploads.ts';
+import type { FixtureObject } from '../../test/zulip-uploads.ts';
+import { openStores } from '../open-stores.ts';
+import type { Stores } from '../open-stores.ts';
 
 const MIB = 1024 * 1024;
 
