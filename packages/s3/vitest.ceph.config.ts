@@ -5,7 +5,9 @@ import { workspaceSources } from '../../vitest.shared.ts';
 export default defineProject({
   ...workspaceSources,
   // The global setup runs in vitest's own environment, which takes neither of the shared settings' conditions.
-  environments: { __vitest__: { resolve: { conditions: ['@stowage/source'], externalConditions: ['@stowage/source'] } } },
+  environments: {
+    __vitest__: { resolve: { conditions: ['@stowage/source'], externalConditions: ['@stowage/source'] } },
+  },
   test: {
     name: 's3-ceph',
     include: ['src/**/*.ceph.test.ts'],

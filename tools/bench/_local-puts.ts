@@ -38,4 +38,11 @@ await Promise.all(
 );
 await store.settled();
 const used = process.cpuUsage(before);
-console.log(JSON.stringify({ files: items.length, seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6, userSeconds: used.user / 1e6 }));
+console.log(
+  JSON.stringify({
+    files: items.length,
+    seconds: (performance.now() - started) / 1000,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    userSeconds: used.user / 1e6,
+  }),
+);

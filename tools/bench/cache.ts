@@ -70,10 +70,18 @@ try {
   ];
   const rows: string[][] = [];
   for (const item of CASES) {
-    const keys = Array.from({ length: item.objects }, (_, index) => `bench/${item.label.replace(' ', '')}/object-${index}.bin`);
+    const keys = Array.from(
+      { length: item.objects },
+      (_, index) => `bench/${item.label.replace(' ', '')}/object-${index}.bin`,
+    );
     for (const [index, key] of keys.entries()) await direct.put(key, patterned(item.bytes, index));
     for (const [modeNumber, { check, options }] of modes.entries()) {
-      const store: CachedStore = withCache(direct, { ...options, tier: await LocalStore.open({ root: join(workspace, `tier-${item.label.replace(' ', '')}-${modeNumber.toString()}`) }) });
+      const store: CachedStore = withCache(direct, {
+        ...options,
+        tier: await LocalStore.open({
+          root: join(workspace, `tier-${item.label.replace(' ', '')}-${modeNumber.toString()}`),
+        }),
+      });
       // Warm the cache, so the timed reads below are hits only (checked through the counters after).
       for (const key of keys) await readOnce(store, key, item.bytes);
       await store.drain();
@@ -99,13 +107,23 @@ try {
         for (const [which, sum] of sums.entries()) seconds[which]?.push(sum);
       }
       const after = store.stats();
-      if (after.misses !== before.misses || after.originFetches !== before.originFetches) throw new Error(`${check}: the timed reads were not all hits`);
+      if (after.misses !== before.misses || after.originFetches !== before.originFetches)
+        throw new Error(`${check}: the timed reads were not all hits`);
       const total = item.bytes * item.objects * item.passes;
       const directRate = total / median(seconds[0] ?? []) / 1e6;
       const cachedRate = total / median(seconds[1] ?? []) / 1e6;
       // The ratio of each round's two sides, then the median: both met the same moment of the machine.
-      const ratio = median((seconds[0] ?? []).map((directSeconds, round) => directSeconds / (seconds[1]?.[round] ?? Number.NaN)));
-      rows.push([item.label, check, format(directRate), format(cachedRate), ratio.toFixed(2), String(after.hits - before.hits)]);
+      const ratio = median(
+        (seconds[0] ?? []).map((directSeconds, round) => directSeconds / (seconds[1]?.[round] ?? Number.NaN)),
+      );
+      rows.push([
+        item.label,
+        check,
+        format(directRate),
+        format(cachedRate),
+        ratio.toFixed(2),
+        String(after.hits - before.hits),
+      ]);
       collectGarbage();
     }
   }

@@ -184,7 +184,12 @@ interface Measured {
 
 type Side = 'storePut' | 'plainPut' | 'storeGet' | 'plainGet' | 'storeRange' | 'plainRange' | 'dd';
 
-function compare(rounds: readonly Record<Side, number>[], bytes: Record<Side, number>, store: Side, peer: Side): Compared {
+function compare(
+  rounds: readonly Record<Side, number>[],
+  bytes: Record<Side, number>,
+  store: Side,
+  peer: Side,
+): Compared {
   return {
     store: median(rounds.map((seconds) => mbps(bytes[store], seconds[store]))),
     peer: median(rounds.map((seconds) => mbps(bytes[peer], seconds[peer]))),
@@ -203,11 +208,22 @@ async function measure(workspace: string, item: Case): Promise<Measured> {
   const cost = { store: { cpu: 0, faults: 0, reads: 0 }, plain: { cpu: 0, faults: 0, reads: 0 } };
   // Round -1 warms both sides up (the JIT, the disk's first allocations) and is not counted.
   for (let round = -1; round < item.rounds; round++) {
-    const seconds: Record<Side, number> = { storePut: 0, plainPut: 0, storeGet: 0, plainGet: 0, storeRange: 0, plainRange: 0, dd: 0 };
+    const seconds: Record<Side, number> = {
+      storePut: 0,
+      plainPut: 0,
+      storeGet: 0,
+      plainGet: 0,
+      storeRange: 0,
+      plainRange: 0,
+      dd: 0,
+    };
     const storeRoot = join(workspace, `store-${round}`);
     const plainRoot = join(workspace, `plain-${round}`);
     const store = await LocalStore.open({ root: storeRoot });
-    const keys = Array.from({ length: item.count }, (_, index) => `bench/${(index % 100).toString().padStart(2, '0')}/object-${index}.bin`);
+    const keys = Array.from(
+      { length: item.count },
+      (_, index) => `bench/${(index % 100).toString().padStart(2, '0')}/object-${index}.bin`,
+    );
     for (const [index, key] of keys.entries()) {
       const storeTurn = async (): Promise<void> => {
         seconds.storePut += await timed(async () => {
@@ -217,7 +233,12 @@ async function measure(workspace: string, item: Case): Promise<Measured> {
       const plainTurn = async (): Promise<void> => {
         const slash = key.lastIndexOf('/');
         seconds.plainPut += await timed(() =>
-          plainPut(join(plainRoot, key.slice(0, slash)), key.slice(slash + 1), item.bytes, join(plainRoot, `${key.replaceAll('/', '_')}.tmp`)),
+          plainPut(
+            join(plainRoot, key.slice(0, slash)),
+            key.slice(slash + 1),
+            item.bytes,
+            join(plainRoot, `${key.replaceAll('/', '_')}.tmp`),
+          ),
         );
       };
       // dd writes the same amount as the streamed put, beside it, so both meet the disk in the same state.
@@ -242,7 +263,8 @@ async function measure(workspace: string, item: Case): Promise<Measured> {
       await drain((await store.get(key)).body);
       await plainGet(join(plainRoot, key));
     }
-    const counted = round >= 0 ? cost : { store: { cpu: 0, faults: 0, reads: 0 }, plain: { cpu: 0, faults: 0, reads: 0 } };
+    const counted =
+      round >= 0 ? cost : { store: { cpu: 0, faults: 0, reads: 0 }, plain: { cpu: 0, faults: 0, reads: 0 } };
     for (let pass = 0; pass < READ_PASSES; pass++) {
       for (const [index, key] of keys.entries()) {
         const storeTurn = async (): Promise<void> => {
@@ -265,7 +287,8 @@ async function measure(workspace: string, item: Case): Promise<Measured> {
         };
         const plainRangeTurn = async (): Promise<void> => {
           seconds.plainRange += await timed(async () => {
-            if ((await plainGet(join(plainRoot, key), range)) !== rangeBytes(range)) throw new Error(`short range read of ${key}`);
+            if ((await plainGet(join(plainRoot, key), range)) !== rangeBytes(range))
+              throw new Error(`short range read of ${key}`);
           });
         };
         if ((index + round + pass) % 2 === 0) {
@@ -288,7 +311,13 @@ async function measure(workspace: string, item: Case): Promise<Measured> {
   const written = item.bytes * item.count;
   const ranged = rangeBytes(middleHalf(item.bytes)) * item.count * READ_PASSES;
   const bytes: Record<Side, number> = {
-    storePut: written, plainPut: written, storeGet: written * READ_PASSES, plainGet: written * READ_PASSES, storeRange: ranged, plainRange: ranged, dd: DD_BYTES,
+    storePut: written,
+    plainPut: written,
+    storeGet: written * READ_PASSES,
+    plainGet: written * READ_PASSES,
+    storeRange: ranged,
+    plainRange: ranged,
+    dd: DD_BYTES,
   };
   return {
     cost,
@@ -303,7 +332,9 @@ const DD_BYTES = 256 * MiB;
 
 function ddSeconds(file: string): number {
   const started = process.hrtime.bigint();
-  const result = spawnSync('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', `count=${DD_BYTES / MiB}`, 'conv=fsync'], { stdio: 'ignore' });
+  const result = spawnSync('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', `count=${DD_BYTES / MiB}`, 'conv=fsync'], {
+    stdio: 'ignore',
+  });
   if (result.status !== 0) throw new Error(`dd failed: ${result.error?.message ?? `status ${result.status}`}`);
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
@@ -333,7 +364,9 @@ async function peakMemoryOfLargePut(workspace: string): Promise<{ rss: number; h
  * RSS and heap growth (MiB) while one 256 MiB object is read through `get` (whole, default reader, each chunk
  * dropped once counted), beside the same read by plain fs; sampled every few ms. Flat means a few chunks' worth.
  */
-async function peakMemoryOfLargeGet(workspace: string): Promise<{ store: { rss: number; heap: number }; plain: { rss: number; heap: number } }> {
+async function peakMemoryOfLargeGet(
+  workspace: string,
+): Promise<{ store: { rss: number; heap: number }; plain: { rss: number; heap: number } }> {
   const store = await LocalStore.open({ root: join(workspace, 'memory') });
   const key = 'memory/large.bin';
   if ((await store.head(key)) === undefined) await store.put(key, body(256 * MiB));
@@ -365,10 +398,17 @@ async function peakMemoryOfLargeGet(workspace: string): Promise<{ store: { rss: 
  * LocalStore's reads were made before, or a default stream, as they are made now (without LocalStore's open, stat
  * and proof, so the two kinds compare alone).
  */
-function fileStreamOf(path: string, size: number, chunkBytes: number, kind: 'bytes' | 'default'): ReadableStream<Uint8Array> {
+function fileStreamOf(
+  path: string,
+  size: number,
+  chunkBytes: number,
+  kind: 'bytes' | 'default',
+): ReadableStream<Uint8Array> {
   const fd = openSync(path, 'r');
   let position = 0;
-  const pull = async (controller: ReadableStreamDefaultController<Uint8Array> | ReadableByteStreamController): Promise<void> => {
+  const pull = async (
+    controller: ReadableStreamDefaultController<Uint8Array> | ReadableByteStreamController,
+  ): Promise<void> => {
     const length = Math.min(chunkBytes, size - position);
     const chunk = Buffer.allocUnsafeSlow(length);
     const bytesRead = await new Promise<number>((resolve, reject) => {
@@ -399,15 +439,40 @@ async function readChoices(workspace: string): Promise<string[][]> {
     { label: '256 MiB', key: 'choices/large.bin', bytes: 256 * MiB, reads: quick ? 2 : 4 },
   ];
   for (const file of files) await store.put(file.key, body(file.bytes));
-  const choices: readonly { readonly label: string; readonly read: (path: string, key: string, bytes: number) => Promise<number> }[] = [
+  const choices: readonly {
+    readonly label: string;
+    readonly read: (path: string, key: string, bytes: number) => Promise<number>;
+  }[] = [
     { label: 'plain fs: FileHandle.read into fresh 1 MiB buffers (the peer)', read: (path) => plainGet(path) },
-    { label: 'LocalStore get: default stream, fresh 1 MiB chunks (ours)', read: async (_, key) => drain((await store.get(key)).body) },
-    { label: 'default stream, 1 MiB chunks, bare (ours without the get)', read: (path, _, bytes) => drain(fileStreamOf(path, bytes, MiB, 'default')) },
-    { label: 'default stream, 512 KiB chunks, bare', read: (path, _, bytes) => drain(fileStreamOf(path, bytes, 512 * 1024, 'default')) },
-    { label: 'byte stream, 1 MiB chunks, bare (ours before)', read: (path, _, bytes) => drain(fileStreamOf(path, bytes, MiB, 'bytes')) },
-    { label: 'byte stream, 128 KiB chunks, bare', read: (path, _, bytes) => drain(fileStreamOf(path, bytes, 128 * 1024, 'bytes')) },
-    { label: 'Readable.toWeb(createReadStream), 64 KiB', read: (path) => drain(Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>) },
-    { label: 'Readable.toWeb(createReadStream), 1 MiB', read: (path) => drain(Readable.toWeb(createReadStream(path, { highWaterMark: MiB })) as ReadableStream<Uint8Array>) },
+    {
+      label: 'LocalStore get: default stream, fresh 1 MiB chunks (ours)',
+      read: async (_, key) => drain((await store.get(key)).body),
+    },
+    {
+      label: 'default stream, 1 MiB chunks, bare (ours without the get)',
+      read: (path, _, bytes) => drain(fileStreamOf(path, bytes, MiB, 'default')),
+    },
+    {
+      label: 'default stream, 512 KiB chunks, bare',
+      read: (path, _, bytes) => drain(fileStreamOf(path, bytes, 512 * 1024, 'default')),
+    },
+    {
+      label: 'byte stream, 1 MiB chunks, bare (ours before)',
+      read: (path, _, bytes) => drain(fileStreamOf(path, bytes, MiB, 'bytes')),
+    },
+    {
+      label: 'byte stream, 128 KiB chunks, bare',
+      read: (path, _, bytes) => drain(fileStreamOf(path, bytes, 128 * 1024, 'bytes')),
+    },
+    {
+      label: 'Readable.toWeb(createReadStream), 64 KiB',
+      read: (path) => drain(Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>),
+    },
+    {
+      label: 'Readable.toWeb(createReadStream), 1 MiB',
+      read: (path) =>
+        drain(Readable.toWeb(createReadStream(path, { highWaterMark: MiB })) as ReadableStream<Uint8Array>),
+    },
   ];
   const rounds = quick ? 3 : 5;
   const rows: string[][] = choices.map((choice) => [choice.label]);
@@ -416,11 +481,14 @@ async function readChoices(workspace: string): Promise<string[][]> {
     const seconds = choices.map((): number[] => []);
     for (let round = 0; round < rounds; round++) {
       for (const [index, choice] of choices.entries()) {
-        seconds[index]?.push(await timed(async () => {
-          for (let read = 0; read < file.reads; read++) {
-            if ((await choice.read(path, file.key, file.bytes)) !== file.bytes) throw new Error(`${choice.label}: short read`);
-          }
-        }));
+        seconds[index]?.push(
+          await timed(async () => {
+            for (let read = 0; read < file.reads; read++) {
+              if ((await choice.read(path, file.key, file.bytes)) !== file.bytes)
+                throw new Error(`${choice.label}: short read`);
+            }
+          }),
+        );
       }
     }
     const peer = median(seconds[0] ?? []);
@@ -429,7 +497,10 @@ async function readChoices(workspace: string): Promise<string[][]> {
       row.push(format(mbps(file.bytes * file.reads, own)), (peer / own).toFixed(2));
     }
   }
-  const separate = fileHandleStreamApart(files.map((file) => ({ path: join(workspace, 'choices', file.key), bytes: file.bytes, reads: file.reads })), rounds);
+  const separate = fileHandleStreamApart(
+    files.map((file) => ({ path: join(workspace, 'choices', file.key), bytes: file.bytes, reads: file.reads })),
+    rounds,
+  );
   rows.push(['FileHandle.readableWebStream() (in a process of its own, see below)', ...separate]);
   return rows;
 }
@@ -439,7 +510,10 @@ async function readChoices(workspace: string): Promise<string[][]> {
  * 20 closed one of its handles on garbage collection and then died of a segmentation fault. MB/s and ratio per
  * file, or the way the child failed.
  */
-function fileHandleStreamApart(files: readonly { path: string; bytes: number; reads: number }[], rounds: number): string[] {
+function fileHandleStreamApart(
+  files: readonly { path: string; bytes: number; reads: number }[],
+  rounds: number,
+): string[] {
   const script = `
     const { open } = await import('node:fs/promises');
     const { Buffer } = await import('node:buffer');
@@ -476,7 +550,9 @@ function fileHandleStreamApart(files: readonly { path: string; bytes: number; re
     const failure = child.signal ?? `exit ${String(child.status)}`;
     return files.flatMap(() => [`failed (${failure})`, '']);
   }
-  const [oneRate = Number.NaN, oneRatio = Number.NaN, largeRate = Number.NaN, largeRatio = Number.NaN] = JSON.parse(child.stdout) as number[];
+  const [oneRate = Number.NaN, oneRatio = Number.NaN, largeRate = Number.NaN, largeRatio = Number.NaN] = JSON.parse(
+    child.stdout,
+  ) as number[];
   return [format(oneRate), oneRatio.toFixed(2), format(largeRate), largeRatio.toFixed(2)];
 }
 
@@ -485,8 +561,12 @@ const runtime = versions['deno'] === undefined ? `Node ${process.version}` : `De
 
 const workspace = await mkdtemp(join(tmpdir(), 'stowage-bench-local-'));
 try {
-  const load = loadavg().map((value) => value.toFixed(1)).join(' ');
-  console.log(`${runtime}: LocalStore vs plain fs in ${workspace} (${quick ? 'quick' : 'full'} run, store and plain fs alternating object by object; load average ${load})`);
+  const load = loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ');
+  console.log(
+    `${runtime}: LocalStore vs plain fs in ${workspace} (${quick ? 'quick' : 'full'} run, store and plain fs alternating object by object; load average ${load})`,
+  );
   // First, while the process has not yet touched large buffers, so RSS growth is the put's own.
   const memory = await peakMemoryOfLargePut(workspace);
   const readMemory = await peakMemoryOfLargeGet(workspace);
@@ -495,9 +575,17 @@ try {
   let large: Measured | undefined;
   for (const item of CASES) {
     const measured = await measure(workspace, item);
-    for (const [side, label] of [['store', 'LocalStore'], ['plain', 'plain fs']] as const) {
+    for (const [side, label] of [
+      ['store', 'LocalStore'],
+      ['plain', 'plain fs'],
+    ] as const) {
       const { cpu, faults, reads } = measured.cost[side];
-      costRows.push([item.label, label, (cpu / reads).toFixed(2), Number.isNaN(faults) ? 'n/a' : (faults / reads).toFixed(0)]);
+      costRows.push([
+        item.label,
+        label,
+        (cpu / reads).toFixed(2),
+        Number.isNaN(faults) ? 'n/a' : (faults / reads).toFixed(0),
+      ]);
     }
     if (item.bytes === DD_BYTES) large = measured;
     rows.push([
@@ -516,27 +604,49 @@ try {
   }
   printTable(
     `${runtime}: throughput (MB/s, median round; gets read each object ${READ_PASSES.toString()} times, whole and its middle half); ratio = LocalStore / plain fs, median of the rounds' ratios (target >= 0.80)`,
-    ['object', 'objects x rounds', 'put store', 'put plain', 'put ratio', 'get store', 'get plain', 'get ratio', 'range store', 'range plain', 'range ratio'],
+    [
+      'object',
+      'objects x rounds',
+      'put store',
+      'put plain',
+      'put ratio',
+      'get store',
+      'get plain',
+      'get ratio',
+      'range store',
+      'range plain',
+      'range ratio',
+    ],
     rows,
   );
 
-  printTable(`${runtime}: cost of one whole get, mean over the counted rounds (CPU of the whole process, so other work such as garbage collection is included)`, [
-    'object', 'reader', 'CPU ms', 'minor page faults',
-  ], costRows);
+  printTable(
+    `${runtime}: cost of one whole get, mean over the counted rounds (CPU of the whole process, so other work such as garbage collection is included)`,
+    ['object', 'reader', 'CPU ms', 'minor page faults'],
+    costRows,
+  );
 
   const dd = large?.dd;
-  printTable('256 MiB streamed put beside dd bs=1M count=256 conv=fsync on the same disk, alternating (target >= 0.70)', ['LocalStore MB/s', 'dd MB/s', 'ratio'], [
-    [format(dd?.store ?? Number.NaN), format(dd?.peer ?? Number.NaN), (dd?.ratio ?? Number.NaN).toFixed(2)],
-  ]);
+  printTable(
+    '256 MiB streamed put beside dd bs=1M count=256 conv=fsync on the same disk, alternating (target >= 0.70)',
+    ['LocalStore MB/s', 'dd MB/s', 'ratio'],
+    [[format(dd?.store ?? Number.NaN), format(dd?.peer ?? Number.NaN), (dd?.ratio ?? Number.NaN).toFixed(2)]],
+  );
 
-  printTable(`${runtime}: peak memory of one 256 MiB object (put target < 100 MiB; get: flat, near plain fs)`, ['operation', 'RSS growth MiB', 'heap growth MiB'], [
-    ['LocalStore streamed put', memory.rss.toFixed(1), memory.heap.toFixed(1)],
-    ['LocalStore get, whole', readMemory.store.rss.toFixed(1), readMemory.store.heap.toFixed(1)],
-    ['plain fs read, 1 MiB buffers', readMemory.plain.rss.toFixed(1), readMemory.plain.heap.toFixed(1)],
-  ]);
-  printTable(`${runtime}: ways to read a file as a Web stream, each file read in turn by every way (MB/s, median of rounds; ratio to plain fs)`, [
-    'way', '1 MiB MB/s', '1 MiB ratio', '256 MiB MB/s', '256 MiB ratio',
-  ], await readChoices(workspace));
+  printTable(
+    `${runtime}: peak memory of one 256 MiB object (put target < 100 MiB; get: flat, near plain fs)`,
+    ['operation', 'RSS growth MiB', 'heap growth MiB'],
+    [
+      ['LocalStore streamed put', memory.rss.toFixed(1), memory.heap.toFixed(1)],
+      ['LocalStore get, whole', readMemory.store.rss.toFixed(1), readMemory.store.heap.toFixed(1)],
+      ['plain fs read, 1 MiB buffers', readMemory.plain.rss.toFixed(1), readMemory.plain.heap.toFixed(1)],
+    ],
+  );
+  printTable(
+    `${runtime}: ways to read a file as a Web stream, each file read in turn by every way (MB/s, median of rounds; ratio to plain fs)`,
+    ['way', '1 MiB MB/s', '1 MiB ratio', '256 MiB MB/s', '256 MiB ratio'],
+    await readChoices(workspace),
+  );
   const leftovers = await readdir(workspace);
   if (leftovers.some((name) => name.startsWith('dd-'))) console.log('warning: dd files left behind');
 } finally {

@@ -33,7 +33,8 @@ const UP = ONLY !== 'down';
 const DOWN = ONLY !== 'up';
 const serverArgument = process.argv.indexOf('--server');
 const serverChoice = serverArgument > 0 ? process.argv[serverArgument + 1] : undefined;
-if (serverChoice !== undefined && serverChoice !== 's3rver' && serverChoice !== 'ceph') throw new Error(`--server takes s3rver or ceph, not ${serverChoice}`);
+if (serverChoice !== undefined && serverChoice !== 's3rver' && serverChoice !== 'ceph')
+  throw new Error(`--server takes s3rver or ceph, not ${serverChoice}`);
 const SERVER_NAMES: readonly ('s3rver' | 'ceph')[] = serverChoice === undefined ? ['s3rver', 'ceph'] : [serverChoice];
 
 /** A server started for the bench: where it listens, the keys it checks, and how to stop it. */
@@ -43,7 +44,10 @@ interface BenchServer {
   stop(): Promise<void>;
 }
 
-const SERVERS: Record<'s3rver' | 'ceph', { readonly label: string; readonly start: (buckets: string[]) => Promise<BenchServer> }> = {
+const SERVERS: Record<
+  's3rver' | 'ceph',
+  { readonly label: string; readonly start: (buckets: string[]) => Promise<BenchServer> }
+> = {
   s3rver: {
     label: 's3rver 3.7.1',
     start: async (buckets) => {
@@ -68,10 +72,16 @@ interface Measurement {
 
 /** Runs a command under GNU time: wall clock, user + system CPU of it and its children, and peak resident memory. */
 function measure(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Measurement {
-  const result = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %U %S %M', command, ...args], { env, encoding: 'utf8', maxBuffer: 64 * MiB });
+  const result = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %U %S %M', command, ...args], {
+    env,
+    encoding: 'utf8',
+    maxBuffer: 64 * MiB,
+  });
   const line = result.stderr.split('\n').find((text) => text.startsWith('BENCH '));
   if (result.status !== 0 || line === undefined) {
-    throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status}):\n${result.stdout}\n${result.stderr.slice(-3000)}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed (exit ${result.status}):\n${result.stdout}\n${result.stderr.slice(-3000)}`,
+    );
   }
   const [, elapsed = '0', user = '0', system = '0', maxKiB = '0'] = line.split(' ');
   return { seconds: Number(elapsed), cpuSeconds: Number(user) + Number(system), peakMiB: Number(maxKiB) / 1024 };
@@ -82,7 +92,13 @@ async function writeDataSet(directory: string): Promise<{ files: number; bytes: 
   let bytes = 0;
   for (let index = 0; index < SMALL_FILES; index++) {
     const size = 1024 + Math.floor(Math.random() * 63 * 1024);
-    const path = join(directory, String(index % 4), (index % 97).toString(16).padStart(2, '0'), randomBytes(6).toString('hex'), `file-${index}.bin`);
+    const path = join(
+      directory,
+      String(index % 4),
+      (index % 97).toString(16).padStart(2, '0'),
+      randomBytes(6).toString('hex'),
+      `file-${index}.bin`,
+    );
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, randomBytes(size));
     bytes += size;
@@ -114,15 +130,22 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (!available('/usr/bin/time')) {
-    console.error('GNU time (/usr/bin/time, Debian package "time") is missing: it measures CPU seconds and peak memory.');
+    console.error(
+      'GNU time (/usr/bin/time, Debian package "time") is missing: it measures CPU seconds and peak memory.',
+    );
     process.exit(1);
   }
   console.log(`building ${BUILD_ORDER.join(', ')} so stowage runs as shipped (its bin) with plain node`);
   for (const name of BUILD_ORDER) {
-    const built = spawnSync('npm', ['run', 'build', '--workspace', `packages/${name}`], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    const built = spawnSync('npm', ['run', 'build', '--workspace', `packages/${name}`], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     if (built.status !== 0) throw new Error(`building packages/${name} failed`);
   }
-  const manifest = JSON.parse(await readFile(join(ROOT, 'packages', 'stowage', 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  const manifest = JSON.parse(await readFile(join(ROOT, 'packages', 'stowage', 'package.json'), 'utf8')) as {
+    bin: Record<string, string>;
+  };
   const stowageBin = join(ROOT, 'packages', 'stowage', manifest.bin.stowage ?? 'no-bin-in-package-json');
 
   const scratch = await mkdtemp(join(tmpdir(), 'stowage-bench-migrate-'));
@@ -149,7 +172,9 @@ async function benchOn(
   const buckets = Array.from({ length: ROUNDS }, (_, round) => [`stowage-${round + 1}`, `rclone-${round + 1}`]).flat();
   const server = await serverKind.start(buckets);
   try {
-    console.log(`data set: ${files} files, ${(bytes / MiB).toFixed(1)} MiB; ${serverKind.label} at ${server.endpoint}; ${ROUNDS} interleaved rounds`);
+    console.log(
+      `data set: ${files} files, ${(bytes / MiB).toFixed(1)} MiB; ${serverKind.label} at ${server.endpoint}; ${ROUNDS} interleaved rounds`,
+    );
     const baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
     const stowageEnv = {
       ...baseEnv,
@@ -173,8 +198,29 @@ async function benchOn(
     };
     await writeFile(rcloneEnv.RCLONE_CONFIG, '');
     const stowage = (bucket: string, report: string, ...extra: string[]): Measurement =>
-      measure(process.execPath, [stowageBin, 'migrate', '--from', `dir:${data}`, '--to', `s3://${bucket}`, '--endpoint', server.endpoint, '--concurrency', '6', '--progress', 'none', '--report', report, ...extra], stowageEnv);
-    const rclone = (bucket: string): Measurement => measure('rclone', ['copy', data, `bench:${bucket}`, '--transfers', '6'], rcloneEnv);
+      measure(
+        process.execPath,
+        [
+          stowageBin,
+          'migrate',
+          '--from',
+          `dir:${data}`,
+          '--to',
+          `s3://${bucket}`,
+          '--endpoint',
+          server.endpoint,
+          '--concurrency',
+          '6',
+          '--progress',
+          'none',
+          '--report',
+          report,
+          ...extra,
+        ],
+        stowageEnv,
+      );
+    const rclone = (bucket: string): Measurement =>
+      measure('rclone', ['copy', data, `bench:${bucket}`, '--transfers', '6'], rcloneEnv);
 
     if (UP) await upward();
     if (DOWN) await downward();
@@ -183,7 +229,13 @@ async function benchOn(
       const results: { stowage: Measurement[]; rclone: Measurement[] } = { stowage: [], rclone: [] };
       const rows: string[][] = [];
       const row = (round: number, tool: string, m: Measurement): string[] => [
-        String(round), tool, m.seconds.toFixed(2), (files / m.seconds).toFixed(0), (bytes / 1e6 / m.seconds).toFixed(1), m.cpuSeconds.toFixed(2), m.peakMiB.toFixed(0),
+        String(round),
+        tool,
+        m.seconds.toFixed(2),
+        (files / m.seconds).toFixed(0),
+        (bytes / 1e6 / m.seconds).toFixed(1),
+        m.cpuSeconds.toFixed(2),
+        m.peakMiB.toFixed(0),
       ];
       for (let round = 1; round <= ROUNDS; round++) {
         // Alternate who goes first, so neither always meets a warmer server or page cache.
@@ -193,13 +245,18 @@ async function benchOn(
           const result = tool === 'stowage' ? stowage(`stowage-${round}`, report) : rclone(`rclone-${round}`);
           if (tool === 'stowage') {
             const outcome = JSON.parse(await readFile(report, 'utf8')) as { ok: boolean; copied: number };
-            if (!outcome.ok || outcome.copied !== files) throw new Error(`stowage round ${round} copied ${outcome.copied} of ${files}`);
+            if (!outcome.ok || outcome.copied !== files)
+              throw new Error(`stowage round ${round} copied ${outcome.copied} of ${files}`);
           }
           results[tool].push(result);
           rows.push(row(round, tool, result));
         }
       }
-      printTable('rounds (each into an empty bucket)', ['round', 'tool', 'wall s', 'files/s', 'MB/s', 'CPU s', 'peak MiB'], rows);
+      printTable(
+        'rounds (each into an empty bucket)',
+        ['round', 'tool', 'wall s', 'files/s', 'MB/s', 'CPU s', 'peak MiB'],
+        rows,
+      );
 
       interface ResumedRun {
         readonly measurement: Measurement;
@@ -224,7 +281,13 @@ async function benchOn(
       const listings: Measurement[] = [];
       for (let round = 0; round < RESUME_ROUNDS; round++) {
         for (const [index, way] of resumeWays.entries()) resumed[index]?.push(await resumedRun(...way.extra));
-        listings.push(measure(process.execPath, [stowageBin, 'ls', '--store', 's3://stowage-1', '--endpoint', server.endpoint], stowageEnv));
+        listings.push(
+          measure(
+            process.execPath,
+            [stowageBin, 'ls', '--store', 's3://stowage-1', '--endpoint', server.endpoint],
+            stowageEnv,
+          ),
+        );
       }
       const medians = (list: Measurement[]) => ({
         seconds: median(list.map((m) => m.seconds)),
@@ -234,11 +297,36 @@ async function benchOn(
       });
       const ours = medians(results.stowage);
       const theirs = medians(results.rclone);
-      printTable('medians', ['tool', 'files/s', 'MB/s', 'CPU s', 'peak MiB', 'max peak MiB'], [
-        ['stowage migrate', (files / ours.seconds).toFixed(0), (bytes / 1e6 / ours.seconds).toFixed(1), ours.cpu.toFixed(2), ours.peak.toFixed(0), ours.maxPeak.toFixed(0)],
-        ['rclone copy --transfers 6', (files / theirs.seconds).toFixed(0), (bytes / 1e6 / theirs.seconds).toFixed(1), theirs.cpu.toFixed(2), theirs.peak.toFixed(0), theirs.maxPeak.toFixed(0)],
-        ['ratio stowage/rclone', (theirs.seconds / ours.seconds).toFixed(2), (theirs.seconds / ours.seconds).toFixed(2), (ours.cpu / theirs.cpu).toFixed(2), (ours.peak / theirs.peak).toFixed(2), ''],
-      ]);
+      printTable(
+        'medians',
+        ['tool', 'files/s', 'MB/s', 'CPU s', 'peak MiB', 'max peak MiB'],
+        [
+          [
+            'stowage migrate',
+            (files / ours.seconds).toFixed(0),
+            (bytes / 1e6 / ours.seconds).toFixed(1),
+            ours.cpu.toFixed(2),
+            ours.peak.toFixed(0),
+            ours.maxPeak.toFixed(0),
+          ],
+          [
+            'rclone copy --transfers 6',
+            (files / theirs.seconds).toFixed(0),
+            (bytes / 1e6 / theirs.seconds).toFixed(1),
+            theirs.cpu.toFixed(2),
+            theirs.peak.toFixed(0),
+            theirs.maxPeak.toFixed(0),
+          ],
+          [
+            'ratio stowage/rclone',
+            (theirs.seconds / ours.seconds).toFixed(2),
+            (theirs.seconds / ours.seconds).toFixed(2),
+            (ours.cpu / theirs.cpu).toFixed(2),
+            (ours.peak / theirs.peak).toFixed(2),
+            '',
+          ],
+        ],
+      );
       const medianRun = (runs: readonly ResumedRun[]): ResumedRun => {
         const sorted = [...runs].sort((a, b) => a.measurement.seconds - b.measurement.seconds);
         const middle = sorted[Math.floor(sorted.length / 2)];
@@ -249,43 +337,107 @@ async function benchOn(
         const runs = resumed[index] ?? [];
         const middle = medianRun(runs);
         return [
-          way.label, runs.map((run) => run.measurement.seconds.toFixed(2)).join(' '), middle.measurement.seconds.toFixed(2),
-          String(Math.max(...runs.map((run) => run.copied))), String(middle.skipped), middle.measurement.cpuSeconds.toFixed(2),
-          middle.measurement.peakMiB.toFixed(0), (middle.measurement.seconds / ours.seconds).toFixed(3),
+          way.label,
+          runs.map((run) => run.measurement.seconds.toFixed(2)).join(' '),
+          middle.measurement.seconds.toFixed(2),
+          String(Math.max(...runs.map((run) => run.copied))),
+          String(middle.skipped),
+          middle.measurement.cpuSeconds.toFixed(2),
+          middle.measurement.peakMiB.toFixed(0),
+          (middle.measurement.seconds / ours.seconds).toFixed(3),
         ];
       });
       const listing = medians(listings);
       resumeRows.push([
-        'only listing the bucket (stowage ls)', listings.map((run) => run.seconds.toFixed(2)).join(' '), listing.seconds.toFixed(2), '', '',
-        listing.cpu.toFixed(2), listing.peak.toFixed(0), (listing.seconds / ours.seconds).toFixed(3),
+        'only listing the bucket (stowage ls)',
+        listings.map((run) => run.seconds.toFixed(2)).join(' '),
+        listing.seconds.toFixed(2),
+        '',
+        '',
+        listing.cpu.toFixed(2),
+        listing.peak.toFixed(0),
+        (listing.seconds / ours.seconds).toFixed(3),
       ]);
-      printTable(`resumed runs into a full bucket (nothing to copy), ${RESUME_ROUNDS} interleaved rounds`, [
-        'resume by', 'wall s, each run', 'median wall s', 'most copied', 'skipped', 'CPU s', 'peak MiB', 'share of full copy',
-      ], resumeRows);
+      printTable(
+        `resumed runs into a full bucket (nothing to copy), ${RESUME_ROUNDS} interleaved rounds`,
+        [
+          'resume by',
+          'wall s, each run',
+          'median wall s',
+          'most copied',
+          'skipped',
+          'CPU s',
+          'peak MiB',
+          'share of full copy',
+        ],
+        resumeRows,
+      );
       const defaultResume = resumed[0] ?? [];
       const verdicts = [
-        ['files/s at least rclone\'s', theirs.seconds >= ours.seconds],
-        ['client CPU seconds no more than rclone\'s', ours.cpu <= theirs.cpu],
+        ["files/s at least rclone's", theirs.seconds >= ours.seconds],
+        ["client CPU seconds no more than rclone's", ours.cpu <= theirs.cpu],
         ['peak memory under 100 MiB (every round)', ours.maxPeak < 100],
-        ['resumed run (default, median) under a tenth of the full copy', medianRun(defaultResume).measurement.seconds < ours.seconds / 10 && defaultResume.every((run) => run.copied === 0)],
+        [
+          'resumed run (default, median) under a tenth of the full copy',
+          medianRun(defaultResume).measurement.seconds < ours.seconds / 10 &&
+            defaultResume.every((run) => run.copied === 0),
+        ],
       ] as const;
-      printTable('targets', ['target', 'met'], verdicts.map(([target, met]) => [target, met ? 'yes' : 'NO']));
+      printTable(
+        'targets',
+        ['target', 'met'],
+        verdicts.map(([target, met]) => [target, met ? 'yes' : 'NO']),
+      );
     }
 
     /** S3 to a local directory: from a bucket filled once (by the first up round, else here), into fresh directories. */
     async function downward(): Promise<void> {
       if (!UP) stowage('stowage-1', join(scratch, 'fill.json'));
       const stowageDown = (directory: string, report: string): Measurement =>
-        measure(process.execPath, [stowageBin, 'migrate', '--from', 's3://stowage-1', '--to', `dir:${directory}`, '--endpoint', server.endpoint, '--concurrency', '6', '--progress', 'none', '--report', report], stowageEnv);
+        measure(
+          process.execPath,
+          [
+            stowageBin,
+            'migrate',
+            '--from',
+            's3://stowage-1',
+            '--to',
+            `dir:${directory}`,
+            '--endpoint',
+            server.endpoint,
+            '--concurrency',
+            '6',
+            '--progress',
+            'none',
+            '--report',
+            report,
+          ],
+          stowageEnv,
+        );
       // --fast-list: s3rver answers rclone's listing folder by folder with only the top folder's files.
-      const rcloneDown = (directory: string): Measurement => measure('rclone', ['copy', 'bench:stowage-1', directory, '--transfers', '6', '--fast-list'], rcloneEnv);
+      const rcloneDown = (directory: string): Measurement =>
+        measure('rclone', ['copy', 'bench:stowage-1', directory, '--transfers', '6', '--fast-list'], rcloneEnv);
       // rclone never fsyncs: `sync` right after it makes its bytes durable, its CPU counted with rclone's.
       const rcloneDownSynced = (directory: string): Measurement =>
-        measure('sh', ['-c', 'rclone copy bench:stowage-1 "$1" --transfers 6 --fast-list && sync', 'rclone', directory], rcloneEnv);
-      const down: Record<'stowage' | 'rclone' | 'rcloneSync', Measurement[]> = { stowage: [], rclone: [], rcloneSync: [] };
+        measure(
+          'sh',
+          ['-c', 'rclone copy bench:stowage-1 "$1" --transfers 6 --fast-list && sync', 'rclone', directory],
+          rcloneEnv,
+        );
+      const down: Record<'stowage' | 'rclone' | 'rcloneSync', Measurement[]> = {
+        stowage: [],
+        rclone: [],
+        rcloneSync: [],
+      };
       const rows: string[][] = [];
       const row = (round: number, tool: string, m: Measurement): string[] => [
-        String(round), tool, m.seconds.toFixed(2), (files / m.seconds).toFixed(0), (bytes / 1e6 / m.seconds).toFixed(1), m.cpuSeconds.toFixed(2), m.peakMiB.toFixed(0),
+        String(round),
+        tool,
+        m.seconds.toFixed(2),
+        (files / m.seconds).toFixed(0),
+        (bytes / 1e6 / m.seconds).toFixed(1),
+        m.cpuSeconds.toFixed(2),
+        m.peakMiB.toFixed(0),
       ];
       const tools = ['stowage', 'rclone', 'rcloneSync'] as const;
       const labels = { stowage: 'stowage migrate', rclone: 'rclone copy', rcloneSync: 'rclone copy; sync' } as const;
@@ -301,7 +453,8 @@ async function benchOn(
             const report = join(scratch, `down-report-${round}.json`);
             result = stowageDown(directory, report);
             const outcome = JSON.parse(await readFile(report, 'utf8')) as { ok: boolean; copied: number };
-            if (!outcome.ok || outcome.copied !== files) throw new Error(`stowage down round ${round} copied ${outcome.copied} of ${files}`);
+            if (!outcome.ok || outcome.copied !== files)
+              throw new Error(`stowage down round ${round} copied ${outcome.copied} of ${files}`);
           } else {
             result = tool === 'rclone' ? rcloneDown(directory) : rcloneDownSynced(directory);
             const copied = await filesUnder(directory);
@@ -312,15 +465,30 @@ async function benchOn(
           await rm(directory, { recursive: true, force: true });
         }
       }
-      printTable('down: S3 to a local directory, rounds (each into an empty directory)', ['round', 'tool', 'wall s', 'files/s', 'MB/s', 'CPU s', 'peak MiB'], rows);
+      printTable(
+        'down: S3 to a local directory, rounds (each into an empty directory)',
+        ['round', 'tool', 'wall s', 'files/s', 'MB/s', 'CPU s', 'peak MiB'],
+        rows,
+      );
       const ours = median(down.stowage.map((m) => m.cpuSeconds));
       const medianRows = tools.map((tool) => {
         const list = down[tool];
         const seconds = median(list.map((m) => m.seconds));
         const cpu = median(list.map((m) => m.cpuSeconds));
-        return [labels[tool], (files / seconds).toFixed(0), (bytes / 1e6 / seconds).toFixed(1), cpu.toFixed(2), median(list.map((m) => m.peakMiB)).toFixed(0), (ours / cpu).toFixed(2)];
+        return [
+          labels[tool],
+          (files / seconds).toFixed(0),
+          (bytes / 1e6 / seconds).toFixed(1),
+          cpu.toFixed(2),
+          median(list.map((m) => m.peakMiB)).toFixed(0),
+          (ours / cpu).toFixed(2),
+        ];
       });
-      printTable('down: medians', ['tool', 'files/s', 'MB/s', 'CPU s', 'peak MiB', 'stowage CPU / this CPU'], medianRows);
+      printTable(
+        'down: medians',
+        ['tool', 'files/s', 'MB/s', 'CPU s', 'peak MiB', 'stowage CPU / this CPU'],
+        medianRows,
+      );
       // Where stowage's CPU goes: the local write path alone (the same files put into a fresh LocalStore in one
       // process, six at a time), and a process that only starts and prints its usage.
       const localPuts: { cpuSeconds: number; userSeconds: number; seconds: number }[] = [];
@@ -328,9 +496,21 @@ async function benchOn(
       for (let round = 1; round <= ROUNDS; round++) {
         const directory = join(scratch, `down-local-puts-${round}`);
         spawnSync('sync');
-        const child = spawnSync(process.execPath, ['--conditions=@stowage/source', '--import', 'tsx', fileURLToPath(new URL('_local-puts.ts', import.meta.url)), data, directory], {
-          encoding: 'utf8', maxBuffer: 64 * MiB,
-        });
+        const child = spawnSync(
+          process.execPath,
+          [
+            '--conditions=@stowage/source',
+            '--import',
+            'tsx',
+            fileURLToPath(new URL('_local-puts.ts', import.meta.url)),
+            data,
+            directory,
+          ],
+          {
+            encoding: 'utf8',
+            maxBuffer: 64 * MiB,
+          },
+        );
         if (child.status !== 0) throw new Error(`the local puts failed:\n${child.stderr.slice(-3000)}`);
         localPuts.push(JSON.parse(child.stdout) as { cpuSeconds: number; userSeconds: number; seconds: number });
         await rm(directory, { recursive: true, force: true });
@@ -338,19 +518,44 @@ async function benchOn(
       }
       const localCpu = median(localPuts.map((run) => run.cpuSeconds));
       const startCpu = median(starts.map((m) => m.cpuSeconds));
-      printTable('down: where stowage migrate\'s CPU goes (medians)', ['part', 'CPU s', 'share'], [
-        ['whole migration (stowage migrate)', ours.toFixed(2), '1.00'],
-        [`local write path: LocalStore puts of the same files (user ${median(localPuts.map((run) => run.userSeconds)).toFixed(2)} s)`, localCpu.toFixed(2), (localCpu / ours).toFixed(2)],
-        ['process start (stowage --help)', startCpu.toFixed(2), (startCpu / ours).toFixed(2)],
-        ['the rest: S3 client (GETs, bodies), migrate, listing', (ours - localCpu - startCpu).toFixed(2), ((ours - localCpu - startCpu) / ours).toFixed(2)],
-      ]);
+      printTable(
+        "down: where stowage migrate's CPU goes (medians)",
+        ['part', 'CPU s', 'share'],
+        [
+          ['whole migration (stowage migrate)', ours.toFixed(2), '1.00'],
+          [
+            `local write path: LocalStore puts of the same files (user ${median(localPuts.map((run) => run.userSeconds)).toFixed(2)} s)`,
+            localCpu.toFixed(2),
+            (localCpu / ours).toFixed(2),
+          ],
+          ['process start (stowage --help)', startCpu.toFixed(2), (startCpu / ours).toFixed(2)],
+          [
+            'the rest: S3 client (GETs, bodies), migrate, listing',
+            (ours - localCpu - startCpu).toFixed(2),
+            ((ours - localCpu - startCpu) / ours).toFixed(2),
+          ],
+        ],
+      );
       const rcloneSyncCpu = median(down.rcloneSync.map((m) => m.cpuSeconds));
-      printTable('down: targets', ['target', 'met'], [
-        ['files/s at least rclone copy\'s', median(down.stowage.map((m) => m.seconds)) <= median(down.rclone.map((m) => m.seconds)) ? 'yes' : 'NO'],
-        ['peak memory under 100 MiB (every round)', Math.max(...down.stowage.map((m) => m.peakMiB)) < 100 ? 'yes' : 'NO'],
-        ['client CPU within 1.5x rclone copy; sync (same durability)', ours <= 1.5 * rcloneSyncCpu ? 'yes' : 'NO'],
-        ['client CPU within 1.5x rclone copy (no fsync)', ours <= 1.5 * median(down.rclone.map((m) => m.cpuSeconds)) ? 'yes' : 'NO'],
-      ]);
+      printTable(
+        'down: targets',
+        ['target', 'met'],
+        [
+          [
+            "files/s at least rclone copy's",
+            median(down.stowage.map((m) => m.seconds)) <= median(down.rclone.map((m) => m.seconds)) ? 'yes' : 'NO',
+          ],
+          [
+            'peak memory under 100 MiB (every round)',
+            Math.max(...down.stowage.map((m) => m.peakMiB)) < 100 ? 'yes' : 'NO',
+          ],
+          ['client CPU within 1.5x rclone copy; sync (same durability)', ours <= 1.5 * rcloneSyncCpu ? 'yes' : 'NO'],
+          [
+            'client CPU within 1.5x rclone copy (no fsync)',
+            ours <= 1.5 * median(down.rclone.map((m) => m.cpuSeconds)) ? 'yes' : 'NO',
+          ],
+        ],
+      );
     }
   } finally {
     await server.stop();

@@ -97,7 +97,10 @@ const megabytesPerSecond = (bytes: number, seconds: number): number => bytes / M
 const format = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
 
 /** The four operations of a case, against the server at `endpoint`, and how to release the clients. */
-function operationsAgainst(endpoint: string): { readonly run: Record<Side, (scenario: Case, key: string) => Promise<void>>; readonly close: () => void } {
+function operationsAgainst(endpoint: string): {
+  readonly run: Record<Side, (scenario: Case, key: string) => Promise<void>>;
+  readonly close: () => void;
+} {
   const settings: S3Settings = {
     uploadsBucket: 'bench-store',
     avatarsBucket: 'bench-avatars',
@@ -109,9 +112,19 @@ function operationsAgainst(endpoint: string): { readonly run: Record<Side, (scen
     avatarPublicUrlPrefix: undefined,
     credentials: { ...S3RVER_CREDENTIALS },
   };
-  const store = S3Store.fromSettings(settings, 'uploads', { partSize: PART_SIZE, queueSize: QUEUE_SIZE, client: createS3Client(settings) });
+  const store = S3Store.fromSettings(settings, 'uploads', {
+    partSize: PART_SIZE,
+    queueSize: QUEUE_SIZE,
+    client: createS3Client(settings),
+  });
   // The bare SDK needs the same checksum settings: with the defaults s3rver stores streamed bodies corrupted.
-  const sdk = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { ...S3RVER_CREDENTIALS }, ...checksumConfig('s3-compatible') });
+  const sdk = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { ...S3RVER_CREDENTIALS },
+    ...checksumConfig('s3-compatible'),
+  });
   const pool = randomBytes(17 * MiB);
   const putBody = (scenario: Case, index: number): Uint8Array | ReadableStream<Uint8Array> =>
     scenario.streamed ? generated(scenario.bytes, pool) : pool.subarray(index % MiB, (index % MiB) + scenario.bytes);
@@ -123,10 +136,17 @@ function operationsAgainst(endpoint: string): { readonly run: Record<Side, (scen
       sdkPut: async (scenario, key) => {
         const body = putBody(scenario, key.length);
         if (body instanceof ReadableStream) {
-          const upload = new Upload({ client: sdk, params: { Bucket: 'bench-sdk', Key: key, Body: body }, partSize: PART_SIZE, queueSize: QUEUE_SIZE });
+          const upload = new Upload({
+            client: sdk,
+            params: { Bucket: 'bench-sdk', Key: key, Body: body },
+            partSize: PART_SIZE,
+            queueSize: QUEUE_SIZE,
+          });
           await upload.done();
         } else {
-          await sdk.send(new PutObjectCommand({ Bucket: 'bench-sdk', Key: key, Body: body, ContentLength: body.byteLength }));
+          await sdk.send(
+            new PutObjectCommand({ Bucket: 'bench-sdk', Key: key, Body: body, ContentLength: body.byteLength }),
+          );
         }
       },
       storeGet: async (scenario, key) => {
@@ -168,12 +188,17 @@ async function probeMemory(request: ProbeRequest): Promise<void> {
 }
 
 function probeInFreshProcess(request: ProbeRequest): number {
-  const result = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), `--memory-probe=${JSON.stringify(request)}`], {
-    encoding: 'utf8',
-    maxBuffer: 16 * MiB,
-  });
+  const result = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), `--memory-probe=${JSON.stringify(request)}`],
+    {
+      encoding: 'utf8',
+      maxBuffer: 16 * MiB,
+    },
+  );
   const peak = /^PEAK (\d+)$/mu.exec(result.stdout)?.[1];
-  if (result.status !== 0 || peak === undefined) throw new Error(`memory probe ${JSON.stringify(request)} failed:\n${result.stdout}\n${result.stderr.slice(-2000)}`);
+  if (result.status !== 0 || peak === undefined)
+    throw new Error(`memory probe ${JSON.stringify(request)} failed:\n${result.stdout}\n${result.stderr.slice(-2000)}`);
   return Number(peak);
 }
 
@@ -228,7 +253,12 @@ async function benchmark(): Promise<void> {
       // Peak memory of one operation, each side in a fresh process of its own.
       const peaks = { storePut: 0, sdkPut: 0, storeGet: 0, sdkGet: 0 };
       for (const side of ['storePut', 'sdkPut', 'storeGet', 'sdkGet'] as const) {
-        peaks[side] = probeInFreshProcess({ endpoint: server.endpoint, side, label: scenario.label, key: `${prefix}/round-0/0` });
+        peaks[side] = probeInFreshProcess({
+          endpoint: server.endpoint,
+          side,
+          label: scenario.label,
+          key: `${prefix}/round-0/0`,
+        });
       }
       const total = scenario.bytes * scenario.operations;
       for (const [operation, ours, theirs] of [

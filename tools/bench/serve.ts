@@ -49,7 +49,14 @@ function toMs(value: string, unit: string): number {
 
 /** Runs wrk without blocking this process's event loop (the app under test may live in it). */
 function wrk(url: string, headers: readonly string[], duration: number): Promise<WrkResult> {
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${duration}s`, '--latency', ...headers.flatMap((header) => ['-H', header]), url];
+  const args = [
+    '-t1',
+    `-c${CONNECTIONS}`,
+    `-d${duration}s`,
+    '--latency',
+    ...headers.flatMap((header) => ['-H', header]),
+    url,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
@@ -87,7 +94,11 @@ async function freePort(): Promise<number> {
   const probe = createServer();
   await listen(probe);
   const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => { resolve(); }));
+  await new Promise<void>((resolve) =>
+    probe.close(() => {
+      resolve();
+    }),
+  );
   return port;
 }
 
@@ -99,9 +110,12 @@ interface Target {
 
 /** Checks the target answers the whole file, warms it up for 2 s, then measures; counts every request it sent. */
 async function measure({ name, url, headers }: Target): Promise<{ result: WrkResult }> {
-  const check = await fetch(url, { headers: Object.fromEntries(headers.map((header) => header.split(/:\s*/u, 2) as [string, string])) });
+  const check = await fetch(url, {
+    headers: Object.fromEntries(headers.map((header) => header.split(/:\s*/u, 2) as [string, string])),
+  });
   const body = new Uint8Array(await check.arrayBuffer());
-  if (check.status !== 200 || body.byteLength !== FILE_BYTES) throw new Error(`${name} answered ${check.status} with ${body.byteLength} bytes`);
+  if (check.status !== 200 || body.byteLength !== FILE_BYTES)
+    throw new Error(`${name} answered ${check.status} with ${body.byteLength} bytes`);
   await wrk(url, headers, 2);
   const result = await wrk(url, headers, seconds);
   return { result };
@@ -122,15 +136,19 @@ try {
   await mkdir(staticRoot);
   const filePathOnDisk = join(staticRoot, 'bench.bin');
   await writeFile(filePathOnDisk, bytes);
-  targets.push(await startNodeTarget('node:http + createReadStream', (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': FILE_BYTES });
-    createReadStream(filePathOnDisk).pipe(res);
-  }));
+  targets.push(
+    await startNodeTarget('node:http + createReadStream', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': FILE_BYTES });
+      createReadStream(filePathOnDisk).pipe(res);
+    }),
+  );
   // The ceiling for any Node server: the same bytes from memory with no checks at all.
-  targets.push(await startNodeTarget('node:http from memory, no checks', (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': FILE_BYTES });
-    res.end(bytes);
-  }));
+  targets.push(
+    await startNodeTarget('node:http from memory, no checks', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': FILE_BYTES });
+      res.end(bytes);
+    }),
+  );
   targets.push(await startNginxTarget(staticRoot));
   // The machine is shared: rounds interleave the servers so a burst of other work does not land on one of them,
   // and each server's best round is reported.
@@ -138,7 +156,8 @@ try {
     for (const target of targets) {
       const { result } = await measure(target);
       const previous = best.get(target.name);
-      if (previous === undefined || result.requestsPerSecond > previous.requestsPerSecond) best.set(target.name, result);
+      if (previous === undefined || result.requestsPerSecond > previous.requestsPerSecond)
+        best.set(target.name, result);
     }
   }
 } finally {
@@ -153,12 +172,21 @@ printTable(
   targets.map(({ name }) => {
     const result = best.get(name);
     if (result === undefined) return [name, '-', '-', '-', '-', '-'];
-    return [name, result.requestsPerSecond.toFixed(0), result.p50Ms.toFixed(2), result.p99Ms.toFixed(2), (result.requestsPerSecond / nginxRate).toFixed(2), result.errors];
+    return [
+      name,
+      result.requestsPerSecond.toFixed(0),
+      result.p50Ms.toFixed(2),
+      result.p99Ms.toFixed(2),
+      (result.requestsPerSecond / nginxRate).toFixed(2),
+      result.errors,
+    ];
   }),
 );
 
-
-async function startChatTarget(name: string, options: { readonly memoryCacheObjectBytes?: number; readonly nginx?: boolean }): Promise<Target> {
+async function startChatTarget(
+  name: string,
+  options: { readonly memoryCacheObjectBytes?: number; readonly nginx?: boolean },
+): Promise<Target> {
   // The chat app: a logged-in user fetching a file posted in a private channel they are subscribed to.
   const db = openBetterSqliteDatabase(':memory:');
   ensureSchema(db);
@@ -166,8 +194,12 @@ async function startChatTarget(name: string, options: { readonly memoryCacheObje
   await seedDatabase(data, Date.now());
   const uploadsDir = join(dir, `uploads-${targets.length}`);
   const chat: RunningChatServer = await startChatServer({
-    data, stores: localChatStores(uploadsDir, 'bench-signing-secret-of-at-least-32-bytes'), maxFileUploadBytes: 100 * 1024 * 1024, avatarSalt: 'bench',
-    memoryCacheObjectBytes: options.memoryCacheObjectBytes, serveVia: options.nginx === true ? 'nginx' : 'app',
+    data,
+    stores: localChatStores(uploadsDir, 'bench-signing-secret-of-at-least-32-bytes'),
+    maxFileUploadBytes: 100 * 1024 * 1024,
+    avatarSalt: 'bench',
+    memoryCacheObjectBytes: options.memoryCacheObjectBytes,
+    serveVia: options.nginx === true ? 'nginx' : 'app',
   });
   closers.push(async () => {
     await chat.close();
@@ -178,10 +210,14 @@ async function startChatTarget(name: string, options: { readonly memoryCacheObje
   const { csrfToken: anonymousToken } = (await anonymous.json()) as { csrfToken: string };
   const login = async (email: string, password: string): Promise<{ cookie: string; csrfToken: string }> => {
     const response = await fetch(`${chat.url}/api/login`, {
-      method: 'POST', headers: { cookie: csrfCookie, 'x-csrf-token': anonymousToken, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { cookie: csrfCookie, 'x-csrf-token': anonymousToken, 'content-type': 'application/json' },
       body: JSON.stringify({ email, password }),
     });
-    const cookie = response.headers.getSetCookie().map((header) => header.split(';')[0]).join('; ');
+    const cookie = response.headers
+      .getSetCookie()
+      .map((header) => header.split(';')[0])
+      .join('; ');
     const { csrfToken } = (await response.json()) as { csrfToken: string };
     return { cookie, csrfToken };
   };
@@ -189,30 +225,43 @@ async function startChatTarget(name: string, options: { readonly memoryCacheObje
   const headers = { cookie: hamlet.cookie, 'x-csrf-token': hamlet.csrfToken };
   const uploaded = await fetch(`${chat.url}/api/uploads?name=bench.bin`, { method: 'POST', headers, body: bytes });
   const { url: filePath } = (await uploaded.json()) as { url: string };
-  const channels = (await (await fetch(`${chat.url}/api/channels`, { headers })).json()) as { channels: { id: number; name: string }[] };
+  const channels = (await (await fetch(`${chat.url}/api/channels`, { headers })).json()) as {
+    channels: { id: number; name: string }[];
+  };
   const coreTeam = channels.channels.find((channel) => channel.name === 'core team')?.id ?? 0;
   await fetch(`${chat.url}/api/channels/${coreTeam}/messages`, {
-    method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ content: filePath }),
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ content: filePath }),
   });
   // Measured as another subscriber, so the access rule goes through message, channel and subscription.
   const iago = await login('iago@zulip.test', 'iago-stowage');
   if (options.nginx !== true) return { name, url: `${chat.url}${filePath}`, headers: [`Cookie: ${iago.cookie}`] };
-  const front = await startNginx(nginxConfig({
-    storage: parseStorageSettings({ LOCAL_UPLOADS_DIR: uploadsDir }), listen: '127.0.0.1:0', app: new URL(chat.url).host, cacheDir: join(dir, 'unused'),
-    cache: { memoryCacheSize: '1m', diskCacheSize: '200m', cacheInactiveTime: '30d' },
-  }), 'front');
+  const front = await startNginx(
+    nginxConfig({
+      storage: parseStorageSettings({ LOCAL_UPLOADS_DIR: uploadsDir }),
+      listen: '127.0.0.1:0',
+      app: new URL(chat.url).host,
+      cacheDir: join(dir, 'unused'),
+      cache: { memoryCacheSize: '1m', diskCacheSize: '200m', cacheInactiveTime: '30d' },
+    }),
+    'front',
+  );
   return { name, url: `${front}${filePath}`, headers: [`Cookie: ${iago.cookie}`] };
 }
 
 async function startNodeTarget(name: string, listener: RequestListener): Promise<Target> {
   const server = createServer(listener);
   const url = await listen(server);
-  closers.push(() => new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-    server.closeAllConnections();
-  }));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+        server.closeAllConnections();
+      }),
+  );
   return { name, url: `${url}/bench.bin`, headers: [] };
 }
 
@@ -227,7 +276,9 @@ async function startNginx(servers: string, name: string): Promise<string> {
   const prefix = join(dir, `nginx-${name}`);
   await mkdir(prefix, { recursive: true });
   const conf = join(prefix, 'nginx.conf');
-  await writeFile(conf, `user ${userInfo().username};
+  await writeFile(
+    conf,
+    `user ${userInfo().username};
 worker_processes 1;
 pid ${join(prefix, 'nginx.pid')};
 error_log ${join(prefix, 'nginx-error.log')};
@@ -243,7 +294,8 @@ http {
   scgi_temp_path ${prefix};
   ${servers.replace('listen 127.0.0.1:0;', `listen 127.0.0.1:${port};`)}
 }
-`);
+`,
+  );
   const nginx = spawn('nginx', ['-c', conf, '-p', prefix, '-g', 'daemon off;'], { stdio: 'inherit' });
   closers.push(async () => {
     const exited = new Promise((resolve) => nginx.once('exit', resolve));
@@ -253,7 +305,10 @@ http {
   const url = `http://127.0.0.1:${port}`;
   let ready = false;
   for (let attempt = 0; attempt < 50 && !ready; attempt++) {
-    ready = await fetch(url).then((response) => response.arrayBuffer().then(() => true), () => false);
+    ready = await fetch(url).then(
+      (response) => response.arrayBuffer().then(() => true),
+      () => false,
+    );
     if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return url;

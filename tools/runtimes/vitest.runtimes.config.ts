@@ -30,7 +30,9 @@ export default defineConfig({
       {
         ...workspaceSources,
         root,
-        environments: { __vitest__: { resolve: { conditions: ['@stowage/source'], externalConditions: ['@stowage/source'] } } },
+        environments: {
+          __vitest__: { resolve: { conditions: ['@stowage/source'], externalConditions: ['@stowage/source'] } },
+        },
         test: {
           name: 'runtime-ceph',
           include: ['packages/s3/src/s3.ceph.test.ts', 'packages/stowage/src/cli/stowage-cli.ceph.test.ts'],

@@ -6,8 +6,13 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 // Quiet, loopback-only Chromium: no sandbox (containers), no background traffic to any outside service.
 const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 export function launchChromium(): Promise<Browser> {
@@ -19,7 +24,12 @@ export function launchChromium(): Promise<Browser> {
  * the page shows times the same way on every run. Timers still run.
  */
 export async function newUserContext(browser: Browser, baseURL: string, today: Date): Promise<BrowserContext> {
-  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: 'UTC' });
+  const context = await browser.newContext({
+    baseURL,
+    viewport: { width: 1280, height: 800 },
+    locale: 'en-GB',
+    timezoneId: 'UTC',
+  });
   await context.clock.setFixedTime(today);
   return context;
 }

@@ -24,7 +24,11 @@ function password(email: string): string {
 async function loadedWidth(image: Locator): Promise<number> {
   await image.waitFor();
   return image.evaluate(async (element: HTMLImageElement) => {
-    if (!element.complete) await new Promise((resolve) => { element.addEventListener('load', resolve, { once: true }); element.addEventListener('error', resolve, { once: true }); });
+    if (!element.complete)
+      await new Promise((resolve) => {
+        element.addEventListener('load', resolve, { once: true });
+        element.addEventListener('error', resolve, { once: true });
+      });
     return element.naturalWidth;
   });
 }
@@ -91,7 +95,9 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
 
   const messageBox = (page: Page): Locator => page.getByRole('textbox', { name: 'Message #general' });
   const attachmentCount = async (page: Page): Promise<number> =>
-    page.evaluate(async () => ((await (await fetch('/api/attachments')).json()) as { attachments: unknown[] }).attachments.length);
+    page.evaluate(
+      async () => ((await (await fetch('/api/attachments')).json()) as { attachments: unknown[] }).attachments.length,
+    );
 
   it('uploads an image through the file chooser and shows it inline, full size on click', async () => {
     const picture = await landscapePng(1200, 800);
@@ -163,9 +169,12 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     });
     const chooser = iagoPage.waitForEvent('filechooser');
     await iagoPage.getByRole('button', { name: 'Attach files' }).click();
-    await (await chooser).setFiles({ name: 'archive.zip', mimeType: 'application/zip', buffer: Buffer.alloc(4 * MIB, 7) });
+    await (
+      await chooser
+    ).setFiles({ name: 'archive.zip', mimeType: 'application/zip', buffer: Buffer.alloc(4 * MIB, 7) });
     const tray = iagoPage.getByRole('list', { name: 'Uploads' });
-    await expect.poll(() => tray.getByRole('alert').textContent())
+    await expect
+      .poll(() => tray.getByRole('alert').textContent())
       .toBe('archive.zip is 4.0 MiB, larger than the 3.0 MiB upload limit.Dismiss');
     expect(uploadRequests).toEqual([]);
     await tray.getByRole('button', { name: 'Dismiss' }).click();
@@ -177,7 +186,9 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     const again = iagoPage.waitForEvent('filechooser');
     await iagoPage.getByRole('button', { name: 'Attach files' }).click();
     await (await again).setFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.alloc(5000, 'a') });
-    await expect.poll(() => tray.getByRole('alert').textContent()).toMatch(/^notes\.txt was not uploaded: this upload of 4\.9 KiB would exceed your organization's upload quota/u);
+    await expect
+      .poll(() => tray.getByRole('alert').textContent())
+      .toMatch(/^notes\.txt was not uploaded: this upload of 4\.9 KiB would exceed your organization's upload quota/u);
     expect(uploadRequests).toHaveLength(1);
     await tray.getByRole('button', { name: 'Dismiss' }).click();
 
@@ -185,7 +196,9 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     const third = iagoPage.waitForEvent('filechooser');
     await iagoPage.getByRole('button', { name: 'Attach files' }).click();
     await (await third).setFiles({ name: 'more.txt', mimeType: 'text/plain', buffer: Buffer.alloc(5000, 'b') });
-    await expect.poll(() => tray.getByRole('alert').textContent()).toMatch(/^more\.txt \(4\.9 KiB\) would exceed your organization's upload quota/u);
+    await expect
+      .poll(() => tray.getByRole('alert').textContent())
+      .toMatch(/^more\.txt \(4\.9 KiB\) would exceed your organization's upload quota/u);
     expect(uploadRequests).toHaveLength(1);
     await tray.getByRole('button', { name: 'Dismiss' }).click();
     expect(await attachmentCount(iagoPage)).toBe(before);
@@ -198,17 +211,34 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     const cdp = await iago.newCDPSession(iagoPage);
     await cdp.send('Network.enable');
     // Slow the upload to a crawl so there is time to watch it and cancel it.
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 128 * 1024 });
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 20,
+      downloadThroughput: -1,
+      uploadThroughput: 128 * 1024,
+    });
     const chooser = iagoPage.waitForEvent('filechooser');
     await iagoPage.getByRole('button', { name: 'Attach files' }).click();
-    await (await chooser).setFiles({ name: 'slow.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(2 * MIB, 1) });
+    await (
+      await chooser
+    ).setFiles({ name: 'slow.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(2 * MIB, 1) });
     const progress = iagoPage.getByRole('progressbar', { name: 'Upload progress of slow.bin' });
-    await expect.poll(() => progress.evaluate((bar: HTMLProgressElement) => bar.value), { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => progress.evaluate((bar: HTMLProgressElement) => bar.value), { timeout: 20_000 })
+      .toBeGreaterThan(0);
     expect(await progress.evaluate((bar: HTMLProgressElement) => bar.value)).toBeLessThan(2 * MIB);
     expect(await iagoPage.getByRole('button', { name: 'Uploading…' }).isDisabled()).toBe(true);
     await iagoPage.getByRole('list', { name: 'Uploads' }).getByRole('button', { name: 'Cancel' }).click();
-    await iagoPage.getByRole('status').filter({ hasText: 'Upload of slow.bin cancelled; nothing was stored.' }).waitFor();
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await iagoPage
+      .getByRole('status')
+      .filter({ hasText: 'Upload of slow.bin cancelled; nothing was stored.' })
+      .waitFor();
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
     await cdp.detach();
     expect(await messageBox(iagoPage).inputValue()).toBe('');
     expect(await iagoPage.getByRole('button', { name: 'Send' }).isEnabled()).toBe(true);
@@ -227,7 +257,9 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     expect(await conversation.getAttribute('class')).toContain('dragging');
     await iagoPage.evaluate(() => {
       const files = (window as unknown as { dropped: DataTransfer }).dropped;
-      document.querySelector('.conversation')?.dispatchEvent(new DragEvent('drop', { dataTransfer: files, bubbles: true, cancelable: true }));
+      document
+        .querySelector('.conversation')
+        ?.dispatchEvent(new DragEvent('drop', { dataTransfer: files, bubbles: true, cancelable: true }));
     });
     expect(await conversation.getAttribute('class')).not.toContain('dragging');
     await expect.poll(() => messageBox(iagoPage).inputValue()).toContain('[minutes.txt](/user_uploads/');
@@ -240,7 +272,9 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
       const recorder = new MediaRecorder(canvas.captureStream(15), { mimeType: 'video/webm' });
       const chunks: Blob[] = [];
       recorder.addEventListener('dataavailable', (event) => chunks.push(event.data));
-      const stopped = new Promise((resolve) => { recorder.addEventListener('stop', resolve); });
+      const stopped = new Promise((resolve) => {
+        recorder.addEventListener('stop', resolve);
+      });
       recorder.start();
       for (let frame = 0; frame < 12; frame++) {
         if (context !== null) {
@@ -253,7 +287,9 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
       await stopped;
       const files = new DataTransfer();
       files.items.add(new File(chunks, 'clip.webm', { type: 'video/webm' }));
-      document.querySelector('#message-input')?.dispatchEvent(new ClipboardEvent('paste', { clipboardData: files, bubbles: true, cancelable: true }));
+      document
+        .querySelector('#message-input')
+        ?.dispatchEvent(new ClipboardEvent('paste', { clipboardData: files, bubbles: true, cancelable: true }));
     });
     await expect.poll(() => messageBox(iagoPage).inputValue()).toContain('[clip.webm](/user_uploads/');
     await messageBox(iagoPage).focus();
@@ -268,11 +304,26 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     expect(await served.text()).toBe('Minutes of the meeting\n');
     const video = message.locator('video');
     expect(await video.getAttribute('src')).toMatch(/\/clip\.webm$/u);
-    const videoWidth = await video.evaluate((element: HTMLVideoElement) => new Promise<number>((resolve) => {
-      if (element.readyState >= HTMLMediaElement.HAVE_METADATA) resolve(element.videoWidth);
-      element.addEventListener('loadedmetadata', () => { resolve(element.videoWidth); }, { once: true });
-      element.addEventListener('error', () => { resolve(0); }, { once: true });
-    }));
+    const videoWidth = await video.evaluate(
+      (element: HTMLVideoElement) =>
+        new Promise<number>((resolve) => {
+          if (element.readyState >= HTMLMediaElement.HAVE_METADATA) resolve(element.videoWidth);
+          element.addEventListener(
+            'loadedmetadata',
+            () => {
+              resolve(element.videoWidth);
+            },
+            { once: true },
+          );
+          element.addEventListener(
+            'error',
+            () => {
+              resolve(0);
+            },
+            { once: true },
+          );
+        }),
+    );
     expect(videoWidth).toBe(320);
   });
 
@@ -282,7 +333,9 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     expect(await iagoPage.locator('.me .avatar-initials').textContent()).toBe('I');
     const chooser = iagoPage.waitForEvent('filechooser');
     await iagoPage.getByRole('button', { name: 'Upload a new avatar' }).click();
-    await (await chooser).setFiles({ name: 'me.png', mimeType: 'image/png', buffer: await discPng(300, [200, 60, 60]) });
+    await (
+      await chooser
+    ).setFiles({ name: 'me.png', mimeType: 'image/png', buffer: await discPng(300, [200, 60, 60]) });
     await iagoPage.getByText('Your new avatar is saved; everyone sees it now.').waitFor();
     const headerAvatar = iagoPage.locator('.me img.avatar');
     expect(await loadedWidth(headerAvatar)).toBe(100);
@@ -291,13 +344,29 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     expect(await loadedWidth(iagoPage.locator('.avatar-preview img'))).toBe(500);
 
     await iagoPage.getByRole('link', { name: 'Chat' }).click();
-    const ownMessages = iagoPage.locator('.message').filter({ has: iagoPage.locator('.message-sender', { hasText: /^Iago$/u }) });
+    const ownMessages = iagoPage
+      .locator('.message')
+      .filter({ has: iagoPage.locator('.message-sender', { hasText: /^Iago$/u }) });
     await ownMessages.first().waitFor();
-    expect(new Set(await ownMessages.locator('img.avatar').evaluateAll((images) => images.map((image) => image.getAttribute('src'))))).toEqual(new Set([firstUrl]));
-    const inPeople = (page: Page): Locator => page.getByRole('list', { name: 'People' }).getByRole('listitem').filter({ hasText: /^Iago$/u }).locator('img.avatar');
+    expect(
+      new Set(
+        await ownMessages
+          .locator('img.avatar')
+          .evaluateAll((images) => images.map((image) => image.getAttribute('src'))),
+      ),
+    ).toEqual(new Set([firstUrl]));
+    const inPeople = (page: Page): Locator =>
+      page
+        .getByRole('list', { name: 'People' })
+        .getByRole('listitem')
+        .filter({ hasText: /^Iago$/u })
+        .locator('img.avatar');
     expect(await inPeople(iagoPage).getAttribute('src')).toBe(firstUrl);
     await hamletPage.reload();
-    const seenByHamlet = hamletPage.locator('.message').filter({ hasText: 'The harbour this morning' }).locator('img.avatar');
+    const seenByHamlet = hamletPage
+      .locator('.message')
+      .filter({ hasText: 'The harbour this morning' })
+      .locator('img.avatar');
     expect(await seenByHamlet.getAttribute('src')).toBe(firstUrl);
     expect(await loadedWidth(seenByHamlet)).toBe(100);
     expect(await loadedWidth(inPeople(hamletPage))).toBe(100);
@@ -306,7 +375,9 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     await iagoPage.getByRole('link', { name: 'Settings' }).click();
     const second = iagoPage.waitForEvent('filechooser');
     await iagoPage.getByRole('button', { name: 'Upload a new avatar' }).click();
-    await (await second).setFiles({ name: 'me-again.png', mimeType: 'image/png', buffer: await discPng(300, [40, 140, 90]) });
+    await (
+      await second
+    ).setFiles({ name: 'me-again.png', mimeType: 'image/png', buffer: await discPng(300, [40, 140, 90]) });
     await expect.poll(() => headerAvatar.getAttribute('src')).not.toBe(firstUrl);
     const secondUrl = (await headerAvatar.getAttribute('src')) ?? '';
     expect(await loadedWidth(headerAvatar)).toBe(100);
@@ -319,7 +390,13 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
   it('lets an admin set the organization icon and logo', async () => {
     const icon = iagoPage.waitForEvent('filechooser');
     await iagoPage.getByRole('button', { name: 'Upload icon' }).click();
-    await (await icon).setFiles({ name: 'icon.png', mimeType: 'image/png', buffer: await discPng(256, [47, 111, 222], [255, 255, 255]) });
+    await (
+      await icon
+    ).setFiles({
+      name: 'icon.png',
+      mimeType: 'image/png',
+      buffer: await discPng(256, [47, 111, 222], [255, 255, 255]),
+    });
     await iagoPage.getByText('The organization icon is updated.').waitFor();
     expect(await loadedWidth(iagoPage.locator('.brand img.realm-icon'))).toBe(100);
     const logo = iagoPage.waitForEvent('filechooser');
@@ -333,7 +410,9 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
 
   it('adds a custom emoji and shows it in messages', async () => {
     await iagoPage.getByLabel('Name').fill('stowage');
-    await iagoPage.getByLabel('Image').setInputFiles({ name: 'crate.png', mimeType: 'image/png', buffer: await discPng(128, [230, 150, 40]) });
+    await iagoPage
+      .getByLabel('Image')
+      .setInputFiles({ name: 'crate.png', mimeType: 'image/png', buffer: await discPng(128, [230, 150, 40]) });
     await iagoPage.getByRole('button', { name: 'Add emoji' }).click();
     await iagoPage.getByText('Added :stowage:.', { exact: false }).waitFor();
     expect(await loadedWidth(iagoPage.getByRole('list', { name: 'Custom emoji' }).locator('img'))).toBe(64);
@@ -345,7 +424,10 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     const keyOnPage = iagoPage.getByLabel('Your API key');
     await expect.poll(() => keyOnPage.textContent()).toMatch(/^[A-Za-z0-9]{32}$/u);
     const shownKey = (await keyOnPage.textContent()) ?? '';
-    const fetched = await fetch(`${chat.url}/api/v1/fetch_api_key`, { method: 'POST', body: new URLSearchParams({ username: 'iago@zulip.test', password: 'iago-stowage' }) });
+    const fetched = await fetch(`${chat.url}/api/v1/fetch_api_key`, {
+      method: 'POST',
+      body: new URLSearchParams({ username: 'iago@zulip.test', password: 'iago-stowage' }),
+    });
     expect(((await fetched.json()) as { api_key: string }).api_key).toBe(shownKey);
 
     await iagoPage.getByRole('link', { name: 'Chat' }).click();
@@ -353,18 +435,26 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     await iagoPage.getByText('Emoji', { exact: true }).click();
     await iagoPage.getByRole('group', { name: 'Custom emoji' }).getByRole('button', { name: ':stowage:' }).click();
     await iagoPage.keyboard.type('and :not_an_emoji: stays text');
-    expect(await messageBox(iagoPage).inputValue()).toBe('Everything is packed :stowage: and :not_an_emoji: stays text');
+    expect(await messageBox(iagoPage).inputValue()).toBe(
+      'Everything is packed :stowage: and :not_an_emoji: stays text',
+    );
     await messageBox(iagoPage).press('Enter');
     const message = iagoPage.locator('.message').filter({ hasText: 'Everything is packed' });
     expect(await loadedWidth(message.getByRole('img', { name: ':stowage:' }))).toBe(64);
-    expect(await message.locator('.message-text').textContent()).toBe('Everything is packed  and :not_an_emoji: stays text');
+    expect(await message.locator('.message-text').textContent()).toBe(
+      'Everything is packed  and :not_an_emoji: stays text',
+    );
     await iagoPage.setViewportSize({ width: 1280, height: 1000 });
-    await iagoPage.locator('.message-feed').evaluate((feed) => { feed.scrollTop = feed.scrollHeight; });
+    await iagoPage.locator('.message-feed').evaluate((feed) => {
+      feed.scrollTop = feed.scrollHeight;
+    });
     await iagoPage.mouse.move(0, 0);
     await messageBox(iagoPage).focus();
     await screenshot(iagoPage, 'channel');
     await iagoPage.setViewportSize({ width: 390, height: 800 });
-    await iagoPage.locator('.message-feed').evaluate((feed) => { feed.scrollTop = feed.scrollHeight; });
+    await iagoPage.locator('.message-feed').evaluate((feed) => {
+      feed.scrollTop = feed.scrollHeight;
+    });
     await screenshot(iagoPage, 'channel-narrow');
     await iagoPage.setViewportSize({ width: 1280, height: 800 });
 
@@ -409,12 +499,16 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
   it('shows the newest page of a long channel and older messages on request', async () => {
     const designId = await hamletPage.evaluate(async () => {
       const { csrfToken } = (await (await fetch('/api/session')).json()) as { csrfToken: string };
-      const { channels } = (await (await fetch('/api/channels')).json()) as { channels: { id: number; name: string }[] };
+      const { channels } = (await (await fetch('/api/channels')).json()) as {
+        channels: { id: number; name: string }[];
+      };
       const design = channels.find((channel) => channel.name === 'design');
       if (design === undefined) throw new Error('no design channel');
       for (let index = 1; index <= 60; index++) {
         await fetch(`/api/channels/${design.id}/messages`, {
-          method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken }, body: JSON.stringify({ content: `Mockup ${index}` }),
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+          body: JSON.stringify({ content: `Mockup ${index}` }),
         });
       }
       return design.id;
@@ -438,7 +532,9 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
     const size = (await iago.request.head(imageUrl)).headers()['content-length'];
     expect(await row.getByRole('cell').nth(1).textContent()).toBe(formatBytes(Number(size)));
     expect(await row.getByRole('link', { name: '#general' }).getAttribute('href')).toMatch(/^#\/channels\/\d+$/u);
-    expect(await iagoPage.getByRole('row').filter({ hasText: 'minutes.txt' }).getByRole('cell').nth(1).textContent()).toBe('23 bytes');
+    expect(
+      await iagoPage.getByRole('row').filter({ hasText: 'minutes.txt' }).getByRole('cell').nth(1).textContent(),
+    ).toBe('23 bytes');
     const realm = chat.data.realms().find((candidate) => candidate.name === 'Zulip Dev');
     const used = chat.data.realmUsedBytes(realm?.id ?? 0);
     const mine = chat.data.userUsedBytes(chat.data.userWithPassword('iago@zulip.test')?.user.id ?? 0);
@@ -465,8 +561,11 @@ describe.each<Backend>(['local', 's3'])('chat web UI on the %s store', (backend)
   });
 
   it('logs out; file links then ask to log in again', async () => {
-    const minutes = (await iago.request.get('/api/attachments').then((response) => response.json()) as { attachments: { name: string; url: string }[] })
-      .attachments.find((attachment) => attachment.name === 'minutes.txt');
+    const minutes = (
+      (await iago.request.get('/api/attachments').then((response) => response.json())) as {
+        attachments: { name: string; url: string }[];
+      }
+    ).attachments.find((attachment) => attachment.name === 'minutes.txt');
     await iagoPage.getByRole('button', { name: 'Log out' }).click();
     await iagoPage.getByRole('heading', { name: 'Log in to Stowage chat' }).waitFor();
     expect((await iago.request.get('/api/attachments')).status()).toBe(401);

@@ -72,9 +72,18 @@ export async function startChatUnderTest(backend: Backend, maxFileUploadBytes: n
     const realStart = Date.now();
     const now = (): number => CLOCK_START.getTime() + (Date.now() - realStart);
     await seedDatabase(data, now());
-    const stores = openChatStores(settings, { signingSecret: 'e2e-signing-secret-of-at-least-32-bytes', cacheDir: join(dir, 's3-cache') });
+    const stores = openChatStores(settings, {
+      signingSecret: 'e2e-signing-secret-of-at-least-32-bytes',
+      cacheDir: join(dir, 's3-cache'),
+    });
     const server = await startChatServer({
-      data, stores, maxFileUploadBytes: settings.maxFileUploadBytes, avatarSalt: 'e2e-avatar-salt', webRoot: WEB_ROOT, now, logError: () => undefined,
+      data,
+      stores,
+      maxFileUploadBytes: settings.maxFileUploadBytes,
+      avatarSalt: 'e2e-avatar-salt',
+      webRoot: WEB_ROOT,
+      now,
+      logError: () => undefined,
     });
     const s3Server = s3;
     return {

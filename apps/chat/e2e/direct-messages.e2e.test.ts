@@ -52,7 +52,9 @@ describe.each<Backend>(['local', 's3'])('direct messages and quotas in the web U
     await hamlet.getByRole('heading', { name: 'Iago, Othello' }).waitFor();
     const chooser = hamlet.waitForEvent('filechooser');
     await hamlet.getByRole('button', { name: 'Attach files' }).click();
-    await (await chooser).setFiles({ name: 'plan.txt', mimeType: 'text/plain', buffer: Buffer.from('the group plan\n') });
+    await (
+      await chooser
+    ).setFiles({ name: 'plan.txt', mimeType: 'text/plain', buffer: Buffer.from('the group plan\n') });
     const box = hamlet.getByRole('textbox', { name: 'Message Iago, Othello' });
     await expect.poll(() => box.inputValue()).toMatch(/^\[plan\.txt\]\(\/user_uploads\/\S+\)\n$/u);
     await box.press('End');
@@ -62,7 +64,11 @@ describe.each<Backend>(['local', 's3'])('direct messages and quotas in the web U
     const fileUrl = (await hamlet.locator('.message a[href^="/user_uploads/"]').first().getAttribute('href')) ?? '';
     if (backend === 'local') await hamlet.screenshot({ path: `${SCREENSHOTS}direct-message.png` });
     await hamlet.getByRole('link', { name: 'My uploads' }).click();
-    await hamlet.getByRole('row').filter({ hasText: 'plan.txt' }).getByRole('link', { name: 'direct message with Iago, Othello' }).waitFor();
+    await hamlet
+      .getByRole('row')
+      .filter({ hasText: 'plan.txt' })
+      .getByRole('link', { name: 'direct message with Iago, Othello' })
+      .waitFor();
 
     const iago = await open('iago@zulip.test');
     const directs = iago.getByRole('navigation', { name: 'Direct messages' });
@@ -74,7 +80,10 @@ describe.each<Backend>(['local', 's3'])('direct messages and quotas in the web U
     expect(await prospero.getByRole('navigation', { name: 'Direct messages' }).getByRole('link').count()).toBe(0);
     expect(await prospero.evaluate(async (url) => (await fetch(url)).status, fileUrl)).toBe(404);
     // Channels stay channels: the conversation is not listed among them.
-    expect(await prospero.getByRole('navigation', { name: 'Channels' }).getByRole('link').allTextContents()).toEqual(['design', 'general']);
+    expect(await prospero.getByRole('navigation', { name: 'Channels' }).getByRole('link').allTextContents()).toEqual([
+      'design',
+      'general',
+    ]);
   });
 
   it('warns at 90% of the per-user quota and says how much is left, in the composer and in My uploads', async () => {
@@ -86,10 +95,16 @@ describe.each<Backend>(['local', 's3'])('direct messages and quotas in the web U
     expect(await othello.locator('.composer .quota-warning').textContent()).toBe('');
     const chooser = othello.waitForEvent('filechooser');
     await othello.getByRole('button', { name: 'Attach files' }).click();
-    await (await chooser).setFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(2 * MIB - 100 * 1024) });
-    await expect.poll(() => othello.getByRole('textbox', { name: 'Message #general' }).inputValue()).toMatch(/big\.bin/u);
+    await (
+      await chooser
+    ).setFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(2 * MIB - 100 * 1024) });
+    await expect
+      .poll(() => othello.getByRole('textbox', { name: 'Message #general' }).inputValue())
+      .toMatch(/big\.bin/u);
     const warning = othello.locator('.composer .quota-warning');
-    await expect.poll(() => warning.textContent()).toMatch(/^Your upload quota is nearly full: .+ of .+ used, .+ left\.$/u);
+    await expect
+      .poll(() => warning.textContent())
+      .toMatch(/^Your upload quota is nearly full: .+ of .+ used, .+ left\.$/u);
     const text = (await warning.textContent()) ?? '';
     const [, usedText, quotaText, leftText] = /: (.+) of (.+) used, (.+) left\.$/u.exec(text) ?? [];
     expect(quotaText).toBe(`${((used + 2 * MIB) / MIB).toFixed(1)} MiB`);

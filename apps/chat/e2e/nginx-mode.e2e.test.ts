@@ -37,9 +37,15 @@ describe.each(['local', 's3'] as const)('behind nginx, as Zulip runs (%s)', (bac
     if (backend === 's3') {
       s3 = await startS3Server({ buckets: ['chat-uploads', 'chat-avatars'] });
       env = {
-        S3_AUTH_UPLOADS_BUCKET: 'chat-uploads', S3_AVATAR_BUCKET: 'chat-avatars', S3_ENDPOINT_URL: s3.endpoint, S3_REGION: 'us-east-1',
-        S3_ADDRESSING_STYLE: 'path', S3_SKIP_CHECKSUM: 'true', S3_KEEPS_INTERRUPTED_UPLOADS: 'true',
-        S3_KEY: S3RVER_CREDENTIALS.accessKeyId, S3_SECRET_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+        S3_AUTH_UPLOADS_BUCKET: 'chat-uploads',
+        S3_AVATAR_BUCKET: 'chat-avatars',
+        S3_ENDPOINT_URL: s3.endpoint,
+        S3_REGION: 'us-east-1',
+        S3_ADDRESSING_STYLE: 'path',
+        S3_SKIP_CHECKSUM: 'true',
+        S3_KEEPS_INTERRUPTED_UPLOADS: 'true',
+        S3_KEY: S3RVER_CREDENTIALS.accessKeyId,
+        S3_SECRET_KEY: S3RVER_CREDENTIALS.secretAccessKey,
       };
     }
     const settings = parseStorageSettings(env);
@@ -47,14 +53,26 @@ describe.each(['local', 's3'] as const)('behind nginx, as Zulip runs (%s)', (bac
     ensureSchema(db);
     const data = new ChatData(db);
     await seedDatabase(data, Date.now());
-    const stores = openChatStores(settings, { signingSecret: 'nginx-signing-secret-of-at-least-32-bytes', cacheDir: join(dir, 'app-cache') });
-    app = await startChatServer({ data, stores, maxFileUploadBytes: settings.maxFileUploadBytes, avatarSalt: 'salt', serveVia: 'nginx', logError: () => undefined });
+    const stores = openChatStores(settings, {
+      signingSecret: 'nginx-signing-secret-of-at-least-32-bytes',
+      cacheDir: join(dir, 'app-cache'),
+    });
+    app = await startChatServer({
+      data,
+      stores,
+      maxFileUploadBytes: settings.maxFileUploadBytes,
+      avatarSalt: 'salt',
+      serveVia: 'nginx',
+      logError: () => undefined,
+    });
     const port = await freePort();
     const prefix = join(dir, 'nginx');
     await mkdir(join(prefix, 'temp'), { recursive: true });
     const conf = join(prefix, 'nginx.conf');
     // Workers of a root master would run as nobody, who cannot enter the test's private folder.
-    await writeFile(conf, `user ${userInfo().username};
+    await writeFile(
+      conf,
+      `user ${userInfo().username};
 worker_processes 1;
 pid ${join(prefix, 'nginx.pid')};
 error_log ${join(prefix, 'error.log')};
@@ -69,7 +87,8 @@ http {
   scgi_temp_path ${join(prefix, 'temp')};
 ${nginxConfig({ storage: settings, listen: `127.0.0.1:${port}`, app: new URL(app.url).host, cacheDir: join(prefix, 's3-cache'), cache: DEFAULT_NGINX_CACHE })}
 }
-`);
+`,
+    );
     nginx = spawn('nginx', ['-p', prefix, '-c', conf, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let errors = '';
     nginx.stderr?.on('data', (chunk: Buffer) => {
@@ -78,7 +97,10 @@ ${nginxConfig({ storage: settings, listen: `127.0.0.1:${port}`, app: new URL(app
     base = `http://127.0.0.1:${port}`;
     for (let attempt = 0; ; attempt++) {
       if (nginx.exitCode !== null) throw new Error(`nginx exited with ${nginx.exitCode}: ${errors}`);
-      const ready = await fetch(`${base}/api/session`).then((response) => response.ok, () => false);
+      const ready = await fetch(`${base}/api/session`).then(
+        (response) => response.ok,
+        () => false,
+      );
       if (ready) break;
       if (attempt > 200) throw new Error(`nginx did not answer: ${errors}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -101,7 +123,9 @@ ${nginxConfig({ storage: settings, listen: `127.0.0.1:${port}`, app: new URL(app
     const account = SEED_ACCOUNTS.find((candidate) => candidate.email === email);
     const client = new Client(base);
     client.csrfToken = (await client.json<{ csrfToken: string }>('GET', '/api/session')).body.csrfToken;
-    const { body } = await client.json<{ csrfToken: string }>('POST', '/api/login', { body: { email, password: account?.password ?? '' } });
+    const { body } = await client.json<{ csrfToken: string }>('POST', '/api/login', {
+      body: { email, password: account?.password ?? '' },
+    });
     client.csrfToken = body.csrfToken;
     return client;
   }
@@ -110,8 +134,14 @@ ${nginxConfig({ storage: settings, listen: `127.0.0.1:${port}`, app: new URL(app
     const hamlet = await login('hamlet@zulip.test');
     const file = await hamlet.upload('plan.txt', CONTENT, 'text/plain');
     // The app itself answers with a redirect into nginx, not with the bytes.
-    const direct = await fetch(`${app.url}${file.url}`, { headers: { cookie: [...hamlet.cookies].map(([name, value]) => `${name}=${value}`).join('; ') } });
-    expect(direct.headers.get('x-accel-redirect')).toMatch(backend === 'local' ? /^\/internal\/local\/uploads\// : /^\/internal\/s3\/http\/127\.0\.0\.1:\d+\/chat-uploads\//u);
+    const direct = await fetch(`${app.url}${file.url}`, {
+      headers: { cookie: [...hamlet.cookies].map(([name, value]) => `${name}=${value}`).join('; ') },
+    });
+    expect(direct.headers.get('x-accel-redirect')).toMatch(
+      backend === 'local'
+        ? /^\/internal\/local\/uploads\//
+        : /^\/internal\/s3\/http\/127\.0\.0\.1:\d+\/chat-uploads\//u,
+    );
     expect(await direct.text()).toBe('');
 
     const served = await hamlet.request('GET', file.url);
@@ -137,10 +167,17 @@ ${nginxConfig({ storage: settings, listen: `127.0.0.1:${port}`, app: new URL(app
   it('never serves the internal locations to a client', async () => {
     const hamlet = await login('hamlet@zulip.test');
     const file = await hamlet.upload('inside.txt', CONTENT, 'text/plain');
-    const direct = await fetch(`${app.url}${file.url}`, { headers: { cookie: [...hamlet.cookies].map(([name, value]) => `${name}=${value}`).join('; ') } });
+    const direct = await fetch(`${app.url}${file.url}`, {
+      headers: { cookie: [...hamlet.cookies].map(([name, value]) => `${name}=${value}`).join('; ') },
+    });
     const internal = direct.headers.get('x-accel-redirect') ?? '';
     expect(internal).not.toBe('');
-    for (const path of [internal, internal.replace(/\?.*$/u, ''), '/internal/local/uploads/', '/internal/s3/http/127.0.0.1/x']) {
+    for (const path of [
+      internal,
+      internal.replace(/\?.*$/u, ''),
+      '/internal/local/uploads/',
+      '/internal/s3/http/127.0.0.1/x',
+    ]) {
       const response = await fetch(`${base}${path}`);
       expect({ path, status: response.status }).toEqual({ path, status: 404 });
       expect(await response.text()).not.toContain('served by nginx');

@@ -24,11 +24,17 @@ export async function landscapePng(width: number, height: number, hue = 0): Prom
       pixels[at + 2] = rgb[2];
     }
   }
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** A square portrait: a coloured disc on a plain background (avatars, icons, emoji). */
-export async function discPng(size: number, rgb: readonly [number, number, number], background: readonly [number, number, number] = [240, 240, 240]): Promise<Buffer> {
+export async function discPng(
+  size: number,
+  rgb: readonly [number, number, number],
+  background: readonly [number, number, number] = [240, 240, 240],
+): Promise<Buffer> {
   const pixels = Buffer.alloc(size * size * 3);
   const centre = size / 2;
   for (let y = 0; y < size; y++) {
@@ -38,7 +44,9 @@ export async function discPng(size: number, rgb: readonly [number, number, numbe
       pixels.set(colour, (y * size + x) * 3);
     }
   }
-  return sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+  return sharp(pixels, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** A wide banner for the organization logo: a bar of colour with a lighter stripe. */
@@ -50,5 +58,7 @@ export async function bannerPng(width: number, height: number): Promise<Buffer> 
       pixels.set(stripe ? [250, 250, 255] : [47, 111, 222], (y * width + x) * 3);
     }
   }
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }

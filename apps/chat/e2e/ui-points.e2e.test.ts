@@ -25,27 +25,40 @@ interface Box {
   readonly height: number;
 }
 
-const overlaps = (a: Box, b: Box): boolean => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+const overlaps = (a: Box, b: Box): boolean =>
+  a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
 /** Calls the app's JSON API from the page, with its session and CSRF token. */
 async function api<T>(page: Page, method: string, path: string, body?: unknown): Promise<T> {
-  return page.evaluate<T, { method: string; path: string; body: unknown }>(async ({ method, path, body }) => {
-    const session = (await (await fetch('/api/session')).json()) as { csrfToken: string };
-    const response = await fetch(path, {
-      method, headers: { 'x-csrf-token': session.csrfToken, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return (await response.json()) as T;
-  }, { method, path, body });
+  return page.evaluate<T, { method: string; path: string; body: unknown }>(
+    async ({ method, path, body }) => {
+      const session = (await (await fetch('/api/session')).json()) as { csrfToken: string };
+      const response = await fetch(path, {
+        method,
+        headers: { 'x-csrf-token': session.csrfToken, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return (await response.json()) as T;
+    },
+    { method, path, body },
+  );
 }
 
 /** Uploads bytes from the page as the web UI does (raw body). */
 async function upload(page: Page, name: string, bytes: Buffer, type: string): Promise<Uploaded> {
-  return page.evaluate(async ({ name, base64, type }) => {
-    const session = (await (await fetch('/api/session')).json()) as { csrfToken: string };
-    const body = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
-    const response = await fetch(`/api/uploads?name=${encodeURIComponent(name)}`, { method: 'POST', headers: { 'x-csrf-token': session.csrfToken, 'content-type': type }, body });
-    return (await response.json()) as Uploaded;
-  }, { name, base64: bytes.toString('base64'), type });
+  return page.evaluate(
+    async ({ name, base64, type }) => {
+      const session = (await (await fetch('/api/session')).json()) as { csrfToken: string };
+      const body = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+      const response = await fetch(`/api/uploads?name=${encodeURIComponent(name)}`, {
+        method: 'POST',
+        headers: { 'x-csrf-token': session.csrfToken, 'content-type': type },
+        body,
+      });
+      return (await response.json()) as Uploaded;
+    },
+    { name, base64: bytes.toString('base64'), type },
+  );
 }
 
 async function channelId(page: Page, name: string): Promise<number> {
@@ -73,7 +86,11 @@ describe.each<Backend>(['local', 's3'])('what a new user saw, fixed (%s store)',
     context = await newUserContext(browser, chat.url, new Date(CLOCK_START.getTime() + 6 * 60 * 60 * 1000));
     page = await context.newPage();
     await page.goto('/');
-    await logInWithKeyboard(page, 'hamlet@zulip.test', SEED_ACCOUNTS.find((account) => account.email === 'hamlet@zulip.test')?.password ?? '');
+    await logInWithKeyboard(
+      page,
+      'hamlet@zulip.test',
+      SEED_ACCOUNTS.find((account) => account.email === 'hamlet@zulip.test')?.password ?? '',
+    );
   });
 
   afterAll(async () => {
@@ -84,8 +101,15 @@ describe.each<Backend>(['local', 's3'])('what a new user saw, fixed (%s store)',
   it('opens a channel at its newest message, even when its images load after the first scroll', async () => {
     const design = await channelId(page, 'design');
     for (let index = 0; index < 12; index++) {
-      const image = await upload(page, `mockup-${index}.png`, await landscapePng(600, 400 + index * 10, index * 25), 'image/png');
-      await api(page, 'POST', `/api/channels/${design}/messages`, { content: `Mockup ${index}\n[mockup-${index}.png](${image.url})` });
+      const image = await upload(
+        page,
+        `mockup-${index}.png`,
+        await landscapePng(600, 400 + index * 10, index * 25),
+        'image/png',
+      );
+      await api(page, 'POST', `/api/channels/${design}/messages`, {
+        content: `Mockup ${index}\n[mockup-${index}.png](${image.url})`,
+      });
     }
     await api(page, 'POST', `/api/channels/${design}/messages`, { content: 'The newest message of all' });
     await page.goto(`/#/channels/${design}`);
@@ -93,11 +117,27 @@ describe.each<Backend>(['local', 's3'])('what a new user saw, fixed (%s store)',
     await newest.waitFor();
     const feed = page.locator('.message-feed');
     // Wait for every thumbnail in view to load, then the feed must still show its end.
-    await expect.poll(() => feed.evaluate((element) => [...element.querySelectorAll('img')].filter((image) => image.getBoundingClientRect().top < element.getBoundingClientRect().bottom).every((image) => image.complete)), { timeout: 20_000 }).toBe(true);
-    await expect.poll(() => feed.evaluate((element) => element.scrollHeight - element.scrollTop - element.clientHeight), { timeout: 10_000 }).toBeLessThan(2);
+    await expect
+      .poll(
+        () =>
+          feed.evaluate((element) =>
+            [...element.querySelectorAll('img')]
+              .filter((image) => image.getBoundingClientRect().top < element.getBoundingClientRect().bottom)
+              .every((image) => image.complete),
+          ),
+        { timeout: 20_000 },
+      )
+      .toBe(true);
+    await expect
+      .poll(() => feed.evaluate((element) => element.scrollHeight - element.scrollTop - element.clientHeight), {
+        timeout: 10_000,
+      })
+      .toBeLessThan(2);
     const feedBox = await feed.boundingBox();
     const newestBox = await newest.boundingBox();
-    expect(newestBox !== null && feedBox !== null && newestBox.y + newestBox.height <= feedBox.y + feedBox.height).toBe(true);
+    expect(newestBox !== null && feedBox !== null && newestBox.y + newestBox.height <= feedBox.y + feedBox.height).toBe(
+      true,
+    );
     await screenshot('channel-newest');
   });
 
@@ -106,7 +146,9 @@ describe.each<Backend>(['local', 's3'])('what a new user saw, fixed (%s store)',
   it('shows an attachment once, as a card, and its link opens a new tab, never replacing the chat', async () => {
     const general = await channelId(page, 'general');
     textFile = await upload(page, 'notes.txt', Buffer.from('meeting notes\n'), 'text/plain');
-    await api(page, 'POST', `/api/channels/${general}/messages`, { content: `[notes.txt](${textFile.url})\nNotes from today` });
+    await api(page, 'POST', `/api/channels/${general}/messages`, {
+      content: `[notes.txt](${textFile.url})\nNotes from today`,
+    });
     await page.goto(`/#/channels/${general}`);
     const message = page.locator('.message').filter({ hasText: 'Notes from today' });
     await message.waitFor();
@@ -123,7 +165,11 @@ describe.each<Backend>(['local', 's3'])('what a new user saw, fixed (%s store)',
     await tab.close();
     expect(page.url()).toBe(chatUrl);
     // Every file link in the feed opens elsewhere (new tab or download), and an image opens in the lightbox.
-    const targets = await page.locator('.message a[href^="/user_uploads/"]').evaluateAll((links) => links.map((link) => link.getAttribute('target') ?? (link.hasAttribute('download') ? 'download' : 'same tab')));
+    const targets = await page
+      .locator('.message a[href^="/user_uploads/"]')
+      .evaluateAll((links) =>
+        links.map((link) => link.getAttribute('target') ?? (link.hasAttribute('download') ? 'download' : 'same tab')),
+      );
     expect(targets.length).toBeGreaterThan(0);
     expect(targets.filter((target) => target === 'same tab')).toEqual([]);
   });
@@ -160,7 +206,10 @@ describe.each<Backend>(['local', 's3'])('what a new user saw, fixed (%s store)',
               image.addEventListener('load', resolve, { once: true });
             });
           }
-          return Math.max(Math.abs(button.clientWidth - image.clientWidth), Math.abs(button.clientHeight - image.clientHeight));
+          return Math.max(
+            Math.abs(button.clientWidth - image.clientWidth),
+            Math.abs(button.clientHeight - image.clientHeight),
+          );
         });
         expect(gap).toBeLessThanOrEqual(1);
       }
@@ -176,7 +225,9 @@ describe.each<Backend>(['local', 's3'])('what a new user saw, fixed (%s store)',
     });
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: 800 });
-      const sent = await api<{ id: number }>(page, 'POST', `/api/channels/${general}/messages`, { content: `Soon gone at ${width}` });
+      const sent = await api<{ id: number }>(page, 'POST', `/api/channels/${general}/messages`, {
+        content: `Soon gone at ${width}`,
+      });
       // Through another view, so the channel opens afresh (a hash the page already shows changes nothing).
       await page.goto('/#/uploads');
       await page.goto(`/#/channels/${general}`);
@@ -199,7 +250,12 @@ describe.each<Backend>(['local', 's3'])('what a new user saw, fixed (%s store)',
   });
 
   it('keeps My uploads usable at 390 px wide: no sideways scrolling, every action on screen', async () => {
-    await upload(page, 'a-file-with-a-rather-long-name-for-a-phone-screen.pdf', Buffer.from('%PDF-1.4 not really'), 'application/pdf');
+    await upload(
+      page,
+      'a-file-with-a-rather-long-name-for-a-phone-screen.pdf',
+      Buffer.from('%PDF-1.4 not really'),
+      'application/pdf',
+    );
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto('/#/uploads');
     // A fresh load: no notice of the test before stays over the page in the screenshot.

@@ -45,7 +45,10 @@ describe.each(BACKENDS)('who may read /user_uploads (%s)', (backend, options) =>
   beforeAll(async () => {
     chat = await startTestChat(options);
     [hamlet, iago, othello, lear] = await Promise.all([
-      chat.login('hamlet@zulip.test'), chat.login('iago@zulip.test'), chat.login('othello@zulip.test'), chat.login('lear@lear.test'),
+      chat.login('hamlet@zulip.test'),
+      chat.login('iago@zulip.test'),
+      chat.login('othello@zulip.test'),
+      chat.login('lear@lear.test'),
     ]);
     privateFile = await hamlet.upload('plan.txt', PRIVATE_BYTES, 'text/plain');
     await hamlet.post(await hamlet.channelId('core team'), `see [plan](${privateFile.url})`);
@@ -53,7 +56,10 @@ describe.each(BACKENDS)('who may read /user_uploads (%s)', (backend, options) =>
     await othello.post(await othello.channelId('general'), `lunch: ${publicFile.url}`);
     unlinkedFile = await othello.upload('draft.txt', UNLINKED_BYTES, 'text/plain');
     // What a request for a file that never existed looks like: every refusal below must look the same.
-    missing = await fetchDenial(othello, privateFile.url.replace(/\/[^/]+\/plan\.txt$/u, '/AAAAAAAAAAAAAAAAAAAAAAAA/plan.txt'));
+    missing = await fetchDenial(
+      othello,
+      privateFile.url.replace(/\/[^/]+\/plan\.txt$/u, '/AAAAAAAAAAAAAAAAAAAAAAAA/plan.txt'),
+    );
   });
 
   afterAll(async () => {
@@ -89,7 +95,10 @@ describe.each(BACKENDS)('who may read /user_uploads (%s)', (backend, options) =>
   });
 
   it('refuses another realm, for public and private files alike', async () => {
-    for (const [file, bytes] of [[privateFile, PRIVATE_BYTES], [publicFile, PUBLIC_BYTES]] as const) {
+    for (const [file, bytes] of [
+      [privateFile, PRIVATE_BYTES],
+      [publicFile, PUBLIC_BYTES],
+    ] as const) {
       const denial = await fetchDenial(lear, file.url);
       expect(denial.status).toBe(404);
       expect(denial.body).toBe(missing.body);
@@ -133,7 +142,9 @@ describe.each(BACKENDS)('who may read /user_uploads (%s)', (backend, options) =>
     expect(page).not.toContain('plan.txt');
     expect(await absent.text()).toBe(page);
     // The API answer is unchanged: JSON.
-    expect((await othello.request('GET', privateFile.url)).headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect((await othello.request('GET', privateFile.url)).headers.get('content-type')).toBe(
+      'application/json; charset=utf-8',
+    );
   });
 
   it('refuses HEAD the same way as GET', async () => {
@@ -191,7 +202,9 @@ describe.each(BACKENDS)('who may read /user_uploads (%s)', (backend, options) =>
       }
       // Outsiders can neither read the conversation nor post in it.
       expect((await othello.request('GET', `/api/channels/${id}/messages`)).status).toBe(404);
-      expect((await othello.request('POST', `/api/channels/${id}/messages`, { body: { content: 'hi' } })).status).toBe(404);
+      expect((await othello.request('POST', `/api/channels/${id}/messages`, { body: { content: 'hi' } })).status).toBe(
+        404,
+      );
     });
 
     it('a file in a group direct message is readable by every member, nobody else', async () => {
@@ -207,10 +220,19 @@ describe.each(BACKENDS)('who may read /user_uploads (%s)', (backend, options) =>
         expectNoLeak(denial, secret);
       }
       // The same people, in any order and from any member, find the same conversation.
-      expect((await startDirect(iago, [await userId('othello@zulip.test'), await userId('hamlet@zulip.test')])).id).toBe(id);
-      const { body } = await iago.json<{ conversations: { id: number; members: { email: string }[] }[] }>('GET', '/api/direct-messages');
+      expect(
+        (await startDirect(iago, [await userId('othello@zulip.test'), await userId('hamlet@zulip.test')])).id,
+      ).toBe(id);
+      const { body } = await iago.json<{ conversations: { id: number; members: { email: string }[] }[] }>(
+        'GET',
+        '/api/direct-messages',
+      );
       const listed = body.conversations.find((conversation) => conversation.id === id);
-      expect(listed?.members.map((member) => member.email).sort()).toEqual(['hamlet@zulip.test', 'iago@zulip.test', 'othello@zulip.test']);
+      expect(listed?.members.map((member) => member.email).sort()).toEqual([
+        'hamlet@zulip.test',
+        'iago@zulip.test',
+        'othello@zulip.test',
+      ]);
       const { body: theirs } = await prospero.json<{ conversations: { id: number }[] }>('GET', '/api/direct-messages');
       expect(theirs.conversations.map((conversation) => conversation.id)).not.toContain(id);
     });
@@ -228,7 +250,9 @@ describe.each(BACKENDS)('who may read /user_uploads (%s)', (backend, options) =>
     });
 
     it('refuses a recipient of another organization or a link the sender cannot read', async () => {
-      const refused = await hamlet.json<{ error: { message: string } }>('POST', '/api/direct-messages', { body: { userIds: [await userId('hamlet@zulip.test') + 1000] } });
+      const refused = await hamlet.json<{ error: { message: string } }>('POST', '/api/direct-messages', {
+        body: { userIds: [(await userId('hamlet@zulip.test')) + 1000] },
+      });
       expect(refused.status).toBe(400);
       const { body: lears } = await lear.json<{ users: { id: number }[] }>('GET', '/api/users');
       expect((await startDirect(hamlet, [lears.users[0]?.id ?? 0])).status).toBe(400);
@@ -242,7 +266,10 @@ describe.each(BACKENDS)('who may read /user_uploads (%s)', (backend, options) =>
 
   describe('signed links', () => {
     async function signedPath(client: Client, file: UploadedAttachment): Promise<string> {
-      const { status, body } = await client.json<{ url: string; expiresIn: number }>('GET', `/api/signed-url?path=${encodeURIComponent(file.url)}`);
+      const { status, body } = await client.json<{ url: string; expiresIn: number }>(
+        'GET',
+        `/api/signed-url?path=${encodeURIComponent(file.url)}`,
+      );
       expect(status).toBe(200);
       expect(body.expiresIn).toBe(60);
       return body.url;
@@ -323,12 +350,18 @@ describe.each(BACKENDS)('who may read /user_uploads (%s)', (backend, options) =>
       const file = await hamlet.upload('gone.txt', 'soon gone\n', 'text/plain');
       await hamlet.post(await hamlet.channelId('general'), file.url);
       expect((await iago.request('GET', file.url)).status).toBe(200);
-      const { body } = await hamlet.json<{ url: string }>('GET', `/api/signed-url?path=${encodeURIComponent(file.url)}`);
+      const { body } = await hamlet.json<{ url: string }>(
+        'GET',
+        `/api/signed-url?path=${encodeURIComponent(file.url)}`,
+      );
       expect((await iago.request('DELETE', `/api/attachments/${file.id}`)).status).toBe(404);
       expect((await hamlet.request('DELETE', `/api/attachments/${file.id}`)).status).toBe(200);
       for (const client of [hamlet, iago]) expect((await client.request('GET', file.url)).status).toBe(404);
       const general = await iago.channelId('general');
-      const { body: feed } = await iago.json<{ messages: { content: string; attachments: unknown[] }[] }>('GET', `/api/channels/${general}/messages`);
+      const { body: feed } = await iago.json<{ messages: { content: string; attachments: unknown[] }[] }>(
+        'GET',
+        `/api/channels/${general}/messages`,
+      );
       const linking = feed.messages.find((item) => item.content === file.url);
       expect(linking?.attachments).toEqual([]);
       if (local) expect((await chat.anonymous().request('GET', body.url)).status).toBe(404);
@@ -350,7 +383,11 @@ describe('S3 mode with redirects to presigned URLs', () => {
   });
 
   it('redirects readers to a 60 s presigned URL and refuses everyone else without one', async () => {
-    const [hamlet, othello, lear] = await Promise.all([chat.login('hamlet@zulip.test'), chat.login('othello@zulip.test'), chat.login('lear@lear.test')]);
+    const [hamlet, othello, lear] = await Promise.all([
+      chat.login('hamlet@zulip.test'),
+      chat.login('othello@zulip.test'),
+      chat.login('lear@lear.test'),
+    ]);
     const file = await hamlet.upload('report.pdf', '%PDF-1.4 not really', 'application/pdf');
     await hamlet.post(await hamlet.channelId('general'), file.url);
     for (const reader of [hamlet, othello]) {
@@ -369,10 +406,16 @@ describe('S3 mode with redirects to presigned URLs', () => {
   it('gives avatars the public bucket URL', async () => {
     const iago = await chat.login('iago@zulip.test');
     const sharp = (await import('sharp')).default;
-    const png = new Uint8Array(await sharp({ create: { width: 20, height: 20, channels: 3, background: '#336699' } }).png().toBuffer());
+    const png = new Uint8Array(
+      await sharp({ create: { width: 20, height: 20, channels: 3, background: '#336699' } })
+        .png()
+        .toBuffer(),
+    );
     const { body } = await iago.json<{ avatarUrl: string }>('POST', '/api/users/me/avatar', { body: png });
     expect(body.avatarUrl).toMatch(/^https:\/\/chat-avatars\.s3\.test\/1\/[0-9a-f]{40}\.png$/u);
-    const viaApp = await chat.anonymous().request('GET', `/user_avatars/${body.avatarUrl.slice('https://chat-avatars.s3.test/'.length)}`);
+    const viaApp = await chat
+      .anonymous()
+      .request('GET', `/user_avatars/${body.avatarUrl.slice('https://chat-avatars.s3.test/'.length)}`);
     expect(viaApp.status).toBe(302);
     expect(viaApp.headers.get('location')).toBe(body.avatarUrl);
   });

@@ -22,7 +22,8 @@ function setSessionCookie(c: Context, token: string, maxAge: number): void {
 /** `GET /api/session`: who is logged in, and the CSRF token to send. */
 export const getSession: Handler = (app, c) => {
   const session = app.session(c);
-  if (session !== undefined) return sendJson(c, 200, { user: app.userView(session.user), csrfToken: session.csrfToken });
+  if (session !== undefined)
+    return sendJson(c, 200, { user: app.userView(session.user), csrfToken: session.csrfToken });
   const existing = getCookie(c, CSRF_COOKIE);
   const token = existing !== undefined && existing.length >= 16 ? existing : randomToken();
   setCsrfCookie(c, token);

@@ -84,9 +84,11 @@ export class ChatApp {
     this.avatarCache = new SmallObjectCache(cacheObjectBytes, 16 * 1024 * 1024);
     this.now = options.now ?? Date.now;
     this.sessions = new Sessions(this.data, this.now);
-    this.#logError = options.logError ?? ((error) => {
-      console.error(error);
-    });
+    this.#logError =
+      options.logError ??
+      ((error) => {
+        console.error(error);
+      });
     this.tus = new ChatTusUploads(this, options.tus);
   }
 
@@ -166,7 +168,8 @@ export class ChatApp {
   }
 
   realmImageUrl(realm: RealmRecord, image: RealmImage): string | null {
-    const version = image === 'icon' ? realm.iconVersion : image === 'logo' ? realm.logoVersion : realm.nightLogoVersion;
+    const version =
+      image === 'icon' ? realm.iconVersion : image === 'logo' ? realm.logoVersion : realm.nightLogoVersion;
     if (version === 0) return null;
     return `${this.avatarUrl(realmImageKeys(realm.id, image).image)}?version=${version}`;
   }
@@ -190,8 +193,14 @@ export class ChatApp {
     if (isStorageError(error) && (error.code === 'Unavailable' || error.code === 'AccessDenied')) {
       // The operator must learn the cause; the user learns it is the server's storage, not their request.
       this.#logError(error);
-      if (isFullStore(error)) return errorResponse(new ApiError(507, 'StoreFull', 'the file store is full; an administrator has to free space'));
-      return errorResponse(new ApiError(503, 'StoreUnavailable', 'the file store is unavailable right now; try again later'), { 'retry-after': '30' });
+      if (isFullStore(error))
+        return errorResponse(
+          new ApiError(507, 'StoreFull', 'the file store is full; an administrator has to free space'),
+        );
+      return errorResponse(
+        new ApiError(503, 'StoreUnavailable', 'the file store is unavailable right now; try again later'),
+        { 'retry-after': '30' },
+      );
     }
     this.#logError(error);
     return errorResponse(new ApiError(500, 'Internal', 'the server failed to complete the request; please try again'));

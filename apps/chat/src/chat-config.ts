@@ -28,7 +28,8 @@ export interface ChatConfig {
 /** An nginx size (`1m`, `200m`, `1g`) or time (`30d`, `12h`) setting, checked so the printed config loads. */
 function nginxValue(env: Environment, name: string, fallback: string, shape: RegExp): string {
   const value = env[name] ?? fallback;
-  if (!shape.test(value)) throw new StorageError('InvalidSettings', `${name} must look like ${fallback}, not ${JSON.stringify(value)}`);
+  if (!shape.test(value))
+    throw new StorageError('InvalidSettings', `${name} must look like ${fallback}, not ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -43,7 +44,10 @@ async function loadSecrets(dataDir: string): Promise<Secrets> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as Secrets;
   } catch {
-    const secrets: Secrets = { signingSecret: randomBytes(32).toString('base64url'), avatarSalt: randomBytes(16).toString('base64url') };
+    const secrets: Secrets = {
+      signingSecret: randomBytes(32).toString('base64url'),
+      avatarSalt: randomBytes(16).toString('base64url'),
+    };
     await writeFile(path, JSON.stringify(secrets), { mode: 0o600, flag: 'wx' });
     return secrets;
   }
@@ -57,7 +61,8 @@ export async function loadChatConfig(env: Environment, defaultDataDir: string): 
   const dataDir = resolve(env.CHAT_DATA_DIR ?? defaultDataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const selectsS3 = env.S3_AUTH_UPLOADS_BUCKET !== undefined || env.S3_AVATAR_BUCKET !== undefined;
-  const storageEnv = env.LOCAL_UPLOADS_DIR === undefined && !selectsS3 ? { ...env, LOCAL_UPLOADS_DIR: join(dataDir, 'uploads') } : env;
+  const storageEnv =
+    env.LOCAL_UPLOADS_DIR === undefined && !selectsS3 ? { ...env, LOCAL_UPLOADS_DIR: join(dataDir, 'uploads') } : env;
   const secrets = await loadSecrets(dataDir);
   return {
     dataDir,
@@ -69,11 +74,17 @@ export async function loadChatConfig(env: Environment, defaultDataDir: string): 
     signingSecret: secrets.signingSecret,
     avatarSalt: secrets.avatarSalt,
     serveVia: parseServeVia(env.SERVE_UPLOADS_VIA),
-    tusExpirationMs: parsePositiveInteger('CHAT_TUS_EXPIRATION_HOURS', env.CHAT_TUS_EXPIRATION_HOURS, 24) * 60 * 60 * 1000,
+    tusExpirationMs:
+      parsePositiveInteger('CHAT_TUS_EXPIRATION_HOURS', env.CHAT_TUS_EXPIRATION_HOURS, 24) * 60 * 60 * 1000,
     nginxCache: {
       memoryCacheSize: nginxValue(env, 'S3_MEMORY_CACHE_SIZE', DEFAULT_NGINX_CACHE.memoryCacheSize, /^\d+[kmg]?$/iu),
       diskCacheSize: nginxValue(env, 'S3_DISK_CACHE_SIZE', DEFAULT_NGINX_CACHE.diskCacheSize, /^\d+[kmg]?$/iu),
-      cacheInactiveTime: nginxValue(env, 'S3_CACHE_INACTIVE_TIME', DEFAULT_NGINX_CACHE.cacheInactiveTime, /^\d+(?:ms|[smhdwMy])?$/u),
+      cacheInactiveTime: nginxValue(
+        env,
+        'S3_CACHE_INACTIVE_TIME',
+        DEFAULT_NGINX_CACHE.cacheInactiveTime,
+        /^\d+(?:ms|[smhdwMy])?$/u,
+      ),
     },
   };
 }

@@ -89,7 +89,8 @@ export interface SessionRecord {
 
 export type RealmImage = 'icon' | 'logo' | 'night_logo';
 
-const USER_COLUMNS = 'id, realm_id AS realmId, email, full_name AS fullName, is_admin AS isAdmin, avatar_version AS avatarVersion, avatar_hash AS avatarHash';
+const USER_COLUMNS =
+  'id, realm_id AS realmId, email, full_name AS fullName, is_admin AS isAdmin, avatar_version AS avatarVersion, avatar_hash AS avatarHash';
 const ATTACHMENT_COLUMNS =
   'a.id, a.realm_id AS realmId, a.owner_id AS ownerId, a.key, a.name, a.size, a.content_type AS contentType, a.thumbnail_key AS thumbnailKey, a.created_at AS createdAt, a.unlinked_since AS unlinkedSince';
 // A channel `c` is visible to user (?, realm ?) when it is in the user's realm and public or subscribed.
@@ -179,18 +180,27 @@ export class ChatData {
 
   /** Sets the realm's quota and the per-user quota (`null`: none). */
   setQuotas(realmId: number, quotaBytes: number, userQuotaBytes: number | null): void {
-    this.#run('UPDATE realms SET quota_bytes = ?, user_quota_bytes = ? WHERE id = ?', quotaBytes, userQuotaBytes, realmId);
+    this.#run(
+      'UPDATE realms SET quota_bytes = ?, user_quota_bytes = ? WHERE id = ?',
+      quotaBytes,
+      userQuotaBytes,
+      realmId,
+    );
   }
 
   /** Bytes of uploads the user owns now (what the per-user quota is measured against). */
   userUsedBytes(userId: number): number {
-    const row = this.#get('SELECT COALESCE(SUM(size), 0) AS used FROM attachments WHERE owner_id = ?', userId) as { used: number };
+    const row = this.#get('SELECT COALESCE(SUM(size), 0) AS used FROM attachments WHERE owner_id = ?', userId) as {
+      used: number;
+    };
     return row.used;
   }
 
   /** Bytes of uploads the realm holds now (what its quota is measured against). */
   realmUsedBytes(realmId: number): number {
-    const row = this.#get('SELECT COALESCE(SUM(size), 0) AS used FROM attachments WHERE realm_id = ?', realmId) as { used: number };
+    const row = this.#get('SELECT COALESCE(SUM(size), 0) AS used FROM attachments WHERE realm_id = ?', realmId) as {
+      used: number;
+    };
     return row.used;
   }
 
@@ -207,7 +217,11 @@ export class ChatData {
   createUser(realmId: number, email: string, fullName: string, passwordHash: string, isAdmin: boolean): number {
     return this.#insert(
       'INSERT INTO users (realm_id, email, full_name, password_hash, is_admin) VALUES (?, ?, ?, ?, ?)',
-      realmId, email, fullName, passwordHash, isAdmin ? 1 : 0,
+      realmId,
+      email,
+      fullName,
+      passwordHash,
+      isAdmin ? 1 : 0,
     );
   }
 
@@ -217,20 +231,22 @@ export class ChatData {
 
   userWithPassword(email: string): { readonly user: UserRecord; readonly passwordHash: string } | undefined {
     const row = this.#get(`SELECT ${USER_COLUMNS}, password_hash AS passwordHash FROM users WHERE email = ?`, email) as
-      | (Omit<UserRecord, 'isAdmin'> & { passwordHash: string; isAdmin: number })
-      | undefined;
+      (Omit<UserRecord, 'isAdmin'> & { passwordHash: string; isAdmin: number }) | undefined;
     if (row === undefined) return undefined;
     const { passwordHash, ...user } = row;
     return { user: { ...user, isAdmin: user.isAdmin === 1 }, passwordHash };
   }
 
   usersOfRealm(realmId: number): UserRecord[] {
-    return this.#all(`SELECT ${USER_COLUMNS} FROM users WHERE realm_id = ? ORDER BY full_name`, realmId).map((row) => toUser(row) as UserRecord);
+    return this.#all(`SELECT ${USER_COLUMNS} FROM users WHERE realm_id = ? ORDER BY full_name`, realmId).map(
+      (row) => toUser(row) as UserRecord,
+    );
   }
 
   /** The user's API key, made on first use (Zulip makes one per user). */
   apiKey(userId: number, make: () => string): string {
-    const row = this.#get('SELECT api_key AS apiKey FROM users WHERE id = ?', userId) as { apiKey: string | null } | undefined;
+    const row = this.#get('SELECT api_key AS apiKey FROM users WHERE id = ?', userId) as
+      { apiKey: string | null } | undefined;
     if (row?.apiKey !== null && row?.apiKey !== undefined) return row.apiKey;
     const key = make();
     this.#run('UPDATE users SET api_key = ? WHERE id = ? AND api_key IS NULL', key, userId);
@@ -245,14 +261,20 @@ export class ChatData {
   /** A visible channel by name or id, as Zulip's `to` names it. */
   visibleChannelNamed(user: UserRecord, name: string): ChannelRecord | undefined {
     return toChannel(
-      this.#get(`SELECT c.id, c.realm_id AS realmId, c.name, c.is_private AS isPrivate FROM channels c WHERE c.name = ? AND ${CHANNEL_VISIBLE}`, name, user.realmId, user.id),
+      this.#get(
+        `SELECT c.id, c.realm_id AS realmId, c.name, c.is_private AS isPrivate FROM channels c WHERE c.name = ? AND ${CHANNEL_VISIBLE}`,
+        name,
+        user.realmId,
+        user.id,
+      ),
     );
   }
 
   /** Starts a new avatar version and returns it; the caller derives the new hash from it. */
   nextAvatarVersion(userId: number): number {
     this.#run('UPDATE users SET avatar_version = avatar_version + 1 WHERE id = ?', userId);
-    return (this.#get('SELECT avatar_version AS version FROM users WHERE id = ?', userId) as { version: number }).version;
+    return (this.#get('SELECT avatar_version AS version FROM users WHERE id = ?', userId) as { version: number })
+      .version;
   }
 
   setAvatarHash(userId: number, hash: string | null): void {
@@ -262,7 +284,12 @@ export class ChatData {
   // Channels
 
   createChannel(realmId: number, name: string, isPrivate: boolean): number {
-    return this.#insert('INSERT INTO channels (realm_id, name, is_private) VALUES (?, ?, ?)', realmId, name, isPrivate ? 1 : 0);
+    return this.#insert(
+      'INSERT INTO channels (realm_id, name, is_private) VALUES (?, ?, ?)',
+      realmId,
+      name,
+      isPrivate ? 1 : 0,
+    );
   }
 
   subscribe(userId: number, channelId: number): void {
@@ -281,7 +308,9 @@ export class ChatData {
       `SELECT c.id, c.realm_id AS realmId, c.name, c.is_private AS isPrivate,
          EXISTS (SELECT 1 FROM subscriptions s WHERE s.channel_id = c.id AND s.user_id = ?) AS subscribed
        FROM channels c WHERE ${CHANNEL_VISIBLE} ORDER BY c.name`,
-      user.id, user.realmId, user.id,
+      user.id,
+      user.realmId,
+      user.id,
     ).map((row) => {
       const channel = row as Omit<ChannelRecord, 'isPrivate'> & { isPrivate: number; subscribed: number };
       return { ...channel, isPrivate: channel.isPrivate === 1, subscribed: channel.subscribed === 1 };
@@ -291,14 +320,24 @@ export class ChatData {
   /** The channel when the user may see it, else `undefined` (missing and hidden look the same). */
   visibleChannel(user: UserRecord, channelId: number): ChannelRecord | undefined {
     return toChannel(
-      this.#get(`SELECT c.id, c.realm_id AS realmId, c.name, c.is_private AS isPrivate FROM channels c WHERE c.id = ? AND ${CHANNEL_VISIBLE}`, channelId, user.realmId, user.id),
+      this.#get(
+        `SELECT c.id, c.realm_id AS realmId, c.name, c.is_private AS isPrivate FROM channels c WHERE c.id = ? AND ${CHANNEL_VISIBLE}`,
+        channelId,
+        user.realmId,
+        user.id,
+      ),
     );
   }
 
   /** A channel or a direct conversation the user can see (a member of), by id; else `undefined`. */
   visibleConversation(user: UserRecord, conversationId: number): ChannelRecord | undefined {
     return toChannel(
-      this.#get(`SELECT c.id, c.realm_id AS realmId, c.name, c.is_private AS isPrivate FROM channels c WHERE c.id = ? AND ${CONVERSATION_VISIBLE}`, conversationId, user.realmId, user.id),
+      this.#get(
+        `SELECT c.id, c.realm_id AS realmId, c.name, c.is_private AS isPrivate FROM channels c WHERE c.id = ? AND ${CONVERSATION_VISIBLE}`,
+        conversationId,
+        user.realmId,
+        user.id,
+      ),
     );
   }
 
@@ -312,12 +351,19 @@ export class ChatData {
     const members = [...new Set(memberIds)].sort((a, b) => a - b);
     const key = members.join(',');
     return this.transaction(() => {
-      const found = this.#get('SELECT id FROM channels WHERE realm_id = ? AND direct_members = ?', realmId, key) as { id: number } | undefined;
+      const found = this.#get('SELECT id FROM channels WHERE realm_id = ? AND direct_members = ?', realmId, key) as
+        { id: number } | undefined;
       if (found !== undefined) return { id: found.id, realmId, memberIds: members };
       this.#accessVersion++;
       // The name only fills the column: direct conversations are never listed or looked up by name.
-      const id = this.#insert('INSERT INTO channels (realm_id, name, is_private, direct_members) VALUES (?, ?, 1, ?)', realmId, `direct:${key}`, key);
-      for (const member of members) this.#run('INSERT INTO subscriptions (user_id, channel_id) VALUES (?, ?)', member, id);
+      const id = this.#insert(
+        'INSERT INTO channels (realm_id, name, is_private, direct_members) VALUES (?, ?, 1, ?)',
+        realmId,
+        `direct:${key}`,
+        key,
+      );
+      for (const member of members)
+        this.#run('INSERT INTO subscriptions (user_id, channel_id) VALUES (?, ?)', member, id);
       return { id, realmId, memberIds: members };
     });
   }
@@ -328,7 +374,8 @@ export class ChatData {
       `SELECT c.id, c.realm_id AS realmId, c.direct_members AS members FROM channels c JOIN subscriptions s ON s.channel_id = c.id AND s.user_id = ?
        WHERE c.direct_members IS NOT NULL AND c.realm_id = ?
        ORDER BY COALESCE((SELECT MAX(m.id) FROM messages m WHERE m.channel_id = c.id), 0) DESC, c.id DESC`,
-      user.id, user.realmId,
+      user.id,
+      user.realmId,
     ) as { id: number; realmId: number; members: string }[];
     return rows.map(({ id, realmId, members }) => ({ id, realmId, memberIds: members.split(',').map(Number) }));
   }
@@ -336,12 +383,28 @@ export class ChatData {
   // Messages
 
   /** Stores a message and links the given attachments to it, in one transaction. */
-  createMessage(channelId: number, senderId: number, content: string, createdAt: number, attachmentIds: readonly number[]): number {
+  createMessage(
+    channelId: number,
+    senderId: number,
+    content: string,
+    createdAt: number,
+    attachmentIds: readonly number[],
+  ): number {
     this.#accessVersion++;
     return this.transaction(() => {
-      const id = this.#insert('INSERT INTO messages (channel_id, sender_id, content, created_at) VALUES (?, ?, ?, ?)', channelId, senderId, content, createdAt);
+      const id = this.#insert(
+        'INSERT INTO messages (channel_id, sender_id, content, created_at) VALUES (?, ?, ?, ?)',
+        channelId,
+        senderId,
+        content,
+        createdAt,
+      );
       for (const attachmentId of attachmentIds) {
-        this.#run('INSERT OR IGNORE INTO attachment_messages (attachment_id, message_id) VALUES (?, ?)', attachmentId, id);
+        this.#run(
+          'INSERT OR IGNORE INTO attachment_messages (attachment_id, message_id) VALUES (?, ?)',
+          attachmentId,
+          id,
+        );
         this.#run('UPDATE attachments SET unlinked_since = NULL WHERE id = ?', attachmentId);
       }
       return id;
@@ -349,9 +412,10 @@ export class ChatData {
   }
 
   message(id: number): MessageRecord | undefined {
-    return this.#get('SELECT id, channel_id AS channelId, sender_id AS senderId, content, created_at AS createdAt FROM messages WHERE id = ?', id) as
-      | MessageRecord
-      | undefined;
+    return this.#get(
+      'SELECT id, channel_id AS channelId, sender_id AS senderId, content, created_at AS createdAt FROM messages WHERE id = ?',
+      id,
+    ) as MessageRecord | undefined;
   }
 
   /** Up to `limit` messages of the channel before message `before` (all when absent), oldest first. */
@@ -359,7 +423,9 @@ export class ChatData {
     const rows = this.#all(
       `SELECT id, channel_id AS channelId, sender_id AS senderId, content, created_at AS createdAt FROM messages
        WHERE channel_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
-      channelId, before ?? Number.MAX_SAFE_INTEGER, limit,
+      channelId,
+      before ?? Number.MAX_SAFE_INTEGER,
+      limit,
     ) as MessageRecord[];
     return rows.reverse();
   }
@@ -371,13 +437,17 @@ export class ChatData {
   deleteMessage(id: number, now: number): void {
     this.#accessVersion++;
     this.transaction(() => {
-      const linked = this.#all('SELECT attachment_id AS id FROM attachment_messages WHERE message_id = ?', id) as { id: number }[];
+      const linked = this.#all('SELECT attachment_id AS id FROM attachment_messages WHERE message_id = ?', id) as {
+        id: number;
+      }[];
       this.#run('DELETE FROM attachment_messages WHERE message_id = ?', id);
       this.#run('DELETE FROM messages WHERE id = ?', id);
       for (const { id: attachmentId } of linked) {
         this.#run(
           'UPDATE attachments SET unlinked_since = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM attachment_messages WHERE attachment_id = ?)',
-          now, attachmentId, attachmentId,
+          now,
+          attachmentId,
+          attachmentId,
         );
       }
     });
@@ -389,8 +459,15 @@ export class ChatData {
     this.#accessVersion++;
     return this.#insert(
       'INSERT INTO attachments (realm_id, owner_id, key, name, size, content_type, thumbnail_key, created_at, unlinked_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      attachment.realmId, attachment.ownerId, attachment.key, attachment.name, attachment.size, attachment.contentType,
-      attachment.thumbnailKey, attachment.createdAt, attachment.createdAt,
+      attachment.realmId,
+      attachment.ownerId,
+      attachment.key,
+      attachment.name,
+      attachment.size,
+      attachment.contentType,
+      attachment.thumbnailKey,
+      attachment.createdAt,
+      attachment.createdAt,
     );
   }
 
@@ -400,15 +477,20 @@ export class ChatData {
   }
 
   attachment(id: number): AttachmentRecord | undefined {
-    return this.#get(`SELECT ${ATTACHMENT_COLUMNS} FROM attachments a WHERE a.id = ?`, id) as AttachmentRecord | undefined;
+    return this.#get(`SELECT ${ATTACHMENT_COLUMNS} FROM attachments a WHERE a.id = ?`, id) as
+      AttachmentRecord | undefined;
   }
 
   attachmentByKey(key: string): AttachmentRecord | undefined {
-    return this.#get(`SELECT ${ATTACHMENT_COLUMNS} FROM attachments a WHERE a.key = ?`, key) as AttachmentRecord | undefined;
+    return this.#get(`SELECT ${ATTACHMENT_COLUMNS} FROM attachments a WHERE a.key = ?`, key) as
+      AttachmentRecord | undefined;
   }
 
   attachmentsOfOwner(ownerId: number): AttachmentRecord[] {
-    return this.#all(`SELECT ${ATTACHMENT_COLUMNS} FROM attachments a WHERE a.owner_id = ? ORDER BY a.id DESC`, ownerId) as AttachmentRecord[];
+    return this.#all(
+      `SELECT ${ATTACHMENT_COLUMNS} FROM attachments a WHERE a.owner_id = ? ORDER BY a.id DESC`,
+      ownerId,
+    ) as AttachmentRecord[];
   }
 
   /** The attachments each message links, by message id. */
@@ -447,7 +529,9 @@ export class ChatData {
       this.#get(
         `SELECT 1 AS found FROM attachment_messages am JOIN messages m ON m.id = am.message_id JOIN channels c ON c.id = m.channel_id
          WHERE am.attachment_id = ? AND ${CONVERSATION_VISIBLE} LIMIT 1`,
-        attachment.id, user.realmId, user.id,
+        attachment.id,
+        user.realmId,
+        user.id,
       ) !== undefined
     );
   }
@@ -467,7 +551,8 @@ export class ChatData {
     const marks = keys.map(() => '?').join(', ');
     const rows = this.#all(
       `SELECT key AS found FROM attachments WHERE key IN (${marks}) UNION SELECT thumbnail_key FROM attachments WHERE thumbnail_key IN (${marks})`,
-      ...keys, ...keys,
+      ...keys,
+      ...keys,
     ) as { found: string }[];
     for (const row of rows) found.add(row.found);
     return found;
@@ -475,19 +560,29 @@ export class ChatData {
 
   /** Attachments no message has linked since before `cutoff` (milliseconds since the epoch). */
   attachmentsUnlinkedBefore(cutoff: number): AttachmentRecord[] {
-    return this.#all(`SELECT ${ATTACHMENT_COLUMNS} FROM attachments a WHERE a.unlinked_since IS NOT NULL AND a.unlinked_since < ? ORDER BY a.id`, cutoff) as AttachmentRecord[];
+    return this.#all(
+      `SELECT ${ATTACHMENT_COLUMNS} FROM attachments a WHERE a.unlinked_since IS NOT NULL AND a.unlinked_since < ? ORDER BY a.id`,
+      cutoff,
+    ) as AttachmentRecord[];
   }
 
   // Sessions
 
   createSession(session: SessionRecord): void {
-    this.#run('INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at) VALUES (?, ?, ?, ?)', session.tokenHash, session.userId, session.csrfToken, session.expiresAt);
+    this.#run(
+      'INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at) VALUES (?, ?, ?, ?)',
+      session.tokenHash,
+      session.userId,
+      session.csrfToken,
+      session.expiresAt,
+    );
   }
 
   session(tokenHash: string): SessionRecord | undefined {
-    return this.#get('SELECT token_hash AS tokenHash, user_id AS userId, csrf_token AS csrfToken, expires_at AS expiresAt FROM sessions WHERE token_hash = ?', tokenHash) as
-      | SessionRecord
-      | undefined;
+    return this.#get(
+      'SELECT token_hash AS tokenHash, user_id AS userId, csrf_token AS csrfToken, expires_at AS expiresAt FROM sessions WHERE token_hash = ?',
+      tokenHash,
+    ) as SessionRecord | undefined;
   }
 
   deleteSession(tokenHash: string): void {
@@ -501,21 +596,33 @@ export class ChatData {
   // Emoji
 
   createEmoji(realmId: number, name: string, key: string, authorId: number): number {
-    return this.#insert('INSERT INTO emoji (realm_id, name, key, author_id) VALUES (?, ?, ?, ?)', realmId, name, key, authorId);
+    return this.#insert(
+      'INSERT INTO emoji (realm_id, name, key, author_id) VALUES (?, ?, ?, ?)',
+      realmId,
+      name,
+      key,
+      authorId,
+    );
   }
 
   emojiOfRealm(realmId: number): EmojiRecord[] {
-    return this.#all('SELECT id, realm_id AS realmId, name, key, author_id AS authorId FROM emoji WHERE realm_id = ? ORDER BY name', realmId) as EmojiRecord[];
+    return this.#all(
+      'SELECT id, realm_id AS realmId, name, key, author_id AS authorId FROM emoji WHERE realm_id = ? ORDER BY name',
+      realmId,
+    ) as EmojiRecord[];
   }
 
   emojiByName(realmId: number, name: string): EmojiRecord | undefined {
-    return this.#get('SELECT id, realm_id AS realmId, name, key, author_id AS authorId FROM emoji WHERE realm_id = ? AND name = ?', realmId, name) as
-      | EmojiRecord
-      | undefined;
+    return this.#get(
+      'SELECT id, realm_id AS realmId, name, key, author_id AS authorId FROM emoji WHERE realm_id = ? AND name = ?',
+      realmId,
+      name,
+    ) as EmojiRecord | undefined;
   }
 
   emoji(id: number): EmojiRecord | undefined {
-    return this.#get('SELECT id, realm_id AS realmId, name, key, author_id AS authorId FROM emoji WHERE id = ?', id) as EmojiRecord | undefined;
+    return this.#get('SELECT id, realm_id AS realmId, name, key, author_id AS authorId FROM emoji WHERE id = ?', id) as
+      EmojiRecord | undefined;
   }
 
   deleteEmoji(id: number): void {
@@ -527,7 +634,13 @@ export class ChatData {
   createTusUpload(upload: Omit<TusUploadRecord, 'attachmentId' | 'completed'>): void {
     this.#run(
       'INSERT INTO tus_uploads (id, realm_id, owner_id, size, name, content_type, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      upload.id, upload.realmId, upload.ownerId, upload.size, upload.name, upload.contentType, upload.createdAt,
+      upload.id,
+      upload.realmId,
+      upload.ownerId,
+      upload.size,
+      upload.name,
+      upload.contentType,
+      upload.createdAt,
     );
   }
 
@@ -550,15 +663,29 @@ export class ChatData {
 
   /** Ids of uploads created before `before`, complete or not, oldest first. */
   tusUploadsCreatedBefore(before: number, limit: number): string[] {
-    return (this.#all('SELECT id FROM tus_uploads WHERE created_at < ? ORDER BY created_at LIMIT ?', before, limit) as { id: string }[]).map((row) => row.id);
+    return (
+      this.#all('SELECT id FROM tus_uploads WHERE created_at < ? ORDER BY created_at LIMIT ?', before, limit) as {
+        id: string;
+      }[]
+    ).map((row) => row.id);
   }
 
   /** Bytes incomplete resumable uploads of the realm hold against its quota (their declared lengths). */
   realmTusReservedBytes(realmId: number): number {
-    return (this.#get('SELECT COALESCE(SUM(size), 0) AS held FROM tus_uploads WHERE realm_id = ? AND completed = 0', realmId) as { held: number }).held;
+    return (
+      this.#get(
+        'SELECT COALESCE(SUM(size), 0) AS held FROM tus_uploads WHERE realm_id = ? AND completed = 0',
+        realmId,
+      ) as { held: number }
+    ).held;
   }
 
   userTusReservedBytes(userId: number): number {
-    return (this.#get('SELECT COALESCE(SUM(size), 0) AS held FROM tus_uploads WHERE owner_id = ? AND completed = 0', userId) as { held: number }).held;
+    return (
+      this.#get(
+        'SELECT COALESCE(SUM(size), 0) AS held FROM tus_uploads WHERE owner_id = ? AND completed = 0',
+        userId,
+      ) as { held: number }
+    ).held;
   }
 }

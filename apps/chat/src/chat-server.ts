@@ -42,7 +42,11 @@ export interface RunningChatServer {
 }
 
 /** Starts the chat server on Node at `host:port` (port 0: a free one) and resolves once it listens. */
-export async function startChatServer(options: ChatAppOptions, host = '127.0.0.1', port = 0): Promise<RunningChatServer> {
+export async function startChatServer(
+  options: ChatAppOptions,
+  host = '127.0.0.1',
+  port = 0,
+): Promise<RunningChatServer> {
   const app = new ChatApp(options, nodeRuntime);
   const handle = getRequestListener(chatHttpApp(app).fetch);
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
@@ -59,7 +63,8 @@ export async function startChatServer(options: ChatAppOptions, host = '127.0.0.1
     });
   });
   const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the chat server is not listening on a TCP port');
+  if (address === null || typeof address === 'string')
+    throw new Error('the chat server is not listening on a TCP port');
   return {
     app,
     server,

@@ -19,7 +19,12 @@ const data = new ChatData(db);
 const result = await deleteUnlinkedAttachments(data, stores, days * 24 * 60 * 60 * 1000, Date.now());
 console.log(`deleted ${result.deleted} attachments (${formatBytes(result.bytes)}) unlinked for ${days} days or more`);
 // Resumable uploads abandoned for CHAT_TUS_EXPIRATION_HOURS, as the running server's hourly sweep removes them.
-const partial = new ObjectStoreTusStore({ store: stores.deployment?.uploads ?? stores.uploads, expirationMs: config.tusExpirationMs });
+const partial = new ObjectStoreTusStore({
+  store: stores.deployment?.uploads ?? stores.uploads,
+  expirationMs: config.tusExpirationMs,
+});
 const expired = await expireTusUploads(data, partial, Date.now());
-console.log(`removed ${expired.expired} expired resumable uploads (and ${expired.leftovers} left in the store without a record)`);
+console.log(
+  `removed ${expired.expired} expired resumable uploads (and ${expired.leftovers} left in the store without a record)`,
+);
 db.close();

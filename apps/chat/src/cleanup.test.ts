@@ -31,7 +31,10 @@ describe('deleting attachments no message links', () => {
     const message = await hamlet.post(general, orphaned.url);
 
     // Nothing is old enough yet.
-    expect(await deleteUnlinkedAttachments(chat.data, chat.stores, 7 * DAY, Date.now())).toEqual({ deleted: 0, bytes: 0 });
+    expect(await deleteUnlinkedAttachments(chat.data, chat.stores, 7 * DAY, Date.now())).toEqual({
+      deleted: 0,
+      bytes: 0,
+    });
 
     const later = Date.now() + 8 * DAY;
     // The message goes away at day 8: its file starts its own seven days then.
@@ -43,7 +46,10 @@ describe('deleting attachments no message links', () => {
     expect(await chat.stores.uploads.head(keyOf(orphaned.url))).toBeDefined();
     expect(await chat.stores.uploads.head(keyOf(posted.url))).toBeDefined();
 
-    expect(await deleteUnlinkedAttachments(chat.data, chat.stores, 7 * DAY, later + 8 * DAY)).toEqual({ deleted: 1, bytes: 21 });
+    expect(await deleteUnlinkedAttachments(chat.data, chat.stores, 7 * DAY, later + 8 * DAY)).toEqual({
+      deleted: 1,
+      bytes: 21,
+    });
     expect(await chat.stores.uploads.head(keyOf(orphaned.url))).toBeUndefined();
     expect(await chat.stores.uploads.head(keyOf(posted.url))).toBeDefined();
     expect((await hamlet.request('GET', posted.url)).status).toBe(200);

@@ -11,7 +11,12 @@ export interface CleanupResult {
  * whose last linking message was deleted. The objects go first, then the record, so a storage failure leaves the
  * attachment listed for the next run instead of a record pointing at nothing.
  */
-export async function deleteUnlinkedAttachments(data: ChatData, stores: ChatStores, unlinkedForMs: number, now: number): Promise<CleanupResult> {
+export async function deleteUnlinkedAttachments(
+  data: ChatData,
+  stores: ChatStores,
+  unlinkedForMs: number,
+  now: number,
+): Promise<CleanupResult> {
   let deleted = 0;
   let bytes = 0;
   for (const attachment of data.attachmentsUnlinkedBefore(now - unlinkedForMs)) {

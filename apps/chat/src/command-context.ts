@@ -20,6 +20,9 @@ export async function openCommandContext(): Promise<CommandContext> {
   const config = await loadChatConfig(process.env, join(appDir, '.data'));
   const db = (await chooseSqliteDriver()).open(config.databasePath);
   ensureSchema(db);
-  const stores = openChatStores(config.storage, { signingSecret: config.signingSecret, cacheDir: join(config.dataDir, 's3-cache') });
+  const stores = openChatStores(config.storage, {
+    signingSecret: config.signingSecret,
+    cacheDir: join(config.dataDir, 's3-cache'),
+  });
   return { config, db, stores };
 }

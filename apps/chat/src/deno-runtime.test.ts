@@ -55,7 +55,9 @@ describe('the chat server on Deno', () => {
   it('seeds, logs in, streams an upload, serves it, and resizes an avatar', async () => {
     const client = new Client(base);
     client.csrfToken = (await client.json<{ csrfToken: string }>('GET', '/api/session')).body.csrfToken;
-    const login = await client.json<{ csrfToken: string }>('POST', '/api/login', { body: { email: 'hamlet@zulip.test', password: 'hamlet-stowage' } });
+    const login = await client.json<{ csrfToken: string }>('POST', '/api/login', {
+      body: { email: 'hamlet@zulip.test', password: 'hamlet-stowage' },
+    });
     expect(login.status).toBe(200);
     client.csrfToken = login.body.csrfToken;
     const file = await client.upload('deno.txt', 'served by Deno\n', 'text/plain');
@@ -65,7 +67,9 @@ describe('the chat server on Deno', () => {
     expect(await served.text()).toBe('served by Deno\n');
     // One connection, three pipelined requests: Deno's server answers them in order.
     const raw = await RawConnection.open(base);
-    raw.send(`${fileGet(file.url, cookieOf(client))}${fileGet(file.url, cookieOf(client))}GET /api/session HTTP/1.1\r\nHost: deno\r\nCookie: ${cookieOf(client)}\r\n\r\n`);
+    raw.send(
+      `${fileGet(file.url, cookieOf(client))}${fileGet(file.url, cookieOf(client))}GET /api/session HTTP/1.1\r\nHost: deno\r\nCookie: ${cookieOf(client)}\r\n\r\n`,
+    );
     const [first, second, session] = await raw.read(['GET', 'GET', 'GET']);
     expect([first?.body.toString(), second?.body.toString()]).toEqual(['served by Deno\n', 'served by Deno\n']);
     expect(JSON.parse(session?.body.toString() ?? '{}')).toMatchObject({ user: { email: 'hamlet@zulip.test' } });
@@ -76,26 +80,38 @@ describe('the chat server on Deno', () => {
     const [refused] = await dotted.read(['GET']);
     expect(refused?.status).toBe(404);
     dotted.close();
-    const png = new Uint8Array(await sharp({ create: { width: 300, height: 200, channels: 3, background: '#808000' } }).png().toBuffer());
+    const png = new Uint8Array(
+      await sharp({ create: { width: 300, height: 200, channels: 3, background: '#808000' } })
+        .png()
+        .toBuffer(),
+    );
     const avatar = await client.json<{ avatarUrl: string }>('POST', '/api/users/me/avatar', { body: png });
     expect(avatar.status).toBe(200);
     const small = await fetch(`${base}${avatar.body.avatarUrl}`);
     const metadata = await sharp(new Uint8Array(await small.arrayBuffer())).metadata();
     expect([metadata.width, metadata.height]).toEqual([100, 100]);
     // Zulip's API on Deno: busboy reads the multipart body through node:stream, streamed into the store.
-    const keyAnswer = await fetch(`${base}/api/v1/fetch_api_key`, { method: 'POST', body: new URLSearchParams({ username: 'hamlet@zulip.test', password: 'hamlet-stowage' }) });
+    const keyAnswer = await fetch(`${base}/api/v1/fetch_api_key`, {
+      method: 'POST',
+      body: new URLSearchParams({ username: 'hamlet@zulip.test', password: 'hamlet-stowage' }),
+    });
     const { api_key: apiKey } = (await keyAnswer.json()) as { api_key: string };
     const form = new FormData();
     form.append('file', new Blob(['multipart on Deno\n'], { type: 'text/plain' }), 'deno-form.txt');
     const uploaded = await fetch(`${base}/api/v1/user_uploads`, {
-      method: 'POST', body: form, headers: { authorization: `Basic ${Buffer.from(`hamlet@zulip.test:${apiKey}`).toString('base64')}` },
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Basic ${Buffer.from(`hamlet@zulip.test:${apiKey}`).toString('base64')}` },
     });
     expect(uploaded.status).toBe(200);
     const { url: formUrl } = (await uploaded.json()) as { url: string };
     expect(await (await client.request('GET', formUrl)).text()).toBe('multipart on Deno\n');
     // A resumable upload by tus-js-client through @tus/server's handleWeb on Deno's server, in three PATCHes.
     const tusBytes = Buffer.alloc(300 * 1024, 'tus on Deno\n');
-    const { done } = tusUpload(tusBytes, `${base}/api/v1/tus`, client, { chunkSize: 128 * 1024, metadata: { filename: 'deno-tus.txt', filetype: 'text/plain' } });
+    const { done } = tusUpload(tusBytes, `${base}/api/v1/tus`, client, {
+      chunkSize: 128 * 1024,
+      metadata: { filename: 'deno-tus.txt', filetype: 'text/plain' },
+    });
     const finished = await done;
     expect(finished.filename).toBe('deno-tus.txt');
     expect(Buffer.from(await (await client.request('GET', finished.url)).arrayBuffer()).equals(tusBytes)).toBe(true);
@@ -107,7 +123,11 @@ describe('the chat server on Deno', () => {
     await page.text();
     const lear = new Client(base);
     lear.csrfToken = (await lear.json<{ csrfToken: string }>('GET', '/api/session')).body.csrfToken;
-    lear.csrfToken = (await lear.json<{ csrfToken: string }>('POST', '/api/login', { body: { email: 'lear@lear.test', password: 'lear-stowage' } })).body.csrfToken;
+    lear.csrfToken = (
+      await lear.json<{ csrfToken: string }>('POST', '/api/login', {
+        body: { email: 'lear@lear.test', password: 'lear-stowage' },
+      })
+    ).body.csrfToken;
     expect((await lear.request('GET', file.url)).status).toBe(404);
   }, 60_000);
 });

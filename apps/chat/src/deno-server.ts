@@ -33,7 +33,11 @@ export interface RunningDenoChatServer {
 }
 
 /** Starts the chat server on Deno with `Deno.serve`: the same Hono app and handlers as on Node. */
-export async function startDenoChatServer(options: ChatAppOptions, host: string, port: number): Promise<RunningDenoChatServer> {
+export async function startDenoChatServer(
+  options: ChatAppOptions,
+  host: string,
+  port: number,
+): Promise<RunningDenoChatServer> {
   const deno = (globalThis as unknown as { Deno: DenoServe }).Deno;
   const app = new ChatApp(options, denoRuntime);
   const http = chatHttpApp(app);
@@ -41,7 +45,16 @@ export async function startDenoChatServer(options: ChatAppOptions, host: string,
   const listened = new Promise<{ hostname: string; port: number }>((resolve) => {
     listening = resolve;
   });
-  const server = deno.serve({ hostname: host, port, onListen: (address) => { listening(address); } }, (request) => http.fetch(request));
+  const server = deno.serve(
+    {
+      hostname: host,
+      port,
+      onListen: (address) => {
+        listening(address);
+      },
+    },
+    (request) => http.fetch(request),
+  );
   const address = await listened;
   return {
     app,

@@ -5,13 +5,24 @@ import { getApiKey, getSession, login, logout } from './auth-routes.ts';
 import type { ChatApp, Handler } from './chat-app.ts';
 import { errorResponse } from './http-io.ts';
 import { deleteAvatar, deleteEmoji, listEmoji, uploadAvatar, uploadEmoji, uploadRealmImage } from './image-routes.ts';
-import { deleteMessage, getChannels, getDirectConversations, getMessages, getRealm, getUsers, postMessage, setRealmQuotas, startDirectConversation } from './message-routes.ts';
+import {
+  deleteMessage,
+  getChannels,
+  getDirectConversations,
+  getMessages,
+  getRealm,
+  getUsers,
+  postMessage,
+  setRealmQuotas,
+  startDirectConversation,
+} from './message-routes.ts';
 import { serveFile } from './serve-routes.ts';
 import { deleteAttachment, listAttachments, signedUrl, upload } from './upload-routes.ts';
 import { zulipApi } from './zulip-api.ts';
 
 /** The web UI's own files (HTML, scripts, styles): same origin, so a strict CSP allowing only 'self'. */
-const PAGE_CSP = "default-src 'self'; img-src 'self' data: blob: https: http:; media-src 'self' blob: https: http:; object-src 'none'; frame-ancestors 'none'";
+const PAGE_CSP =
+  "default-src 'self'; img-src 'self' data: blob: https: http:; media-src 'self' blob: https: http:; object-src 'none'; frame-ancestors 'none'";
 
 const methodNotAllowed = (): never => {
   throw new ApiError(405, 'MethodNotAllowed', 'this method is not allowed here');
@@ -23,7 +34,10 @@ const methodNotAllowed = (): never => {
  */
 export function chatHttpApp(app: ChatApp): Hono {
   const http = new Hono();
-  const route = (handler: Handler) => (c: Context): Response | Promise<Response> => handler(app, c);
+  const route =
+    (handler: Handler) =>
+    (c: Context): Response | Promise<Response> =>
+      handler(app, c);
 
   http.onError((error) => app.failure(error));
   http.notFound(() => errorResponse(new ApiError(404, 'NotFound', 'not found')));
@@ -75,7 +89,8 @@ export function chatHttpApp(app: ChatApp): Hono {
     });
   }
   http.all('*', (c) => {
-    if (c.req.method === 'GET' || c.req.method === 'HEAD') return errorResponse(new ApiError(404, 'NotFound', 'not found'));
+    if (c.req.method === 'GET' || c.req.method === 'HEAD')
+      return errorResponse(new ApiError(404, 'NotFound', 'not found'));
     return methodNotAllowed();
   });
   return http;

@@ -46,7 +46,12 @@ export function declaredLength(c: Context): number | undefined {
  * The whole body of a small request, refused with `error()` once it passes `limit` bytes (declared or read).
  * Only for bodies the app must hold whole anyway (JSON, images for sharp).
  */
-export async function readSmallBody(runtime: HttpRuntime, c: Context, limit: number, error: () => ApiError): Promise<Uint8Array> {
+export async function readSmallBody(
+  runtime: HttpRuntime,
+  c: Context,
+  limit: number,
+  error: () => ApiError,
+): Promise<Uint8Array> {
   const size = declaredLength(c);
   if (size !== undefined && size > limit) throw error();
   const body = c.req.raw.body;
@@ -70,7 +75,12 @@ export async function readSmallBody(runtime: HttpRuntime, c: Context, limit: num
 
 /** Reads a small JSON object body; anything else is a `BadRequest` naming the problem. */
 export async function readJsonObject(runtime: HttpRuntime, c: Context): Promise<Record<string, unknown>> {
-  const bytes = await readSmallBody(runtime, c, MAX_JSON_BYTES, () => new ApiError(413, 'BadRequest', `request body is larger than ${MAX_JSON_BYTES} bytes`));
+  const bytes = await readSmallBody(
+    runtime,
+    c,
+    MAX_JSON_BYTES,
+    () => new ApiError(413, 'BadRequest', `request body is larger than ${MAX_JSON_BYTES} bytes`),
+  );
   if (bytes.byteLength === 0) return {};
   let parsed: unknown;
   try {
@@ -78,7 +88,8 @@ export async function readJsonObject(runtime: HttpRuntime, c: Context): Promise<
   } catch {
     throw badRequest('request body is not valid JSON');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badRequest('request body must be a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw badRequest('request body must be a JSON object');
   return parsed as Record<string, unknown>;
 }
 
@@ -90,7 +101,8 @@ export function requireString(body: Record<string, unknown>, field: string): str
 
 /** A positive integer from a path or query parameter, else `BadRequest` naming it. */
 export function parseId(text: string | null | undefined, what: string): number {
-  if (text === null || text === undefined || !/^[1-9]\d{0,15}$/u.test(text)) throw badRequest(`${what} must be a positive integer`);
+  if (text === null || text === undefined || !/^[1-9]\d{0,15}$/u.test(text))
+    throw badRequest(`${what} must be a positive integer`);
   return Number(text);
 }
 

@@ -3,7 +3,17 @@ import { ApiError, badRequest, notFound } from './api-error.ts';
 import type { ChatApp, Handler } from './chat-app.ts';
 import type { RealmImage } from './chat-data.ts';
 import { formatBytes, parseId, readSmallBody, sendJson } from './http-io.ts';
-import { AVATAR_MEDIUM_SIZE, AVATAR_SIZE, EMOJI_SIZE, LOGO_HEIGHT, LOGO_WIDTH, REALM_ICON_SIZE, checkImage, fittedPng, squarePng } from './images.ts';
+import {
+  AVATAR_MEDIUM_SIZE,
+  AVATAR_SIZE,
+  EMOJI_SIZE,
+  LOGO_HEIGHT,
+  LOGO_WIDTH,
+  REALM_ICON_SIZE,
+  checkImage,
+  fittedPng,
+  squarePng,
+} from './images.ts';
 import { avatarHash, avatarKeys, emojiKeys, realmImageKeys } from './upload-keys.ts';
 
 const EMOJI_NAME = /^[a-z0-9_-]{1,60}$/u;
@@ -14,7 +24,12 @@ const EMOJI_NAME = /^[a-z0-9_-]{1,60}$/u;
  */
 async function readImageBody(app: ChatApp, c: Context): Promise<{ bytes: Uint8Array; contentType: string }> {
   const limit = app.maxImageUploadBytes;
-  const bytes = await readSmallBody(app.runtime, c, limit, () => new ApiError(413, 'FileTooLarge', `images may be at most ${formatBytes(limit)}`));
+  const bytes = await readSmallBody(
+    app.runtime,
+    c,
+    limit,
+    () => new ApiError(413, 'FileTooLarge', `images may be at most ${formatBytes(limit)}`),
+  );
   if (bytes.byteLength === 0) throw new ApiError(400, 'InvalidImage', 'the request has no image in its body');
   const { format } = await checkImage(bytes);
   return { bytes, contentType: `image/${format}` };
@@ -36,7 +51,10 @@ export const uploadAvatar: Handler = async (app, c) => {
   if (user.avatarHash !== null) await removeAvatarObjects(app, user.realmId, user.avatarHash);
   const updated = app.data.user(user.id);
   if (updated === undefined) throw notFound();
-  return sendJson(c, 200, { avatarUrl: app.userView(updated).avatarUrl, avatarMediumUrl: app.userView(updated).avatarMediumUrl });
+  return sendJson(c, 200, {
+    avatarUrl: app.userView(updated).avatarUrl,
+    avatarMediumUrl: app.userView(updated).avatarMediumUrl,
+  });
 };
 
 async function removeAvatarObjects(app: ChatApp, realmId: number, hash: string): Promise<void> {
@@ -60,7 +78,8 @@ export function uploadRealmImage(kind: 'icon' | 'logo'): Handler {
     const { user } = app.requireAdmin(c);
     const image: RealmImage = kind === 'icon' ? 'icon' : c.req.query('night') === '1' ? 'night_logo' : 'logo';
     const { bytes, contentType } = await readImageBody(app, c);
-    const resized = image === 'icon' ? await squarePng(bytes, REALM_ICON_SIZE) : await fittedPng(bytes, LOGO_WIDTH, LOGO_HEIGHT);
+    const resized =
+      image === 'icon' ? await squarePng(bytes, REALM_ICON_SIZE) : await fittedPng(bytes, LOGO_WIDTH, LOGO_HEIGHT);
     const keys = realmImageKeys(user.realmId, image);
     await app.stores.avatars.put(keys.original, bytes, { contentType });
     await app.stores.avatars.put(keys.image, resized, { contentType: 'image/png' });
@@ -78,7 +97,9 @@ export function uploadRealmImage(kind: 'icon' | 'logo'): Handler {
 /** `GET /api/realm/emoji`. */
 export const listEmoji: Handler = (app, c) => {
   const { user } = app.requireSession(c);
-  const emoji = app.data.emojiOfRealm(user.realmId).map((item) => ({ id: item.id, name: item.name, url: app.avatarUrl(item.key), authorId: item.authorId }));
+  const emoji = app.data
+    .emojiOfRealm(user.realmId)
+    .map((item) => ({ id: item.id, name: item.name, url: app.avatarUrl(item.key), authorId: item.authorId }));
   return sendJson(c, 200, { emoji });
 };
 
@@ -87,7 +108,8 @@ export const uploadEmoji: Handler = async (app, c) => {
   const { user } = app.requireWrite(c);
   const name = c.req.query('name') ?? '';
   if (!EMOJI_NAME.test(name)) throw badRequest('emoji names are 1 to 60 of a-z, 0-9, "_" and "-"');
-  if (app.data.emojiByName(user.realmId, name) !== undefined) throw badRequest(`there is already an emoji named "${name}"`);
+  if (app.data.emojiByName(user.realmId, name) !== undefined)
+    throw badRequest(`there is already an emoji named "${name}"`);
   const { bytes, contentType } = await readImageBody(app, c);
   const resized = await fittedPng(bytes, EMOJI_SIZE, EMOJI_SIZE);
   const keys = emojiKeys(user.realmId);
@@ -109,7 +131,8 @@ export const deleteEmoji: Handler = async (app, c) => {
   const { user } = app.requireWrite(c);
   const emoji = app.data.emoji(parseId(c.req.param('id'), 'emoji id'));
   if (emoji?.realmId !== user.realmId) throw notFound();
-  if (emoji.authorId !== user.id && !user.isAdmin) throw new ApiError(403, 'Forbidden', 'only its author or an administrator may remove an emoji');
+  if (emoji.authorId !== user.id && !user.isAdmin)
+    throw new ApiError(403, 'Forbidden', 'only its author or an administrator may remove an emoji');
   app.data.deleteEmoji(emoji.id);
   await app.stores.avatars.deleteMany([emoji.key, `${emoji.key}.original`]);
   app.avatarCache.delete(emoji.key);

@@ -5,7 +5,11 @@ import { startTestChat } from '../test/chat-fixture.ts';
 import type { Client, TestChat } from '../test/chat-fixture.ts';
 
 async function png(width: number, height: number): Promise<Uint8Array> {
-  return new Uint8Array(await sharp({ create: { width, height, channels: 3, background: { r: 200, g: 30, b: 60 } } }).png().toBuffer());
+  return new Uint8Array(
+    await sharp({ create: { width, height, channels: 3, background: { r: 200, g: 30, b: 60 } } })
+      .png()
+      .toBuffer(),
+  );
 }
 
 async function size(bytes: Uint8Array): Promise<{ width: number; height: number; format: string }> {
@@ -55,7 +59,9 @@ describe('images', () => {
   }
 
   it('makes 100 and 500 px avatars beside the original, public and cached for a year, under a new key each time', async () => {
-    const first = await hamlet.json<{ avatarUrl: string; avatarMediumUrl: string }>('POST', '/api/users/me/avatar', { body: await png(800, 600) });
+    const first = await hamlet.json<{ avatarUrl: string; avatarMediumUrl: string }>('POST', '/api/users/me/avatar', {
+      body: await png(800, 600),
+    });
     expect(first.status).toBe(200);
     expect(first.body.avatarUrl).toMatch(/^\/user_avatars\/1\/[0-9a-f]{40}\.png$/u);
     const small = await fetchPublic(first.body.avatarUrl);
@@ -67,7 +73,9 @@ describe('images', () => {
     const original = await fetchPublic(first.body.avatarUrl.replace(/\.png$/u, '.original'));
     expect(await size(original.bytes)).toEqual({ width: 800, height: 600, format: 'png' });
 
-    const second = await hamlet.json<{ avatarUrl: string }>('POST', '/api/users/me/avatar', { body: await png(300, 300) });
+    const second = await hamlet.json<{ avatarUrl: string }>('POST', '/api/users/me/avatar', {
+      body: await png(300, 300),
+    });
     expect(second.body.avatarUrl).not.toBe(first.body.avatarUrl);
     expect((await fetchPublic(second.body.avatarUrl)).response.status).toBe(200);
     expect((await fetchPublic(first.body.avatarUrl)).response.status).toBe(404);
@@ -83,13 +91,19 @@ describe('images', () => {
     };
     const before = await keys();
     const corrupt = (await png(50, 50)).slice(0, 60);
-    const bad = await hamlet.json<{ error: { code: string; message: string } }>('POST', '/api/users/me/avatar', { body: corrupt });
+    const bad = await hamlet.json<{ error: { code: string; message: string } }>('POST', '/api/users/me/avatar', {
+      body: corrupt,
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('InvalidImage');
-    const bomb = await hamlet.json<{ error: { code: string; message: string } }>('POST', '/api/users/me/avatar', { body: pngClaiming(10_000, 10_000) });
+    const bomb = await hamlet.json<{ error: { code: string; message: string } }>('POST', '/api/users/me/avatar', {
+      body: pngClaiming(10_000, 10_000),
+    });
     expect(bomb.status).toBe(400);
     expect(bomb.body.error.message).toBe('the image is larger than 90 megapixels');
-    const svg = await hamlet.json<{ error: { code: string } }>('POST', '/api/users/me/avatar', { body: '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>' });
+    const svg = await hamlet.json<{ error: { code: string } }>('POST', '/api/users/me/avatar', {
+      body: '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>',
+    });
     expect(svg.status).toBe(400);
     expect(await keys()).toEqual(before);
   });
@@ -98,12 +112,26 @@ describe('images', () => {
     expect((await hamlet.json('POST', '/api/realm/icon', { body: await png(200, 200) })).status).toBe(403);
     const icon = await iago.json<{ iconUrl: string }>('POST', '/api/realm/icon', { body: await png(400, 300) });
     expect(icon.body.iconUrl).toBe('/user_avatars/1/realm/icon.png?version=1');
-    expect(await size((await fetchPublic(icon.body.iconUrl)).bytes)).toEqual({ width: 100, height: 100, format: 'png' });
+    expect(await size((await fetchPublic(icon.body.iconUrl)).bytes)).toEqual({
+      width: 100,
+      height: 100,
+      format: 'png',
+    });
     const logo = await iago.json<{ logoUrl: string }>('POST', '/api/realm/logo', { body: await png(1600, 400) });
-    expect(await size((await fetchPublic(logo.body.logoUrl)).bytes)).toEqual({ width: 400, height: 100, format: 'png' });
-    const night = await iago.json<{ nightLogoUrl: string }>('POST', '/api/realm/logo?night=1', { body: await png(2000, 100) });
+    expect(await size((await fetchPublic(logo.body.logoUrl)).bytes)).toEqual({
+      width: 400,
+      height: 100,
+      format: 'png',
+    });
+    const night = await iago.json<{ nightLogoUrl: string }>('POST', '/api/realm/logo?night=1', {
+      body: await png(2000, 100),
+    });
     expect(night.body.nightLogoUrl).toBe('/user_avatars/1/realm/night_logo.png?version=1');
-    expect(await size((await fetchPublic(night.body.nightLogoUrl)).bytes)).toEqual({ width: 800, height: 40, format: 'png' });
+    expect(await size((await fetchPublic(night.body.nightLogoUrl)).bytes)).toEqual({
+      width: 800,
+      height: 40,
+      format: 'png',
+    });
     expect((await fetchPublic('/user_avatars/1/realm/logo.original')).response.status).toBe(200);
     const again = await iago.json<{ iconUrl: string }>('POST', '/api/realm/icon', { body: await png(120, 120) });
     expect(again.body.iconUrl).toBe('/user_avatars/1/realm/icon.png?version=2');
@@ -112,13 +140,19 @@ describe('images', () => {
   });
 
   it('makes 64 px custom emoji and keeps the original', async () => {
-    const created = await hamlet.json<{ id: number; url: string }>('POST', '/api/realm/emoji?name=party_parrot', { body: await png(256, 128) });
+    const created = await hamlet.json<{ id: number; url: string }>('POST', '/api/realm/emoji?name=party_parrot', {
+      body: await png(256, 128),
+    });
     expect(created.status).toBe(201);
     expect(created.body.url).toMatch(/^\/user_avatars\/1\/emoji\/images\/[0-9a-f]{24}\.png$/u);
     expect(await size((await fetchPublic(created.body.url)).bytes)).toEqual({ width: 64, height: 32, format: 'png' });
     expect((await fetchPublic(`${created.body.url}.original`)).response.status).toBe(200);
-    expect((await hamlet.json('POST', '/api/realm/emoji?name=party_parrot', { body: await png(10, 10) })).status).toBe(400);
-    expect((await hamlet.json('POST', '/api/realm/emoji?name=Bad%20Name', { body: await png(10, 10) })).status).toBe(400);
+    expect((await hamlet.json('POST', '/api/realm/emoji?name=party_parrot', { body: await png(10, 10) })).status).toBe(
+      400,
+    );
+    expect((await hamlet.json('POST', '/api/realm/emoji?name=Bad%20Name', { body: await png(10, 10) })).status).toBe(
+      400,
+    );
     const listed = await iago.json<{ emoji: { name: string }[] }>('GET', '/api/realm/emoji');
     expect(listed.body.emoji.map((emoji) => emoji.name)).toEqual(['party_parrot']);
     expect((await iago.json('DELETE', `/api/realm/emoji/${created.body.id}`)).status).toBe(200);
@@ -132,7 +166,11 @@ describe('images', () => {
     const thumbnail = await hamlet.request('GET', thumbnailUrl);
     expect(thumbnail.status).toBe(200);
     expect(thumbnail.headers.get('content-type')).toBe('image/webp');
-    expect(await size(new Uint8Array(await thumbnail.arrayBuffer()))).toEqual({ width: 840, height: 500, format: 'webp' });
+    expect(await size(new Uint8Array(await thumbnail.arrayBuffer()))).toEqual({
+      width: 840,
+      height: 500,
+      format: 'webp',
+    });
     expect((await iago.request('GET', thumbnailUrl)).status).toBe(404);
     await hamlet.post(await hamlet.channelId('general'), photo.url);
     expect((await iago.request('GET', thumbnailUrl)).status).toBe(200);

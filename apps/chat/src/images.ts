@@ -17,9 +17,16 @@ export const EMOJI_SIZE = 64;
 function invalidImage(error: unknown): ApiError {
   const text = error instanceof Error ? error.message : String(error);
   if (/pixel limit/iu.test(text)) {
-    return new ApiError(400, 'InvalidImage', `the image is larger than ${MAX_IMAGE_PIXELS / 1_000_000} megapixels`, { cause: error });
+    return new ApiError(400, 'InvalidImage', `the image is larger than ${MAX_IMAGE_PIXELS / 1_000_000} megapixels`, {
+      cause: error,
+    });
   }
-  return new ApiError(400, 'InvalidImage', 'the file is not an image that can be read (corrupt, or an unsupported format)', { cause: error });
+  return new ApiError(
+    400,
+    'InvalidImage',
+    'the file is not an image that can be read (corrupt, or an unsupported format)',
+    { cause: error },
+  );
 }
 
 /** Longest a single resize may take before it is abandoned (sharp's own timeout). */
@@ -36,7 +43,9 @@ const ACCEPTED_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'g
  * Checks that the bytes are a decodable image within the pixel limit, reading only the header first so a bomb
  * is refused without being decompressed. Throws `InvalidImage`.
  */
-export async function checkImage(input: Uint8Array): Promise<{ readonly width: number; readonly height: number; readonly format: string }> {
+export async function checkImage(
+  input: Uint8Array,
+): Promise<{ readonly width: number; readonly height: number; readonly format: string }> {
   let metadata;
   try {
     metadata = await open(input).metadata();
@@ -45,7 +54,11 @@ export async function checkImage(input: Uint8Array): Promise<{ readonly width: n
   }
   const format = metadata.format;
   if (!ACCEPTED_FORMATS.has(format)) {
-    throw new ApiError(400, 'InvalidImage', `images must be PNG, JPEG, GIF, WebP, AVIF, HEIF or TIFF, not ${format.toUpperCase()}`);
+    throw new ApiError(
+      400,
+      'InvalidImage',
+      `images must be PNG, JPEG, GIF, WebP, AVIF, HEIF or TIFF, not ${format.toUpperCase()}`,
+    );
   }
   const width = metadata.width;
   const height = metadata.height * (metadata.pages ?? 1);
@@ -90,5 +103,7 @@ export async function thumbnailWebp(body: ReadableStream<Uint8Array>): Promise<U
     return undefined;
   }
   if (!THUMBNAIL_FORMATS.has(format)) return undefined;
-  return render(open(input).rotate().resize(THUMBNAIL_WIDTH, THUMBNAIL_HEIGHT, { fit: 'inside', withoutEnlargement: true }).webp());
+  return render(
+    open(input).rotate().resize(THUMBNAIL_WIDTH, THUMBNAIL_HEIGHT, { fit: 'inside', withoutEnlargement: true }).webp(),
+  );
 }

@@ -35,7 +35,9 @@ const MIB = 1024 * 1024;
 function quotaMiB(value: unknown, name: string, nullable: boolean): number | null {
   if (value === null && nullable) return null;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > 1024 * 1024) {
-    throw badRequest(`"${name}" must be a whole number of MiB from 1 to 1048576${nullable ? ', or null for none' : ''}`);
+    throw badRequest(
+      `"${name}" must be a whole number of MiB from 1 to 1048576${nullable ? ', or null for none' : ''}`,
+    );
   }
   return value * MIB;
 }
@@ -46,7 +48,8 @@ export const setRealmQuotas: Handler = async (app, c) => {
   const body = await readJsonObject(app.runtime, c);
   const realm = app.data.realm(user.realmId);
   if (realm === undefined) throw notFound();
-  const quota = 'quotaMiB' in body ? quotaMiB(body.quotaMiB, 'quotaMiB', false) ?? realm.quotaBytes : realm.quotaBytes;
+  const quota =
+    'quotaMiB' in body ? (quotaMiB(body.quotaMiB, 'quotaMiB', false) ?? realm.quotaBytes) : realm.quotaBytes;
   const userQuota = 'userQuotaMiB' in body ? quotaMiB(body.userQuotaMiB, 'userQuotaMiB', true) : realm.userQuotaBytes;
   app.data.setQuotas(realm.id, quota, userQuota);
   return sendJson(c, 200, { quotaBytes: quota, userQuotaBytes: userQuota });
@@ -61,7 +64,9 @@ export const getUsers: Handler = (app, c) => {
 /** `GET /api/channels`. */
 export const getChannels: Handler = (app, c) => {
   const { user } = app.requireSession(c);
-  const channels = app.data.visibleChannels(user).map(({ id, name, isPrivate, subscribed }) => ({ id, name, isPrivate, subscribed }));
+  const channels = app.data
+    .visibleChannels(user)
+    .map(({ id, name, isPrivate, subscribed }) => ({ id, name, isPrivate, subscribed }));
   return sendJson(c, 200, { channels });
 };
 
@@ -73,7 +78,11 @@ function messageViews(app: ChatApp, viewer: UserRecord, messages: readonly Messa
     return {
       id: message.id,
       channelId: message.channelId,
-      sender: { id: message.senderId, fullName: sender?.fullName ?? 'unknown', avatarUrl: sender === undefined ? null : app.userView(sender).avatarUrl },
+      sender: {
+        id: message.senderId,
+        fullName: sender?.fullName ?? 'unknown',
+        avatarUrl: sender === undefined ? null : app.userView(sender).avatarUrl,
+      },
       content: message.content,
       createdAt: new Date(message.createdAt).toISOString(),
       attachments: (attachments.get(message.id) ?? []).map((attachment) => app.attachmentView(attachment)),
@@ -88,7 +97,10 @@ function directView(app: ChatApp, viewer: UserRecord, conversation: DirectConver
   const members = new Map(app.data.usersOfRealm(viewer.realmId).map((member) => [member.id, member]));
   return {
     id: conversation.id,
-    members: conversation.memberIds.map((id) => members.get(id)).filter((member) => member !== undefined).map((member) => app.userView(member)),
+    members: conversation.memberIds
+      .map((id) => members.get(id))
+      .filter((member) => member !== undefined)
+      .map((member) => app.userView(member)),
   };
 }
 
@@ -96,23 +108,35 @@ function directView(app: ChatApp, viewer: UserRecord, conversation: DirectConver
  * The direct conversation of `sender` with `recipients` (ids or emails of users of the sender's realm), created on
  * first use. An unknown recipient, or one of another realm, is a 400 naming it.
  */
-export function directConversationWith(app: ChatApp, sender: UserRecord, recipients: readonly (number | string)[]): DirectConversationRecord {
+export function directConversationWith(
+  app: ChatApp,
+  sender: UserRecord,
+  recipients: readonly (number | string)[],
+): DirectConversationRecord {
   if (recipients.length === 0) throw badRequest('a direct message needs at least one recipient');
   const realmUsers = app.data.usersOfRealm(sender.realmId);
   const ids = recipients.map((recipient) => {
-    const found = realmUsers.find((member) => (typeof recipient === 'number' ? member.id === recipient : member.email.toLowerCase() === recipient.trim().toLowerCase()));
-    if (found === undefined) throw badRequest(`Invalid user ${typeof recipient === 'number' ? `ID ${recipient}` : `email '${recipient}'`}`);
+    const found = realmUsers.find((member) =>
+      typeof recipient === 'number'
+        ? member.id === recipient
+        : member.email.toLowerCase() === recipient.trim().toLowerCase(),
+    );
+    if (found === undefined)
+      throw badRequest(`Invalid user ${typeof recipient === 'number' ? `ID ${recipient}` : `email '${recipient}'`}`);
     return found.id;
   });
   const members = new Set([sender.id, ...ids]);
-  if (members.size > MAX_DIRECT_MEMBERS) throw badRequest(`a direct message may have at most ${MAX_DIRECT_MEMBERS} members`);
+  if (members.size > MAX_DIRECT_MEMBERS)
+    throw badRequest(`a direct message may have at most ${MAX_DIRECT_MEMBERS} members`);
   return app.data.directConversation(sender.realmId, [...members]);
 }
 
 /** `GET /api/direct-messages`: the caller's direct conversations, most recently active first. */
 export const getDirectConversations: Handler = (app, c) => {
   const { user } = app.requireSession(c);
-  return sendJson(c, 200, { conversations: app.data.directConversationsOf(user).map((conversation) => directView(app, user, conversation)) });
+  return sendJson(c, 200, {
+    conversations: app.data.directConversationsOf(user).map((conversation) => directView(app, user, conversation)),
+  });
 };
 
 /** `POST /api/direct-messages` `{ userIds }`: finds or starts the conversation of the caller with those users. */
@@ -120,7 +144,8 @@ export const startDirectConversation: Handler = async (app, c) => {
   const { user } = app.requireWrite(c);
   const body = await readJsonObject(app.runtime, c);
   const userIds = body.userIds;
-  if (!Array.isArray(userIds) || !userIds.every((id): id is number => Number.isSafeInteger(id))) throw badRequest('"userIds" must be an array of user ids');
+  if (!Array.isArray(userIds) || !userIds.every((id): id is number => Number.isSafeInteger(id)))
+    throw badRequest('"userIds" must be an array of user ids');
   return sendJson(c, 200, directView(app, user, directConversationWith(app, user, userIds)));
 };
 
@@ -130,7 +155,8 @@ export const getMessages: Handler = (app, c) => {
   const channelId = parseId(c.req.param('id'), 'channel id');
   if (app.data.visibleConversation(user, channelId) === undefined) throw notFound();
   const before = c.req.query('before') !== undefined ? parseId(c.req.query('before'), 'before') : undefined;
-  const limit = c.req.query('limit') !== undefined ? Math.min(parseId(c.req.query('limit'), 'limit'), MAX_PAGE) : DEFAULT_PAGE;
+  const limit =
+    c.req.query('limit') !== undefined ? Math.min(parseId(c.req.query('limit'), 'limit'), MAX_PAGE) : DEFAULT_PAGE;
   return sendJson(c, 200, { messages: messageViews(app, user, app.data.messages(channelId, before, limit)) });
 };
 
@@ -167,9 +193,16 @@ export const postMessage: Handler = async (app, c) => {
 export function sendMessage(app: ChatApp, user: UserRecord, channelId: number, text: string): MessageRecord {
   const content = text.trim();
   if (content === '') throw badRequest('a message needs some text');
-  if (content.length > MAX_MESSAGE_CHARACTERS) throw badRequest(`a message may have at most ${MAX_MESSAGE_CHARACTERS} characters`);
+  if (content.length > MAX_MESSAGE_CHARACTERS)
+    throw badRequest(`a message may have at most ${MAX_MESSAGE_CHARACTERS} characters`);
   const attachments = linkedAttachments(app, user, content);
-  const id = app.data.createMessage(channelId, user.id, content, app.now(), attachments.map((attachment) => attachment.id));
+  const id = app.data.createMessage(
+    channelId,
+    user.id,
+    content,
+    app.now(),
+    attachments.map((attachment) => attachment.id),
+  );
   const message = app.data.message(id);
   if (message === undefined) throw notFound();
   return message;
@@ -180,7 +213,8 @@ export const deleteMessage: Handler = (app, c) => {
   const { user } = app.requireWrite(c);
   const message = app.data.message(parseId(c.req.param('id'), 'message id'));
   if (message === undefined || app.data.visibleConversation(user, message.channelId) === undefined) throw notFound();
-  if (message.senderId !== user.id && !user.isAdmin) throw new ApiError(403, 'Forbidden', 'only the sender or an administrator may delete a message');
+  if (message.senderId !== user.id && !user.isAdmin)
+    throw new ApiError(403, 'Forbidden', 'only the sender or an administrator may delete a message');
   app.data.deleteMessage(message.id, app.now());
   return sendJson(c, 200, {});
 };

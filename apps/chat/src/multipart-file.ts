@@ -46,11 +46,19 @@ function afterRestOfBody(source: Readable, then: () => void): void {
  * Resolves to what `store` resolved to once the whole body is read. Throws `BadRequest` for a malformed body or
  * one without a file, and whatever `store` throws.
  */
-export async function receiveOneFile<T>(contentType: string | undefined, body: ReadableStream<Uint8Array> | null, store: (file: FilePart) => Promise<T>): Promise<T> {
-  if (contentType === undefined || !/^multipart\/form-data/iu.test(contentType)) throw badRequest('the upload must be a multipart/form-data body with one file');
+export async function receiveOneFile<T>(
+  contentType: string | undefined,
+  body: ReadableStream<Uint8Array> | null,
+  store: (file: FilePart) => Promise<T>,
+): Promise<T> {
+  if (contentType === undefined || !/^multipart\/form-data/iu.test(contentType))
+    throw badRequest('the upload must be a multipart/form-data body with one file');
   let parser: busboy.Busboy;
   try {
-    parser = busboy({ headers: { 'content-type': contentType }, limits: { files: 1, fields: 16, fieldSize: 64 * 1024, parts: 17 } });
+    parser = busboy({
+      headers: { 'content-type': contentType },
+      limits: { files: 1, fields: 16, fieldSize: 64 * 1024, parts: 17 },
+    });
   } catch (error) {
     throw badRequest('the multipart/form-data body cannot be read (missing boundary?)', error);
   }
@@ -58,7 +66,11 @@ export async function receiveOneFile<T>(contentType: string | undefined, body: R
   let stored: Promise<T> | undefined;
   const finished = new Promise<void>((resolve, reject) => {
     parser.on('file', (_field, stream, info) => {
-      const file: FilePart = { filename: info.filename ?? '', contentType: info.mimeType, body: Readable.toWeb(stream) as ReadableStream<Uint8Array> };
+      const file: FilePart = {
+        filename: info.filename ?? '',
+        contentType: info.mimeType,
+        body: Readable.toWeb(stream) as ReadableStream<Uint8Array>,
+      };
       stored = store(file);
       // A refusal (size, quota) answers without storing the rest of the body. The answer closes the connection, and
       // a client still sending when it closes gets a reset instead of the answer: read the rest first, for a while.

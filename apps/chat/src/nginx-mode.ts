@@ -36,7 +36,11 @@ export interface NginxCacheSettings {
   readonly cacheInactiveTime: string;
 }
 
-export const DEFAULT_NGINX_CACHE: NginxCacheSettings = { memoryCacheSize: '1m', diskCacheSize: '200m', cacheInactiveTime: '30d' };
+export const DEFAULT_NGINX_CACHE: NginxCacheSettings = {
+  memoryCacheSize: '1m',
+  diskCacheSize: '200m',
+  cacheInactiveTime: '30d',
+};
 
 export interface NginxConfigOptions {
   readonly storage: StorageSettings;
@@ -64,7 +68,9 @@ export function nginxConfig(options: NginxConfigOptions): string {
   const { storage, cache } = options;
   const lines: string[] = [];
   if (storage.backend === 's3') {
-    lines.push(`proxy_cache_path ${options.cacheDir} levels=1:2 keys_zone=stowage_uploads:${cache.memoryCacheSize} max_size=${cache.diskCacheSize} inactive=${cache.cacheInactiveTime} use_temp_path=off;`);
+    lines.push(
+      `proxy_cache_path ${options.cacheDir} levels=1:2 keys_zone=stowage_uploads:${cache.memoryCacheSize} max_size=${cache.diskCacheSize} inactive=${cache.cacheInactiveTime} use_temp_path=off;`,
+    );
   }
   lines.push(`upstream stowage_chat {
   server ${options.app};

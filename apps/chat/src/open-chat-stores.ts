@@ -21,7 +21,11 @@ export function localSignedLinkCheck(signing: UrlSigning): (url: URL, now: Date)
 
 /** The local stores as `openStores` lays them out (Zulip's `files/` and `avatars/`), with the app's link signing. */
 export function localChatStores(uploadsDir: string, signingSecret: string, fs?: LocalFileSystem): ChatStores {
-  return openChatStores(parseStorageSettings({ LOCAL_UPLOADS_DIR: uploadsDir }), { signingSecret, cacheDir: join(uploadsDir, 's3-cache'), localFileSystem: fs });
+  return openChatStores(parseStorageSettings({ LOCAL_UPLOADS_DIR: uploadsDir }), {
+    signingSecret,
+    cacheDir: join(uploadsDir, 's3-cache'),
+    localFileSystem: fs,
+  });
 }
 
 export interface S3ChatStoresOptions {
@@ -35,7 +39,12 @@ export interface S3ChatStoresOptions {
  * S3 mode: uploads are read through the slice cache (or redirected to presigned URLs), signed links are S3's own
  * presigned URLs, and avatars are fetched straight from the public bucket URL.
  */
-export function s3ChatStores(uploads: ObjectStore, avatars: ObjectStore, options: S3ChatStoresOptions, close: () => void = () => undefined): ChatStores {
+export function s3ChatStores(
+  uploads: ObjectStore,
+  avatars: ObjectStore,
+  options: S3ChatStoresOptions,
+  close: () => void = () => undefined,
+): ChatStores {
   return {
     backend: 's3',
     uploads: options.redirectUploads ? uploads : withCache(uploads, { tier: options.cacheTier }),
@@ -83,8 +92,13 @@ export function openChatStores(settings: StorageSettings, options: OpenChatStore
     };
   }
   const cacheTier = new LocalStore({ root: options.cacheDir });
-  const chatStores = s3ChatStores(stores.uploads, stores.avatars, { cacheTier, redirectUploads: options.redirectUploads ?? false }, () => {
-    stores.close();
-  });
+  const chatStores = s3ChatStores(
+    stores.uploads,
+    stores.avatars,
+    { cacheTier, redirectUploads: options.redirectUploads ?? false },
+    () => {
+      stores.close();
+    },
+  );
   return { ...chatStores, deployment: stores };
 }

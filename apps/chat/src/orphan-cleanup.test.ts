@@ -29,7 +29,11 @@ describe.each(BACKENDS)('storage-side cleanup of objects no attachment reference
   beforeAll(async () => {
     chat = await startTestChat({ ...options, maxFileUploadBytes: 4 * 1024 * 1024 });
     hamlet = await chat.login('hamlet@zulip.test');
-    const png = new Uint8Array(await sharp({ create: { width: 64, height: 48, channels: 3, background: '#884422' } }).png().toBuffer());
+    const png = new Uint8Array(
+      await sharp({ create: { width: 64, height: 48, channels: 3, background: '#884422' } })
+        .png()
+        .toBuffer(),
+    );
     kept = await hamlet.upload('kept.txt', 'still referenced', 'text/plain');
     keptImage = await hamlet.upload('kept.png', png, 'image/png');
     image = await hamlet.upload('dropped.png', png, 'image/png');
@@ -46,7 +50,9 @@ describe.each(BACKENDS)('storage-side cleanup of objects no attachment reference
     await chat.close();
   });
 
-  async function sweep(overrides: Partial<OrphanOptions>): Promise<{ report: Awaited<ReturnType<typeof sweepOrphans>>; listed: string[]; largestLookup: number }> {
+  async function sweep(
+    overrides: Partial<OrphanOptions>,
+  ): Promise<{ report: Awaited<ReturnType<typeof sweepOrphans>>; listed: string[]; largestLookup: number }> {
     const listed: string[] = [];
     let largestLookup = 0;
     const lookup = chat.data.referencedUploadKeys.bind(chat.data);
@@ -56,7 +62,11 @@ describe.each(BACKENDS)('storage-side cleanup of objects no attachment reference
     };
     try {
       const report = await sweepOrphans(chat.data, chat.stores.uploads, {
-        delete: false, now: Date.now(), batchSize: 2, onOrphan: (orphan) => listed.push(orphan.key), ...overrides,
+        delete: false,
+        now: Date.now(),
+        batchSize: 2,
+        onOrphan: (orphan) => listed.push(orphan.key),
+        ...overrides,
       });
       return { report, listed, largestLookup };
     } finally {
@@ -64,7 +74,8 @@ describe.each(BACKENDS)('storage-side cleanup of objects no attachment reference
     }
   }
 
-  const orphanKeys = (): string[] => [strayUpload, strayThumbnail, keyOf(image.url), keyOf(image.thumbnailUrl ?? '')].sort();
+  const orphanKeys = (): string[] =>
+    [strayUpload, strayThumbnail, keyOf(image.url), keyOf(image.thumbnailUrl ?? '')].sort();
 
   it('leaves everything younger than the grace period (default one day)', async () => {
     const { report, listed } = await sweep({ now: Date.now(), batchSize: undefined });

@@ -60,7 +60,10 @@ export async function sweepOrphans(data: ChatData, store: ObjectStore, options: 
   const cutoff = options.now - graceMs;
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
   const scanned: Record<OrphanNamespace, number> = { uploads: 0, thumbnails: 0 };
-  const orphans: Record<OrphanNamespace, Tally> = { uploads: { count: 0, bytes: 0 }, thumbnails: { count: 0, bytes: 0 } };
+  const orphans: Record<OrphanNamespace, Tally> = {
+    uploads: { count: 0, bytes: 0 },
+    thumbnails: { count: 0, bytes: 0 },
+  };
   const tooRecent: Tally = { count: 0, bytes: 0 };
   const deleted: Tally = { count: 0, bytes: 0 };
   let referenced = 0;
@@ -106,6 +109,11 @@ export async function sweepOrphans(data: ChatData, store: ObjectStore, options: 
     dryRun: !options.delete,
     graceSeconds: graceMs / 1000,
     olderThan: new Date(cutoff).toISOString(),
-    scanned, referenced, tooRecent, otherKeys, orphans, deleted,
+    scanned,
+    referenced,
+    tooRecent,
+    otherKeys,
+    orphans,
+    deleted,
   };
 }

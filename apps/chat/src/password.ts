@@ -8,10 +8,16 @@ const KEY_BYTES = 32;
 
 function derive(password: string, salt: Buffer, cost: number, blockSize: number, parallelism: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFKC'), salt, KEY_BYTES, { N: cost, r: blockSize, p: parallelism, maxmem: 256 * cost * blockSize }, (error, key) => {
-      if (error === null) resolve(key);
-      else reject(error);
-    });
+    scrypt(
+      password.normalize('NFKC'),
+      salt,
+      KEY_BYTES,
+      { N: cost, r: blockSize, p: parallelism, maxmem: 256 * cost * blockSize },
+      (error, key) => {
+        if (error === null) resolve(key);
+        else reject(error);
+      },
+    );
   });
 }
 
@@ -25,10 +31,23 @@ export async function hashPassword(password: string): Promise<string> {
 /** Whether `password` matches `stored`; compares in constant time. A malformed hash never matches. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, cost, blockSize, parallelism, salt, key] = stored.split('$');
-  if (scheme !== 'scrypt' || cost === undefined || blockSize === undefined || parallelism === undefined || salt === undefined || key === undefined) {
+  if (
+    scheme !== 'scrypt' ||
+    cost === undefined ||
+    blockSize === undefined ||
+    parallelism === undefined ||
+    salt === undefined ||
+    key === undefined
+  ) {
     return false;
   }
   const expected = Buffer.from(key, 'base64');
-  const actual = await derive(password, Buffer.from(salt, 'base64'), Number(cost), Number(blockSize), Number(parallelism));
+  const actual = await derive(
+    password,
+    Buffer.from(salt, 'base64'),
+    Number(cost),
+    Number(blockSize),
+    Number(parallelism),
+  );
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }

@@ -10,9 +10,19 @@ const TYPE_SHAPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/u;
  */
 export function isScriptCapable(type: string): boolean {
   return (
-    type === 'text/html' || type === 'image/svg+xml' || type === 'application/xhtml+xml' || type === 'text/xml' || type === 'application/xml' ||
-    type.endsWith('+xml') || type === 'text/javascript' || type === 'application/javascript' || type === 'application/ecmascript' ||
-    type === 'text/ecmascript' || type === 'text/xsl' || type === 'application/xslt+xml' || type === 'multipart/x-mixed-replace'
+    type === 'text/html' ||
+    type === 'image/svg+xml' ||
+    type === 'application/xhtml+xml' ||
+    type === 'text/xml' ||
+    type === 'application/xml' ||
+    type.endsWith('+xml') ||
+    type === 'text/javascript' ||
+    type === 'application/javascript' ||
+    type === 'application/ecmascript' ||
+    type === 'text/ecmascript' ||
+    type === 'text/xsl' ||
+    type === 'application/xslt+xml' ||
+    type === 'multipart/x-mixed-replace'
   );
 }
 
@@ -23,7 +33,10 @@ export function isScriptCapable(type: string): boolean {
  */
 export function storedContentType(sent: string | undefined, filename: string): string {
   const type = mediaType(sent ?? '');
-  const chosen = type.length <= MAX_TYPE_LENGTH && TYPE_SHAPE.test(type) && type !== DEFAULT_CONTENT_TYPE ? type : guessContentType(filename);
+  const chosen =
+    type.length <= MAX_TYPE_LENGTH && TYPE_SHAPE.test(type) && type !== DEFAULT_CONTENT_TYPE
+      ? type
+      : guessContentType(filename);
   return isScriptCapable(mediaType(chosen)) ? DEFAULT_CONTENT_TYPE : chosen;
 }
 

@@ -120,7 +120,9 @@ export function ensureSchema(db: SqlDatabase): boolean {
   const version = row?.user_version ?? 0;
   if (version === SCHEMA_VERSION) return false;
   if (version >= 1 && version <= 3) {
-    db.exec(`BEGIN; ${version === 1 ? VERSION_2 : ''} ${version <= 2 ? VERSION_3 : ''} ${VERSION_4} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+    db.exec(
+      `BEGIN; ${version === 1 ? VERSION_2 : ''} ${version <= 2 ? VERSION_3 : ''} ${VERSION_4} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`,
+    );
     return false;
   }
   if (version !== 0) {

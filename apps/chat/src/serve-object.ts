@@ -6,7 +6,8 @@ import { safeStoredType } from './safe-content-type.ts';
 import type { CachedObject, SmallObjectCache } from './small-object-cache.ts';
 
 /** Private uploads: no script, no plugins beyond the browser's PDF viewer, media only from this origin. */
-export const UPLOAD_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; object-src 'self'; frame-ancestors 'self'";
+export const UPLOAD_CSP =
+  "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; object-src 'self'; frame-ancestors 'self'";
 export const PRIVATE_CACHE_CONTROL = 'private, immutable';
 export const PUBLIC_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
@@ -23,7 +24,10 @@ export interface ServeObjectOptions {
 type HeaderMap = Record<string, string>;
 
 /** The headers every answer about an object carries (200, 206, 304), decided by the app whatever sends the bytes. */
-export function objectHeaders(info: Pick<ObjectInfo, 'contentType' | 'etag' | 'lastModified'>, options: ServeObjectOptions): HeaderMap {
+export function objectHeaders(
+  info: Pick<ObjectInfo, 'contentType' | 'etag' | 'lastModified'>,
+  options: ServeObjectOptions,
+): HeaderMap {
   const type = safeStoredType(info.contentType);
   const headers: HeaderMap = {
     'content-type': servedContentType(type),
@@ -59,7 +63,10 @@ function rangeStillApplies(header: string | null, info: Pick<ObjectInfo, 'etag' 
 }
 
 /** The range a request asks for, when it counts: never on HEAD (RFC 9110 14.2), and subject to `If-Range`. */
-function requestedRange(request: Request, info: Pick<ObjectInfo, 'etag' | 'lastModified'> | undefined): ByteRange | undefined {
+function requestedRange(
+  request: Request,
+  info: Pick<ObjectInfo, 'etag' | 'lastModified'> | undefined,
+): ByteRange | undefined {
   if (request.method === 'HEAD') return undefined;
   const range = parseRangeHeader(request.headers.get('range') ?? undefined);
   if (range === undefined) return undefined;
@@ -68,10 +75,18 @@ function requestedRange(request: Request, info: Pick<ObjectInfo, 'etag' | 'lastM
 }
 
 function rangeNotSatisfiable(size: number): Response {
-  const body = new TextEncoder().encode(JSON.stringify({ error: { code: 'RangeNotSatisfiable', message: `the range is outside the file (${size} bytes)` } }));
+  const body = new TextEncoder().encode(
+    JSON.stringify({
+      error: { code: 'RangeNotSatisfiable', message: `the range is outside the file (${size} bytes)` },
+    }),
+  );
   return new Response(body, {
     status: 416,
-    headers: { 'content-range': `bytes */${size}`, 'content-type': 'application/json; charset=utf-8', 'content-length': String(body.byteLength) },
+    headers: {
+      'content-range': `bytes */${size}`,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(body.byteLength),
+    },
   });
 }
 
@@ -93,7 +108,10 @@ export function answerFromMemory(request: Request, cached: CachedObject, options
   const range = requestedRange(request, info);
   const ifNoneMatch = request.headers.get('if-none-match');
   if (range === undefined && ifNoneMatch === null) {
-    return new Response(withBody ? (bytes as Uint8Array<ArrayBuffer>) : null, { status: 200, headers: fullHeaders(cached, options) });
+    return new Response(withBody ? (bytes as Uint8Array<ArrayBuffer>) : null, {
+      status: 200,
+      headers: fullHeaders(cached, options),
+    });
   }
   const headers = objectHeaders(info, options);
   if (matchesIfNoneMatch(ifNoneMatch, info.etag)) return new Response(null, { status: 304, headers });
@@ -106,7 +124,10 @@ export function answerFromMemory(request: Request, cached: CachedObject, options
     }
     headers['content-range'] = `bytes ${resolved.start}-${resolved.end}/${bytes.byteLength}`;
     headers['content-length'] = String(resolved.end - resolved.start + 1);
-    return new Response(withBody ? (bytes.subarray(resolved.start, resolved.end + 1) as Uint8Array<ArrayBuffer>) : null, { status: 206, headers });
+    return new Response(
+      withBody ? (bytes.subarray(resolved.start, resolved.end + 1) as Uint8Array<ArrayBuffer>) : null,
+      { status: 206, headers },
+    );
   }
   headers['content-length'] = String(bytes.byteLength);
   return new Response(withBody ? (bytes as Uint8Array<ArrayBuffer>) : null, { status: 200, headers });
@@ -117,14 +138,21 @@ export function answerFromMemory(request: Request, cached: CachedObject, options
  * the body (a Range on HEAD is ignored). Small objects are read whole once and then answered from `cache`;
  * larger ones are streamed from the store. A missing object is `NotFound`.
  */
-export async function serveObject(request: Request, store: ObjectStore, key: string, options: ServeObjectOptions, cache: SmallObjectCache | undefined): Promise<Response> {
+export async function serveObject(
+  request: Request,
+  store: ObjectStore,
+  key: string,
+  options: ServeObjectOptions,
+  cache: SmallObjectCache | undefined,
+): Promise<Response> {
   const cached = cache?.get(key);
   if (cached !== undefined) return answerFromMemory(request, cached, options);
   if (request.method === 'HEAD') {
     const info = await store.head(key);
     if (info === undefined) throw notFound();
     const headers = objectHeaders(info, options);
-    if (matchesIfNoneMatch(request.headers.get('if-none-match'), info.etag)) return new Response(null, { status: 304, headers });
+    if (matchesIfNoneMatch(request.headers.get('if-none-match'), info.etag))
+      return new Response(null, { status: 304, headers });
     headers['content-length'] = String(info.size);
     return new Response(null, { status: 200, headers });
   }
@@ -143,7 +171,13 @@ export async function serveObject(request: Request, store: ObjectStore, key: str
  * A whole-object GET of an uncached key. One request reads the store (single flight): when many readers ask for
  * the same new file at once, the others wait for its bytes instead of each reading it.
  */
-async function serveThroughCache(request: Request, store: ObjectStore, key: string, options: ServeObjectOptions, cache: SmallObjectCache): Promise<Response> {
+async function serveThroughCache(
+  request: Request,
+  store: ObjectStore,
+  key: string,
+  options: ServeObjectOptions,
+  cache: SmallObjectCache,
+): Promise<Response> {
   const inFlight = cache.flight(key);
   if (inFlight !== undefined) {
     const entry = await inFlight;
@@ -155,11 +189,19 @@ async function serveThroughCache(request: Request, store: ObjectStore, key: stri
   const finish = cache.startFlight(key);
   try {
     const result = await openObject(store, key, undefined);
-    if (result instanceof Response || result.size > cache.maxObjectBytes) return await fromStore(request, result, options);
+    if (result instanceof Response || result.size > cache.maxObjectBytes)
+      return await fromStore(request, result, options);
     const bytes = await collectBytes(result.body);
     const info: ObjectInfo = {
-      key: result.key, size: result.size, contentType: result.contentType, lastModified: result.lastModified, etag: result.etag,
-      sha256: result.sha256, contentDisposition: result.contentDisposition, cacheControl: result.cacheControl, metadata: result.metadata,
+      key: result.key,
+      size: result.size,
+      contentType: result.contentType,
+      lastModified: result.lastModified,
+      etag: result.etag,
+      sha256: result.sha256,
+      contentDisposition: result.contentDisposition,
+      cacheControl: result.cacheControl,
+      metadata: result.metadata,
     };
     entry = { info, bytes, headers: new Map() };
     cache.set(key, entry);
@@ -170,7 +212,11 @@ async function serveThroughCache(request: Request, store: ObjectStore, key: stri
 }
 
 /** Opens the object, or the 416 to answer. Missing objects are `NotFound`. */
-async function openObject(store: ObjectStore, key: string, range: ByteRange | undefined): Promise<GetResult | Response> {
+async function openObject(
+  store: ObjectStore,
+  key: string,
+  range: ByteRange | undefined,
+): Promise<GetResult | Response> {
   try {
     return await store.get(key, { range });
   } catch (error) {
@@ -185,7 +231,11 @@ async function openObject(store: ObjectStore, key: string, range: ByteRange | un
 }
 
 /** Streams an opened object: 304 when the client has it, else 206 or 200 with the body. */
-async function fromStore(request: Request, result: GetResult | Response, options: ServeObjectOptions): Promise<Response> {
+async function fromStore(
+  request: Request,
+  result: GetResult | Response,
+  options: ServeObjectOptions,
+): Promise<Response> {
   if (result instanceof Response) return result;
   const headers = objectHeaders(result, options);
   if (matchesIfNoneMatch(request.headers.get('if-none-match'), result.etag)) {

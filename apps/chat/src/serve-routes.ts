@@ -23,10 +23,26 @@ function keyFromPath(pathname: string, prefix: string): string | undefined {
 
 /** What a file request comes to once the access rules are checked, before any storage is touched. */
 export type FilePlan =
-  | { readonly kind: 'object'; readonly store: ObjectStore; readonly key: string; readonly options: ServeObjectOptions; readonly cache: SmallObjectCache }
+  | {
+      readonly kind: 'object';
+      readonly store: ObjectStore;
+      readonly key: string;
+      readonly options: ServeObjectOptions;
+      readonly cache: SmallObjectCache;
+    }
   | { readonly kind: 'redirect'; readonly location: string; readonly cacheControl: string }
-  | { readonly kind: 'presigned'; readonly key: string; readonly disposition: 'inline' | 'attachment'; readonly filename: string }
-  | { readonly kind: 'accel'; readonly key: string; readonly options: ServeObjectOptions; readonly contentType: string };
+  | {
+      readonly kind: 'presigned';
+      readonly key: string;
+      readonly disposition: 'inline' | 'attachment';
+      readonly filename: string;
+    }
+  | {
+      readonly kind: 'accel';
+      readonly key: string;
+      readonly options: ServeObjectOptions;
+      readonly contentType: string;
+    };
 
 const UPLOADS_PREFIX = '/user_uploads/';
 const AVATARS_PREFIX = '/user_avatars/';
@@ -40,8 +56,10 @@ export interface FileTarget {
 
 /** The file route a URL names, or `undefined` for any other path. */
 export function fileTarget(url: URL): FileTarget | undefined {
-  if (url.pathname.startsWith(UPLOADS_PREFIX)) return { url, route: 'upload', key: keyFromPath(url.pathname, UPLOADS_PREFIX) };
-  if (url.pathname.startsWith(AVATARS_PREFIX)) return { url, route: 'avatar', key: keyFromPath(url.pathname, AVATARS_PREFIX) };
+  if (url.pathname.startsWith(UPLOADS_PREFIX))
+    return { url, route: 'upload', key: keyFromPath(url.pathname, UPLOADS_PREFIX) };
+  if (url.pathname.startsWith(AVATARS_PREFIX))
+    return { url, route: 'avatar', key: keyFromPath(url.pathname, AVATARS_PREFIX) };
   return undefined;
 }
 
@@ -79,7 +97,12 @@ function planUpload(app: ChatApp, { url, key }: FileTarget, headers: FileRequest
   }
   if (target === undefined || key === undefined) throw notFound();
   if (app.stores.redirectUploads) return { kind: 'presigned', key, disposition, filename: target.filename };
-  const options: ServeObjectOptions = { cacheControl: PRIVATE_CACHE_CONTROL, filename: target.filename, disposition, csp: true };
+  const options: ServeObjectOptions = {
+    cacheControl: PRIVATE_CACHE_CONTROL,
+    filename: target.filename,
+    disposition,
+    csp: true,
+  };
   if (app.serveVia === 'nginx') {
     const contentType = key === target.attachment.key ? target.attachment.contentType : 'image/webp';
     return { kind: 'accel', key, options, contentType };
@@ -91,10 +114,19 @@ function planUpload(app: ChatApp, { url, key }: FileTarget, headers: FileRequest
 function planAvatar(app: ChatApp, { key }: FileTarget): FilePlan {
   if (key === undefined) throw notFound();
   const publicUrl = app.stores.avatarPublicUrl;
-  if (publicUrl !== undefined) return { kind: 'redirect', location: publicUrl(key), cacheControl: PUBLIC_CACHE_CONTROL };
+  if (publicUrl !== undefined)
+    return { kind: 'redirect', location: publicUrl(key), cacheControl: PUBLIC_CACHE_CONTROL };
   return {
-    kind: 'object', store: app.stores.avatars, key, cache: app.avatarCache,
-    options: { cacheControl: PUBLIC_CACHE_CONTROL, filename: key.slice(key.lastIndexOf('/') + 1), disposition: 'inline', csp: true },
+    kind: 'object',
+    store: app.stores.avatars,
+    key,
+    cache: app.avatarCache,
+    options: {
+      cacheControl: PUBLIC_CACHE_CONTROL,
+      filename: key.slice(key.lastIndexOf('/') + 1),
+      disposition: 'inline',
+      csp: true,
+    },
   };
 }
 
@@ -106,9 +138,16 @@ export function planFile(app: ChatApp, target: FileTarget, headers: FileRequestH
 async function carryOut(app: ChatApp, plan: FilePlan, request: Request): Promise<Response> {
   switch (plan.kind) {
     case 'redirect':
-      return new Response(null, { status: 302, headers: { location: plan.location, 'cache-control': plan.cacheControl } });
+      return new Response(null, {
+        status: 302,
+        headers: { location: plan.location, 'cache-control': plan.cacheControl },
+      });
     case 'presigned': {
-      const location = await app.stores.uploads.signedUrl(plan.key, { expiresIn: SIGNED_LINK_SECONDS, disposition: plan.disposition, filename: plan.filename });
+      const location = await app.stores.uploads.signedUrl(plan.key, {
+        expiresIn: SIGNED_LINK_SECONDS,
+        disposition: plan.disposition,
+        filename: plan.filename,
+      });
       return new Response(null, { status: 302, headers: { location, 'cache-control': 'private, no-store' } });
     }
     case 'object':
@@ -122,7 +161,10 @@ async function carryOut(app: ChatApp, plan: FilePlan, request: Request): Promise
  * nginx mode: the answer names where nginx finds the bytes (`X-Accel-Redirect`) and carries the headers the app
  * decided; nginx keeps the type, disposition and cache headers of this answer and sends the file, ranges included.
  */
-async function accelRedirect(app: ChatApp, plan: { readonly key: string; readonly options: ServeObjectOptions; readonly contentType: string }): Promise<Response> {
+async function accelRedirect(
+  app: ChatApp,
+  plan: { readonly key: string; readonly options: ServeObjectOptions; readonly contentType: string },
+): Promise<Response> {
   const headers = objectHeaders({ contentType: plan.contentType, etag: '', lastModified: new Date(0) }, plan.options);
   delete headers.etag;
   delete headers['last-modified'];
@@ -149,8 +191,14 @@ function isCanonicalTarget(target: string | undefined, url: URL): boolean {
 }
 
 const PAGE_TEXT: Readonly<Record<number, { readonly title: string; readonly text: string }>> = {
-  403: { title: 'This link no longer works', text: 'Links to files work for a short time only. Open the file from the chat again.' },
-  404: { title: 'File not available', text: 'This file was deleted, or it was shared somewhere you cannot see. Ask the person who shared it.' },
+  403: {
+    title: 'This link no longer works',
+    text: 'Links to files work for a short time only. Open the file from the chat again.',
+  },
+  404: {
+    title: 'File not available',
+    text: 'This file was deleted, or it was shared somewhere you cannot see. Ask the person who shared it.',
+  },
 };
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/gu, (char) => `&#${char.charCodeAt(0)};`);

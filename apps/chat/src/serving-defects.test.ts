@@ -43,13 +43,19 @@ describe('ranges, HEAD and If-Range', () => {
       const etag = whole.headers.get('etag') ?? '';
       const lastModified = whole.headers.get('last-modified') ?? '';
       await whole.text();
-      const stale = await hamlet.request('GET', file.url, { headers: { range: 'bytes=0-3', 'if-range': '"not-this-version"' } });
+      const stale = await hamlet.request('GET', file.url, {
+        headers: { range: 'bytes=0-3', 'if-range': '"not-this-version"' },
+      });
       expect(stale.status).toBe(200);
       expect(await stale.text()).toBe(CONTENT);
-      const staleDate = await hamlet.request('GET', file.url, { headers: { range: 'bytes=0-3', 'if-range': 'Thu, 01 Jan 1970 00:00:00 GMT' } });
+      const staleDate = await hamlet.request('GET', file.url, {
+        headers: { range: 'bytes=0-3', 'if-range': 'Thu, 01 Jan 1970 00:00:00 GMT' },
+      });
       expect(staleDate.status).toBe(200);
       expect(await staleDate.text()).toBe(CONTENT);
-      const current = await hamlet.request('GET', file.url, { headers: { range: 'bytes=0-3', 'if-range': etag.startsWith('W/') ? lastModified : etag } });
+      const current = await hamlet.request('GET', file.url, {
+        headers: { range: 'bytes=0-3', 'if-range': etag.startsWith('W/') ? lastModified : etag },
+      });
       expect(current.status).toBe(206);
       expect(await current.text()).toBe('abcd');
     }
@@ -153,11 +159,18 @@ describe('types that can run script', () => {
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="4000" height="4000"><rect width="4000" height="4000" fill="red"/></svg>`;
     const disguised = await hamlet.upload('picture.png', svg, 'image/png');
     expect(disguised.thumbnailUrl).toBeNull();
-    const avatar = await hamlet.json<{ error: { code: string } }>('POST', '/api/users/me/avatar', { body: svg, headers: { 'content-type': 'image/png' } });
+    const avatar = await hamlet.json<{ error: { code: string } }>('POST', '/api/users/me/avatar', {
+      body: svg,
+      headers: { 'content-type': 'image/png' },
+    });
     expect(avatar.status).toBe(400);
     expect(avatar.body.error.code).toBe('InvalidImage');
     // A real raster image still gets its thumbnail.
-    const png = new Uint8Array(await sharp({ create: { width: 50, height: 40, channels: 3, background: '#336699' } }).png().toBuffer());
+    const png = new Uint8Array(
+      await sharp({ create: { width: 50, height: 40, channels: 3, background: '#336699' } })
+        .png()
+        .toBuffer(),
+    );
     expect((await hamlet.upload('real.png', png, 'image/png')).thumbnailUrl).not.toBeNull();
   });
 });
@@ -168,9 +181,17 @@ function failingPuts(errno: string): (dir: string) => ReturnType<typeof localCha
     const stores = localChatStores(`${dir}/uploads`, 'failing-secret-of-at-least-32-bytes-long!');
     const uploads: ObjectStore = Object.create(stores.uploads) as ObjectStore;
     Object.defineProperty(uploads, 'put', {
-      value: (key: string) => Promise.reject(new StorageError(errno === 'ENOSPC' ? 'Unavailable' : 'AccessDenied', `local store cannot write "${key}" (${errno})`, {
-        key, cause: Object.assign(new Error(errno), { code: errno }),
-      })),
+      value: (key: string) =>
+        Promise.reject(
+          new StorageError(
+            errno === 'ENOSPC' ? 'Unavailable' : 'AccessDenied',
+            `local store cannot write "${key}" (${errno})`,
+            {
+              key,
+              cause: Object.assign(new Error(errno), { code: errno }),
+            },
+          ),
+        ),
     });
     return { ...stores, uploads };
   };
@@ -185,7 +206,11 @@ describe.each([
     const chat = await startTestChat({ stores: failingPuts(errno), logError: (error) => logged.push(error) });
     try {
       const hamlet = await chat.login('hamlet@zulip.test');
-      const answer = await hamlet.json<{ error: { code: string; message: string } }>('POST', '/api/uploads?name=a.txt', { body: 'abc' });
+      const answer = await hamlet.json<{ error: { code: string; message: string } }>(
+        'POST',
+        '/api/uploads?name=a.txt',
+        { body: 'abc' },
+      );
       expect(answer.status).toBe(status);
       expect(answer.body.error.code).toBe(code);
       expect(logged.some((error) => error instanceof StorageError && error.message.includes(errno))).toBe(true);

@@ -43,7 +43,11 @@ describe('serving /user_uploads', () => {
 
   it('serves HTML and SVG as attachments, never inline', async () => {
     const html = await hamlet.upload('page.html', '<script>alert(1)</script>', 'text/html');
-    const svg = await hamlet.upload('logo.svg', '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', 'image/svg+xml');
+    const svg = await hamlet.upload(
+      'logo.svg',
+      '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+      'image/svg+xml',
+    );
     for (const file of [html, svg]) {
       const response = await hamlet.request('GET', file.url);
       expect(response.status).toBe(200);
@@ -139,13 +143,20 @@ describe('uploads', () => {
     const key = decodeURIComponent(file.url.slice('/user_uploads/'.length));
     expect(key).toMatch(/^1\/[0-9a-f]{2}\/[A-Za-z0-9_-]{24}\/My-Résumé-final\.txt$/u);
     expect(await storedKeys()).toContain(key);
-    const { body } = await hamlet.json<{ attachments: { id: number; size: number }[]; usedBytes: number }>('GET', '/api/attachments');
+    const { body } = await hamlet.json<{ attachments: { id: number; size: number }[]; usedBytes: number }>(
+      'GET',
+      '/api/attachments',
+    );
     expect(body.attachments.find((item) => item.id === file.id)?.size).toBe(2);
   });
 
   it('refuses a Content-Length over MAX_FILE_UPLOAD_SIZE before storing anything', async () => {
     const before = await storedKeys();
-    const { status, body } = await hamlet.json<{ error: { code: string; message: string } }>('POST', '/api/uploads?name=big.bin', { body: new Uint8Array(limit + 1) });
+    const { status, body } = await hamlet.json<{ error: { code: string; message: string } }>(
+      'POST',
+      '/api/uploads?name=big.bin',
+      { body: new Uint8Array(limit + 1) },
+    );
     expect(status).toBe(413);
     expect(body.error.code).toBe('FileTooLarge');
     expect(body.error.message).toContain('64.0 KiB');
@@ -165,7 +176,9 @@ describe('uploads', () => {
         controller.enqueue(new Uint8Array(8192));
       },
     });
-    const response = await hamlet.request('POST', '/api/uploads?name=stream.bin', { body: stream }).catch(() => undefined);
+    const response = await hamlet
+      .request('POST', '/api/uploads?name=stream.bin', { body: stream })
+      .catch(() => undefined);
     if (response !== undefined) {
       expect(response.status).toBe(413);
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe('FileTooLarge');
@@ -176,7 +189,11 @@ describe('uploads', () => {
   it('refuses an upload past the realm quota with a clear message', async () => {
     chat.data.db.prepare('UPDATE realms SET quota_bytes = ? WHERE id = 1').run(chat.data.realmUsedBytes(1) + 1000);
     try {
-      const { status, body } = await hamlet.json<{ error: { code: string; message: string } }>('POST', '/api/uploads?name=q.bin', { body: new Uint8Array(2000) });
+      const { status, body } = await hamlet.json<{ error: { code: string; message: string } }>(
+        'POST',
+        '/api/uploads?name=q.bin',
+        { body: new Uint8Array(2000) },
+      );
       expect(status).toBe(413);
       expect(body.error.code).toBe('QuotaExceeded');
       expect(body.error.message).toMatch(/quota/u);
@@ -207,8 +224,11 @@ describe('uploads', () => {
     try {
       slow.write(new Uint8Array(1000));
       // Wait until the server has reserved the first upload's bytes.
-      while (chat.server.app.pendingUploads.reserved('realm:1') !== 2000) await new Promise((resolve) => setTimeout(resolve, 10));
-      const second = await hamlet.json<{ error: { code: string } }>('POST', '/api/uploads?name=fast.bin', { body: new Uint8Array(2000) });
+      while (chat.server.app.pendingUploads.reserved('realm:1') !== 2000)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      const second = await hamlet.json<{ error: { code: string } }>('POST', '/api/uploads?name=fast.bin', {
+        body: new Uint8Array(2000),
+      });
       expect(second.status).toBe(413);
       expect(second.body.error.code).toBe('QuotaExceeded');
       slow.end(new Uint8Array(1000));
@@ -221,11 +241,17 @@ describe('uploads', () => {
 
   it('refuses state changes without the CSRF header, changing nothing', async () => {
     const before = await storedKeys();
-    const response = await hamlet.json<{ error: { code: string } }>('POST', '/api/uploads?name=x.txt', { body: 'x', noCsrf: true });
+    const response = await hamlet.json<{ error: { code: string } }>('POST', '/api/uploads?name=x.txt', {
+      body: 'x',
+      noCsrf: true,
+    });
     expect(response.status).toBe(403);
     expect(response.body.error.code).toBe('CsrfFailed');
     const channel = await hamlet.channelId('general');
-    expect((await hamlet.json('POST', `/api/channels/${channel}/messages`, { body: { content: 'hi' }, noCsrf: true })).status).toBe(403);
+    expect(
+      (await hamlet.json('POST', `/api/channels/${channel}/messages`, { body: { content: 'hi' }, noCsrf: true }))
+        .status,
+    ).toBe(403);
     expect(await storedKeys()).toEqual(before);
   });
 
@@ -273,10 +299,15 @@ describe('sessions', () => {
   it('refuses a wrong password and a login without the CSRF cookie echo', async () => {
     const client = chat.anonymous();
     client.csrfToken = (await client.json<{ csrfToken: string }>('GET', '/api/session')).body.csrfToken;
-    const wrong = await client.json<{ error: { code: string } }>('POST', '/api/login', { body: { email: 'hamlet@zulip.test', password: 'nope' } });
+    const wrong = await client.json<{ error: { code: string } }>('POST', '/api/login', {
+      body: { email: 'hamlet@zulip.test', password: 'nope' },
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.body.error.code).toBe('InvalidCredentials');
-    const forged = await client.json('POST', '/api/login', { body: { email: 'hamlet@zulip.test', password: 'hamlet-stowage' }, noCsrf: true });
+    const forged = await client.json('POST', '/api/login', {
+      body: { email: 'hamlet@zulip.test', password: 'hamlet-stowage' },
+      noCsrf: true,
+    });
     expect(forged.status).toBe(403);
   });
 
@@ -284,7 +315,9 @@ describe('sessions', () => {
     const othello = await chat.login('othello@zulip.test');
     const iago = await chat.login('iago@zulip.test');
     const names = async (client: Client): Promise<string[]> =>
-      (await client.json<{ channels: { name: string }[] }>('GET', '/api/channels')).body.channels.map((channel) => channel.name);
+      (await client.json<{ channels: { name: string }[] }>('GET', '/api/channels')).body.channels.map(
+        (channel) => channel.name,
+      );
     expect(await names(othello)).toEqual(['design', 'general']);
     expect(await names(iago)).toEqual(['core team', 'design', 'general']);
     const lear = await chat.login('lear@lear.test');
@@ -305,8 +338,12 @@ describe('the web UI folder', () => {
     const db = (await chooseSqliteDriver()).open(':memory:');
     ensureSchema(db);
     const server = await startChatServer({
-      data: new ChatData(db), stores: localChatStores(join(dir, 'uploads'), 'web-test-secret-of-at-least-32-bytes!!'), maxFileUploadBytes: 1024,
-      avatarSalt: 'salt', webRoot: web, logError: () => undefined,
+      data: new ChatData(db),
+      stores: localChatStores(join(dir, 'uploads'), 'web-test-secret-of-at-least-32-bytes!!'),
+      maxFileUploadBytes: 1024,
+      avatarSalt: 'salt',
+      webRoot: web,
+      logError: () => undefined,
     });
     try {
       const index = await fetch(`${server.url}/`);
@@ -361,7 +398,9 @@ describe('reading a new small file for many readers at once', () => {
       const content = 'x'.repeat(20_000);
       const file = await hamlet.upload('popular.txt', content, 'text/plain');
       gets = 0;
-      const bodies = await Promise.all(Array.from({ length: 20 }, async () => (await hamlet.request('GET', file.url)).text()));
+      const bodies = await Promise.all(
+        Array.from({ length: 20 }, async () => (await hamlet.request('GET', file.url)).text()),
+      );
       expect(bodies.every((body) => body === content)).toBe(true);
       expect(gets).toBe(1);
       // Once cached, ranges are cut from memory too.

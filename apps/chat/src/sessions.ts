@@ -39,7 +39,12 @@ export class Sessions {
   /** Starts a session for the user and returns its token and CSRF token. */
   create(user: UserRecord): ActiveSession {
     const token = randomToken();
-    const record: SessionRecord = { tokenHash: hashToken(token), userId: user.id, csrfToken: randomToken(), expiresAt: this.#now() + SESSION_LIFETIME_MS };
+    const record: SessionRecord = {
+      tokenHash: hashToken(token),
+      userId: user.id,
+      csrfToken: randomToken(),
+      expiresAt: this.#now() + SESSION_LIFETIME_MS,
+    };
     this.#data.createSession(record);
     this.#known.set(token, record);
     this.#users.set(user.id, user);

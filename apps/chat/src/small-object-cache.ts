@@ -60,9 +60,12 @@ export class SmallObjectCache {
    */
   startFlight(key: string): (entry: CachedObject | undefined) => void {
     let settle: (entry: CachedObject | undefined) => void = () => undefined;
-    this.#flights.set(key, new Promise((resolve) => {
-      settle = resolve;
-    }));
+    this.#flights.set(
+      key,
+      new Promise((resolve) => {
+        settle = resolve;
+      }),
+    );
     return (entry) => {
       this.#flights.delete(key);
       settle(entry);

@@ -13,7 +13,9 @@ import type { StartedServer } from './start-chat.ts';
 async function loggedIn(base: string): Promise<Client> {
   const client = new Client(base);
   client.csrfToken = (await client.json<{ csrfToken: string }>('GET', '/api/session')).body.csrfToken;
-  const login = await client.json<{ csrfToken: string }>('POST', '/api/login', { body: { email: 'hamlet@zulip.test', password: 'hamlet-stowage' } });
+  const login = await client.json<{ csrfToken: string }>('POST', '/api/login', {
+    body: { email: 'hamlet@zulip.test', password: 'hamlet-stowage' },
+  });
   client.csrfToken = login.body.csrfToken;
   return client;
 }
@@ -59,16 +61,31 @@ describe('starting the chat app', () => {
     dir = await mkdtemp(join(tmpdir(), 'stowage-chat-start-'));
     const closedPort = await freePort();
     const warnings: string[] = [];
-    const server = await start({
-      CHAT_DATA_DIR: join(dir, 'data'),
-      S3_AUTH_UPLOADS_BUCKET: 'uploads', S3_AVATAR_BUCKET: 'avatars', S3_ENDPOINT_URL: `http://127.0.0.1:${closedPort}`,
-      S3_REGION: 'us-east-1', S3_ADDRESSING_STYLE: 'path', S3_KEY: 'key', S3_SECRET_KEY: 'secret',
-    }, warnings);
-    expect(warnings.some((line) => line.includes('uploads store') && line.includes('S3_AUTH_UPLOADS_BUCKET') && line.includes('S3_ENDPOINT_URL'))).toBe(true);
+    const server = await start(
+      {
+        CHAT_DATA_DIR: join(dir, 'data'),
+        S3_AUTH_UPLOADS_BUCKET: 'uploads',
+        S3_AVATAR_BUCKET: 'avatars',
+        S3_ENDPOINT_URL: `http://127.0.0.1:${closedPort}`,
+        S3_REGION: 'us-east-1',
+        S3_ADDRESSING_STYLE: 'path',
+        S3_KEY: 'key',
+        S3_SECRET_KEY: 'secret',
+      },
+      warnings,
+    );
+    expect(
+      warnings.some(
+        (line) =>
+          line.includes('uploads store') && line.includes('S3_AUTH_UPLOADS_BUCKET') && line.includes('S3_ENDPOINT_URL'),
+      ),
+    ).toBe(true);
     expect(warnings.some((line) => line.includes('avatars store') && line.includes('S3_AVATAR_BUCKET'))).toBe(true);
     const hamlet = await loggedIn(server.url);
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    const answer = await hamlet.json<{ error: { code: string; message: string } }>('POST', '/api/uploads?name=a.txt', { body: 'abc' });
+    const answer = await hamlet.json<{ error: { code: string; message: string } }>('POST', '/api/uploads?name=a.txt', {
+      body: 'abc',
+    });
     expect(answer.status).toBe(503);
     expect(answer.body.error.code).toBe('StoreUnavailable');
     expect(answer.body.error.message).toMatch(/file store is unavailable/u);

@@ -37,10 +37,19 @@ export async function startChat(options: StartChatOptions): Promise<StartedServe
   const data = new ChatData(db);
   const created = ensureSchema(db);
   if (created) await seedDatabase(data, Date.now());
-  const stores = openChatStores(config.storage, { signingSecret: config.signingSecret, cacheDir: join(config.dataDir, 's3-cache'), redirectUploads: config.redirectUploads });
-  await prepareStores(config.storage, stores, options.warn ?? ((line) => {
-    console.warn(`warning: ${line}`);
-  }));
+  const stores = openChatStores(config.storage, {
+    signingSecret: config.signingSecret,
+    cacheDir: join(config.dataDir, 's3-cache'),
+    redirectUploads: config.redirectUploads,
+  });
+  await prepareStores(
+    config.storage,
+    stores,
+    options.warn ??
+      ((line) => {
+        console.warn(`warning: ${line}`);
+      }),
+  );
   const running = await options.serve(
     {
       data,
@@ -54,12 +63,17 @@ export async function startChat(options: StartChatOptions): Promise<StartedServe
     config.host,
     config.port,
   );
-  const storage = config.storage.backend === 'local' ? `local disk (${config.storage.localUploadsDir})` : `S3 (${config.storage.s3.uploadsBucket}, ${config.storage.s3.avatarsBucket})`;
+  const storage =
+    config.storage.backend === 'local'
+      ? `local disk (${config.storage.localUploadsDir})`
+      : `S3 (${config.storage.s3.uploadsBucket}, ${config.storage.s3.avatarsBucket})`;
   console.log(`Stowage chat ${created ? 'created its database and ' : ''}listens on ${running.url}/`);
   console.log(`data: ${config.dataDir}; uploads: ${storage}`);
   console.log('Log in as (email / password):');
   for (const account of SEED_ACCOUNTS) {
-    console.log(`  ${account.email.padEnd(22)} ${account.password.padEnd(18)} ${account.realm}${account.isAdmin ? ' (admin)' : ''}`);
+    console.log(
+      `  ${account.email.padEnd(22)} ${account.password.padEnd(18)} ${account.realm}${account.isAdmin ? ' (admin)' : ''}`,
+    );
   }
   return {
     url: running.url,

@@ -5,7 +5,9 @@ import { sweepOrphans } from './orphan-cleanup.ts';
 
 // `npm run cleanup-storage -w @stowage/chat -- [--delete] [--grace-hours 24]`: lists (or deletes) stored uploads and
 // thumbnails no attachment references. Prints one JSON line per orphan, then the JSON report.
-const { values } = parseArgs({ options: { delete: { type: 'boolean', default: false }, 'grace-hours': { type: 'string', default: '24' } } });
+const { values } = parseArgs({
+  options: { delete: { type: 'boolean', default: false }, 'grace-hours': { type: 'string', default: '24' } },
+});
 const graceHours = Number(values['grace-hours']);
 if (!Number.isFinite(graceHours) || graceHours < 0) {
   console.error(`--grace-hours must be a number of hours (0 or more), not ${JSON.stringify(values['grace-hours'])}`);
@@ -15,7 +17,9 @@ const { config, db, stores } = await openCommandContext();
 const data = new ChatData(db);
 if (data.realms().length === 0) {
   // An empty database would make every stored object an orphan: a wrong CHAT_DATA_DIR, not a store to empty.
-  console.error(`the database ${config.databasePath} has no organizations; check CHAT_DATA_DIR. Nothing was listed or deleted.`);
+  console.error(
+    `the database ${config.databasePath} has no organizations; check CHAT_DATA_DIR. Nothing was listed or deleted.`,
+  );
   stores.close();
   db.close();
   process.exit(2);
@@ -26,7 +30,15 @@ try {
     graceMs: graceHours * 60 * 60 * 1000,
     now: Date.now(),
     onOrphan: (orphan, namespace) => {
-      console.log(JSON.stringify({ orphan: orphan.key, namespace, size: orphan.size, lastModified: orphan.lastModified.toISOString(), deleted: values.delete }));
+      console.log(
+        JSON.stringify({
+          orphan: orphan.key,
+          namespace,
+          size: orphan.size,
+          lastModified: orphan.lastModified.toISOString(),
+          deleted: values.delete,
+        }),
+      );
     },
   });
   console.log(JSON.stringify({ report }));

@@ -18,14 +18,21 @@ function settingsOf(settings: StorageSettings, namespace: CheckResult['namespace
  * warning naming the setting to look at, and the app still starts: requests meet 503 until the store is back.
  * Resolves to the failed checks.
  */
-export async function prepareStores(settings: StorageSettings, stores: ChatStores, warn: (line: string) => void): Promise<CheckResult[]> {
+export async function prepareStores(
+  settings: StorageSettings,
+  stores: ChatStores,
+  warn: (line: string) => void,
+): Promise<CheckResult[]> {
   for (const store of [stores.deployment?.uploads, stores.deployment?.avatars]) {
     if (!(store instanceof LocalStore)) continue;
     try {
       const swept = await store.cleanup(0);
-      if (swept.temporaries > 0) warn(`removed ${swept.temporaries} temporary files of uploads cut short by an earlier stop (${store.name})`);
+      if (swept.temporaries > 0)
+        warn(`removed ${swept.temporaries} temporary files of uploads cut short by an earlier stop (${store.name})`);
     } catch (error) {
-      warn(`cannot sweep ${store.name}: ${error instanceof Error ? error.message : String(error)} (check LOCAL_UPLOADS_DIR)`);
+      warn(
+        `cannot sweep ${store.name}: ${error instanceof Error ? error.message : String(error)} (check LOCAL_UPLOADS_DIR)`,
+      );
     }
   }
   const failed: CheckResult[] = [];
@@ -33,7 +40,9 @@ export async function prepareStores(settings: StorageSettings, stores: ChatStore
   for await (const result of checkDeployment(settings, stores.deployment)) {
     if (result.status !== 'fail') continue;
     failed.push(result);
-    warn(`the ${result.namespace} store failed its start-up check "${result.check}": ${result.detail}; check ${settingsOf(settings, result.namespace)}`);
+    warn(
+      `the ${result.namespace} store failed its start-up check "${result.check}": ${result.detail}; check ${settingsOf(settings, result.namespace)}`,
+    );
   }
   return failed;
 }

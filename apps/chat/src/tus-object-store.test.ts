@@ -22,18 +22,22 @@ async function keys(store: MemoryStore): Promise<string[]> {
 
 /** A body that sends `bytes`, then fails as a request body does when the client's connection is cut. */
 function cutBody(bytes: number): Readable {
-  return Readable.from((async function* () {
-    yield new Uint8Array(bytes).fill(5);
-    await Promise.resolve();
-    throw new Error('socket hang up');
-  })());
+  return Readable.from(
+    (async function* () {
+      yield new Uint8Array(bytes).fill(5);
+      await Promise.resolve();
+      throw new Error('socket hang up');
+    })(),
+  );
 }
 
 describe('ObjectStoreTusStore', () => {
   it('stores a body in bounded segments and counts the offset from them', async () => {
     const { store, tus } = setup();
     await tus.create(new Upload({ id: 'a1', size: 40 * KIB, offset: 0, metadata: { filename: 'x' } }));
-    expect(await tus.write(Readable.from([new Uint8Array(20 * KIB).fill(1), new Uint8Array(5 * KIB).fill(2)]), 'a1', 0)).toBe(25 * KIB);
+    expect(
+      await tus.write(Readable.from([new Uint8Array(20 * KIB).fill(1), new Uint8Array(5 * KIB).fill(2)]), 'a1', 0),
+    ).toBe(25 * KIB);
     expect(await keys(store)).toEqual([
       `tus/a1/info.json:${(await store.head('tus/a1/info.json'))?.size ?? 0}`,
       `tus/a1/parts/0000000000000000:${16 * KIB}`,
@@ -57,16 +61,22 @@ describe('ObjectStoreTusStore', () => {
   it('refuses a wrong offset and bytes beyond the upload length', async () => {
     const { store, tus } = setup();
     await tus.create(new Upload({ id: 'small', size: 10 * KIB, offset: 0 }));
-    await expect(tus.write(Readable.from([new Uint8Array(KIB)]), 'small', 5)).rejects.toMatchObject({ status_code: 409 });
-    await expect(tus.write(Readable.from([new Uint8Array(6 * KIB), new Uint8Array(6 * KIB)]), 'small', 0)).rejects.toMatchObject({ status_code: 413 });
+    await expect(tus.write(Readable.from([new Uint8Array(KIB)]), 'small', 5)).rejects.toMatchObject({
+      status_code: 409,
+    });
+    await expect(
+      tus.write(Readable.from([new Uint8Array(6 * KIB), new Uint8Array(6 * KIB)]), 'small', 0),
+    ).rejects.toMatchObject({ status_code: 413 });
     // The first chunk fit and is kept; nothing beyond the length was stored.
     expect((await tus.getUpload('small')).offset).toBe(6 * KIB);
     await expect(tus.create(new Upload({ id: 'deferred', offset: 0 }))).rejects.toBeInstanceOf(TusError);
     // Another server stores the same offset while this write is under way: a conflict, and its bytes stand.
-    const racing = Readable.from((async function* () {
-      await store.put('tus/small/parts/0000000000006144', new Uint8Array(KIB));
-      yield new Uint8Array(2 * KIB);
-    })());
+    const racing = Readable.from(
+      (async function* () {
+        await store.put('tus/small/parts/0000000000006144', new Uint8Array(KIB));
+        yield new Uint8Array(2 * KIB);
+      })(),
+    );
     await expect(tus.write(racing, 'small', 6 * KIB)).rejects.toMatchObject({ status_code: 409 });
     expect((await tus.getUpload('small')).offset).toBe(7 * KIB);
     await expect(tus.getUpload('../etc')).rejects.toMatchObject({ status_code: 404 });

@@ -80,8 +80,10 @@ export class ObjectStoreTusStore extends DataStore {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.#expirationMs = options.expirationMs ?? DEFAULT_TUS_EXPIRATION_MS;
     this.#now = options.now ?? Date.now;
-    if (!this.prefix.endsWith('/')) throw new TypeError(`the tus key prefix must end with "/", not ${JSON.stringify(this.prefix)}`);
-    if (!Number.isSafeInteger(this.segmentBytes) || this.segmentBytes < 1) throw new TypeError('segmentBytes must be a positive whole number');
+    if (!this.prefix.endsWith('/'))
+      throw new TypeError(`the tus key prefix must end with "/", not ${JSON.stringify(this.prefix)}`);
+    if (!Number.isSafeInteger(this.segmentBytes) || this.segmentBytes < 1)
+      throw new TypeError('segmentBytes must be a positive whole number');
     this.extensions = ['creation', 'creation-with-upload', 'termination', 'expiration'];
   }
 
@@ -106,8 +108,16 @@ export class ObjectStoreTusStore extends DataStore {
     this.#checkId(upload.id);
     if (upload.size === undefined) throw TusError.of(ERRORS.UNSUPPORTED_CREATION_DEFER_LENGTH_EXTENSION);
     upload.creation_date = new Date(this.#now()).toISOString();
-    const info: StoredInfo = { id: upload.id, size: upload.size, metadata: upload.metadata ?? {}, creationDate: upload.creation_date };
-    await this.store.put(this.#infoKey(upload.id), JSON.stringify(info), { contentType: 'application/json', ifNoneMatch: '*' });
+    const info: StoredInfo = {
+      id: upload.id,
+      size: upload.size,
+      metadata: upload.metadata ?? {},
+      creationDate: upload.creation_date,
+    };
+    await this.store.put(this.#infoKey(upload.id), JSON.stringify(info), {
+      contentType: 'application/json',
+      ifNoneMatch: '*',
+    });
     upload.storage = { type: 'object-store', path: this.#infoKey(upload.id) };
     return upload;
   }
@@ -144,7 +154,12 @@ export class ObjectStoreTusStore extends DataStore {
     const info = await this.#info(id);
     const offset = await this.#storedOffset(id);
     return new Upload({
-      id, size: info.size, offset, metadata: info.metadata, creation_date: info.creationDate, storage: { type: 'object-store', path: this.#infoKey(id) },
+      id,
+      size: info.size,
+      offset,
+      metadata: info.metadata,
+      creation_date: info.creationDate,
+      storage: { type: 'object-store', path: this.#infoKey(id) },
     });
   }
 
@@ -177,7 +192,10 @@ export class ObjectStoreTusStore extends DataStore {
     const flush = async (): Promise<void> => {
       if (filled === 0) return;
       try {
-        await this.store.put(this.#partKey(id, at), buffer.subarray(0, filled), { contentType: 'application/octet-stream', ifNoneMatch: '*' });
+        await this.store.put(this.#partKey(id, at), buffer.subarray(0, filled), {
+          contentType: 'application/octet-stream',
+          ifNoneMatch: '*',
+        });
       } catch (error) {
         // Another server wrote this offset first (no lock spans servers): the client asks again where to go on.
         if (isStorageError(error, 'AlreadyExists')) throw TusError.of(ERRORS.INVALID_OFFSET);

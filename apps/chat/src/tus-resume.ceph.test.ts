@@ -21,7 +21,10 @@ describeTusResume('S3 on Ceph', async (dir) => {
       S3_KEY: server.credentials.accessKeyId,
       S3_SECRET_KEY: server.credentials.secretAccessKey,
     });
-    return openChatStores(settings, { signingSecret: 'test-signing-secret-0123456789', cacheDir: join(dir, 's3-cache') });
+    return openChatStores(settings, {
+      signingSecret: 'test-signing-secret-0123456789',
+      cacheDir: join(dir, 's3-cache'),
+    });
   } finally {
     client.destroy();
   }

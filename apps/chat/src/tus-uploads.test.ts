@@ -10,8 +10,18 @@ const SEGMENT = 64 * KIB;
 const EXPIRY_MS = 60 * 60 * 1000;
 
 const BACKENDS: [string, TestChatOptions][] = [
-  ['local store', { maxFileUploadBytes: 1024 * KIB, tus: { segmentBytes: SEGMENT, expirationMs: EXPIRY_MS, sweepIntervalMs: 0 } }],
-  ['mocked S3', { maxFileUploadBytes: 1024 * KIB, stores: fakeS3ChatStores(), tus: { segmentBytes: SEGMENT, expirationMs: EXPIRY_MS, sweepIntervalMs: 0 } }],
+  [
+    'local store',
+    { maxFileUploadBytes: 1024 * KIB, tus: { segmentBytes: SEGMENT, expirationMs: EXPIRY_MS, sweepIntervalMs: 0 } },
+  ],
+  [
+    'mocked S3',
+    {
+      maxFileUploadBytes: 1024 * KIB,
+      stores: fakeS3ChatStores(),
+      tus: { segmentBytes: SEGMENT, expirationMs: EXPIRY_MS, sweepIntervalMs: 0 },
+    },
+  ],
 ];
 
 /** Deterministic bytes: the same `length` always gives the same content. */
@@ -44,24 +54,41 @@ describe.each(BACKENDS)('tus uploads at /api/v1/tus (%s)', (_backend, options) =
     await chat.close();
   });
 
-  const tus = (method: string, path: string, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Response> =>
-    fetch(`${chat.url}${path}`, { method, headers: { 'tus-resumable': '1.0.0', ...sessionHeaders(hamlet), ...headers }, body: body as Uint8Array<ArrayBuffer> | undefined });
+  const tus = (
+    method: string,
+    path: string,
+    headers: Record<string, string> = {},
+    body?: Uint8Array,
+  ): Promise<Response> =>
+    fetch(`${chat.url}${path}`, {
+      method,
+      headers: { 'tus-resumable': '1.0.0', ...sessionHeaders(hamlet), ...headers },
+      body: body as Uint8Array<ArrayBuffer> | undefined,
+    });
 
   const create = (size: number, filename = 'part.bin'): Promise<Response> =>
-    tus('POST', '/api/v1/tus', { 'upload-length': String(size), 'upload-metadata': `filename ${Buffer.from(filename).toString('base64')}` });
+    tus('POST', '/api/v1/tus', {
+      'upload-length': String(size),
+      'upload-metadata': `filename ${Buffer.from(filename).toString('base64')}`,
+    });
 
   async function tusKeys(): Promise<{ key: string; size: number }[]> {
     const keys: { key: string; size: number }[] = [];
-    for await (const object of chat.server.app.tus.dataStore.store.list({ prefix: 'tus/' })) keys.push({ key: object.key, size: object.size });
+    for await (const object of chat.server.app.tus.dataStore.store.list({ prefix: 'tus/' }))
+      keys.push({ key: object.key, size: object.size });
     return keys;
   }
 
-  const attachmentCount = (): number => (chat.data.db.prepare('SELECT COUNT(*) AS n FROM attachments').get() as { n: number }).n;
+  const attachmentCount = (): number =>
+    (chat.data.db.prepare('SELECT COUNT(*) AS n FROM attachments').get() as { n: number }).n;
 
-  it('takes a file from tus-js-client in chunks and answers Zulip\'s {url, filename} when it completes', async () => {
+  it("takes a file from tus-js-client in chunks and answers Zulip's {url, filename} when it completes", async () => {
     const source = bytes(300 * KIB);
     const before = attachmentCount();
-    const { done } = tusUpload(source, endpoint, hamlet, { chunkSize: 100 * KIB, metadata: { filename: 'report 2026.bin', filetype: 'application/octet-stream' } });
+    const { done } = tusUpload(source, endpoint, hamlet, {
+      chunkSize: 100 * KIB,
+      metadata: { filename: 'report 2026.bin', filetype: 'application/octet-stream' },
+    });
     const finished = await done;
     expect(finished.filename).toBe('report-2026.bin');
     expect(finished.url).toMatch(/^\/user_uploads\/1\/.+\/report-2026\.bin$/u);
@@ -85,7 +112,12 @@ describe.each(BACKENDS)('tus uploads at /api/v1/tus (%s)', (_backend, options) =
     expect(location).toMatch(/^\/api\/v1\/tus\/[0-9a-f]+$/u);
     expect(created.headers.get('upload-expires')).not.toBeNull();
     // One PATCH of 150 KiB becomes segments of 64, 64 and 22 KiB.
-    const first = await tus('PATCH', location, { 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, source.subarray(0, 150 * KIB));
+    const first = await tus(
+      'PATCH',
+      location,
+      { 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      source.subarray(0, 150 * KIB),
+    );
     expect(first.status).toBe(204);
     expect(first.headers.get('upload-offset')).toBe(String(150 * KIB));
     const parts = (await tusKeys()).filter((object) => object.key.includes('/parts/'));
@@ -96,12 +128,28 @@ describe.each(BACKENDS)('tus uploads at /api/v1/tus (%s)', (_backend, options) =
     expect(head.headers.get('upload-offset')).toBe(String(150 * KIB));
     expect(head.headers.get('upload-length')).toBe(String(200 * KIB));
     // A wrong offset is a conflict; the right one completes it.
-    expect((await tus('PATCH', location, { 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, source.subarray(0, 10))).status).toBe(409);
-    const last = await tus('PATCH', location, { 'upload-offset': String(150 * KIB), 'content-type': 'application/offset+octet-stream' }, source.subarray(150 * KIB));
+    expect(
+      (
+        await tus(
+          'PATCH',
+          location,
+          { 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+          source.subarray(0, 10),
+        )
+      ).status,
+    ).toBe(409);
+    const last = await tus(
+      'PATCH',
+      location,
+      { 'upload-offset': String(150 * KIB), 'content-type': 'application/offset+octet-stream' },
+      source.subarray(150 * KIB),
+    );
     expect(last.status).toBe(200);
     const finished = (await last.json()) as { url: string; filename: string };
     expect(finished.filename).toBe('part.bin');
-    expect(sha256(new Uint8Array(await (await hamlet.request('GET', finished.url)).arrayBuffer()))).toBe(sha256(source));
+    expect(sha256(new Uint8Array(await (await hamlet.request('GET', finished.url)).arrayBuffer()))).toBe(
+      sha256(source),
+    );
     expect(attachmentCount()).toBe(before + 1);
     // After completion HEAD reports it whole with its URL; it cannot be terminated.
     const done = await tus('HEAD', location);
@@ -128,7 +176,12 @@ describe.each(BACKENDS)('tus uploads at /api/v1/tus (%s)', (_backend, options) =
       expect(second.status).toBe(413);
       // Terminating the first gives its reservation back and removes its objects.
       const location = first.headers.get('location') ?? '';
-      await tus('PATCH', location, { 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, bytes(100 * KIB));
+      await tus(
+        'PATCH',
+        location,
+        { 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+        bytes(100 * KIB),
+      );
       expect((await tusKeys()).length).toBeGreaterThan(0);
       expect((await tus('DELETE', location)).status).toBe(204);
       expect(await tusKeys()).toEqual([]);
@@ -144,7 +197,12 @@ describe.each(BACKENDS)('tus uploads at /api/v1/tus (%s)', (_backend, options) =
   it('refuses bytes beyond Upload-Length and deferred lengths', async () => {
     const created = await create(10 * KIB);
     const location = created.headers.get('location') ?? '';
-    const over = await tus('PATCH', location, { 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, bytes(10 * KIB + 1));
+    const over = await tus(
+      'PATCH',
+      location,
+      { 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      bytes(10 * KIB + 1),
+    );
     expect(over.status).toBe(413);
     expect((await tus('HEAD', location)).headers.get('upload-offset')).toBe('0');
     const deferred = await tus('POST', '/api/v1/tus', { 'upload-defer-length': '1' });
@@ -153,20 +211,34 @@ describe.each(BACKENDS)('tus uploads at /api/v1/tus (%s)', (_backend, options) =
     expect((await tus('DELETE', location)).status).toBe(204);
   });
 
-  it('answers only the upload\'s creator, and only authenticated requests', async () => {
+  it("answers only the upload's creator, and only authenticated requests", async () => {
     const created = await create(10 * KIB);
     const location = created.headers.get('location') ?? '';
     const anonymous = await fetch(`${chat.url}${location}`, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } });
     expect(anonymous.status).toBe(401);
-    const noCsrf = await fetch(`${chat.url}${location}`, { method: 'DELETE', headers: { 'tus-resumable': '1.0.0', cookie: sessionHeaders(hamlet).cookie ?? '' } });
+    const noCsrf = await fetch(`${chat.url}${location}`, {
+      method: 'DELETE',
+      headers: { 'tus-resumable': '1.0.0', cookie: sessionHeaders(hamlet).cookie ?? '' },
+    });
     expect(noCsrf.status).toBe(403);
     const othello = await chat.login('othello@zulip.test');
-    const foreign = await fetch(`${chat.url}${location}`, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0', ...sessionHeaders(othello) } });
+    const foreign = await fetch(`${chat.url}${location}`, {
+      method: 'HEAD',
+      headers: { 'tus-resumable': '1.0.0', ...sessionHeaders(othello) },
+    });
     expect(foreign.status).toBe(404);
     // Zulip's API key over HTTP Basic works as well as the session.
-    const key = await (await fetch(`${chat.url}/api/v1/fetch_api_key`, { method: 'POST', body: new URLSearchParams({ username: 'hamlet@zulip.test', password: 'hamlet-stowage' }) })).json() as { api_key: string };
+    const key = (await (
+      await fetch(`${chat.url}/api/v1/fetch_api_key`, {
+        method: 'POST',
+        body: new URLSearchParams({ username: 'hamlet@zulip.test', password: 'hamlet-stowage' }),
+      })
+    ).json()) as { api_key: string };
     const basic = `Basic ${Buffer.from(`hamlet@zulip.test:${key.api_key}`).toString('base64')}`;
-    const viaKey = await fetch(`${chat.url}${location}`, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0', authorization: basic } });
+    const viaKey = await fetch(`${chat.url}${location}`, {
+      method: 'HEAD',
+      headers: { 'tus-resumable': '1.0.0', authorization: basic },
+    });
     expect(viaKey.status).toBe(200);
     expect((await tus('DELETE', location)).status).toBe(204);
   });
@@ -174,11 +246,20 @@ describe.each(BACKENDS)('tus uploads at /api/v1/tus (%s)', (_backend, options) =
   it('removes an abandoned upload once it expires', async () => {
     const created = await create(100 * KIB);
     const location = created.headers.get('location') ?? '';
-    await tus('PATCH', location, { 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, bytes(70 * KIB));
+    await tus(
+      'PATCH',
+      location,
+      { 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      bytes(70 * KIB),
+    );
     expect(await chat.server.app.tus.sweep()).toEqual({ expired: 0, leftovers: 0 });
     expect((await tusKeys()).length).toBe(3);
     // The storage-side cleanup takes only attachment and thumbnail keys: partial uploads are the expiry's.
-    const report = await sweepOrphans(chat.data, chat.server.app.tus.dataStore.store, { delete: true, graceMs: 0, now: Date.now() + EXPIRY_MS * 2 });
+    const report = await sweepOrphans(chat.data, chat.server.app.tus.dataStore.store, {
+      delete: true,
+      graceMs: 0,
+      now: Date.now() + EXPIRY_MS * 2,
+    });
     expect(report.otherKeys).toBeGreaterThanOrEqual(3);
     expect((await tusKeys()).length).toBe(3);
     // Until it expires, its declared length is held and shown as pending.

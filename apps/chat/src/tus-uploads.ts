@@ -100,9 +100,13 @@ export class ChatTusUploads {
       },
       onResponseError: (_request, error) => {
         if (error === ERRORS.ERR_MAX_SIZE_EXCEEDED) return refusal(413, fileTooLarge(app.maxFileUploadBytes).message);
-        if ('status_code' in error) return error instanceof TusError ? { status_code: error.status_code, body: error.body } : undefined;
+        if ('status_code' in error)
+          return error instanceof TusError ? { status_code: error.status_code, body: error.body } : undefined;
         const answer = app.failure(error);
-        return refusal(answer.status, FAILURE_TEXT[answer.status] ?? 'the server failed to complete the request; please try again');
+        return refusal(
+          answer.status,
+          FAILURE_TEXT[answer.status] ?? 'the server failed to complete the request; please try again',
+        );
       },
     });
     const every = settings.sweepIntervalMs ?? DEFAULT_TUS_SWEEP_MS;
@@ -120,10 +124,18 @@ export class ChatTusUploads {
   /** Answers a tus request once its sender is known: API key (HTTP Basic) or session cookie with CSRF token. */
   async handle(c: Context): Promise<Response> {
     const method = c.req.method;
-    if (method === 'GET') throw new ApiError(405, 'MethodNotAllowed', 'a partial upload cannot be read; use the file URL the completed upload answers');
+    if (method === 'GET')
+      throw new ApiError(
+        405,
+        'MethodNotAllowed',
+        'a partial upload cannot be read; use the file URL the completed upload answers',
+      );
     if (method !== 'OPTIONS') this.#users.set(c.req.raw, this.#authenticate(c));
     if (method === 'POST' && c.req.header('upload-defer-length') !== undefined) {
-      return new Response('Upload-Defer-Length is not supported: send Upload-Length with the file size\n', { status: 411, headers: { 'tus-resumable': '1.0.0' } });
+      return new Response('Upload-Defer-Length is not supported: send Upload-Length with the file size\n', {
+        status: 411,
+        headers: { 'tus-resumable': '1.0.0' },
+      });
     }
     this.#app.runtime.continueBody(c);
     return this.server.handleWeb(c.req.raw);
@@ -133,11 +145,18 @@ export class ChatTusUploads {
     const app = this.#app;
     if (c.req.header('authorization') !== undefined) {
       const credentials = auth(c.req.raw);
-      const user = credentials === undefined ? undefined : app.data.userWithApiKey(credentials.username, credentials.password);
-      if (user === undefined) throw new ApiError(401, 'InvalidCredentials', 'invalid API key: send HTTP Basic auth with your email and API key');
+      const user =
+        credentials === undefined ? undefined : app.data.userWithApiKey(credentials.username, credentials.password);
+      if (user === undefined)
+        throw new ApiError(
+          401,
+          'InvalidCredentials',
+          'invalid API key: send HTTP Basic auth with your email and API key',
+        );
       return user;
     }
-    if (getCookie(c, SESSION_COOKIE) === undefined) throw new ApiError(401, 'Unauthenticated', 'log in first, or send HTTP Basic auth with your email and API key');
+    if (getCookie(c, SESSION_COOKIE) === undefined)
+      throw new ApiError(401, 'Unauthenticated', 'log in first, or send HTTP Basic auth with your email and API key');
     return c.req.method === 'HEAD' ? app.requireSession(c).user : app.requireWrite(c).user;
   }
 
@@ -162,7 +181,8 @@ export class ChatTusUploads {
     const realm = app.data.realm(user.realmId);
     if (realm === undefined) throw TusError.of(ERRORS.FILE_NOT_FOUND);
     const size = upload.size;
-    if (size === undefined) throw refusal(411, 'Upload-Defer-Length is not supported: send Upload-Length with the file size');
+    if (size === undefined)
+      throw refusal(411, 'Upload-Defer-Length is not supported: send Upload-Length with the file size');
     if (size > app.maxFileUploadBytes) throw refusal(413, fileTooLarge(app.maxFileUploadBytes).message);
     const name = sanitizeFilename(upload.metadata?.filename ?? '');
     const contentType = storedContentType(upload.metadata?.filetype ?? undefined, name);
@@ -171,7 +191,15 @@ export class ChatTusUploads {
     if (refused !== undefined) throw refusal(413, quotaRefusal(app, refused, size).message);
     // The record takes over the reservation: from now on the quotas count it through the database.
     try {
-      app.data.createTusUpload({ id: upload.id, realmId: realm.id, ownerId: user.id, size, name, contentType, createdAt: app.now() });
+      app.data.createTusUpload({
+        id: upload.id,
+        realmId: realm.id,
+        ownerId: user.id,
+        size,
+        name,
+        contentType,
+        createdAt: app.now(),
+      });
     } finally {
       app.pendingUploads.release(claims, size);
     }
@@ -193,12 +221,20 @@ export class ChatTusUploads {
  * names (another database's, or left by a crash) once they are as old. Used by the server's hourly sweep and by
  * `npm run cleanup`.
  */
-export async function expireTusUploads(data: ChatData, store: ObjectStoreTusStore, now: number): Promise<TusSweepReport> {
+export async function expireTusUploads(
+  data: ChatData,
+  store: ObjectStoreTusStore,
+  now: number,
+): Promise<TusSweepReport> {
   const expiration = store.getExpiration();
   let expired = 0;
   if (expiration > 0) {
     const cutoff = now - expiration;
-    for (let ids = data.tusUploadsCreatedBefore(cutoff, 100); ids.length > 0; ids = data.tusUploadsCreatedBefore(cutoff, 100)) {
+    for (
+      let ids = data.tusUploadsCreatedBefore(cutoff, 100);
+      ids.length > 0;
+      ids = data.tusUploadsCreatedBefore(cutoff, 100)
+    ) {
       for (const id of ids) {
         if (data.tusUpload(id)?.completed !== true) {
           expired++;
@@ -250,7 +286,10 @@ export class ChatTusStore extends ObjectStoreTusStore {
 
   #whole(record: TusUploadRecord, finished: Finished): Upload {
     return new Upload({
-      id: record.id, size: record.size, offset: record.size, creation_date: new Date(record.createdAt).toISOString(),
+      id: record.id,
+      size: record.size,
+      offset: record.size,
+      creation_date: new Date(record.createdAt).toISOString(),
       metadata: { filename: finished.filename, filetype: record.contentType, url: finished.url },
     });
   }
@@ -296,13 +335,27 @@ export class ChatTusStore extends ObjectStoreTusStore {
     const key = attachmentKey(record.realmId, record.name, app.stores.shardAttachmentKeys);
     let size: number;
     try {
-      size = (await app.stores.uploads.put(key, this.readSegments(id), { contentType: record.contentType, size: record.size, ifNoneMatch: '*' })).size;
+      size = (
+        await app.stores.uploads.put(key, this.readSegments(id), {
+          contentType: record.contentType,
+          size: record.size,
+          ifNoneMatch: '*',
+        })
+      ).size;
     } catch (error) {
-      if (isStorageError(error, 'IntegrityError')) throw refusal(409, 'the stored parts of this upload do not add up to its Upload-Length; upload it again');
+      if (isStorageError(error, 'IntegrityError'))
+        throw refusal(409, 'the stored parts of this upload do not add up to its Upload-Length; upload it again');
       throw error;
     }
     const attachmentId = app.data.createAttachment({
-      realmId: record.realmId, ownerId: record.ownerId, key, name: record.name, size, contentType: record.contentType, thumbnailKey: null, createdAt: app.now(),
+      realmId: record.realmId,
+      ownerId: record.ownerId,
+      key,
+      name: record.name,
+      size,
+      contentType: record.contentType,
+      thumbnailKey: null,
+      createdAt: app.now(),
     });
     app.data.completeTusUpload(id, attachmentId);
     try {

@@ -43,11 +43,18 @@ export interface AvatarKeys {
 }
 
 export function avatarKeys(realmId: number, hash: string): AvatarKeys {
-  return { original: `${realmId}/${hash}.original`, small: `${realmId}/${hash}.png`, medium: `${realmId}/${hash}-medium.png` };
+  return {
+    original: `${realmId}/${hash}.original`,
+    small: `${realmId}/${hash}.png`,
+    medium: `${realmId}/${hash}-medium.png`,
+  };
 }
 
 /** `{realm}/realm/icon.png`, `logo.png`, `night_logo.png`, each with its `.original`. */
-export function realmImageKeys(realmId: number, image: RealmImage): { readonly image: string; readonly original: string } {
+export function realmImageKeys(
+  realmId: number,
+  image: RealmImage,
+): { readonly image: string; readonly original: string } {
   return { image: `${realmId}/realm/${image}.png`, original: `${realmId}/realm/${image}.original` };
 }
 

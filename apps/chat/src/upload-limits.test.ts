@@ -61,7 +61,8 @@ describe.each(BACKENDS)('upload limits (%s)', (_backend, options) => {
       const first = hamlet.json<{ error?: { code: string } }>('POST', '/api/uploads?name=a.bin', { body: a.body });
       const second = hamlet.json<{ error?: { code: string } }>('POST', '/api/uploads?name=b.bin', { body: b.body });
       // Both are under way (their first 40 KiB counted) before either can finish.
-      while (chat.server.app.pendingUploads.reserved('realm:1') < 80 * KIB) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (chat.server.app.pendingUploads.reserved('realm:1') < 80 * KIB)
+        await new Promise((resolve) => setTimeout(resolve, 10));
       a.release();
       b.release();
       const answers = await Promise.all([first, second]);
@@ -91,9 +92,14 @@ describe.each(BACKENDS)('upload limits (%s)', (_backend, options) => {
       const b = gatedBody(40 * KIB, 50 * KIB);
       // The server may answer 413 and close before the client has sent the rest: fetch then fails (status 0).
       const cut = { status: 0, body: {} as { error?: { code: string; message: string } } };
-      const first = hamlet.json<{ error?: { code: string; message: string } }>('POST', '/api/uploads?name=a.bin', { body: a.body }).catch(() => cut);
-      const second = hamlet.json<{ error?: { code: string; message: string } }>('POST', '/api/uploads?name=b.bin', { body: b.body }).catch(() => cut);
-      while (chat.server.app.pendingUploads.reserved(`user:${hamletId}`) < 80 * KIB) await new Promise((resolve) => setTimeout(resolve, 10));
+      const first = hamlet
+        .json<{ error?: { code: string; message: string } }>('POST', '/api/uploads?name=a.bin', { body: a.body })
+        .catch(() => cut);
+      const second = hamlet
+        .json<{ error?: { code: string; message: string } }>('POST', '/api/uploads?name=b.bin', { body: b.body })
+        .catch(() => cut);
+      while (chat.server.app.pendingUploads.reserved(`user:${hamletId}`) < 80 * KIB)
+        await new Promise((resolve) => setTimeout(resolve, 10));
       // Another user of the realm has a quota of the same size of their own: Hamlet's reservations do not count.
       expect(chat.data.userUsedBytes(3)).toBe(0);
       expect((await othello.upload('other.bin', new Uint8Array(90 * KIB))).size).toBe(90 * KIB);
@@ -105,16 +111,25 @@ describe.each(BACKENDS)('upload limits (%s)', (_backend, options) => {
       for (const answer of answers.filter((candidate) => candidate.status !== 201 && candidate.status !== 0)) {
         expect(answer.status).toBe(413);
         expect(answer.body.error?.code).toBe('QuotaExceeded');
-        expect(answer.body.error?.message).toMatch(/^this upload would exceed your personal upload quota of [\d.]+ KiB \(/u);
+        expect(answer.body.error?.message).toMatch(
+          /^this upload would exceed your personal upload quota of [\d.]+ KiB \(/u,
+        );
       }
       expect(chat.data.attachmentsOfOwner(hamletId).length).toBe(before + stored);
       // A refusal that cut the connection may reach the client before the server has released the bytes.
-      while (chat.server.app.pendingUploads.reserved(`user:${hamletId}`) !== 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (chat.server.app.pendingUploads.reserved(`user:${hamletId}`) !== 0)
+        await new Promise((resolve) => setTimeout(resolve, 10));
       expect(chat.server.app.pendingUploads.reserved('realm:1')).toBe(0);
       // A declared length over what is left is refused before a byte is stored, saying how much is left.
-      const declared = await hamlet.json<{ error: { code: string; message: string } }>('POST', '/api/uploads?name=c.bin', { body: new Uint8Array(101 * KIB) });
+      const declared = await hamlet.json<{ error: { code: string; message: string } }>(
+        'POST',
+        '/api/uploads?name=c.bin',
+        { body: new Uint8Array(101 * KIB) },
+      );
       expect(declared.status).toBe(413);
-      expect(declared.body.error.message).toMatch(/^this upload of 101\.0 KiB would exceed your personal upload quota of [\d.]+ KiB \(.+ used, .+ left\)$/u);
+      expect(declared.body.error.message).toMatch(
+        /^this upload of 101\.0 KiB would exceed your personal upload quota of [\d.]+ KiB \(.+ used, .+ left\)$/u,
+      );
       const { body: realm } = await hamlet.json<{ userQuotaBytes: number; userUsedBytes: number }>('GET', '/api/realm');
       expect(realm.userQuotaBytes).toBe(chat.data.realm(1)?.userQuotaBytes);
       expect(realm.userUsedBytes).toBe(chat.data.userUsedBytes(hamletId));
@@ -126,7 +141,9 @@ describe.each(BACKENDS)('upload limits (%s)', (_backend, options) => {
   it('lets an administrator set both quotas, and nobody else', async () => {
     const iago = await chat.login('iago@zulip.test');
     expect((await hamlet.request('PATCH', '/api/realm/quotas', { body: { userQuotaMiB: 1 } })).status).toBe(403);
-    const bad = await iago.json<{ error: { message: string } }>('PATCH', '/api/realm/quotas', { body: { userQuotaMiB: 0.5 } });
+    const bad = await iago.json<{ error: { message: string } }>('PATCH', '/api/realm/quotas', {
+      body: { userQuotaMiB: 0.5 },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/userQuotaMiB/u);
     try {
@@ -146,13 +163,19 @@ describe.each(BACKENDS)('upload limits (%s)', (_backend, options) => {
     const attachmentsBefore = chat.data.attachmentsOfOwner(2).length;
     const cut = request(new URL('/api/uploads?name=cut.bin', chat.url), {
       method: 'POST',
-      headers: { 'content-length': String(200 * KIB), cookie: cookieOf(hamlet), 'x-csrf-token': hamlet.csrfToken ?? '' },
+      headers: {
+        'content-length': String(200 * KIB),
+        cookie: cookieOf(hamlet),
+        'x-csrf-token': hamlet.csrfToken ?? '',
+      },
     });
     cut.on('error', () => undefined);
     cut.write(new Uint8Array(100 * KIB));
-    while (chat.server.app.pendingUploads.reserved('realm:1') === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (chat.server.app.pendingUploads.reserved('realm:1') === 0)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     cut.destroy();
-    while (chat.server.app.pendingUploads.reserved('realm:1') !== 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (chat.server.app.pendingUploads.reserved('realm:1') !== 0)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     // The upload has failed on the server: nothing recorded, nothing stored.
     expect(chat.data.attachmentsOfOwner(2).length).toBe(attachmentsBefore);
     const keysAfter: string[] = [];
@@ -163,10 +186,18 @@ describe.each(BACKENDS)('upload limits (%s)', (_backend, options) => {
   it('refuses an upload over the limit before telling the client to send its body (no 100 Continue)', async () => {
     const raw = await RawConnection.open(chat.url);
     try {
-      raw.send([
-        'POST /api/uploads?name=huge.bin HTTP/1.1', 'Host: 127.0.0.1', `Cookie: ${cookieOf(hamlet)}`, `X-CSRF-Token: ${hamlet.csrfToken ?? ''}`,
-        `Content-Length: ${2048 * KIB}`, 'Expect: 100-continue', '', '',
-      ].join('\r\n'));
+      raw.send(
+        [
+          'POST /api/uploads?name=huge.bin HTTP/1.1',
+          'Host: 127.0.0.1',
+          `Cookie: ${cookieOf(hamlet)}`,
+          `X-CSRF-Token: ${hamlet.csrfToken ?? ''}`,
+          `Content-Length: ${2048 * KIB}`,
+          'Expect: 100-continue',
+          '',
+          '',
+        ].join('\r\n'),
+      );
       const [answer] = await raw.read(['POST']);
       expect(answer?.status).toBe(413);
       expect(JSON.parse(answer?.body.toString() ?? '{}')).toMatchObject({ error: { code: 'FileTooLarge' } });
@@ -178,10 +209,19 @@ describe.each(BACKENDS)('upload limits (%s)', (_backend, options) => {
   it('tells a client within the limit to go on (100 Continue), then stores its body', async () => {
     const raw = await RawConnection.open(chat.url);
     try {
-      raw.send([
-        'POST /api/uploads?name=small.txt HTTP/1.1', 'Host: 127.0.0.1', `Cookie: ${cookieOf(hamlet)}`, `X-CSRF-Token: ${hamlet.csrfToken ?? ''}`,
-        'Content-Type: text/plain', 'Content-Length: 5', 'Expect: 100-continue', '', '',
-      ].join('\r\n'));
+      raw.send(
+        [
+          'POST /api/uploads?name=small.txt HTTP/1.1',
+          'Host: 127.0.0.1',
+          `Cookie: ${cookieOf(hamlet)}`,
+          `X-CSRF-Token: ${hamlet.csrfToken ?? ''}`,
+          'Content-Type: text/plain',
+          'Content-Length: 5',
+          'Expect: 100-continue',
+          '',
+          '',
+        ].join('\r\n'),
+      );
       const [go] = await raw.read(['HEAD']);
       expect(go?.status).toBe(100);
       raw.send('hello');

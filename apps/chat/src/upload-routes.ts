@@ -20,23 +20,39 @@ export function fileTooLarge(limit: number): ApiError {
 
 export function quotaExceeded(size: number | undefined, quota: number, used: number): ApiError {
   const what = size === undefined ? 'this upload' : `this upload of ${formatBytes(size)}`;
-  return new ApiError(413, 'QuotaExceeded', `${what} would exceed your organization's upload quota of ${formatBytes(quota)} (${formatBytes(used)} used)`);
+  return new ApiError(
+    413,
+    'QuotaExceeded',
+    `${what} would exceed your organization's upload quota of ${formatBytes(quota)} (${formatBytes(used)} used)`,
+  );
 }
 
 export function userQuotaExceeded(size: number | undefined, quota: number, used: number): ApiError {
   const what = size === undefined ? 'this upload' : `this upload of ${formatBytes(size)}`;
   const left = Math.max(0, quota - used);
-  return new ApiError(413, 'QuotaExceeded', `${what} would exceed your personal upload quota of ${formatBytes(quota)} (${formatBytes(used)} used, ${formatBytes(left)} left)`);
+  return new ApiError(
+    413,
+    'QuotaExceeded',
+    `${what} would exceed your personal upload quota of ${formatBytes(quota)} (${formatBytes(used)} used, ${formatBytes(left)} left)`,
+  );
 }
 
 /** The quotas an upload by `user` counts against: the realm's, and the per-user one when the realm sets it. */
 export function quotaClaims(app: ChatApp, realm: RealmRecord, user: UserRecord): QuotaClaim[] {
   // Resumable uploads in progress hold their whole declared length, from creation until complete or gone.
   const claims: QuotaClaim[] = [
-    { scope: `realm:${realm.id}`, stored: () => app.data.realmUsedBytes(realm.id) + app.data.realmTusReservedBytes(realm.id), quota: realm.quotaBytes },
+    {
+      scope: `realm:${realm.id}`,
+      stored: () => app.data.realmUsedBytes(realm.id) + app.data.realmTusReservedBytes(realm.id),
+      quota: realm.quotaBytes,
+    },
   ];
   if (realm.userQuotaBytes !== null) {
-    claims.push({ scope: `user:${user.id}`, stored: () => app.data.userUsedBytes(user.id) + app.data.userTusReservedBytes(user.id), quota: realm.userQuotaBytes });
+    claims.push({
+      scope: `user:${user.id}`,
+      stored: () => app.data.userUsedBytes(user.id) + app.data.userTusReservedBytes(user.id),
+      quota: realm.userQuotaBytes,
+    });
   }
   return claims;
 }
@@ -44,12 +60,16 @@ export function quotaClaims(app: ChatApp, realm: RealmRecord, user: UserRecord):
 /** The refusal for an upload of `size` bytes (when known) that `claim` would not take. */
 export function quotaRefusal(app: ChatApp, claim: QuotaClaim, size: number | undefined): ApiError {
   const used = claim.stored() + app.pendingUploads.reserved(claim.scope);
-  return claim.scope.startsWith('user:') ? userQuotaExceeded(size, claim.quota, used) : quotaExceeded(size, claim.quota, used);
+  return claim.scope.startsWith('user:')
+    ? userQuotaExceeded(size, claim.quota, used)
+    : quotaExceeded(size, claim.quota, used);
 }
 
 /** Whether `bytes` more would fit every quota the upload counts against now (a check that reserves nothing). */
 export function quotaCheck(app: ChatApp, claims: readonly QuotaClaim[], bytes: number): ApiError | undefined {
-  const refused = claims.find((claim) => claim.stored() + app.pendingUploads.reserved(claim.scope) + bytes > claim.quota);
+  const refused = claims.find(
+    (claim) => claim.stored() + app.pendingUploads.reserved(claim.scope) + bytes > claim.quota,
+  );
   return refused === undefined ? undefined : quotaRefusal(app, refused, undefined);
 }
 
@@ -82,7 +102,13 @@ export interface MeteredBody {
  * the user's before a byte is read, reserves them, and meters the body: every byte beyond what was reserved is
  * reserved as it arrives, so concurrent uploads of unknown length cannot together pass either quota.
  */
-export function meterUpload(app: ChatApp, realm: RealmRecord, user: UserRecord, declared: number | undefined, source: ReadableStream<Uint8Array>): MeteredBody {
+export function meterUpload(
+  app: ChatApp,
+  realm: RealmRecord,
+  user: UserRecord,
+  declared: number | undefined,
+  source: ReadableStream<Uint8Array>,
+): MeteredBody {
   const limit = app.maxFileUploadBytes;
   const claims = quotaClaims(app, realm, user);
   if (declared !== undefined && declared > limit) throw fileTooLarge(limit);
@@ -126,7 +152,13 @@ export function meterUpload(app: ChatApp, realm: RealmRecord, user: UserRecord, 
 
 /** Stores a metered upload under a new attachment key; a refusal of the meter or the store becomes its `ApiError`. */
 export async function storeUpload(
-  app: ChatApp, c: Context, user: UserRecord, filename: string, declaredType: string | undefined, source: ReadableStream<Uint8Array>, declared: number | undefined,
+  app: ChatApp,
+  c: Context,
+  user: UserRecord,
+  filename: string,
+  declaredType: string | undefined,
+  source: ReadableStream<Uint8Array>,
+  declared: number | undefined,
 ): Promise<AttachmentRecord> {
   const realm = app.data.realm(user.realmId);
   if (realm === undefined) throw notFound();
@@ -137,16 +169,29 @@ export async function storeUpload(
     const key = attachmentKey(realm.id, filename, app.stores.shardAttachmentKeys);
     let info: ObjectInfo;
     try {
-      info = await app.stores.uploads.put(key, metered.body, { contentType, size: declared, ifNoneMatch: '*', signal: c.req.raw.signal });
+      info = await app.stores.uploads.put(key, metered.body, {
+        contentType,
+        size: declared,
+        ifNoneMatch: '*',
+        signal: c.req.raw.signal,
+      });
     } catch (error) {
       const refusal = metered.refusal();
       if (refusal !== undefined) throw refusal;
       if (isStorageError(error, 'TooLarge')) throw fileTooLarge(app.maxFileUploadBytes);
-      if (isStorageError(error, 'IntegrityError')) throw badRequest('the upload ended before Content-Length bytes arrived');
+      if (isStorageError(error, 'IntegrityError'))
+        throw badRequest('the upload ended before Content-Length bytes arrived');
       throw error;
     }
     const id = app.data.createAttachment({
-      realmId: realm.id, ownerId: user.id, key, name: filename, size: info.size, contentType, thumbnailKey: null, createdAt: app.now(),
+      realmId: realm.id,
+      ownerId: user.id,
+      key,
+      name: filename,
+      size: info.size,
+      contentType,
+      thumbnailKey: null,
+      createdAt: app.now(),
     });
     const attachment = app.data.attachment(id);
     if (attachment === undefined) throw notFound();
@@ -168,7 +213,13 @@ export async function withThumbnail(app: ChatApp, attachment: AttachmentRecord):
 export const upload: Handler = async (app, c) => {
   const { user } = app.requireWrite(c);
   const filename = sanitizeFilename(c.req.query('name') ?? '');
-  const body = c.req.raw.body ?? new ReadableStream<Uint8Array>({ start: (controller) => { controller.close(); } });
+  const body =
+    c.req.raw.body ??
+    new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        controller.close();
+      },
+    });
   const stored = await storeUpload(app, c, user, filename, c.req.header('content-type'), body, declaredLength(c));
   return sendJson(c, 201, app.attachmentView(await withThumbnail(app, stored)));
 };
@@ -223,6 +274,10 @@ export const signedUrl: Handler = async (app, c) => {
   }
   const target = readableTarget(app.data, user, key);
   if (target === undefined) throw notFound();
-  const link = await app.stores.uploads.signedUrl(key, { expiresIn: SIGNED_LINK_SECONDS, disposition: 'inline', filename: target.filename });
+  const link = await app.stores.uploads.signedUrl(key, {
+    expiresIn: SIGNED_LINK_SECONDS,
+    disposition: 'inline',
+    filename: target.filename,
+  });
   return sendJson(c, 200, { url: link, expiresIn: SIGNED_LINK_SECONDS });
 };

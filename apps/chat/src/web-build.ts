@@ -34,10 +34,12 @@ export async function buildWebUi(): Promise<void> {
     logLevel: 'silent',
   });
   // Each file is renamed into place, so a page loading while another build runs never reads half a file.
-  await Promise.all(result.outputFiles.map(async (file) => {
-    await mkdir(dirname(file.path), { recursive: true });
-    const temporary = `${file.path}.${String(process.pid)}.tmp`;
-    await writeFile(temporary, file.contents);
-    await rename(temporary, file.path);
-  }));
+  await Promise.all(
+    result.outputFiles.map(async (file) => {
+      await mkdir(dirname(file.path), { recursive: true });
+      const temporary = `${file.path}.${String(process.pid)}.tmp`;
+      await writeFile(temporary, file.contents);
+      await rename(temporary, file.path);
+    }),
+  );
 }

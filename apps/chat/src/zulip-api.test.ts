@@ -33,10 +33,18 @@ describe.each(BACKENDS)("Zulip's upload API (%s)", (_backend, options) => {
     return `Basic ${Buffer.from(`${email}:${key}`).toString('base64')}`;
   }
 
-  async function call(method: string, path: string, init: { auth?: string; form?: Record<string, string>; body?: FormData } = {}): Promise<{ status: number; body: ZulipAnswer }> {
+  async function call(
+    method: string,
+    path: string,
+    init: { auth?: string; form?: Record<string, string>; body?: FormData } = {},
+  ): Promise<{ status: number; body: ZulipAnswer }> {
     const headers: Record<string, string> = {};
     if (init.auth !== undefined) headers.authorization = init.auth;
-    const response = await fetch(`${chat.url}${path}`, { method, headers, body: init.form === undefined ? init.body : new URLSearchParams(init.form) });
+    const response = await fetch(`${chat.url}${path}`, {
+      method,
+      headers,
+      body: init.form === undefined ? init.body : new URLSearchParams(init.form),
+    });
     return { status: response.status, body: (await response.json()) as ZulipAnswer };
   }
 
@@ -51,7 +59,9 @@ describe.each(BACKENDS)("Zulip's upload API (%s)", (_backend, options) => {
     hamletKey = await fetchKey('hamlet@zulip.test', 'hamlet-stowage');
     expect(hamletKey).toMatch(/^[A-Za-z0-9]{32}$/u);
     expect(await fetchKey('hamlet@zulip.test', 'hamlet-stowage')).toBe(hamletKey);
-    const wrong = await call('POST', '/api/v1/fetch_api_key', { form: { username: 'hamlet@zulip.test', password: 'nope' } });
+    const wrong = await call('POST', '/api/v1/fetch_api_key', {
+      form: { username: 'hamlet@zulip.test', password: 'nope' },
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.body).toMatchObject({ result: 'error', code: 'AUTHENTICATION_FAILED' });
   });
@@ -63,7 +73,7 @@ describe.each(BACKENDS)("Zulip's upload API (%s)", (_backend, options) => {
     expect(body.apiKey).toBe(hamletKey);
   });
 
-  it('answers GET /api/v1/users/me with Basic auth, and refuses a wrong key or none in Zulip\'s shape', async () => {
+  it("answers GET /api/v1/users/me with Basic auth, and refuses a wrong key or none in Zulip's shape", async () => {
     const me = await call('GET', '/api/v1/users/me', { auth: basic('hamlet@zulip.test', hamletKey) });
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ result: 'success', email: 'hamlet@zulip.test', full_name: 'King Hamlet' });
@@ -78,7 +88,10 @@ describe.each(BACKENDS)("Zulip's upload API (%s)", (_backend, options) => {
   it('uploads a file as multipart/form-data, links it in a message, and the usual access rule follows', async () => {
     const form = new FormData();
     form.append('filename', new Blob(['the zulip client was here\n'], { type: 'text/plain' }), 'zulip notes.txt');
-    const uploaded = await call('POST', '/api/v1/user_uploads', { auth: basic('hamlet@zulip.test', hamletKey), body: form });
+    const uploaded = await call('POST', '/api/v1/user_uploads', {
+      auth: basic('hamlet@zulip.test', hamletKey),
+      body: form,
+    });
     expect(uploaded.status).toBe(200);
     expect(uploaded.body).toMatchObject({ result: 'success', msg: '', filename: 'zulip-notes.txt' });
     const url = String(uploaded.body.url);
@@ -89,7 +102,8 @@ describe.each(BACKENDS)("Zulip's upload API (%s)", (_backend, options) => {
     const othello = await chat.login('othello@zulip.test');
     expect((await othello.request('GET', url)).status).toBe(404);
     const sent = await call('POST', '/api/v1/messages', {
-      auth: basic('hamlet@zulip.test', hamletKey), form: { type: 'stream', to: 'general', topic: 'files', content: `[notes](${url})` },
+      auth: basic('hamlet@zulip.test', hamletKey),
+      form: { type: 'stream', to: 'general', topic: 'files', content: `[notes](${url})` },
     });
     expect(sent.status).toBe(200);
     expect(sent.body).toMatchObject({ result: 'success' });
@@ -104,7 +118,10 @@ describe.each(BACKENDS)("Zulip's upload API (%s)", (_backend, options) => {
     const form = new FormData();
     form.append('file', new Blob(['between us\n'], { type: 'text/plain' }), 'dm.txt');
     const url = String((await call('POST', '/api/v1/user_uploads', { auth, body: form })).body.url);
-    const sent = await call('POST', '/api/v1/messages', { auth, form: { type: 'direct', to: '["othello@zulip.test"]', content: url } });
+    const sent = await call('POST', '/api/v1/messages', {
+      auth,
+      form: { type: 'direct', to: '["othello@zulip.test"]', content: url },
+    });
     expect(sent.status).toBe(200);
     expect(sent.body).toMatchObject({ result: 'success' });
     const othello = await chat.login('othello@zulip.test');
@@ -113,10 +130,24 @@ describe.each(BACKENDS)("Zulip's upload API (%s)", (_backend, options) => {
       expect((await (await chat.login(email)).request('GET', url)).status).toBe(404);
     }
     // `private` is Zulip's older name; a comma-separated list of emails works too.
-    expect((await call('POST', '/api/v1/messages', { auth, form: { type: 'private', to: 'othello@zulip.test', content: 'again' } })).status).toBe(200);
-    const unknown = await call('POST', '/api/v1/messages', { auth, form: { type: 'direct', to: '["lear@lear.test"]', content: 'hi' } });
+    expect(
+      (
+        await call('POST', '/api/v1/messages', {
+          auth,
+          form: { type: 'private', to: 'othello@zulip.test', content: 'again' },
+        })
+      ).status,
+    ).toBe(200);
+    const unknown = await call('POST', '/api/v1/messages', {
+      auth,
+      form: { type: 'direct', to: '["lear@lear.test"]', content: 'hi' },
+    });
     expect(unknown.status).toBe(400);
-    expect(unknown.body).toMatchObject({ result: 'error', code: 'BAD_REQUEST', msg: "Invalid user email 'lear@lear.test'" });
+    expect(unknown.body).toMatchObject({
+      result: 'error',
+      code: 'BAD_REQUEST',
+      msg: "Invalid user email 'lear@lear.test'",
+    });
   });
 
   it('answers 413 to a client still sending a body over the limit, rather than cutting the connection', async () => {
@@ -153,17 +184,34 @@ describe.each(BACKENDS)("Zulip's upload API (%s)", (_backend, options) => {
       chat.data.db.prepare('UPDATE realms SET quota_bytes = ? WHERE id = 1').run(1024 ** 3);
     }
     // A declared body too large for the limit, or for the quota left, is refused before the client sends it.
-    for (const [length, quotaLeft, expected] of [[4 * 1024 * 1024, 1024 ** 3, /upload limit/u], [64 * 1024 + 10 * 1024, 1000, /quota/u]] as const) {
-      chat.data.db.prepare('UPDATE realms SET quota_bytes = ? WHERE id = 1').run(chat.data.realmUsedBytes(1) + quotaLeft);
+    for (const [length, quotaLeft, expected] of [
+      [4 * 1024 * 1024, 1024 ** 3, /upload limit/u],
+      [64 * 1024 + 10 * 1024, 1000, /quota/u],
+    ] as const) {
+      chat.data.db
+        .prepare('UPDATE realms SET quota_bytes = ? WHERE id = 1')
+        .run(chat.data.realmUsedBytes(1) + quotaLeft);
       const raw = await RawConnection.open(chat.url);
       try {
-        raw.send([
-          'POST /api/v1/user_uploads HTTP/1.1', 'Host: 127.0.0.1', `Authorization: ${auth}`, 'Content-Type: multipart/form-data; boundary=x',
-          `Content-Length: ${length}`, 'Expect: 100-continue', '', '',
-        ].join('\r\n'));
+        raw.send(
+          [
+            'POST /api/v1/user_uploads HTTP/1.1',
+            'Host: 127.0.0.1',
+            `Authorization: ${auth}`,
+            'Content-Type: multipart/form-data; boundary=x',
+            `Content-Length: ${length}`,
+            'Expect: 100-continue',
+            '',
+            '',
+          ].join('\r\n'),
+        );
         const [answer] = await raw.read(['POST']);
         expect(answer?.status).toBe(413);
-        expect(JSON.parse(answer?.body.toString() ?? '{}')).toMatchObject({ result: 'error', code: 'BAD_REQUEST', msg: expect.stringMatching(expected) as unknown });
+        expect(JSON.parse(answer?.body.toString() ?? '{}')).toMatchObject({
+          result: 'error',
+          code: 'BAD_REQUEST',
+          msg: expect.stringMatching(expected) as unknown,
+        });
       } finally {
         raw.close();
         chat.data.db.prepare('UPDATE realms SET quota_bytes = ? WHERE id = 1').run(1024 ** 3);
@@ -177,7 +225,9 @@ describe.each(BACKENDS)("Zulip's upload API (%s)", (_backend, options) => {
       const refused = await call('POST', '/api/v1/user_uploads', { auth, body: over });
       expect(refused.status).toBe(413);
       expect(refused.body).toMatchObject({ result: 'error', code: 'BAD_REQUEST' });
-      expect(refused.body.msg).toMatch(/^this upload would exceed your personal upload quota of [\d.]+ (bytes|KiB) \(/u);
+      expect(refused.body.msg).toMatch(
+        /^this upload would exceed your personal upload quota of [\d.]+ (bytes|KiB) \(/u,
+      );
     } finally {
       chat.data.setQuotas(1, 1024 ** 3, null);
     }

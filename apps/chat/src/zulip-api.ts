@@ -46,16 +46,25 @@ function success(fields: Record<string, unknown>): Response {
 
 /** Zulip's error JSON: `{ result: "error", msg, code }` with the refusal's status. */
 export function zulipError(status: number, msg: string, code: string, headers: Record<string, string> = {}): Response {
-  return Response.json({ result: 'error', msg, code }, { status, headers: { 'cache-control': 'no-store', ...headers } });
+  return Response.json(
+    { result: 'error', msg, code },
+    { status, headers: { 'cache-control': 'no-store', ...headers } },
+  );
 }
 
 /** A small `application/x-www-form-urlencoded` (or JSON-free multipart-free) form body, as Zulip's API takes. */
 async function readForm(app: ChatApp, c: Context): Promise<URLSearchParams> {
-  const bytes = await readSmallBody(app.runtime, c, MAX_FORM_BYTES, () => new ApiError(413, 'BadRequest', `request body is larger than ${MAX_FORM_BYTES} bytes`));
+  const bytes = await readSmallBody(
+    app.runtime,
+    c,
+    MAX_FORM_BYTES,
+    () => new ApiError(413, 'BadRequest', `request body is larger than ${MAX_FORM_BYTES} bytes`),
+  );
   const type = c.req.header('content-type') ?? '';
   const query = new URL(c.req.url).searchParams;
   if (bytes.byteLength === 0) return query;
-  if (!/^application\/x-www-form-urlencoded/iu.test(type)) throw badRequest('send the parameters as application/x-www-form-urlencoded');
+  if (!/^application\/x-www-form-urlencoded/iu.test(type))
+    throw badRequest('send the parameters as application/x-www-form-urlencoded');
   const form = new URLSearchParams(new TextDecoder().decode(bytes));
   for (const [name, value] of query) if (!form.has(name)) form.set(name, value);
   return form;
@@ -76,10 +85,15 @@ function directRecipients(to: string): (number | string)[] {
     } catch {
       throw badRequest(`'to' is not a valid JSON list: ${to}`);
     }
-    if (Array.isArray(parsed) && parsed.every((item) => typeof item === 'string' || Number.isSafeInteger(item))) return parsed as (number | string)[];
+    if (Array.isArray(parsed) && parsed.every((item) => typeof item === 'string' || Number.isSafeInteger(item)))
+      return parsed as (number | string)[];
     throw badRequest("'to' must list user ids or emails");
   }
-  return to.split(',').map((item) => item.trim()).filter((item) => item !== '').map((item) => (/^\d+$/u.test(item) ? Number(item) : item));
+  return to
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+    .map((item) => (/^\d+$/u.test(item) ? Number(item) : item));
 }
 
 function sameText(a: string, b: string): boolean {
@@ -105,10 +119,24 @@ export function zulipApi(app: ChatApp): Hono {
   api.onError((error) => {
     if (error instanceof HTTPException) return error.getResponse();
     const failure = error instanceof ApiError ? error : undefined;
-    if (failure !== undefined) return zulipError(failure.status, failure.message, zulipCode(failure), failure.status === 413 ? { connection: 'close' } : {});
+    if (failure !== undefined)
+      return zulipError(
+        failure.status,
+        failure.message,
+        zulipCode(failure),
+        failure.status === 413 ? { connection: 'close' } : {},
+      );
     // Storage failures: the app's mapping (503, 507, logged), in Zulip's shape.
     const answer = app.failure(error);
-    return zulipError(answer.status, answer.status === 507 ? 'the file store is full' : answer.status === 503 ? 'the file store is unavailable right now; try again later' : 'Internal server error', 'SERVER_ERROR');
+    return zulipError(
+      answer.status,
+      answer.status === 507
+        ? 'the file store is full'
+        : answer.status === 503
+          ? 'the file store is unavailable right now; try again later'
+          : 'Internal server error',
+      'SERVER_ERROR',
+    );
   });
   api.notFound(() => zulipError(404, 'Endpoint not found', 'BAD_REQUEST'));
 
@@ -119,26 +147,40 @@ export function zulipApi(app: ChatApp): Hono {
     const password = required(form, 'password');
     const found = app.data.userWithPassword(email);
     const matches = await verifyPassword(password, found?.passwordHash ?? UNKNOWN_USER_HASH);
-    if (found === undefined || !matches) throw new ApiError(401, 'InvalidCredentials', 'Your username or password is incorrect');
-    return success({ api_key: app.data.apiKey(found.user.id, newApiKey), email: found.user.email, user_id: found.user.id });
+    if (found === undefined || !matches)
+      throw new ApiError(401, 'InvalidCredentials', 'Your username or password is incorrect');
+    return success({
+      api_key: app.data.apiKey(found.user.id, newApiKey),
+      email: found.user.email,
+      user_id: found.user.id,
+    });
   });
 
-  api.use('*', basicAuth({
-    realm: 'zulip',
-    verifyUser: (email, key, c) => {
-      const user = app.data.userWithApiKey(email, key);
-      if (user === undefined || !sameText(app.data.apiKey(user.id, newApiKey), key)) return false;
-      users.set(c.req.raw, user);
-      return true;
-    },
-    invalidUserMessage: { result: 'error', msg: 'Invalid API key', code: 'INVALID_API_KEY' },
-  }));
+  api.use(
+    '*',
+    basicAuth({
+      realm: 'zulip',
+      verifyUser: (email, key, c) => {
+        const user = app.data.userWithApiKey(email, key);
+        if (user === undefined || !sameText(app.data.apiKey(user.id, newApiKey), key)) return false;
+        users.set(c.req.raw, user);
+        return true;
+      },
+      invalidUserMessage: { result: 'error', msg: 'Invalid API key', code: 'INVALID_API_KEY' },
+    }),
+  );
 
   /** `GET /api/v1/users/me`. */
   api.get('/users/me', (c) => {
     const user = userOf(c);
     const view = app.userView(user);
-    return success({ user_id: user.id, email: user.email, full_name: user.fullName, is_admin: user.isAdmin, avatar_url: view.avatarUrl });
+    return success({
+      user_id: user.id,
+      email: user.email,
+      full_name: user.fullName,
+      is_admin: user.isAdmin,
+      avatar_url: view.avatarUrl,
+    });
   });
 
   /** `POST /api/v1/user_uploads`: one file in a multipart form, streamed into the uploads store. */
@@ -146,7 +188,8 @@ export function zulipApi(app: ChatApp): Hono {
     const user = userOf(c);
     // The whole body over the limit is refused before a byte is read (and before `100 Continue`).
     const length = declaredLength(c);
-    if (length !== undefined && length > app.maxFileUploadBytes + MULTIPART_OVERHEAD_BYTES) throw fileTooLarge(app.maxFileUploadBytes);
+    if (length !== undefined && length > app.maxFileUploadBytes + MULTIPART_OVERHEAD_BYTES)
+      throw fileTooLarge(app.maxFileUploadBytes);
     const realm = app.data.realm(user.realmId);
     if (length !== undefined && realm !== undefined) {
       const refusal = quotaCheck(app, quotaClaims(app, realm, user), length - MULTIPART_OVERHEAD_BYTES);
@@ -154,7 +197,8 @@ export function zulipApi(app: ChatApp): Hono {
     }
     app.runtime.continueBody(c);
     const attachment = await receiveOneFile(c.req.header('content-type'), c.req.raw.body, (file) =>
-      storeUpload(app, c, user, sanitizeFilename(file.filename), file.contentType, file.body, undefined));
+      storeUpload(app, c, user, sanitizeFilename(file.filename), file.contentType, file.body, undefined),
+    );
     const uri = `/user_uploads/${encodeKeyPath(attachment.key)}`;
     return success({ uri, url: uri, filename: attachment.name });
   });
@@ -171,9 +215,12 @@ export function zulipApi(app: ChatApp): Hono {
       const conversation = directConversationWith(app, user, directRecipients(required(form, 'to')));
       return success({ id: sendMessage(app, user, conversation.id, required(form, 'content')).id });
     }
-    if (type !== 'stream' && type !== 'channel') throw badRequest(`Invalid message type '${type}': use "channel", "stream", "direct" or "private"`);
+    if (type !== 'stream' && type !== 'channel')
+      throw badRequest(`Invalid message type '${type}': use "channel", "stream", "direct" or "private"`);
     const to = required(form, 'to').replace(/^\[?"?|"?\]?$/gu, '');
-    const channel = /^\d+$/u.test(to) ? app.data.visibleChannel(user, Number(to)) : app.data.visibleChannelNamed(user, to);
+    const channel = /^\d+$/u.test(to)
+      ? app.data.visibleChannel(user, Number(to))
+      : app.data.visibleChannelNamed(user, to);
     if (channel === undefined) throw badRequest(`Channel '${to}' does not exist`);
     const message = sendMessage(app, user, channel.id, required(form, 'content'));
     return success({ id: message.id });

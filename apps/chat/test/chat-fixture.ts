@@ -48,7 +48,8 @@ export class Client {
   async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers };
     if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    if (this.csrfToken !== undefined && options.noCsrf !== true && method !== 'GET' && method !== 'HEAD') headers['x-csrf-token'] = this.csrfToken;
+    if (this.csrfToken !== undefined && options.noCsrf !== true && method !== 'GET' && method !== 'HEAD')
+      headers['x-csrf-token'] = this.csrfToken;
     let body: BodyInit | undefined;
     const given = options.body;
     if (typeof given === 'string' || given instanceof ReadableStream) {
@@ -75,23 +76,39 @@ export class Client {
 
   // The caller names the shape it expects back; the tests then check it.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
-  async json<T = Record<string, unknown>>(method: string, path: string, options: RequestOptions = {}): Promise<{ status: number; body: T }> {
+  async json<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<{ status: number; body: T }> {
     const response = await this.request(method, path, options);
     return { status: response.status, body: (await response.json()) as T };
   }
 
   /** Uploads bytes as a message attachment and returns the API's attachment object. */
-  async upload(name: string, bytes: Uint8Array | string, contentType = 'application/octet-stream'): Promise<UploadedAttachment> {
-    const { status, body } = await this.json<UploadedAttachment>('POST', `/api/uploads?name=${encodeURIComponent(name)}`, {
-      body: bytes,
-      headers: { 'content-type': contentType },
-    });
+  async upload(
+    name: string,
+    bytes: Uint8Array | string,
+    contentType = 'application/octet-stream',
+  ): Promise<UploadedAttachment> {
+    const { status, body } = await this.json<UploadedAttachment>(
+      'POST',
+      `/api/uploads?name=${encodeURIComponent(name)}`,
+      {
+        body: bytes,
+        headers: { 'content-type': contentType },
+      },
+    );
     if (status !== 201) throw new Error(`upload failed with ${status}: ${JSON.stringify(body)}`);
     return body;
   }
 
   async post(channelId: number, content: string): Promise<{ id: number; attachments: UploadedAttachment[] }> {
-    const { status, body } = await this.json<{ id: number; attachments: UploadedAttachment[] }>('POST', `/api/channels/${channelId}/messages`, { body: { content } });
+    const { status, body } = await this.json<{ id: number; attachments: UploadedAttachment[] }>(
+      'POST',
+      `/api/channels/${channelId}/messages`,
+      { body: { content } },
+    );
     if (status !== 201) throw new Error(`post failed with ${status}: ${JSON.stringify(body)}`);
     return body;
   }
@@ -132,7 +149,12 @@ export async function startTestChat(options: TestChatOptions = {}): Promise<Test
   await seedDatabase(data, now());
   const stores = options.stores?.(dir) ?? localChatStores(join(dir, 'uploads'), SIGNING_SECRET);
   const server = await startChatServer({
-    data, stores, maxFileUploadBytes: options.maxFileUploadBytes ?? 1024 * 1024, avatarSalt: 'test-salt', now, logError: options.logError ?? (() => undefined),
+    data,
+    stores,
+    maxFileUploadBytes: options.maxFileUploadBytes ?? 1024 * 1024,
+    avatarSalt: 'test-salt',
+    now,
+    logError: options.logError ?? (() => undefined),
     tus: options.tus,
   });
   const anonymous = (): Client => new Client(server.url);
@@ -151,7 +173,9 @@ export async function startTestChat(options: TestChatOptions = {}): Promise<Test
       const client = anonymous();
       const session = await client.json<{ csrfToken: string }>('GET', '/api/session');
       client.csrfToken = session.body.csrfToken;
-      const { status, body } = await client.json<{ csrfToken: string }>('POST', '/api/login', { body: { email, password: account.password } });
+      const { status, body } = await client.json<{ csrfToken: string }>('POST', '/api/login', {
+        body: { email, password: account.password },
+      });
       if (status !== 200) throw new Error(`login failed: ${status}`);
       client.csrfToken = body.csrfToken;
       return client;
@@ -171,7 +195,12 @@ export function fakeS3ChatStores(redirectUploads = false): () => ChatStores {
   return () => {
     const fake = new FakeS3({ buckets: ['chat-uploads', 'chat-avatars'] });
     const uploads = new S3Store({ client: fake.client, bucket: 'chat-uploads', retryStrategy: instantRetries() });
-    const avatars = new S3Store({ client: fake.client, bucket: 'chat-avatars', publicUrlBase: FAKE_AVATARS_URL, retryStrategy: instantRetries() });
+    const avatars = new S3Store({
+      client: fake.client,
+      bucket: 'chat-avatars',
+      publicUrlBase: FAKE_AVATARS_URL,
+      retryStrategy: instantRetries(),
+    });
     return s3ChatStores(uploads, avatars, { cacheTier: new MemoryStore(), redirectUploads });
   };
 }

@@ -58,7 +58,12 @@ export class RawConnection {
       if (end !== -1) {
         const head = this.#received.toString('latin1', 0, end);
         const [statusLine = '', ...lines] = head.split('\r\n');
-        const headers = new Map(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+        const headers = new Map(
+          lines.map((line) => [
+            line.slice(0, line.indexOf(':')).toLowerCase(),
+            line.slice(line.indexOf(':') + 1).trim(),
+          ]),
+        );
         const status = Number(statusLine.split(' ')[1]);
         const length = method === 'HEAD' || status === 304 ? 0 : Number(headers.get('content-length') ?? 0);
         if (this.#received.byteLength >= end + 4 + length) {
@@ -67,7 +72,10 @@ export class RawConnection {
           return { head, status, headers, body: Buffer.from(body) };
         }
       }
-      if (this.#closed) throw new Error(`the connection closed before a whole response; received: ${this.#received.toString('latin1').slice(0, 200)}`);
+      if (this.#closed)
+        throw new Error(
+          `the connection closed before a whole response; received: ${this.#received.toString('latin1').slice(0, 200)}`,
+        );
       await new Promise<void>((resolve) => {
         this.#waiter = resolve;
       });
@@ -87,4 +95,3 @@ export function cookieOf(client: Client): string {
 export function fileGet(path: string, cookie: string, ...extra: string[]): string {
   return [`GET ${path} HTTP/1.1`, 'Host: 127.0.0.1', `Cookie: ${cookie}`, ...extra, '', ''].join('\r\n');
 }
-

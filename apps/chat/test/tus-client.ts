@@ -19,7 +19,10 @@ export function sessionHeaders(client: Client): Record<string, string> {
  * resolves with the completing response's JSON once it succeeds.
  */
 export function tusUpload(
-  source: Buffer | NodeJS.ReadableStream, endpoint: string, client: Client, options: Partial<UploadOptions> = {},
+  source: Buffer | NodeJS.ReadableStream,
+  endpoint: string,
+  client: Client,
+  options: Partial<UploadOptions> = {},
 ): { readonly upload: Upload; readonly done: Promise<TusFinished> } {
   let upload: Upload | undefined;
   const done = new Promise<TusFinished>((resolve, reject) => {

@@ -156,13 +156,17 @@ export function describeTusResume(name: string, makeStores: (dir: string) => Cha
     let sourceSha: string;
     const seen = { largest: 0, streamed: 0 };
 
-    const start = async (): Promise<RunningChatServer> => startChatServer({
-      data, stores, maxFileUploadBytes: 256 * MIB, avatarSalt: 'test-salt',
-      tus: { sweepIntervalMs: 0, store: measuringStore(stores.deployment?.uploads ?? stores.uploads, seen) },
-      logError: (error) => {
-        console.error(error);
-      },
-    });
+    const start = async (): Promise<RunningChatServer> =>
+      startChatServer({
+        data,
+        stores,
+        maxFileUploadBytes: 256 * MIB,
+        avatarSalt: 'test-salt',
+        tus: { sweepIntervalMs: 0, store: measuringStore(stores.deployment?.uploads ?? stores.uploads, seen) },
+        logError: (error) => {
+          console.error(error);
+        },
+      });
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'stowage-tus-resume-'));
@@ -192,7 +196,11 @@ export function describeTusResume(name: string, makeStores: (dir: string) => Cha
       const account = SEED_ACCOUNTS.find((candidate) => candidate.email === 'hamlet@zulip.test');
       const client = new Client(base);
       client.csrfToken = (await client.json<{ csrfToken: string }>('GET', '/api/session')).body.csrfToken;
-      client.csrfToken = (await client.json<{ csrfToken: string }>('POST', '/api/login', { body: { email: account?.email, password: account?.password } })).body.csrfToken;
+      client.csrfToken = (
+        await client.json<{ csrfToken: string }>('POST', '/api/login', {
+          body: { email: account?.email, password: account?.password },
+        })
+      ).body.csrfToken;
 
       let restarted: Promise<void> | undefined;
       proxy.onBytes((forwarded) => {
@@ -236,7 +244,9 @@ export function describeTusResume(name: string, makeStores: (dir: string) => Cha
       expect(stored.size).toBe(FILE_BYTES);
       expect(await sha256Of(stored.body)).toBe(sourceSha);
       expect((await origin.head(key))?.sha256).toBe(sourceSha);
-      const row = data.attachmentsOfOwner(data.userWithPassword('hamlet@zulip.test')?.user.id ?? 0).find((attachment) => attachment.key === key);
+      const row = data
+        .attachmentsOfOwner(data.userWithPassword('hamlet@zulip.test')?.user.id ?? 0)
+        .find((attachment) => attachment.key === key);
       expect(row?.size).toBe(FILE_BYTES);
       const leftovers: string[] = [];
       for await (const object of origin.list({ prefix: 'tus/' })) leftovers.push(object.key);

@@ -9,7 +9,9 @@ export function expectSameBytes(actual: Uint8Array, expected: Uint8Array, what =
   const limit = Math.min(actual.byteLength, expected.byteLength);
   for (let offset = 0; offset < limit; offset++) {
     if (actual[offset] !== expected[offset]) {
-      expect.fail(`${what}: first difference at byte ${offset}: ${actual[offset] ?? '-'} instead of ${expected[offset] ?? '-'}`);
+      expect.fail(
+        `${what}: first difference at byte ${offset}: ${actual[offset] ?? '-'} instead of ${expected[offset] ?? '-'}`,
+      );
     }
   }
 }

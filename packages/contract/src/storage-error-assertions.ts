@@ -17,7 +17,8 @@ export function assertStorageError(error: unknown, code: StorageErrorCode): Stor
   if (!hasStorageErrorShape(error)) {
     throw new Error(`expected StorageError ${code}, got ${describeValue(error)}`, { cause: error });
   }
-  if (error.code !== code) throw new Error(`expected StorageError ${code}, got ${error.code}: ${error.message}`, { cause: error });
+  if (error.code !== code)
+    throw new Error(`expected StorageError ${code}, got ${error.code}: ${error.message}`, { cause: error });
   return error;
 }
 

@@ -1,7 +1,15 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { isStorageError } from './errors.ts';
-import { READ_BODY_CHUNKS, abortableBodyChunks, bodyChunks, bodyToStream, collectBytes, knownBodySize, readResultBody } from './body.ts';
+import {
+  READ_BODY_CHUNKS,
+  abortableBodyChunks,
+  bodyChunks,
+  bodyToStream,
+  collectBytes,
+  knownBodySize,
+  readResultBody,
+} from './body.ts';
 import type { ChunkReadableResult } from './body.ts';
 import type { GetResult } from './object-store.ts';
 
@@ -127,7 +135,8 @@ describe('bodyChunks', () => {
     let returned = 0;
     const ending = (fail: boolean): AsyncIterable<Uint8Array> => ({
       [Symbol.asyncIterator]: () => ({
-        next: () => (fail ? Promise.reject(new Error('source failed')) : Promise.resolve({ done: true, value: undefined })),
+        next: () =>
+          fail ? Promise.reject(new Error('source failed')) : Promise.resolve({ done: true, value: undefined }),
         return: () => {
           returned++;
           return Promise.resolve({ done: true, value: undefined });
@@ -198,7 +207,7 @@ describe('abortableBodyChunks', () => {
     expect(stalled.locked).toBe(false);
   });
 
-  it("gives up a stalled iterable when the signal fires, returning its iterator", async () => {
+  it('gives up a stalled iterable when the signal fires, returning its iterator', async () => {
     const controller = new AbortController();
     let returned = 0;
     const iterable: AsyncIterable<Uint8Array> = {
@@ -259,7 +268,8 @@ describe('abortableBodyChunks', () => {
     });
     await expect(abortableBodyChunks(failing, new AbortController().signal, 'k').next()).rejects.toBe(failure);
     const texts: string[] = [];
-    for await (const chunk of abortableBodyChunks(streamOf([encode('x'), encode('y')]), undefined, 'k')) texts.push(new TextDecoder().decode(chunk));
+    for await (const chunk of abortableBodyChunks(streamOf([encode('x'), encode('y')]), undefined, 'k'))
+      texts.push(new TextDecoder().decode(chunk));
     expect(texts).toEqual(['x', 'y']);
   });
 });

@@ -35,7 +35,11 @@ export function bodyChunks(body: Body): AsyncGenerator<Uint8Array, void, undefin
  * is then released. One abort listener serves the whole read (one per chunk cost more than hashing the chunk), and
  * it goes with the body's end, failure or release, so a signal that outlives the read keeps none.
  */
-export function abortableBodyChunks(body: Body, signal: AbortSignal | undefined, key: string): AsyncGenerator<Uint8Array, void, undefined> {
+export function abortableBodyChunks(
+  body: Body,
+  signal: AbortSignal | undefined,
+  key: string,
+): AsyncGenerator<Uint8Array, void, undefined> {
   const chunks = bodyChunks(body);
   if (signal === undefined) return chunks;
   let rejectRead: ((error: unknown) => void) | undefined;
@@ -63,7 +67,9 @@ function oneChunk(chunk: Uint8Array): AsyncGenerator<Uint8Array, void, undefined
   let given = false;
   return releasingChunks({
     read: () => {
-      const step: IteratorResult<Uint8Array, unknown> = given ? { done: true, value: undefined } : { done: false, value: chunk };
+      const step: IteratorResult<Uint8Array, unknown> = given
+        ? { done: true, value: undefined }
+        : { done: false, value: chunk };
       given = true;
       return Promise.resolve(step);
     },

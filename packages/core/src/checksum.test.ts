@@ -29,7 +29,9 @@ describe('portableSha256', () => {
     expect(portableHex(text('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'))).toBe(
       '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1',
     );
-    expect(portableHex(new Uint8Array(1_000_000).fill(0x61))).toBe('cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0');
+    expect(portableHex(new Uint8Array(1_000_000).fill(0x61))).toBe(
+      'cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0',
+    );
   });
 
   it('matches node:crypto for every length from 0 to 300 bytes (all padding cases)', () => {
@@ -40,17 +42,21 @@ describe('portableSha256', () => {
     }
   });
 
-  it.each([511, 512, 513, 4095, 4096, 4097, 65_535, 65_536, 65_537, 1_048_576 + 3])('matches node:crypto for %i bytes', (length) => {
-    const bytes = deterministicBytes(length, length);
-    expect(portableHex(bytes)).toBe(reference(bytes));
-  });
+  it.each([511, 512, 513, 4095, 4096, 4097, 65_535, 65_536, 65_537, 1_048_576 + 3])(
+    'matches node:crypto for %i bytes',
+    (length) => {
+      const bytes = deterministicBytes(length, length);
+      expect(portableHex(bytes)).toBe(reference(bytes));
+    },
+  );
 
   it('gives the same digest however the input is split into chunks', () => {
     const bytes = deterministicBytes(10_007, 7);
     const expected = reference(bytes);
     for (const chunkSize of [1, 3, 55, 56, 63, 64, 65, 127, 128, 1000, 10_007]) {
       const hash = portableSha256();
-      for (let offset = 0; offset < bytes.length; offset += chunkSize) hash.update(bytes.subarray(offset, offset + chunkSize));
+      for (let offset = 0; offset < bytes.length; offset += chunkSize)
+        hash.update(bytes.subarray(offset, offset + chunkSize));
       expect(toHex(hash.digest()), `chunks of ${chunkSize}`).toBe(expected);
     }
     // Irregular splits, including empty chunks, crossing block boundaries at odd places.
@@ -98,7 +104,9 @@ describe('toBase64 and toHex', () => {
 });
 
 describe('digestingStream', () => {
-  async function pipeThrough(chunks: readonly Uint8Array[]): Promise<{ output: Uint8Array[]; size: number; sha256: string }> {
+  async function pipeThrough(
+    chunks: readonly Uint8Array[],
+  ): Promise<{ output: Uint8Array[]; size: number; sha256: string }> {
     const { stream, digest } = digestingStream();
     const source = new ReadableStream<Uint8Array>({
       start(controller) {

@@ -51,7 +51,7 @@ class PortableSha256 implements StreamingHash {
 
   digest(): Uint8Array {
     const bitLength = this.#totalBytes * 8;
-    const padding = new Uint8Array(((this.#blockLength < 56 ? 56 : 120) - this.#blockLength) + 8);
+    const padding = new Uint8Array((this.#blockLength < 56 ? 56 : 120) - this.#blockLength + 8);
     padding[0] = 0x80;
     const view = new DataView(padding.buffer);
     view.setUint32(padding.length - 8, Math.floor(bitLength / 2 ** 32));
@@ -71,7 +71,12 @@ class PortableSha256 implements StreamingHash {
     const w = this.#words;
     for (let i = 0; i < 16; i++) {
       const at = offset + i * 4;
-      w[i] = (((bytes[at] ?? 0) << 24) | ((bytes[at + 1] ?? 0) << 16) | ((bytes[at + 2] ?? 0) << 8) | (bytes[at + 3] ?? 0)) >>> 0;
+      w[i] =
+        (((bytes[at] ?? 0) << 24) |
+          ((bytes[at + 1] ?? 0) << 16) |
+          ((bytes[at + 2] ?? 0) << 8) |
+          (bytes[at + 3] ?? 0)) >>>
+        0;
     }
     for (let i = 16; i < 64; i++) {
       const w15 = w[i - 15] ?? 0;
@@ -81,10 +86,22 @@ class PortableSha256 implements StreamingHash {
       w[i] = ((w[i - 16] ?? 0) + s0 + (w[i - 7] ?? 0) + s1) >>> 0;
     }
     const s = this.#state;
-    let a = s[0] ?? 0, b = s[1] ?? 0, c = s[2] ?? 0, d = s[3] ?? 0;
-    let e = s[4] ?? 0, f = s[5] ?? 0, g = s[6] ?? 0, h = s[7] ?? 0;
+    let a = s[0] ?? 0,
+      b = s[1] ?? 0,
+      c = s[2] ?? 0,
+      d = s[3] ?? 0;
+    let e = s[4] ?? 0,
+      f = s[5] ?? 0,
+      g = s[6] ?? 0,
+      h = s[7] ?? 0;
     for (let i = 0; i < 64; i++) {
-      const t1 = (h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + (ROUND_CONSTANTS[i] ?? 0) + (w[i] ?? 0)) >>> 0;
+      const t1 =
+        (h +
+          (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) +
+          ((e & f) ^ (~e & g)) +
+          (ROUND_CONSTANTS[i] ?? 0) +
+          (w[i] ?? 0)) >>>
+        0;
       const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) >>> 0;
       h = g;
       g = f;
@@ -125,7 +142,11 @@ export function toBase64(bytes: Uint8Array): string {
   const whole = bytes.length - (bytes.length % 3);
   for (let i = 0; i < whole; i += 3) {
     const triple = ((bytes[i] ?? 0) << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    text += (BASE64_DIGITS[triple >>> 18] ?? '') + (BASE64_DIGITS[(triple >>> 12) & 63] ?? '') + (BASE64_DIGITS[(triple >>> 6) & 63] ?? '') + (BASE64_DIGITS[triple & 63] ?? '');
+    text +=
+      (BASE64_DIGITS[triple >>> 18] ?? '') +
+      (BASE64_DIGITS[(triple >>> 12) & 63] ?? '') +
+      (BASE64_DIGITS[(triple >>> 6) & 63] ?? '') +
+      (BASE64_DIGITS[triple & 63] ?? '');
   }
   const left = bytes.length - whole;
   if (left > 0) {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_CONTENT_TYPE, contentDisposition, guessContentType, isInlineContentType, mediaType, servedContentType,
+  DEFAULT_CONTENT_TYPE,
+  contentDisposition,
+  guessContentType,
+  isInlineContentType,
+  mediaType,
+  servedContentType,
 } from './content-type.ts';
 
 describe('guessContentType', () => {
@@ -42,8 +47,22 @@ describe('guessContentType', () => {
 describe('isInlineContentType', () => {
   // Zulip's list of types served inline.
   it.each([
-    'audio/aac', 'audio/flac', 'audio/mp4', 'audio/mpeg', 'audio/wav', 'audio/webm', 'application/pdf', 'image/apng',
-    'image/avif', 'image/gif', 'image/jpeg', 'image/png', 'image/webp', 'text/plain', 'video/mp4', 'video/webm',
+    'audio/aac',
+    'audio/flac',
+    'audio/mp4',
+    'audio/mpeg',
+    'audio/wav',
+    'audio/webm',
+    'application/pdf',
+    'image/apng',
+    'image/avif',
+    'image/gif',
+    'image/jpeg',
+    'image/png',
+    'image/webp',
+    'text/plain',
+    'video/mp4',
+    'video/webm',
   ])('serves %s inline', (type) => {
     expect(isInlineContentType(type)).toBe(true);
   });
@@ -104,11 +123,19 @@ describe('servedContentType', () => {
 
 describe('contentDisposition', () => {
   it('serves an inline type inline with both filename forms', () => {
-    expect(contentDisposition('report.pdf', 'application/pdf')).toBe(`inline; filename="report.pdf"; filename*=UTF-8''report.pdf`);
+    expect(contentDisposition('report.pdf', 'application/pdf')).toBe(
+      `inline; filename="report.pdf"; filename*=UTF-8''report.pdf`,
+    );
   });
 
   it('turns a requested inline into an attachment for types that may not be inline', () => {
-    for (const type of ['image/svg+xml', 'text/html', 'application/xhtml+xml', 'application/xml', 'application/octet-stream']) {
+    for (const type of [
+      'image/svg+xml',
+      'text/html',
+      'application/xhtml+xml',
+      'application/xml',
+      'application/octet-stream',
+    ]) {
       expect(contentDisposition('x', type, 'inline')).toMatch(/^attachment; /u);
     }
   });
@@ -121,15 +148,21 @@ describe('contentDisposition', () => {
     expect(contentDisposition('résumé.pdf', 'application/pdf')).toBe(
       `inline; filename="r_sum_.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf`,
     );
-    expect(contentDisposition('日本.txt', 'text/plain')).toBe(`inline; filename="__.txt"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt`);
+    expect(contentDisposition('日本.txt', 'text/plain')).toBe(
+      `inline; filename="__.txt"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt`,
+    );
   });
 
   it('replaces an emoji (two UTF-16 units) by a single fallback character and four escaped bytes', () => {
-    expect(contentDisposition('\u{1f600}.png', 'image/png')).toBe(`inline; filename="_.png"; filename*=UTF-8''%F0%9F%98%80.png`);
+    expect(contentDisposition('\u{1f600}.png', 'image/png')).toBe(
+      `inline; filename="_.png"; filename*=UTF-8''%F0%9F%98%80.png`,
+    );
   });
 
   it('cannot be broken out of: quotes and backslashes are replaced in the fallback and escaped in filename*', () => {
-    expect(contentDisposition('a"b\\c.txt', 'text/plain')).toBe(`inline; filename="a_b_c.txt"; filename*=UTF-8''a%22b%5Cc.txt`);
+    expect(contentDisposition('a"b\\c.txt', 'text/plain')).toBe(
+      `inline; filename="a_b_c.txt"; filename*=UTF-8''a%22b%5Cc.txt`,
+    );
   });
 
   it('cannot inject headers: CR and LF never reach the header value', () => {

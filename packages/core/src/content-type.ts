@@ -1,25 +1,78 @@
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 const TYPES_BY_EXTENSION: Readonly<Record<string, string>> = {
-  aac: 'audio/aac', flac: 'audio/flac', m4a: 'audio/mp4', mp3: 'audio/mpeg', oga: 'audio/ogg', ogg: 'audio/ogg',
-  opus: 'audio/opus', wav: 'audio/wav', weba: 'audio/webm',
-  apng: 'image/apng', avif: 'image/avif', bmp: 'image/bmp', gif: 'image/gif', heic: 'image/heic', ico: 'image/vnd.microsoft.icon',
-  jpe: 'image/jpeg', jpeg: 'image/jpeg', jpg: 'image/jpeg', png: 'image/png', svg: 'image/svg+xml', tif: 'image/tiff',
-  tiff: 'image/tiff', webp: 'image/webp',
-  m4v: 'video/mp4', mkv: 'video/x-matroska', mov: 'video/quicktime', mp4: 'video/mp4', mpeg: 'video/mpeg', mpg: 'video/mpeg',
-  ogv: 'video/ogg', webm: 'video/webm', avi: 'video/x-msvideo',
-  css: 'text/css', csv: 'text/csv', htm: 'text/html', html: 'text/html', ics: 'text/calendar', js: 'text/javascript',
-  log: 'text/plain', md: 'text/markdown', mjs: 'text/javascript', txt: 'text/plain', xhtml: 'application/xhtml+xml',
-  xml: 'application/xml', yaml: 'application/yaml', yml: 'application/yaml',
-  '7z': 'application/x-7z-compressed', bz2: 'application/x-bzip2', doc: 'application/msword',
-  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', epub: 'application/epub+zip',
-  gz: 'application/gzip', jar: 'application/java-archive', json: 'application/json', odp: 'application/vnd.oasis.opendocument.presentation',
-  ods: 'application/vnd.oasis.opendocument.spreadsheet', odt: 'application/vnd.oasis.opendocument.text',
-  pdf: 'application/pdf', ppt: 'application/vnd.ms-powerpoint',
-  pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation', rar: 'application/vnd.rar',
-  rtf: 'application/rtf', tar: 'application/x-tar', wasm: 'application/wasm', xls: 'application/vnd.ms-excel',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', zip: 'application/zip', zst: 'application/zstd',
-  otf: 'font/otf', ttf: 'font/ttf', woff: 'font/woff', woff2: 'font/woff2',
+  aac: 'audio/aac',
+  flac: 'audio/flac',
+  m4a: 'audio/mp4',
+  mp3: 'audio/mpeg',
+  oga: 'audio/ogg',
+  ogg: 'audio/ogg',
+  opus: 'audio/opus',
+  wav: 'audio/wav',
+  weba: 'audio/webm',
+  apng: 'image/apng',
+  avif: 'image/avif',
+  bmp: 'image/bmp',
+  gif: 'image/gif',
+  heic: 'image/heic',
+  ico: 'image/vnd.microsoft.icon',
+  jpe: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  jpg: 'image/jpeg',
+  png: 'image/png',
+  svg: 'image/svg+xml',
+  tif: 'image/tiff',
+  tiff: 'image/tiff',
+  webp: 'image/webp',
+  m4v: 'video/mp4',
+  mkv: 'video/x-matroska',
+  mov: 'video/quicktime',
+  mp4: 'video/mp4',
+  mpeg: 'video/mpeg',
+  mpg: 'video/mpeg',
+  ogv: 'video/ogg',
+  webm: 'video/webm',
+  avi: 'video/x-msvideo',
+  css: 'text/css',
+  csv: 'text/csv',
+  htm: 'text/html',
+  html: 'text/html',
+  ics: 'text/calendar',
+  js: 'text/javascript',
+  log: 'text/plain',
+  md: 'text/markdown',
+  mjs: 'text/javascript',
+  txt: 'text/plain',
+  xhtml: 'application/xhtml+xml',
+  xml: 'application/xml',
+  yaml: 'application/yaml',
+  yml: 'application/yaml',
+  '7z': 'application/x-7z-compressed',
+  bz2: 'application/x-bzip2',
+  doc: 'application/msword',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  epub: 'application/epub+zip',
+  gz: 'application/gzip',
+  jar: 'application/java-archive',
+  json: 'application/json',
+  odp: 'application/vnd.oasis.opendocument.presentation',
+  ods: 'application/vnd.oasis.opendocument.spreadsheet',
+  odt: 'application/vnd.oasis.opendocument.text',
+  pdf: 'application/pdf',
+  ppt: 'application/vnd.ms-powerpoint',
+  pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  rar: 'application/vnd.rar',
+  rtf: 'application/rtf',
+  tar: 'application/x-tar',
+  wasm: 'application/wasm',
+  xls: 'application/vnd.ms-excel',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  zip: 'application/zip',
+  zst: 'application/zstd',
+  otf: 'font/otf',
+  ttf: 'font/ttf',
+  woff: 'font/woff',
+  woff2: 'font/woff2',
 };
 
 /** A content type from the name's extension (case-insensitive), else `application/octet-stream`. */
@@ -35,11 +88,22 @@ export function guessContentType(name: string): string {
  * XHTML, XML, which can run script) is served as an attachment.
  */
 const INLINE_TYPES: ReadonlySet<string> = new Set([
-  'audio/aac', 'audio/flac', 'audio/mp4', 'audio/mpeg', 'audio/wav', 'audio/webm',
+  'audio/aac',
+  'audio/flac',
+  'audio/mp4',
+  'audio/mpeg',
+  'audio/wav',
+  'audio/webm',
   'application/pdf',
-  'image/apng', 'image/avif', 'image/gif', 'image/jpeg', 'image/png', 'image/webp',
+  'image/apng',
+  'image/avif',
+  'image/gif',
+  'image/jpeg',
+  'image/png',
+  'image/webp',
   'text/plain',
-  'video/mp4', 'video/webm',
+  'video/mp4',
+  'video/webm',
 ]);
 
 /** The bare media type: lower case, parameters dropped. */
@@ -70,7 +134,8 @@ function encodeRfc5987(value: string): string {
   let out = '';
   for (const byte of new TextEncoder().encode(value)) {
     const character = String.fromCharCode(byte);
-    out += byte < 0x80 && ATTR_CHAR.test(character) ? character : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    out +=
+      byte < 0x80 && ATTR_CHAR.test(character) ? character : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
 }
@@ -79,7 +144,11 @@ function encodeRfc5987(value: string): string {
  * A `Content-Disposition` header (RFC 6266): an ASCII fallback `filename` for old clients and the exact name as
  * UTF-8 in `filename*`. `inline` is honoured only for the types `isInlineContentType` allows.
  */
-export function contentDisposition(filename: string, contentType: string, requested: 'inline' | 'attachment' = 'inline'): string {
+export function contentDisposition(
+  filename: string,
+  contentType: string,
+  requested: 'inline' | 'attachment' = 'inline',
+): string {
   const kind = requested === 'inline' && isInlineContentType(contentType) ? 'inline' : 'attachment';
   const fallback = filename.replace(/[^\x20-\x7e]/gu, '_').replace(/["\\]/gu, '_');
   return `${kind}; filename="${fallback}"; filename*=UTF-8''${encodeRfc5987(filename)}`;

@@ -93,10 +93,13 @@ export function abortableSleep(milliseconds: number, signal?: AbortSignal): Prom
       clearTimeout(timer);
       reject(abortedError(undefined, signal?.reason));
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, milliseconds));
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, milliseconds),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

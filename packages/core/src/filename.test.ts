@@ -20,13 +20,21 @@ const cases: readonly (readonly [string, string, string])[] = [
   ['a name of only emoji keeps its extension', '\u{1f389}\u{1f389}.gif', '.gif'],
   ['a decomposed accent is composed by NFKC and kept', 'cafe\u0301.txt', 'caf\u00e9.txt'],
   ['combining marks with nothing to compose with are dropped', 'Z\u0351\u0364algo.txt', 'Zalgo.txt'],
-  ['full-width letters and digits become ASCII', '\uff21\uff22\uff23\uff11\uff12\uff13\uff0e\uff54\uff58\uff54', 'ABC123.txt'],
+  [
+    'full-width letters and digits become ASCII',
+    '\uff21\uff22\uff23\uff11\uff12\uff13\uff0e\uff54\uff58\uff54',
+    'ABC123.txt',
+  ],
   ['a ligature is expanded', '\ufb01le.pdf', 'file.pdf'],
   ['a superscript digit becomes a digit', 'x\u00b2.png', 'x2.png'],
   ['a vulgar fraction loses its fraction slash', '\u00bd.txt', '12.txt'],
   ['a Roman numeral becomes letters', '\u216b.txt', 'XII.txt'],
   ['Arabic-Indic digits are digits', '\u0661\u0662\u0663.txt', '\u0661\u0662\u0663.txt'],
-  ['one Arabic ligature expands to four words', '\ufdfa.txt', '\u0635\u0644\u0649-\u0627\u0644\u0644\u0647-\u0639\u0644\u064a\u0647-\u0648\u0633\u0644\u0645.txt'],
+  [
+    'one Arabic ligature expands to four words',
+    '\ufdfa.txt',
+    '\u0635\u0644\u0649-\u0627\u0644\u0644\u0647-\u0639\u0644\u064a\u0647-\u0648\u0633\u0644\u0645.txt',
+  ],
   ['Hebrew letters are kept', '\u05e9\u05dc\u05d5\u05dd.txt', '\u05e9\u05dc\u05d5\u05dd.txt'],
   ['Cyrillic is kept, parentheses dropped', 'Отчёт 2024 (финал).docx', 'Отчёт-2024-финал.docx'],
   ['accented Latin with a space', 'résumé final.pdf', 'résumé-final.pdf'],
@@ -129,7 +137,28 @@ describe('sanitizeFilename', () => {
       state = (Math.imul(state, 1103515245) + 12345) >>> 0;
       return state;
     };
-    const alphabet = ['a', '.', '..', '/', '\\', ' ', '-', '\u0000', '\u001f', '\u0085', '\u00e9', '\u0301', '\u{1f600}', '\u202e', '\ufeff', '\u4e2d', '\uff0f', '\ufdfa', 'x', '_'];
+    const alphabet = [
+      'a',
+      '.',
+      '..',
+      '/',
+      '\\',
+      ' ',
+      '-',
+      '\u0000',
+      '\u001f',
+      '\u0085',
+      '\u00e9',
+      '\u0301',
+      '\u{1f600}',
+      '\u202e',
+      '\ufeff',
+      '\u4e2d',
+      '\uff0f',
+      '\ufdfa',
+      'x',
+      '_',
+    ];
     for (let round = 0; round < 500; round++) {
       const length = random() % 400;
       let name = '';

@@ -1,5 +1,16 @@
 export type {
-  Body, ByteRange, ChunkSource, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, PutResult, SignedUrlOptions,
+  Body,
+  ByteRange,
+  ChunkSource,
+  GetOptions,
+  GetResult,
+  ListOptions,
+  ObjectInfo,
+  ObjectStore,
+  ObjectSummary,
+  PutOptions,
+  PutResult,
+  SignedUrlOptions,
 } from './object-store.ts';
 export { StorageError, abortableSleep, abortedError, isStorageError, throwIfAborted } from './errors.ts';
 export type { StorageErrorCode } from './errors.ts';
@@ -7,10 +18,25 @@ export { compareKeys } from './key-order.ts';
 export { keyProblem, validateKey, validatePrefix } from './keys.ts';
 export { decodeKeyPath, encodeKeyPath } from './key-url-path.ts';
 export { sanitizeFilename } from './filename.ts';
-export { DEFAULT_CONTENT_TYPE, contentDisposition, guessContentType, isInlineContentType, mediaType, servedContentType } from './content-type.ts';
+export {
+  DEFAULT_CONTENT_TYPE,
+  contentDisposition,
+  guessContentType,
+  isInlineContentType,
+  mediaType,
+  servedContentType,
+} from './content-type.ts';
 export { digestingStream, portableSha256, sha256Base64, toBase64, toHex } from './checksum.ts';
 export type { Sha256Factory, StreamDigest, StreamingHash } from './checksum.ts';
-export { READ_BODY_CHUNKS, abortableBodyChunks, bodyChunks, bodyToStream, collectBytes, knownBodySize, readResultBody } from './body.ts';
+export {
+  READ_BODY_CHUNKS,
+  abortableBodyChunks,
+  bodyChunks,
+  bodyToStream,
+  collectBytes,
+  knownBodySize,
+  readResultBody,
+} from './body.ts';
 export type { ChunkReadableResult } from './body.ts';
 export { resolveRange } from './range.ts';
 export type { ResolvedRange } from './range.ts';

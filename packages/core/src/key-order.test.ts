@@ -36,13 +36,30 @@ describe('compareKeys', () => {
   });
 
   it('agrees in sign with a byte comparison of the UTF-8 encodings on many mixed strings', () => {
-    const alphabet = ['a', 'b', '-', '/', '0', 'é', '\u00ff', '\u0800', '\uD7FF', '\uE000', '\uFFFD', '\u{1F600}', '\u{10000}', '\u{10FFFF}'];
+    const alphabet = [
+      'a',
+      'b',
+      '-',
+      '/',
+      '0',
+      'é',
+      '\u00ff',
+      '\u0800',
+      '\uD7FF',
+      '\uE000',
+      '\uFFFD',
+      '\u{1F600}',
+      '\u{10000}',
+      '\u{10FFFF}',
+    ];
     let seed = 7;
     const nextIndex = (limit: number): number => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
       return seed % limit;
     };
-    const strings = Array.from({ length: 300 }, () => Array.from({ length: 1 + nextIndex(5) }, () => alphabet[nextIndex(alphabet.length)]).join(''));
+    const strings = Array.from({ length: 300 }, () =>
+      Array.from({ length: 1 + nextIndex(5) }, () => alphabet[nextIndex(alphabet.length)]).join(''),
+    );
     for (const left of strings) {
       for (const right of strings.slice(0, 40)) {
         expect(Math.sign(compareKeys(left, right))).toBe(Math.sign(byBytes(left, right)));

@@ -67,7 +67,7 @@ describe('keyProblem and validateKey', () => {
     ['segments starting with dots', '.hidden/..twice/...'],
     ['dots inside segments', 'a..b/c.d.e'],
     ['spaces, also at the ends of segments', ' lead/trail /in side'],
-    ['URL-special characters', '%20?#&=+;:@!$\'()*,[]{}~^`|'],
+    ['URL-special characters', "%20?#&=+;:@!$'()*,[]{}~^`|"],
     ['a right-to-left override (format, not control)', 'rtl/\u202egnp.exe'],
     ['emoji and a ZWJ sequence', '\u{1f468}\u200d\u{1f469}\u200d\u{1f467}/\u{1f600}.png'],
     ['combining marks', 'cafe\u0301'],
@@ -84,9 +84,12 @@ describe('keyProblem and validateKey', () => {
 });
 
 describe('validatePrefix', () => {
-  it.each(['', 'a', 'a/', 'a/b', 'a/.', 'a/..', '.', '..', 'a/.h', 'docs/b', '\u{1f600}/'])('accepts %j, a prefix of some valid key', (prefix) => {
-    expect(validatePrefix(prefix)).toBe(prefix);
-  });
+  it.each(['', 'a', 'a/', 'a/b', 'a/.', 'a/..', '.', '..', 'a/.h', 'docs/b', '\u{1f600}/'])(
+    'accepts %j, a prefix of some valid key',
+    (prefix) => {
+      expect(validatePrefix(prefix)).toBe(prefix);
+    },
+  );
 
   it.each([
     ['/', /absolute/u],

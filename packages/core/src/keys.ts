@@ -20,9 +20,19 @@ function isPlainKey(key: string): boolean {
     if (code === SLASH) {
       const length = index - segmentStart;
       if (length === 0) return false;
-      if (length <= 2 && key.charCodeAt(segmentStart) === DOT && (length === 1 || key.charCodeAt(segmentStart + 1) === DOT)) return false;
+      if (
+        length <= 2 &&
+        key.charCodeAt(segmentStart) === DOT &&
+        (length === 1 || key.charCodeAt(segmentStart + 1) === DOT)
+      )
+        return false;
       segmentStart = index + 1;
-    } else if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === BACKSLASH || (code >= 0xd800 && code <= 0xdfff)) {
+    } else if (
+      code < 0x20 ||
+      (code >= 0x7f && code <= 0x9f) ||
+      code === BACKSLASH ||
+      (code >= 0xd800 && code <= 0xdfff)
+    ) {
       return false;
     }
   }

@@ -26,7 +26,9 @@ describe('MemoryStore options', () => {
       'https://cdn.example.com/avatars/2/emoji/images/party%20popper%3F.png',
     );
     expect(store.publicUrl('é/#')).toBe('https://cdn.example.com/avatars/%C3%A9/%23');
-    expect(new MemoryStore({ publicUrlPrefix: 'https://cdn.example.com' }).publicUrl('a')).toBe('https://cdn.example.com/a');
+    expect(new MemoryStore({ publicUrlPrefix: 'https://cdn.example.com' }).publicUrl('a')).toBe(
+      'https://cdn.example.com/a',
+    );
   });
 
   it('throws Unsupported for URLs it was not configured to make', async () => {

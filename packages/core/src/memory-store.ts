@@ -7,7 +7,15 @@ import { compareKeys } from './key-order.ts';
 import { encodeKeyPath } from './key-url-path.ts';
 import { validateKey, validatePrefix } from './keys.ts';
 import type {
-  Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, SignedUrlOptions,
+  Body,
+  GetOptions,
+  GetResult,
+  ListOptions,
+  ObjectInfo,
+  ObjectStore,
+  ObjectSummary,
+  PutOptions,
+  SignedUrlOptions,
 } from './object-store.ts';
 import { resolveRange } from './range.ts';
 import { checkFinalSize, checkReceivedSize, putSizeLimits } from './size-limits.ts';
@@ -39,8 +47,6 @@ interface StoredObject {
 
 /** Bytes per chunk of a `get` body: large enough to be cheap, small enough to interleave with other work. */
 const READ_CHUNK_BYTES = 64 * 1024;
-
-
 
 /** Runs `work` and settles with its result, so a synchronous throw becomes a rejection as callers expect. */
 function settle<T>(work: () => T | Promise<T>): Promise<T> {
@@ -109,7 +115,9 @@ export class MemoryStore implements ObjectStore {
     const digest = hash.digest();
     const sha256 = toBase64(digest);
     if (options.sha256 !== undefined && options.sha256 !== sha256) {
-      throw new StorageError('IntegrityError', `"${key}" has SHA-256 ${sha256}, not the expected ${options.sha256}`, { key });
+      throw new StorageError('IntegrityError', `"${key}" has SHA-256 ${sha256}, not the expected ${options.sha256}`, {
+        key,
+      });
     }
     this.#refuseTakenKey(key, options);
 

@@ -21,7 +21,8 @@ export function resolveRange(range: ByteRange, size: number, key?: string): Reso
     throw new StorageError('InvalidRange', `invalid range for ${key ?? 'object'} of ${size} bytes: ${why}`, { key });
   };
   if ('suffix' in range) {
-    if (!isByteCount(range.suffix) || range.suffix === 0) return fail(`suffix ${range.suffix} is not a positive integer`);
+    if (!isByteCount(range.suffix) || range.suffix === 0)
+      return fail(`suffix ${range.suffix} is not a positive integer`);
     if (size === 0) return fail('the object is empty');
     return { start: Math.max(0, size - range.suffix), end: size - 1 };
   }

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { StorageError } from './errors.ts';
 import type { Environment, S3StorageSettings } from './settings.ts';
 import {
-  DEFAULT_MAX_FILE_UPLOAD_MIB, S3_STORAGE_CLASSES, bucketNameProblem, parseBoolean, parsePositiveInteger, parseStorageSettings,
+  DEFAULT_MAX_FILE_UPLOAD_MIB,
+  S3_STORAGE_CLASSES,
+  bucketNameProblem,
+  parseBoolean,
+  parsePositiveInteger,
+  parseStorageSettings,
 } from './settings.ts';
 
 const MIB = 1024 * 1024;
@@ -49,8 +54,17 @@ describe('parseStorageSettings: local storage', () => {
   });
 
   it.each([
-    'S3_AUTH_UPLOADS_BUCKET', 'S3_AVATAR_BUCKET', 'S3_ENDPOINT_URL', 'S3_REGION', 'S3_ADDRESSING_STYLE', 'S3_SKIP_CHECKSUM',
-    'S3_KEEPS_INTERRUPTED_UPLOADS', 'S3_UPLOADS_STORAGE_CLASS', 'S3_AVATAR_PUBLIC_URL_PREFIX', 'S3_KEY', 'S3_SECRET_KEY',
+    'S3_AUTH_UPLOADS_BUCKET',
+    'S3_AVATAR_BUCKET',
+    'S3_ENDPOINT_URL',
+    'S3_REGION',
+    'S3_ADDRESSING_STYLE',
+    'S3_SKIP_CHECKSUM',
+    'S3_KEEPS_INTERRUPTED_UPLOADS',
+    'S3_UPLOADS_STORAGE_CLASS',
+    'S3_AVATAR_PUBLIC_URL_PREFIX',
+    'S3_KEY',
+    'S3_SECRET_KEY',
   ])('rejects LOCAL_UPLOADS_DIR together with %s, naming both', (variable) => {
     const message = invalidSettings({ LOCAL_UPLOADS_DIR: 'uploads', [variable]: 'x' }, 'LOCAL_UPLOADS_DIR');
     expect(message).toContain(variable);
@@ -72,9 +86,12 @@ describe('parseStorageSettings: MAX_FILE_UPLOAD_SIZE', () => {
     expect(parseStorageSettings({ ...S3_BASE, MAX_FILE_UPLOAD_SIZE: '2048' }).maxFileUploadBytes).toBe(2048 * MIB);
   });
 
-  it.each(['0', '-1', '1.5', '1e3', 'abc', '10MB', '0x10', '9007199254740993', '8796093022208'])('rejects %j', (value) => {
-    invalidSettings({ LOCAL_UPLOADS_DIR: 'u', MAX_FILE_UPLOAD_SIZE: value }, 'MAX_FILE_UPLOAD_SIZE');
-  });
+  it.each(['0', '-1', '1.5', '1e3', 'abc', '10MB', '0x10', '9007199254740993', '8796093022208'])(
+    'rejects %j',
+    (value) => {
+      invalidSettings({ LOCAL_UPLOADS_DIR: 'u', MAX_FILE_UPLOAD_SIZE: value }, 'MAX_FILE_UPLOAD_SIZE');
+    },
+  );
 
   it('accepts the largest size whose byte count is still exact', () => {
     const largest = Math.floor(Number.MAX_SAFE_INTEGER / MIB);
@@ -139,18 +156,26 @@ describe('parseStorageSettings: S3 storage', () => {
     invalidSettings({ ...S3_BASE, S3_AVATAR_BUCKET: ' ' }, 'S3_AVATAR_BUCKET');
   });
 
-  it.each(['ab', 'a'.repeat(64), 'Chat-Uploads', 'chat_uploads', '-chat', 'chat-', '.chat', 'chat..uploads', '192.168.1.1', 'chat uploads'])(
-    'rejects the bucket name %j in either variable',
-    (name) => {
-      invalidSettings({ ...S3_BASE, S3_AUTH_UPLOADS_BUCKET: name }, 'S3_AUTH_UPLOADS_BUCKET');
-      invalidSettings({ ...S3_BASE, S3_AVATAR_BUCKET: name }, 'S3_AVATAR_BUCKET');
-    },
-  );
+  it.each([
+    'ab',
+    'a'.repeat(64),
+    'Chat-Uploads',
+    'chat_uploads',
+    '-chat',
+    'chat-',
+    '.chat',
+    'chat..uploads',
+    '192.168.1.1',
+    'chat uploads',
+  ])('rejects the bucket name %j in either variable', (name) => {
+    invalidSettings({ ...S3_BASE, S3_AUTH_UPLOADS_BUCKET: name }, 'S3_AUTH_UPLOADS_BUCKET');
+    invalidSettings({ ...S3_BASE, S3_AVATAR_BUCKET: name }, 'S3_AVATAR_BUCKET');
+  });
 
   it('rejects one bucket for both uses: avatars are public, uploads private', () => {
-    expect(invalidSettings({ S3_AUTH_UPLOADS_BUCKET: 'same-bucket', S3_AVATAR_BUCKET: 'same-bucket' }, 'S3_AVATAR_BUCKET')).toMatch(
-      /must differ from S3_AUTH_UPLOADS_BUCKET/u,
-    );
+    expect(
+      invalidSettings({ S3_AUTH_UPLOADS_BUCKET: 'same-bucket', S3_AVATAR_BUCKET: 'same-bucket' }, 'S3_AVATAR_BUCKET'),
+    ).toMatch(/must differ from S3_AUTH_UPLOADS_BUCKET/u);
   });
 
   it('requires S3_KEY and S3_SECRET_KEY together, naming the missing one', () => {
@@ -179,14 +204,19 @@ describe('parseStorageSettings: S3 storage', () => {
   });
 
   it('accepts each addressing style and rejects others', () => {
-    for (const style of ['auto', 'virtual', 'path'] as const) expect(s3({ ...S3_BASE, S3_ADDRESSING_STYLE: style }).s3.addressingStyle).toBe(style);
-    for (const style of ['PATH', 'dns', 'virtual-host']) invalidSettings({ ...S3_BASE, S3_ADDRESSING_STYLE: style }, 'S3_ADDRESSING_STYLE');
+    for (const style of ['auto', 'virtual', 'path'] as const)
+      expect(s3({ ...S3_BASE, S3_ADDRESSING_STYLE: style }).s3.addressingStyle).toBe(style);
+    for (const style of ['PATH', 'dns', 'virtual-host'])
+      invalidSettings({ ...S3_BASE, S3_ADDRESSING_STYLE: style }, 'S3_ADDRESSING_STYLE');
   });
 
   it('reads S3_SKIP_CHECKSUM as a boolean and rejects anything else', () => {
-    for (const yes of ['1', 'true', 'TRUE', 'yes', 'On']) expect(s3({ ...S3_BASE, S3_SKIP_CHECKSUM: yes }).s3.skipChecksum).toBe(true);
-    for (const no of ['0', 'false', 'No', 'off', '']) expect(s3({ ...S3_BASE, S3_SKIP_CHECKSUM: no }).s3.skipChecksum).toBe(false);
-    for (const bad of ['maybe', '2', 'y', 'enabled']) invalidSettings({ ...S3_BASE, S3_SKIP_CHECKSUM: bad }, 'S3_SKIP_CHECKSUM');
+    for (const yes of ['1', 'true', 'TRUE', 'yes', 'On'])
+      expect(s3({ ...S3_BASE, S3_SKIP_CHECKSUM: yes }).s3.skipChecksum).toBe(true);
+    for (const no of ['0', 'false', 'No', 'off', ''])
+      expect(s3({ ...S3_BASE, S3_SKIP_CHECKSUM: no }).s3.skipChecksum).toBe(false);
+    for (const bad of ['maybe', '2', 'y', 'enabled'])
+      invalidSettings({ ...S3_BASE, S3_SKIP_CHECKSUM: bad }, 'S3_SKIP_CHECKSUM');
   });
 
   it('reads S3_KEEPS_INTERRUPTED_UPLOADS as a boolean, false when unset, and rejects anything else', () => {
@@ -200,7 +230,8 @@ describe('parseStorageSettings: S3 storage', () => {
     for (const storageClass of S3_STORAGE_CLASSES) {
       expect(s3({ ...S3_BASE, S3_UPLOADS_STORAGE_CLASS: storageClass }).s3.uploadsStorageClass).toBe(storageClass);
     }
-    for (const bad of ['standard_ia', 'FAST', 'STANDARD IA']) invalidSettings({ ...S3_BASE, S3_UPLOADS_STORAGE_CLASS: bad }, 'S3_UPLOADS_STORAGE_CLASS');
+    for (const bad of ['standard_ia', 'FAST', 'STANDARD IA'])
+      invalidSettings({ ...S3_BASE, S3_UPLOADS_STORAGE_CLASS: bad }, 'S3_UPLOADS_STORAGE_CLASS');
   });
 });
 

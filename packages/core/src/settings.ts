@@ -7,8 +7,17 @@ export type S3AddressingStyle = 'auto' | 'virtual' | 'path';
 
 /** The S3 storage classes PutObject accepts. */
 export const S3_STORAGE_CLASSES = [
-  'STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER',
-  'DEEP_ARCHIVE', 'OUTPOSTS', 'GLACIER_IR', 'SNOW', 'EXPRESS_ONEZONE',
+  'STANDARD',
+  'REDUCED_REDUNDANCY',
+  'STANDARD_IA',
+  'ONEZONE_IA',
+  'INTELLIGENT_TIERING',
+  'GLACIER',
+  'DEEP_ARCHIVE',
+  'OUTPOSTS',
+  'GLACIER_IR',
+  'SNOW',
+  'EXPRESS_ONEZONE',
 ] as const;
 export type S3StorageClass = (typeof S3_STORAGE_CLASSES)[number];
 
@@ -100,7 +109,8 @@ function bucket(env: Environment, variable: string): string {
   const name = read(env, variable);
   if (name === undefined) throw invalid(variable, 'must be set when LOCAL_UPLOADS_DIR is not (S3 storage)');
   const problem = bucketNameProblem(name);
-  if (problem !== undefined) throw invalid(variable, `${JSON.stringify(name)} is not a valid bucket name: it ${problem}`);
+  if (problem !== undefined)
+    throw invalid(variable, `${JSON.stringify(name)} is not a valid bucket name: it ${problem}`);
   return name;
 }
 
@@ -122,13 +132,23 @@ function httpUrl(variable: string, value: string | undefined): string | undefine
 function oneOf<T extends string>(variable: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
   const match = allowed.find((candidate) => candidate === value);
-  if (match === undefined) throw invalid(variable, `must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}`);
+  if (match === undefined)
+    throw invalid(variable, `must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}`);
   return match;
 }
 
 const S3_ONLY_VARIABLES = [
-  'S3_AUTH_UPLOADS_BUCKET', 'S3_AVATAR_BUCKET', 'S3_ENDPOINT_URL', 'S3_REGION', 'S3_ADDRESSING_STYLE',
-  'S3_SKIP_CHECKSUM', 'S3_KEEPS_INTERRUPTED_UPLOADS', 'S3_UPLOADS_STORAGE_CLASS', 'S3_AVATAR_PUBLIC_URL_PREFIX', 'S3_KEY', 'S3_SECRET_KEY',
+  'S3_AUTH_UPLOADS_BUCKET',
+  'S3_AVATAR_BUCKET',
+  'S3_ENDPOINT_URL',
+  'S3_REGION',
+  'S3_ADDRESSING_STYLE',
+  'S3_SKIP_CHECKSUM',
+  'S3_KEEPS_INTERRUPTED_UPLOADS',
+  'S3_UPLOADS_STORAGE_CLASS',
+  'S3_AVATAR_PUBLIC_URL_PREFIX',
+  'S3_KEY',
+  'S3_SECRET_KEY',
 ] as const;
 
 /**
@@ -137,10 +157,15 @@ const S3_ONLY_VARIABLES = [
  */
 export function parseStorageSettings(env: Environment): StorageSettings {
   const maxFileUploadBytes =
-    parsePositiveInteger('MAX_FILE_UPLOAD_SIZE', read(env, 'MAX_FILE_UPLOAD_SIZE'), DEFAULT_MAX_FILE_UPLOAD_MIB) * 1024 * 1024;
+    parsePositiveInteger('MAX_FILE_UPLOAD_SIZE', read(env, 'MAX_FILE_UPLOAD_SIZE'), DEFAULT_MAX_FILE_UPLOAD_MIB) *
+    1024 *
+    1024;
   // A byte count past 2^53 is no longer exact, so size comparisons against it would silently be wrong.
   if (!Number.isSafeInteger(maxFileUploadBytes)) {
-    throw invalid('MAX_FILE_UPLOAD_SIZE', `is too large: at most ${Math.floor(Number.MAX_SAFE_INTEGER / (1024 * 1024))} (MiB)`);
+    throw invalid(
+      'MAX_FILE_UPLOAD_SIZE',
+      `is too large: at most ${Math.floor(Number.MAX_SAFE_INTEGER / (1024 * 1024))} (MiB)`,
+    );
   }
   const localUploadsDir = read(env, 'LOCAL_UPLOADS_DIR');
   if (localUploadsDir !== undefined) {
@@ -158,12 +183,18 @@ export function parseStorageSettings(env: Environment): StorageSettings {
   const uploadsBucket = bucket(env, 'S3_AUTH_UPLOADS_BUCKET');
   const avatarsBucket = bucket(env, 'S3_AVATAR_BUCKET');
   if (uploadsBucket === avatarsBucket) {
-    throw invalid('S3_AVATAR_BUCKET', `must differ from S3_AUTH_UPLOADS_BUCKET (both are ${JSON.stringify(uploadsBucket)}): avatars are public, uploads private`);
+    throw invalid(
+      'S3_AVATAR_BUCKET',
+      `must differ from S3_AUTH_UPLOADS_BUCKET (both are ${JSON.stringify(uploadsBucket)}): avatars are public, uploads private`,
+    );
   }
   const accessKeyId = read(env, 'S3_KEY');
   const secretAccessKey = read(env, 'S3_SECRET_KEY');
   if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
-    throw invalid(accessKeyId === undefined ? 'S3_KEY' : 'S3_SECRET_KEY', 'must be set together with its pair (or neither, to use the default credential chain)');
+    throw invalid(
+      accessKeyId === undefined ? 'S3_KEY' : 'S3_SECRET_KEY',
+      'must be set together with its pair (or neither, to use the default credential chain)',
+    );
   }
   const region = read(env, 'S3_REGION');
   if (region !== undefined && !/^[a-z0-9-]+$/u.test(region)) {
@@ -177,12 +208,18 @@ export function parseStorageSettings(env: Environment): StorageSettings {
       avatarsBucket,
       endpointUrl: httpUrl('S3_ENDPOINT_URL', read(env, 'S3_ENDPOINT_URL')),
       region,
-      addressingStyle: oneOf('S3_ADDRESSING_STYLE', read(env, 'S3_ADDRESSING_STYLE'), ['auto', 'virtual', 'path']) ?? 'auto',
+      addressingStyle:
+        oneOf('S3_ADDRESSING_STYLE', read(env, 'S3_ADDRESSING_STYLE'), ['auto', 'virtual', 'path']) ?? 'auto',
       skipChecksum: parseBoolean('S3_SKIP_CHECKSUM', read(env, 'S3_SKIP_CHECKSUM'), false),
-      keepsInterruptedUploads: parseBoolean('S3_KEEPS_INTERRUPTED_UPLOADS', read(env, 'S3_KEEPS_INTERRUPTED_UPLOADS'), false),
+      keepsInterruptedUploads: parseBoolean(
+        'S3_KEEPS_INTERRUPTED_UPLOADS',
+        read(env, 'S3_KEEPS_INTERRUPTED_UPLOADS'),
+        false,
+      ),
       uploadsStorageClass: oneOf('S3_UPLOADS_STORAGE_CLASS', read(env, 'S3_UPLOADS_STORAGE_CLASS'), S3_STORAGE_CLASSES),
       avatarPublicUrlPrefix: httpUrl('S3_AVATAR_PUBLIC_URL_PREFIX', read(env, 'S3_AVATAR_PUBLIC_URL_PREFIX')),
-      credentials: accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined,
+      credentials:
+        accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined,
     },
   };
 }

@@ -12,18 +12,24 @@ import { LocalStore } from './local-store.ts';
 
 const KEY = 'crash/photo.png';
 const OLD = { bytes: 'the old object', options: { contentType: 'image/x-old', metadata: { version: 'old' } } };
-const NEW = { bytes: 'the new object, longer than the old', options: { contentType: 'image/x-new', metadata: { version: 'new' } } };
+const NEW = {
+  bytes: 'the new object, longer than the old',
+  options: { contentType: 'image/x-new', metadata: { version: 'new' } },
+};
 
 type Outcome = 'old' | 'new' | 'absent';
 
 async function entries(backing: Backing, relative: string): Promise<string[]> {
   const found = await backing.fs.readdir(join(backing.root, relative), { withFileTypes: true });
-  return found.map((entry) => (typeof entry === 'string' || entry instanceof Uint8Array ? pathText(entry) : pathText(entry.name)));
+  return found.map((entry) =>
+    typeof entry === 'string' || entry instanceof Uint8Array ? pathText(entry) : pathText(entry.name),
+  );
 }
 
 async function recordCount(backing: Backing): Promise<number> {
   let count = 0;
-  for (const shard of await entries(backing, METADATA_DIRECTORY)) count += (await entries(backing, join(METADATA_DIRECTORY, shard))).length;
+  for (const shard of await entries(backing, METADATA_DIRECTORY))
+    count += (await entries(backing, join(METADATA_DIRECTORY, shard))).length;
   return count;
 }
 
@@ -72,7 +78,9 @@ async function crashAtEveryStep(
     const backing = memfsBacking();
     await prepare(await LocalStore.open({ root: backing.root, fs: backing.fs }));
     let armedFrom = Number.POSITIVE_INFINITY;
-    const { fs, calls } = faultyFileSystem(backing.fs, (call) => (call.index >= armedFrom ? nativeError('EIO', call.method) : undefined));
+    const { fs, calls } = faultyFileSystem(backing.fs, (call) =>
+      call.index >= armedFrom ? nativeError('EIO', call.method) : undefined,
+    );
     const store = await LocalStore.open({ root: backing.root, fs });
     armedFrom = calls.length + crashAt;
     const completed = await operation(store).then(

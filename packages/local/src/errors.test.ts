@@ -23,17 +23,24 @@ async function rejection(promise: Promise<unknown>): Promise<StorageError> {
 }
 
 /** A store whose file system fails the calls `failing` picks, with the native error `code`. */
-async function storeFailing(code: string, failing: (call: FsCall) => boolean): Promise<{ store: LocalStore; healthy: LocalStore; temporaries: () => Promise<string[]> }> {
+async function storeFailing(
+  code: string,
+  failing: (call: FsCall) => boolean,
+): Promise<{ store: LocalStore; healthy: LocalStore; temporaries: () => Promise<string[]> }> {
   const backing = memfsBacking();
   const healthy = await LocalStore.open({ root: backing.root, fs: backing.fs });
   await healthy.put('kept/object.txt', 'the old bytes', { contentType: 'text/x-kept' });
   let armed = false;
-  const { fs } = faultyFileSystem(backing.fs, (call) => (armed && failing(call) ? nativeError(code, call.method) : undefined));
+  const { fs } = faultyFileSystem(backing.fs, (call) =>
+    armed && failing(call) ? nativeError(code, call.method) : undefined,
+  );
   const store = await LocalStore.open({ root: backing.root, fs });
   armed = true;
   const temporaries = async (): Promise<string[]> => {
     const found = await backing.fs.readdir(join(backing.root, TEMPORARY_DIRECTORY), { withFileTypes: true });
-    return found.map((entry) => (typeof entry === 'string' || entry instanceof Uint8Array ? pathText(entry) : pathText(entry.name)));
+    return found.map((entry) =>
+      typeof entry === 'string' || entry instanceof Uint8Array ? pathText(entry) : pathText(entry.name),
+    );
   };
   return { store, healthy, temporaries };
 }
@@ -88,7 +95,10 @@ describe('file systems that move the modification time during fsync (as NFS does
     const later = new Date(Date.now() + 60_000);
     const { fs, handleStats } = stampingFileSystem(later, statfsType);
     const store = await LocalStore.open({ root: '/nfs', fs });
-    const stored = await store.put('n/file.txt', 'stamped late', { contentType: 'text/x-stamped', metadata: { m: '1' } });
+    const stored = await store.put('n/file.txt', 'stamped late', {
+      contentType: 'text/x-stamped',
+      metadata: { m: '1' },
+    });
     // Once to name the version, once more after the fsync to see whether the version moved.
     expect(handleStats()).toBe(2);
     const info = await store.head('n/file.txt');
@@ -165,11 +175,17 @@ describe('native file-system errors', () => {
     // Two writebacks on the way (at 32 and 64 MiB), then the fsync that ends the put.
     expect(calls.slice(before).filter((call) => call.method === 'handle.datasync')).toHaveLength(2);
 
-    const { store: failing, healthy, temporaries } = await storeFailing('EIO', (call) => call.method === 'handle.datasync');
+    const {
+      store: failing,
+      healthy,
+      temporaries,
+    } = await storeFailing('EIO', (call) => call.method === 'handle.datasync');
     const error = await rejection(failing.put('kept/object.txt', body()));
     expect(error.code).toBe('Unavailable');
     expect((error.cause as { code?: string }).code).toBe('EIO');
-    expect(new TextDecoder().decode(await collectBytes((await healthy.get('kept/object.txt')).body))).toBe('the old bytes');
+    expect(new TextDecoder().decode(await collectBytes((await healthy.get('kept/object.txt')).body))).toBe(
+      'the old bytes',
+    );
     expect(await temporaries()).toEqual([]);
   });
 
@@ -177,12 +193,18 @@ describe('native file-system errors', () => {
     const backing = memfsBacking();
     // Opened once on the healthy file system: its own directories are made (and synced) then, not by the put.
     await LocalStore.open({ root: backing.root, fs: backing.fs });
-    const { fs } = faultyFileSystem(backing.fs, (call) => (call.method === 'handle.sync' ? nativeError('EIO', 'fsync') : undefined));
+    const { fs } = faultyFileSystem(backing.fs, (call) =>
+      call.method === 'handle.sync' ? nativeError('EIO', 'fsync') : undefined,
+    );
     const store = await LocalStore.open({ root: backing.root, fs });
     const error = await rejection(store.put('fresh/deep/new.txt', 'never durable'));
     expect(error.code).toBe('Unavailable');
     const rootEntries = await backing.fs.readdir(backing.root, { withFileTypes: true });
-    expect(rootEntries.map((entry) => (typeof entry === 'string' || entry instanceof Uint8Array ? pathText(entry) : pathText(entry.name)))).toEqual(['.stowage']);
+    expect(
+      rootEntries.map((entry) =>
+        typeof entry === 'string' || entry instanceof Uint8Array ? pathText(entry) : pathText(entry.name),
+      ),
+    ).toEqual(['.stowage']);
   });
 
   it('running out of file descriptors gives Unavailable for puts and gets', async () => {
@@ -194,7 +216,9 @@ describe('native file-system errors', () => {
   });
 
   it('permission errors give AccessDenied on put, get, list and delete', async () => {
-    const { store, healthy } = await storeFailing('EACCES', (call) => ['rename', 'open', 'readdir', 'unlink'].includes(call.method));
+    const { store, healthy } = await storeFailing('EACCES', (call) =>
+      ['rename', 'open', 'readdir', 'unlink'].includes(call.method),
+    );
     expect((await rejection(store.put('kept/object.txt', 'new'))).code).toBe('AccessDenied');
     expect((await rejection(store.get('kept/object.txt'))).code).toBe('AccessDenied');
     expect((await rejection(store.delete('kept/object.txt'))).code).toBe('AccessDenied');
@@ -204,7 +228,10 @@ describe('native file-system errors', () => {
   });
 
   it('deleteMany reports every key it could not delete', async () => {
-    const { store, healthy } = await storeFailing('EBUSY', (call) => call.method === 'unlink' && (call.path ?? '').includes('busy'));
+    const { store, healthy } = await storeFailing(
+      'EBUSY',
+      (call) => call.method === 'unlink' && (call.path ?? '').includes('busy'),
+    );
     await healthy.put('busy/1.txt', '1');
     await healthy.put('busy/2.txt', '2');
     await healthy.put('free/3.txt', '3');
@@ -220,7 +247,9 @@ describe('native file-system errors', () => {
   it('an unusable root fails opening with a typed error and a later open can still succeed', async () => {
     const backing = memfsBacking();
     let failing = true;
-    const { fs } = faultyFileSystem(backing.fs, (call) => (failing && call.method === 'mkdir' ? nativeError('EACCES', 'mkdir') : undefined));
+    const { fs } = faultyFileSystem(backing.fs, (call) =>
+      failing && call.method === 'mkdir' ? nativeError('EACCES', 'mkdir') : undefined,
+    );
     const store = new LocalStore({ root: backing.root, fs });
     expect((await rejection(store.put('a.txt', 'x'))).code).toBe('AccessDenied');
     failing = false;

@@ -54,7 +54,10 @@ export function fsError(error: unknown, operation: string, key?: string): Storag
   const errno = nativeCode(error);
   const code: StorageErrorCode = (errno === undefined ? undefined : CODES_BY_ERRNO[errno]) ?? 'Unavailable';
   const what = key === undefined ? operation : `${operation} "${key}"`;
-  const why = errno === undefined ? String(error) : `${errno}${EXPLANATIONS[errno] === undefined ? '' : `: ${EXPLANATIONS[errno]}`}`;
+  const why =
+    errno === undefined
+      ? String(error)
+      : `${errno}${EXPLANATIONS[errno] === undefined ? '' : `: ${EXPLANATIONS[errno]}`}`;
   return new StorageError(code, `local store cannot ${what} (${why})`, { key, cause: error });
 }
 
@@ -63,15 +66,25 @@ export function notFoundError(key: string, cause?: unknown): StorageError {
 }
 
 export function reservedKeyError(key: string, reserved: string): StorageError {
-  return new StorageError('InvalidKey', `invalid key "${key}": "${reserved}/" is reserved for the local store's own records`, { key });
+  return new StorageError(
+    'InvalidKey',
+    `invalid key "${key}": "${reserved}/" is reserved for the local store's own records`,
+    { key },
+  );
 }
 
 export function outsideRootError(key: string, resolved: string): StorageError {
-  return new StorageError('AccessDenied', `key "${key}" resolves to "${resolved}", outside the store's root (a symbolic link leads out)`, { key });
+  return new StorageError(
+    'AccessDenied',
+    `key "${key}" resolves to "${resolved}", outside the store's root (a symbolic link leads out)`,
+    { key },
+  );
 }
 
 export function notAFileError(key: string): StorageError {
-  return new StorageError('AccessDenied', `key "${key}" is not a regular file in the store (device, socket or link)`, { key });
+  return new StorageError('AccessDenied', `key "${key}" is not a regular file in the store (device, socket or link)`, {
+    key,
+  });
 }
 
 /** A disk cannot hold a file `a` and a file `a/b`: one of them would have to be a directory. */
@@ -88,11 +101,17 @@ export function alreadyExistsError(key: string, cause?: unknown): StorageError {
 }
 
 export function sizeMismatchError(key: string, expected: number, actual: string): StorageError {
-  return new StorageError('IntegrityError', `put "${key}": expected ${expected} bytes, the body had ${actual}`, { key });
+  return new StorageError('IntegrityError', `put "${key}": expected ${expected} bytes, the body had ${actual}`, {
+    key,
+  });
 }
 
 export function checksumMismatchError(key: string, expected: string, actual: string): StorageError {
-  return new StorageError('IntegrityError', `put "${key}": expected SHA-256 ${expected}, the body hashed to ${actual}`, { key });
+  return new StorageError(
+    'IntegrityError',
+    `put "${key}": expected SHA-256 ${expected}, the body hashed to ${actual}`,
+    { key },
+  );
 }
 
 export function tooLargeError(key: string, maxSize: number): StorageError {
@@ -116,13 +135,20 @@ export function unsupportedError(message: string, key?: string): StorageError {
 }
 
 export function shortReadError(key: string, position: number): StorageError {
-  return new StorageError('Unavailable', `get "${key}": the file ended at byte ${position}, it was truncated behind the store's back`, { key });
+  return new StorageError(
+    'Unavailable',
+    `get "${key}": the file ended at byte ${position}, it was truncated behind the store's back`,
+    { key },
+  );
 }
 
 export function deleteManyError(failed: readonly string[], causes: readonly StorageError[]): StorageError {
   const first = causes[0];
   const code: StorageErrorCode = first?.code === 'AccessDenied' ? 'AccessDenied' : 'Unavailable';
-  const shown = failed.slice(0, 20).map((key) => JSON.stringify(key)).join(', ');
+  const shown = failed
+    .slice(0, 20)
+    .map((key) => JSON.stringify(key))
+    .join(', ');
   const more = failed.length > 20 ? ` and ${failed.length - 20} more` : '';
   return new StorageError(code, `deleteMany: ${failed.length} keys were not deleted: ${shown}${more}`, {
     key: failed[0],

@@ -37,8 +37,12 @@ describe('blockingNodeFileSystem', () => {
   it('answers on the calling thread, before the event loop turns, where the pool answers after', async () => {
     await writeFile(join(directory, 'a'), 'bytes');
     expect(await settlesBeforeTheLoopTurns(() => blockingNodeFileSystem.lstat(join(directory, 'a')))).toBe(true);
-    expect(await settlesBeforeTheLoopTurns(() => blockingNodeFileSystem.readdir(directory, { withFileTypes: true }))).toBe(true);
-    expect(await settlesBeforeTheLoopTurns(() => readSmallFile(blockingNodeFileSystem, join(directory, 'a')))).toBe(true);
+    expect(
+      await settlesBeforeTheLoopTurns(() => blockingNodeFileSystem.readdir(directory, { withFileTypes: true })),
+    ).toBe(true);
+    expect(await settlesBeforeTheLoopTurns(() => readSmallFile(blockingNodeFileSystem, join(directory, 'a')))).toBe(
+      true,
+    );
     expect(await settlesBeforeTheLoopTurns(() => nodeFileSystem.lstat(join(directory, 'a')))).toBe(false);
   });
 
@@ -79,7 +83,9 @@ describe('blockingNodeFileSystem', () => {
       await expect(result).rejects.toMatchObject({ code: 'ENOENT' });
     }
     await writeFile(join(directory, 'file'), 'x');
-    await expect(fs.mkdir(join(directory, 'file', 'below'), { recursive: true })).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await expect(fs.mkdir(join(directory, 'file', 'below'), { recursive: true })).rejects.toMatchObject({
+      code: 'ENOTDIR',
+    });
     await expect(fs.link(join(directory, 'file'), join(directory, 'file'))).rejects.toMatchObject({ code: 'EEXIST' });
   });
 
@@ -107,7 +113,9 @@ describe('blockingNodeFileSystem', () => {
     expect(await readFile(join(directory, 'a', 'b', 'final'), 'utf8')).toBe('hello, world');
 
     const entries = await fs.readdir(join(directory, 'a'), { withFileTypes: true });
-    expect(entries.map((entry) => (typeof entry === 'object' && 'name' in entry ? pathText(entry.name) : pathText(entry)))).toEqual(['b']);
+    expect(
+      entries.map((entry) => (typeof entry === 'object' && 'name' in entry ? pathText(entry.name) : pathText(entry))),
+    ).toEqual(['b']);
   });
 
   it('refuses a link as the last segment with O_NOFOLLOW and resolves one with realpath', async () => {
@@ -116,7 +124,9 @@ describe('blockingNodeFileSystem', () => {
     await symlink(join(directory, 'target'), join(directory, 'link'));
     const noFollow = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0);
     await expect(fs.open(join(directory, 'link'), noFollow)).rejects.toMatchObject({ code: 'ELOOP' });
-    expect(pathText(await fs.realpath(join(directory, 'link')))).toBe(pathText(await fs.realpath(join(directory, 'target'))));
+    expect(pathText(await fs.realpath(join(directory, 'link')))).toBe(
+      pathText(await fs.realpath(join(directory, 'target'))),
+    );
     expect((await fs.lstat(join(directory, 'link'))).isSymbolicLink()).toBe(true);
     expect((await fs.stat(join(directory, 'link'))).isFile()).toBe(true);
   });
@@ -200,14 +210,37 @@ describe('descriptorPathsWork', () => {
   });
 
   it('fails where the number names another file, where it names nothing, and where nothing can be opened', () => {
-    expect(descriptorPathsWork(ownNumbers(() => '/var/log/deno.log'), 0)).toBe(false);
-    expect(descriptorPathsWork(ownNumbers(() => {
-      throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
-    }), 0)).toBe(false);
-    expect(descriptorPathsWork({ ...ownNumbers(() => '/'), openSync: () => {
-      throw new Error('EACCES');
-    } }, 0)).toBe(false);
-    expect(descriptorPathsWork(ownNumbers(() => '/'), 0)).toBe(true);
+    expect(
+      descriptorPathsWork(
+        ownNumbers(() => '/var/log/deno.log'),
+        0,
+      ),
+    ).toBe(false);
+    expect(
+      descriptorPathsWork(
+        ownNumbers(() => {
+          throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+        }),
+        0,
+      ),
+    ).toBe(false);
+    expect(
+      descriptorPathsWork(
+        {
+          ...ownNumbers(() => '/'),
+          openSync: () => {
+            throw new Error('EACCES');
+          },
+        },
+        0,
+      ),
+    ).toBe(false);
+    expect(
+      descriptorPathsWork(
+        ownNumbers(() => '/'),
+        0,
+      ),
+    ).toBe(true);
   });
 
   it('closes what it opened', () => {

@@ -58,7 +58,11 @@ export interface LocalDirent {
  */
 export interface LocalFileSystem {
   /** Open flags; `O_NOFOLLOW` (refuse a link as the last segment) and `O_NONBLOCK` are used when present. */
-  readonly constants: { readonly O_RDONLY: number; readonly O_NOFOLLOW?: number | undefined; readonly O_NONBLOCK?: number | undefined };
+  readonly constants: {
+    readonly O_RDONLY: number;
+    readonly O_NOFOLLOW?: number | undefined;
+    readonly O_NONBLOCK?: number | undefined;
+  };
   /** Opens a file (`'wx'`: create, failing with `EEXIST` if it exists; `'w'`; `'r'`; or numeric flags). */
   open(path: string, flags: string | number): Promise<LocalFileHandle>;
   /**
@@ -223,9 +227,12 @@ function descriptorPath(fd: number): string | undefined {
 /** Node's own file system, files opened as bare descriptors. */
 export const nodeFileSystem: LocalFileSystem = {
   ...nodeFs,
-  open: async (path, flags) => new DescriptorHandle(await settle<number>((done) => {
-    fdCalls.open(path, flags, done);
-  })),
+  open: async (path, flags) =>
+    new DescriptorHandle(
+      await settle<number>((done) => {
+        fdCalls.open(path, flags, done);
+      }),
+    ),
 };
 
 /**
@@ -279,7 +286,6 @@ class BlockingDescriptorHandle extends DescriptorHandle {
       fdCalls.closeSync(this.fd);
     });
   }
-
 }
 
 /** Opens a file just seen to exist; `undefined` when it was removed in between. */
@@ -309,18 +315,22 @@ export const blockingNodeFileSystem: LocalFileSystem = {
   realpath: (path) => now(() => fdCalls.realpathSync.native(path)),
   lstat: (path) => now(() => fdCalls.lstatSync(path)),
   stat: (path) => now(() => fdCalls.statSync(path)),
-  rename: (from, to) => now(() => {
-    fdCalls.renameSync(from, to);
-  }),
-  link: (existing, created) => now(() => {
-    fdCalls.linkSync(existing, created);
-  }),
-  unlink: (path) => now(() => {
-    fdCalls.unlinkSync(path);
-  }),
-  rmdir: (path) => now(() => {
-    fdCalls.rmdirSync(path);
-  }),
+  rename: (from, to) =>
+    now(() => {
+      fdCalls.renameSync(from, to);
+    }),
+  link: (existing, created) =>
+    now(() => {
+      fdCalls.linkSync(existing, created);
+    }),
+  unlink: (path) =>
+    now(() => {
+      fdCalls.unlinkSync(path);
+    }),
+  rmdir: (path) =>
+    now(() => {
+      fdCalls.rmdirSync(path);
+    }),
   statfs: (path) => now(() => fdCalls.statfsSync(path)),
 };
 
@@ -380,7 +390,7 @@ export async function readSmallFile(fs: LocalFileSystem, path: string): Promise<
   if (handle === undefined) return undefined;
   try {
     const chunks: Uint8Array[] = [];
-    for (let position = 0; ; ) {
+    for (let position = 0; ;) {
       const buffer = new Uint8Array(16 * 1024);
       const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, position);
       chunks.push(buffer.subarray(0, bytesRead));

@@ -47,7 +47,9 @@ export function metadataRecordPath(digest: string, version: string): string {
 }
 
 /** The names of all 256 shard directories under `METADATA_DIRECTORY`: `00` to `ff`. */
-export const SHARD_NAMES: readonly string[] = Array.from({ length: 256 }, (_, index) => index.toString(16).padStart(2, '0'));
+export const SHARD_NAMES: readonly string[] = Array.from({ length: 256 }, (_, index) =>
+  index.toString(16).padStart(2, '0'),
+);
 
 export function metadataShardPath(digest: string): string {
   return join(METADATA_DIRECTORY, digest.slice(0, 2));

@@ -42,7 +42,11 @@ function toEntry(dirent: LocalDirent | string | Uint8Array): Entry | undefined {
  * unread. The levels are kept on a stack rather than in nested generators, so an object deep in the tree costs
  * one step to hand out, not one per level.
  */
-export async function* walkObjects(fs: LocalFileSystem, guard: RootGuard, options: WalkOptions): AsyncGenerator<ObjectSummary> {
+export async function* walkObjects(
+  fs: LocalFileSystem,
+  guard: RootGuard,
+  options: WalkOptions,
+): AsyncGenerator<ObjectSummary> {
   const { prefix, startAfter, signal } = options;
   const lastSlash = prefix.lastIndexOf('/');
   const levels: Level[] = [];
@@ -51,7 +55,8 @@ export async function* walkObjects(fs: LocalFileSystem, guard: RootGuard, option
     const directory = await reading;
     if (directory === undefined) return;
     const subtrees: string[] = [];
-    for (const entry of directory.entries) if (walked(directoryKey, entry, startAfter)) subtrees.push(`${directoryKey}${entry.name}/`);
+    for (const entry of directory.entries)
+      if (walked(directoryKey, entry, startAfter)) subtrees.push(`${directoryKey}${entry.name}/`);
     const level: Level = { directoryKey, directory, next: 0, subtrees, reads: new Map(), started: 0, entered: 0 };
     readSubtreesAhead(fs, guard, options, level);
     levels.push(level);
@@ -190,7 +195,13 @@ async function readDirectory(
   return { entries, summaries, statAhead };
 }
 
-async function summarize(fs: LocalFileSystem, guard: RootGuard, key: string, entry: Entry, path: string): Promise<ObjectSummary | undefined> {
+async function summarize(
+  fs: LocalFileSystem,
+  guard: RootGuard,
+  key: string,
+  entry: Entry,
+  path: string,
+): Promise<ObjectSummary | undefined> {
   let stats: LocalStats;
   try {
     if (entry.link && !guard.contains(pathText(await fs.realpath(path)))) return undefined;

@@ -7,7 +7,10 @@ import type { Backing } from '../test/backings.ts';
 import { LocalStore } from './local-store.ts';
 import { verifySignedUrl } from './signed-url.ts';
 
-const signing = { secret: 'contract-secret-that-is-long-enough-for-hmac', urlBase: 'https://chat.example/user_uploads/signed' };
+const signing = {
+  secret: 'contract-secret-that-is-long-enough-for-hmac',
+  urlBase: 'https://chat.example/user_uploads/signed',
+};
 const publicUrlPrefix = 'https://chat.example/user_avatars';
 
 // The serving app's part, without HTTP: verify the signature, then read the key the URL names.
@@ -37,7 +40,10 @@ for (const [name, makeBacking] of [
   };
   const capabilities: ContractCapabilities = {
     sha256: nodeSha256,
-    keyAndPrefixCoexist: { missing: 'a file system cannot hold a file "a" and a directory "a" for "a/b"', code: 'AlreadyExists' },
+    keyAndPrefixCoexist: {
+      missing: 'a file system cannot hold a file "a" and a directory "a" for "a/b"',
+      code: 'AlreadyExists',
+    },
     signedUrl: { fetch: (url) => fetchSigned(currentStore(), url) },
     publicUrl: { fetch: (url) => fetchPublic(currentStore(), url) },
   };

@@ -12,7 +12,8 @@ import type { LocalFileSystem } from './file-system.ts';
 import { METADATA_DIRECTORY, TEMPORARY_DIRECTORY } from './layout.ts';
 import { LocalStore } from './local-store.ts';
 
-const text = async (store: LocalStore, key: string): Promise<string> => new TextDecoder().decode(await collectBytes((await store.get(key)).body));
+const text = async (store: LocalStore, key: string): Promise<string> =>
+  new TextDecoder().decode(await collectBytes((await store.get(key)).body));
 
 async function keysOf(store: LocalStore, options: Parameters<LocalStore['list']>[0] = {}): Promise<string[]> {
   const keys: string[] = [];
@@ -41,7 +42,10 @@ function countingOpenFiles(fs: LocalFileSystem): { readonly fs: LocalFileSystem;
         const handle = await fs.open(path, flags);
         open++;
         return {
-          read: handle.read.bind(handle), writev: handle.writev.bind(handle), datasync: handle.datasync.bind(handle), stat: handle.stat.bind(handle),
+          read: handle.read.bind(handle),
+          writev: handle.writev.bind(handle),
+          datasync: handle.datasync.bind(handle),
+          stat: handle.stat.bind(handle),
           close: async () => {
             open--;
             await handle.close();
@@ -75,7 +79,11 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
 
   const names = async (relative: string): Promise<string[]> => {
     const entries = await backing.fs.readdir(join(backing.root, relative), { withFileTypes: true });
-    return entries.map((entry) => (typeof entry === 'string' || entry instanceof Uint8Array ? pathText(entry) : pathText(entry.name))).sort();
+    return entries
+      .map((entry) =>
+        typeof entry === 'string' || entry instanceof Uint8Array ? pathText(entry) : pathText(entry.name),
+      )
+      .sort();
   };
   /** Records on disk, once the ones puts write after returning have landed. */
   const recordCount = async (): Promise<number> => {
@@ -93,7 +101,10 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
   };
 
   it('keeps each object as the plain file root/<key> and its record under the reserved directory', async () => {
-    await store.put('1/ab/x/notes.txt', 'plain bytes', { contentType: 'text/plain; charset=utf-8', metadata: { owner: '7' } });
+    await store.put('1/ab/x/notes.txt', 'plain bytes', {
+      contentType: 'text/plain; charset=utf-8',
+      metadata: { owner: '7' },
+    });
     expect(pathText(await backing.fs.readFile(join(backing.root, '1', 'ab', 'x', 'notes.txt')))).toBe('plain bytes');
     expect(await names('')).toEqual(['.stowage', '1']);
     expect(await recordCount()).toBe(1);
@@ -140,7 +151,8 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
   });
 
   it('keeps exactly one record per object across overwrites and removes it with the object', async () => {
-    for (const round of [1, 2, 3]) await store.put('o/k.txt', `version ${round}`, { metadata: { round: String(round) } });
+    for (const round of [1, 2, 3])
+      await store.put('o/k.txt', `version ${round}`, { metadata: { round: String(round) } });
     expect(await recordCount()).toBe(1);
     expect((await store.head('o/k.txt'))?.metadata).toEqual({ round: '3' });
     await store.delete('o/k.txt');
@@ -171,7 +183,12 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
       'files/2/0f/Zz81/photo.JPG',
       'files/2/a7/Xb3kQ9/meeting notes.txt',
     ]);
-    expect(await zulip.head('files/2/0f/Zz81/photo.JPG')).toMatchObject({ contentType: 'image/jpeg', size: 10, metadata: {}, sha256: undefined });
+    expect(await zulip.head('files/2/0f/Zz81/photo.JPG')).toMatchObject({
+      contentType: 'image/jpeg',
+      size: 10,
+      metadata: {},
+      sha256: undefined,
+    });
     expect((await zulip.head('avatars/2/5c1e0f.original'))?.contentType).toBe('application/octet-stream');
     expect(await text(zulip, 'files/2/a7/Xb3kQ9/meeting notes.txt')).toBe('agenda');
     const copied = await zulip.copy('avatars/2/5c1e0f.png', 'avatars/2/5c1e0f-copy.png');
@@ -214,7 +231,22 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
   });
 
   it('lists in UTF-8 byte order of whole keys, not directory by directory ("a-c" before "a/b", "a/b" before "a0")', async () => {
-    const keys = ['a/b', 'a-c', 'a0', 'a/c/d', 'ab', 'b', 'é/x', 'z', '\u{1F600}.png', '\uFFFD', 'A', '~', 'a/c-d', 'a/c0'];
+    const keys = [
+      'a/b',
+      'a-c',
+      'a0',
+      'a/c/d',
+      'ab',
+      'b',
+      'é/x',
+      'z',
+      '\u{1F600}.png',
+      '\uFFFD',
+      'A',
+      '~',
+      'a/c-d',
+      'a/c0',
+    ];
     for (const key of keys) await store.put(key, key);
     const sorted = [...keys].sort(byUtf8Bytes);
     expect(sorted.slice(0, 7)).toEqual(['A', 'a-c', 'a/b', 'a/c-d', 'a/c/d', 'a/c0', 'a0']);
@@ -223,7 +255,9 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
       expect(await keysOf(store, { prefix }), prefix).toEqual(sorted.filter((key) => key.startsWith(prefix)));
     }
     for (const startAfter of [...sorted, '', 'a/', 'a/c', 'a/c/', 'a/c/e', 'a.', '\uE000']) {
-      expect(await keysOf(store, { startAfter }), startAfter).toEqual(sorted.filter((key) => byUtf8Bytes(key, startAfter) > 0));
+      expect(await keysOf(store, { startAfter }), startAfter).toEqual(
+        sorted.filter((key) => byUtf8Bytes(key, startAfter) > 0),
+      );
       expect(await keysOf(store, { startAfter, prefix: 'a/' }), `a/ after ${startAfter}`).toEqual(
         sorted.filter((key) => key.startsWith('a/') && byUtf8Bytes(key, startAfter) > 0),
       );
@@ -235,7 +269,12 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
     const summaries = [];
     for await (const summary of store.list({ prefix: 'sized/' })) summaries.push(summary);
     expect(summaries).toHaveLength(1);
-    expect(summaries[0]).toEqual({ key: 'sized/one.bin', size: 1234, lastModified: stored.lastModified, etag: stored.etag });
+    expect(summaries[0]).toEqual({
+      key: 'sized/one.bin',
+      size: 1234,
+      lastModified: stored.lastModified,
+      etag: stored.etag,
+    });
   });
 
   it('reads only the directories a prefix or startAfter leaves in play', async () => {
@@ -249,7 +288,9 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
     expect(readdirs()[0]).toMatch(/[/]c[/]2$/u);
     calls.length = 0;
     expect(await keysOf(watched, { startAfter: 'c/1' })).toEqual(['c/2/y', 'd/1']);
-    const visited = readdirs().slice(1).map((path) => path.slice(path.lastIndexOf('/') + 1));
+    const visited = readdirs()
+      .slice(1)
+      .map((path) => path.slice(path.lastIndexOf('/') + 1));
     // The root, then c (it holds keys after c/1), c/2 and d, in any order (directories are read ahead of the
     // walk); b is skipped unread.
     expect(visited.toSorted()).toEqual(['2', 'c', 'd']);
@@ -278,9 +319,18 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
   });
 
   it('copies bytes and metadata atomically to a new key, and onto itself', async () => {
-    await store.put('src/a.txt', 'copy me', { contentType: 'text/x-a', metadata: { m: '1' }, cacheControl: 'no-store' });
+    await store.put('src/a.txt', 'copy me', {
+      contentType: 'text/x-a',
+      metadata: { m: '1' },
+      cacheControl: 'no-store',
+    });
     const copied = await store.copy('src/a.txt', 'dst/b.txt');
-    expect(copied).toMatchObject({ contentType: 'text/x-a', metadata: { m: '1' }, cacheControl: 'no-store', sha256: sha256Base64('copy me', nodeSha256) });
+    expect(copied).toMatchObject({
+      contentType: 'text/x-a',
+      metadata: { m: '1' },
+      cacheControl: 'no-store',
+      sha256: sha256Base64('copy me', nodeSha256),
+    });
     expect(await text(store, 'dst/b.txt')).toBe('copy me');
     await store.copy('src/a.txt', 'src/a.txt');
     expect(await text(store, 'src/a.txt')).toBe('copy me');
@@ -311,7 +361,9 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
   });
 
   it('lets exactly one of many concurrent create-only puts of one key win', async () => {
-    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, index) => store.put('race/once.txt', `writer ${index}`, { ifNoneMatch: '*' })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, index) => store.put('race/once.txt', `writer ${index}`, { ifNoneMatch: '*' })),
+    );
     const won = results.filter((result) => result.status === 'fulfilled');
     expect(won).toHaveLength(1);
     for (const result of results) {
@@ -378,7 +430,21 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
   });
 
   it('reads whole objects of every size around its first read, and hands out a small one in a buffer of its size', async () => {
-    for (const size of [0, 1, 4096, 64 * 1024, 64 * 1024 + 1, 128 * 1024 - 1, 128 * 1024, 128 * 1024 + 1, 256 * 1024 + 1, 1024 * 1024 - 1, 1024 * 1024, 1024 * 1024 + 1, 2 * 1024 * 1024 + 3]) {
+    for (const size of [
+      0,
+      1,
+      4096,
+      64 * 1024,
+      64 * 1024 + 1,
+      128 * 1024 - 1,
+      128 * 1024,
+      128 * 1024 + 1,
+      256 * 1024 + 1,
+      1024 * 1024 - 1,
+      1024 * 1024,
+      1024 * 1024 + 1,
+      2 * 1024 * 1024 + 3,
+    ]) {
       const bytes = Uint8Array.from({ length: size }, (_, index) => (index * 7 + size) % 256);
       await store.put(`sizes/${size.toString()}.bin`, bytes);
       const chunks: Uint8Array[] = [];
@@ -394,7 +460,10 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
   it('hands out a large object in chunks of at most 1 MiB through its stream and of at most 128 KiB as plain chunks', async () => {
     const bytes = Uint8Array.from({ length: 3 * 1024 * 1024 + 5 }, (_, index) => (index * 17) % 256);
     await store.put('chunks/file.bin', bytes);
-    for (const [read, most] of [[async (fresh: LocalStore) => (await fresh.get('chunks/file.bin')).body, 1024 * 1024], [async (fresh: LocalStore) => readResultBody(await fresh.get('chunks/file.bin')), 128 * 1024]] as const) {
+    for (const [read, most] of [
+      [async (fresh: LocalStore) => (await fresh.get('chunks/file.bin')).body, 1024 * 1024],
+      [async (fresh: LocalStore) => readResultBody(await fresh.get('chunks/file.bin')), 128 * 1024],
+    ] as const) {
       // A fresh store each time: nothing remembered, as in a migration, so the first read is a short one.
       const fresh = await LocalStore.open({ root: backing.root, fs: backing.fs });
       const sizes: number[] = [];
@@ -413,9 +482,10 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
     const counted = await LocalStore.open({ root: backing.root, fs: counting.fs });
     const bytes = Uint8Array.from({ length: 2 * 1024 * 1024 + 3 }, (_, index) => (index * 31) % 256);
     await counted.put('plain/file.bin', bytes);
-    const allClosed = (): Promise<void> => vi.waitFor(() => {
-      expect(counting.open()).toBe(0);
-    });
+    const allClosed = (): Promise<void> =>
+      vi.waitFor(() => {
+        expect(counting.open()).toBe(0);
+      });
     await allClosed();
 
     const whole = readResultBody(await counted.get('plain/file.bin'));
@@ -432,7 +502,9 @@ describe.each(BACKINGS)('LocalStore on $name', ({ make }) => {
     await allClosed();
 
     const controller = new AbortController();
-    const aborted = readResultBody(await counted.get('plain/file.bin', { signal: controller.signal }))[Symbol.asyncIterator]();
+    const aborted = readResultBody(await counted.get('plain/file.bin', { signal: controller.signal }))[
+      Symbol.asyncIterator
+    ]();
     expect((await aborted.next()).done).toBe(false);
     controller.abort();
     expect((await rejection(aborted.next())).code).toBe('Aborted');

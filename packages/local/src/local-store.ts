@@ -1,21 +1,60 @@
 import { dirname, join, resolve } from 'node:path';
 import {
-  READ_BODY_CHUNKS, encodeKeyPath, guessContentType, isStorageError, knownBodySize, resolveRange, throwIfAborted, validateKey, validatePrefix,
+  READ_BODY_CHUNKS,
+  encodeKeyPath,
+  guessContentType,
+  isStorageError,
+  knownBodySize,
+  resolveRange,
+  throwIfAborted,
+  validateKey,
+  validatePrefix,
 } from '@stowage/core';
 import type {
-  Body, ByteRange, ChunkReadableResult, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, Sha256Factory, SignedUrlOptions,
-  ResolvedRange, StorageError,
+  Body,
+  ByteRange,
+  ChunkReadableResult,
+  GetOptions,
+  GetResult,
+  ListOptions,
+  ObjectInfo,
+  ObjectStore,
+  ObjectSummary,
+  PutOptions,
+  Sha256Factory,
+  SignedUrlOptions,
+  ResolvedRange,
+  StorageError,
 } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
 import {
-  alreadyExistsError, checksumMismatchError, deleteManyError, fsError, invalidArgumentError, keyConflictError, nativeCode,
-  notAFileError, notFoundError, outsideRootError, shortReadError, sizeMismatchError, tooLargeError, unsupportedError,
+  alreadyExistsError,
+  checksumMismatchError,
+  deleteManyError,
+  fsError,
+  invalidArgumentError,
+  keyConflictError,
+  nativeCode,
+  notAFileError,
+  notFoundError,
+  outsideRootError,
+  shortReadError,
+  sizeMismatchError,
+  tooLargeError,
+  unsupportedError,
 } from './errors.ts';
 import { mtimeSetAtWrite, nodeFileSystem, pathText, readSmallFile, statNumber, syncHandle } from './file-system.ts';
 import type { LocalFileHandle, LocalFileSystem, LocalStats } from './file-system.ts';
 import {
-  METADATA_DIRECTORY, TEMPORARY_DIRECTORY, assertNotReserved, fileVersion, keyDigest, metadataRecordPath,
-  metadataShardPath, SHARD_NAMES, temporaryName,
+  METADATA_DIRECTORY,
+  TEMPORARY_DIRECTORY,
+  assertNotReserved,
+  fileVersion,
+  keyDigest,
+  metadataRecordPath,
+  metadataShardPath,
+  SHARD_NAMES,
+  temporaryName,
 } from './layout.ts';
 import { walkObjects } from './list-objects.ts';
 import { parseRecord, serializeRecord } from './metadata-record.ts';
@@ -209,7 +248,9 @@ export class LocalStore implements ObjectStore {
   async #names(directory: string): Promise<string[]> {
     try {
       const entries = await this.#fs.readdir(directory, { withFileTypes: true });
-      return entries.map((entry) => (typeof entry === 'string' || entry instanceof Uint8Array ? pathText(entry) : pathText(entry.name)));
+      return entries.map((entry) =>
+        typeof entry === 'string' || entry instanceof Uint8Array ? pathText(entry) : pathText(entry.name),
+      );
     } catch (error) {
       if (nativeCode(error) === 'ENOENT') return [];
       throw error;
@@ -284,7 +325,8 @@ export class LocalStore implements ObjectStore {
       ]);
       if (located.status === 'fulfilled') targetPath = located.value.path;
       for (const step of [synced, described, located]) if (step.status === 'rejected') throw step.reason;
-      if (described.status !== 'fulfilled' || located.status !== 'fulfilled') throw new Error('unreachable: a rejected step was thrown above');
+      if (described.status !== 'fulfilled' || located.status !== 'fulfilled')
+        throw new Error('unreachable: a rejected step was thrown above');
       let { stats, record, path: recordFile } = described.value;
       if (!this.#mtimeSetAtWrite) {
         // Some file systems (NFS) set the modification time when the data reaches the server, during the fsync.
@@ -305,7 +347,8 @@ export class LocalStore implements ObjectStore {
       throwIfAborted(options.signal, key);
       const replaced = await this.#commit(guard, key, temporary, createOnly, located.value);
       committed = true;
-      if (replaced !== undefined && replaced !== record.version) await this.#removeRecord(join(guard.root, metadataRecordPath(digest, replaced)));
+      if (replaced !== undefined && replaced !== record.version)
+        await this.#removeRecord(join(guard.root, metadataRecordPath(digest, replaced)));
       this.#remember(record);
       if (!durable) this.#deferRecord(guard, digest, recordFile, record);
       return toInfo(key, stats, record.version, record);
@@ -339,7 +382,13 @@ export class LocalStore implements ObjectStore {
    * derivable one lost in a crash reads back the same, its SHA-256 then unknown, and skipping that second fsync is
    * what keeps small puts near the speed of a bare write.
    */
-  async #writeRecord(guard: RootGuard, digest: string, path: string, record: MetadataRecord, durable: boolean): Promise<void> {
+  async #writeRecord(
+    guard: RootGuard,
+    digest: string,
+    path: string,
+    record: MetadataRecord,
+    durable: boolean,
+  ): Promise<void> {
     const shard = join(guard.root, metadataShardPath(digest));
     let handle: LocalFileHandle;
     try {
@@ -418,7 +467,13 @@ export class LocalStore implements ObjectStore {
    * Moves the finished temporary to its target (a rename, or for create-only a link, which fails if the name is
    * taken) and makes the new name durable. Returns the version it replaced, if any.
    */
-  async #commit(guard: RootGuard, key: string, temporary: string, createOnly: boolean, located: Target): Promise<string | undefined> {
+  async #commit(
+    guard: RootGuard,
+    key: string,
+    temporary: string,
+    createOnly: boolean,
+    located: Target,
+  ): Promise<string | undefined> {
     const fs = this.#fs;
     let target = located;
     for (let attempt = 1; ; attempt++) {
@@ -435,7 +490,8 @@ export class LocalStore implements ObjectStore {
         if (code === 'EEXIST' && createOnly && (await this.#lstatOrUndefined(target.path))?.isDirectory() !== true) {
           throw alreadyExistsError(key, error);
         }
-        if (code === 'EEXIST' || code === 'EISDIR' || code === 'ENOTEMPTY') throw keyConflictError(key, await this.#firstKeyUnder(key));
+        if (code === 'EEXIST' || code === 'EISDIR' || code === 'ENOTEMPTY')
+          throw keyConflictError(key, await this.#firstKeyUnder(key));
         throw await guard.explain(error, key);
       }
       if (createOnly) await fs.unlink(temporary);
@@ -465,7 +521,8 @@ export class LocalStore implements ObjectStore {
     assertNotReserved(key);
     throwIfAborted(options.signal, key);
     const guard = await this.#guard();
-    const flags = this.#fs.constants.O_RDONLY | (this.#fs.constants.O_NOFOLLOW ?? 0) | (this.#fs.constants.O_NONBLOCK ?? 0);
+    const flags =
+      this.#fs.constants.O_RDONLY | (this.#fs.constants.O_NOFOLLOW ?? 0) | (this.#fs.constants.O_NONBLOCK ?? 0);
     for (let attempt = 1; ; attempt++) {
       let handle: LocalFileHandle | undefined;
       let first: Promise<Uint8Array<ArrayBuffer>> | undefined;
@@ -571,7 +628,11 @@ export class LocalStore implements ObjectStore {
    * it is (`LocalFileHandle.resolvedPath`), else by resolving its directory. Nothing read from the handle may be
    * handed out before it holds. A last segment that is a link is resolved and proven before the open.
    */
-  async #openForRead(guard: RootGuard, key: string, flags: number): Promise<{ readonly handle: LocalFileHandle; readonly path: string; readonly proof: Promise<void> }> {
+  async #openForRead(
+    guard: RootGuard,
+    key: string,
+    flags: number,
+  ): Promise<{ readonly handle: LocalFileHandle; readonly path: string; readonly proof: Promise<void> }> {
     const path = guard.pathOf(key);
     if (this.#fs.constants.O_NOFOLLOW !== undefined) {
       let handle: LocalFileHandle | undefined;
@@ -653,7 +714,8 @@ export class LocalStore implements ObjectStore {
         if (nativeCode(error) === 'ENOENT') return;
         throw error;
       }
-      if (stats.isFile()) await this.#removeRecord(join(guard.root, metadataRecordPath(keyDigest(key), fileVersion(stats))));
+      if (stats.isFile())
+        await this.#removeRecord(join(guard.root, metadataRecordPath(keyDigest(key), fileVersion(stats))));
       await this.#removeEmptyParents(guard, dirname(entry));
     } catch (error) {
       throw fsError(error, 'delete', key);
@@ -727,7 +789,8 @@ export class LocalStore implements ObjectStore {
     try {
       validateKey(key);
       assertNotReserved(key);
-      if (this.#signing === undefined) throw unsupportedError(`${this.name} has no signing secret configured, so it cannot sign URLs`, key);
+      if (this.#signing === undefined)
+        throw unsupportedError(`${this.name} has no signing secret configured, so it cannot sign URLs`, key);
       return Promise.resolve(signObjectUrl(this.#signing, { key, ...options }));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
@@ -738,7 +801,8 @@ export class LocalStore implements ObjectStore {
   publicUrl(key: string): string {
     validateKey(key);
     assertNotReserved(key);
-    if (this.#publicUrlPrefix === undefined) throw unsupportedError(`${this.name} is not public: no publicUrlPrefix is configured`, key);
+    if (this.#publicUrlPrefix === undefined)
+      throw unsupportedError(`${this.name} is not public: no publicUrlPrefix is configured`, key);
     return `${this.#publicUrlPrefix}/${encodeKeyPath(key)}`;
   }
 }
@@ -763,7 +827,8 @@ function closeInBackground(handle: LocalFileHandle): void {
 
 function checkLimits(key: string, body: Body, options: PutOptions): void {
   const { size, maxSize } = options;
-  if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) throw invalidArgumentError(`size must be a non-negative integer, got ${size}`, key);
+  if (size !== undefined && (!Number.isSafeInteger(size) || size < 0))
+    throw invalidArgumentError(`size must be a non-negative integer, got ${size}`, key);
   if (maxSize !== undefined && (!Number.isSafeInteger(maxSize) || maxSize < 0)) {
     throw invalidArgumentError(`maxSize must be a non-negative integer, got ${maxSize}`, key);
   }

@@ -21,7 +21,12 @@ export function serializeRecord(record: MetadataRecord): Uint8Array {
 }
 
 function isStringMap(value: unknown): value is Record<string, string> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((item) => typeof item === 'string');
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((item) => typeof item === 'string')
+  );
 }
 
 function optionalString(value: unknown): string | undefined {
@@ -43,7 +48,12 @@ export function parseRecord(text: string, key: string, version: string): Metadat
   const fields = parsed as Record<string, unknown>;
   if (fields['format'] !== FORMAT || fields['key'] !== key || fields['version'] !== version) return undefined;
   const { size, sha256, contentType, metadata } = fields;
-  if (typeof size !== 'number' || typeof sha256 !== 'string' || typeof contentType !== 'string' || !isStringMap(metadata)) {
+  if (
+    typeof size !== 'number' ||
+    typeof sha256 !== 'string' ||
+    typeof contentType !== 'string' ||
+    !isStringMap(metadata)
+  ) {
     return undefined;
   }
   return {

@@ -184,7 +184,9 @@ export function fileRangeBody(range: OpenFileRange): FileRangeBody {
   return {
     stream() {
       if (chunks !== undefined) {
-        const error = new StorageError('InvalidArgument', `the body of "${key}" is already being read as chunks`, { key });
+        const error = new StorageError('InvalidArgument', `the body of "${key}" is already being read as chunks`, {
+          key,
+        });
         return new ReadableStream({
           start(controller) {
             controller.error(error);

@@ -13,7 +13,8 @@ async function syncsOfOnePut(options: Parameters<LocalStore['put']>[2]): Promise
   const store = await LocalStore.open({ root: backing.root, fs });
   const before = calls.length;
   await store.put('warm/b.txt', 'measured', options);
-  return calls.slice(before).filter((call) => call.method === 'handle.sync' || call.method === 'handle.datasync').length;
+  return calls.slice(before).filter((call) => call.method === 'handle.sync' || call.method === 'handle.datasync')
+    .length;
 }
 
 describe('metadata record durability', () => {
@@ -32,13 +33,20 @@ describe('metadata record durability', () => {
     const shards = await backing.fs.readdir(join(backing.root, METADATA_DIRECTORY), { withFileTypes: true });
     expect(shards).toHaveLength(256);
     const before = calls.length;
-    for (let index = 0; index < 64; index++) await store.put(`spread/${index.toString()}.txt`, 'x', { metadata: { index: index.toString() } });
+    for (let index = 0; index < 64; index++)
+      await store.put(`spread/${index.toString()}.txt`, 'x', { metadata: { index: index.toString() } });
     const metadataDirectory = `${join(backing.root, METADATA_DIRECTORY)}/`;
-    expect(calls.slice(before).filter((call) => call.method === 'mkdir' && (call.path ?? '').startsWith(metadataDirectory))).toEqual([]);
+    expect(
+      calls.slice(before).filter((call) => call.method === 'mkdir' && (call.path ?? '').startsWith(metadataDirectory)),
+    ).toEqual([]);
     // A second open finds them all and makes none.
     const reopenedAt = calls.length;
     await LocalStore.open({ root: backing.root, fs });
-    expect(calls.slice(reopenedAt).filter((call) => call.method === 'mkdir' && (call.path ?? '').startsWith(metadataDirectory))).toEqual([]);
+    expect(
+      calls
+        .slice(reopenedAt)
+        .filter((call) => call.method === 'mkdir' && (call.path ?? '').startsWith(metadataDirectory)),
+    ).toEqual([]);
   });
 
   it('reads a derivable object the same when its unsynced record was lost in a crash, checksum then unknown', async () => {
@@ -76,14 +84,18 @@ describe('metadata record durability', () => {
     }
     await store.settled();
     const shards = volume.readdirSync(join('/store', METADATA_DIRECTORY)) as string[];
-    const records = shards.flatMap((shard) => volume.readdirSync(join('/store', METADATA_DIRECTORY, shard)) as string[]);
+    const records = shards.flatMap(
+      (shard) => volume.readdirSync(join('/store', METADATA_DIRECTORY, shard)) as string[],
+    );
     expect(records).toEqual([]);
   });
 
   it('a deferred record that cannot be written leaves no partial file and the object reads as derivable', async () => {
     const backing = memfsBacking();
     let failWrites = false;
-    const { fs } = faultyFileSystem(backing.fs, (call) => (failWrites && call.method === 'handle.writev' ? nativeError('ENOSPC', 'write') : undefined));
+    const { fs } = faultyFileSystem(backing.fs, (call) =>
+      failWrites && call.method === 'handle.writev' ? nativeError('ENOSPC', 'write') : undefined,
+    );
     const store = await LocalStore.open({ root: backing.root, fs });
     // The data is written by the put itself; only the record's write comes after it.
     await store.put('full/disk.txt', 'data');

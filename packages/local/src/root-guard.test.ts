@@ -22,13 +22,23 @@ function withoutDescriptorPaths(fs: LocalFileSystem): LocalFileSystem {
     ...fs,
     open: async (path, flags) => {
       const handle = await fs.open(path, flags);
-      return { read: handle.read.bind(handle), writev: handle.writev.bind(handle), datasync: handle.datasync.bind(handle), stat: handle.stat.bind(handle), close: handle.close.bind(handle) };
+      return {
+        read: handle.read.bind(handle),
+        writev: handle.writev.bind(handle),
+        datasync: handle.datasync.bind(handle),
+        stat: handle.stat.bind(handle),
+        close: handle.close.bind(handle),
+      };
     },
   };
 }
 
 /** Blocking calls with a count of the paths they resolved. */
-function countingRealpaths(): { readonly fs: LocalFileSystem; readonly count: () => number; readonly reset: () => void } {
+function countingRealpaths(): {
+  readonly fs: LocalFileSystem;
+  readonly count: () => number;
+  readonly reset: () => void;
+} {
   let realpaths = 0;
   const fs: LocalFileSystem = {
     ...blockingNodeFileSystem,
@@ -137,24 +147,27 @@ describe.each(fileSystems)('LocalStore confinement to its root (file system: %s)
 });
 
 describe('LocalStore reads proven by the open descriptor', () => {
-  it.runIf(process.platform === 'linux')('resolves no path to read a file on Linux, and still refuses one reached through a link that leads out', async () => {
-    const sandbox = await mkdtemp(join(tmpdir(), 'stowage-descriptor-'));
-    try {
-      const root = join(sandbox, 'root');
-      await mkdir(join(sandbox, 'outside'));
-      await writeFile(join(sandbox, 'outside', 'secret.txt'), 'secret');
-      const counting = countingRealpaths();
-      const store = await LocalStore.open({ root, fs: counting.fs });
-      await store.put('a/b/c.txt', 'inside');
-      await symlink(join(sandbox, 'outside'), join(root, 'out'));
-      counting.reset();
-      expect(new TextDecoder().decode(await collectBytes((await store.get('a/b/c.txt')).body))).toBe('inside');
-      expect(counting.count()).toBe(0);
-      expect(await code(store.get('out/secret.txt'))).toBe('AccessDenied');
-    } finally {
-      await rm(sandbox, { recursive: true, force: true });
-    }
-  });
+  it.runIf(process.platform === 'linux')(
+    'resolves no path to read a file on Linux, and still refuses one reached through a link that leads out',
+    async () => {
+      const sandbox = await mkdtemp(join(tmpdir(), 'stowage-descriptor-'));
+      try {
+        const root = join(sandbox, 'root');
+        await mkdir(join(sandbox, 'outside'));
+        await writeFile(join(sandbox, 'outside', 'secret.txt'), 'secret');
+        const counting = countingRealpaths();
+        const store = await LocalStore.open({ root, fs: counting.fs });
+        await store.put('a/b/c.txt', 'inside');
+        await symlink(join(sandbox, 'outside'), join(root, 'out'));
+        counting.reset();
+        expect(new TextDecoder().decode(await collectBytes((await store.get('a/b/c.txt')).body))).toBe('inside');
+        expect(counting.count()).toBe(0);
+        expect(await code(store.get('out/secret.txt'))).toBe('AccessDenied');
+      } finally {
+        await rm(sandbox, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('LocalStore listings', () => {

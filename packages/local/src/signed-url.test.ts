@@ -4,7 +4,10 @@ import { memfsBacking } from '../test/backings.ts';
 import { LocalStore } from './local-store.ts';
 import { MAX_SIGNED_URL_SECONDS, signObjectUrl, verifySignedUrl } from './signed-url.ts';
 
-const signing = { secret: 'a-signing-secret-of-at-least-32-bytes', urlBase: 'https://chat.example/user_uploads/signed/' };
+const signing = {
+  secret: 'a-signing-secret-of-at-least-32-bytes',
+  urlBase: 'https://chat.example/user_uploads/signed/',
+};
 const now = new Date('2026-01-01T00:00:00Z');
 const later = (seconds: number): Date => new Date(now.getTime() + seconds * 1000);
 
@@ -33,7 +36,10 @@ describe('signed URLs', () => {
 
   it('accepts the request path and query alone, as a server sees them', () => {
     const url = new URL(signed('a/b.txt'));
-    expect(verifySignedUrl(`${url.pathname}${url.search}`, signing, now)).toMatchObject({ valid: true, key: 'a/b.txt' });
+    expect(verifySignedUrl(`${url.pathname}${url.search}`, signing, now)).toMatchObject({
+      valid: true,
+      key: 'a/b.txt',
+    });
   });
 
   it('refuses an expired URL, also at the exact second of expiry', () => {
@@ -48,10 +54,19 @@ describe('signed URLs', () => {
     const otherKey = url.replace('/a/b.txt?', '/a/c.txt?');
     expect(otherKey).not.toBe(url);
     expect(verifySignedUrl(otherKey, signing, now)).toEqual({ valid: false, reason: 'bad-signature' });
-    expect(verifySignedUrl(withParam(url, 'disposition', 'attachment'), signing, now)).toEqual({ valid: false, reason: 'bad-signature' });
-    expect(verifySignedUrl(withParam(url, 'filename', 'evil.html'), signing, now)).toEqual({ valid: false, reason: 'bad-signature' });
+    expect(verifySignedUrl(withParam(url, 'disposition', 'attachment'), signing, now)).toEqual({
+      valid: false,
+      reason: 'bad-signature',
+    });
+    expect(verifySignedUrl(withParam(url, 'filename', 'evil.html'), signing, now)).toEqual({
+      valid: false,
+      reason: 'bad-signature',
+    });
     const expires = Number(new URL(url).searchParams.get('expires'));
-    expect(verifySignedUrl(withParam(url, 'expires', String(expires + 3600)), signing, now)).toEqual({ valid: false, reason: 'bad-signature' });
+    expect(verifySignedUrl(withParam(url, 'expires', String(expires + 3600)), signing, now)).toEqual({
+      valid: false,
+      reason: 'bad-signature',
+    });
     const dropped = new URL(url);
     dropped.searchParams.delete('disposition');
     expect(verifySignedUrl(dropped.toString(), signing, now)).toEqual({ valid: false, reason: 'bad-signature' });
@@ -59,14 +74,23 @@ describe('signed URLs', () => {
 
   it('refuses a signature made with another secret or altered by one character', () => {
     const url = signed('a/b.txt');
-    expect(verifySignedUrl(url, { ...signing, secret: 'another-secret-that-is-32-bytes-long!' }, now)).toEqual({ valid: false, reason: 'bad-signature' });
+    expect(verifySignedUrl(url, { ...signing, secret: 'another-secret-that-is-32-bytes-long!' }, now)).toEqual({
+      valid: false,
+      reason: 'bad-signature',
+    });
     const signature = new URL(url).searchParams.get('signature') ?? '';
     const flipped = `${signature.slice(0, -1)}${signature.endsWith('A') ? 'B' : 'A'}`;
-    expect(verifySignedUrl(withParam(url, 'signature', flipped), signing, now)).toEqual({ valid: false, reason: 'bad-signature' });
-    expect(verifySignedUrl(withParam(url, 'signature', signature.slice(0, 10)), signing, now)).toEqual({ valid: false, reason: 'bad-signature' });
+    expect(verifySignedUrl(withParam(url, 'signature', flipped), signing, now)).toEqual({
+      valid: false,
+      reason: 'bad-signature',
+    });
+    expect(verifySignedUrl(withParam(url, 'signature', signature.slice(0, 10)), signing, now)).toEqual({
+      valid: false,
+      reason: 'bad-signature',
+    });
   });
 
-  it('refuses another spelling of the same signature bytes (the last character\'s spare bits set)', () => {
+  it("refuses another spelling of the same signature bytes (the last character's spare bits set)", () => {
     const url = signed('a/b.txt');
     const signature = new URL(url).searchParams.get('signature') ?? '';
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -74,7 +98,10 @@ describe('signed URLs', () => {
     const respelled = `${signature.slice(0, -1)}${alphabet[alphabet.indexOf(signature.slice(-1)) | 1] ?? ''}`;
     expect(Buffer.from(respelled, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
     expect(respelled).not.toBe(signature);
-    expect(verifySignedUrl(withParam(url, 'signature', respelled), signing, now)).toEqual({ valid: false, reason: 'bad-signature' });
+    expect(verifySignedUrl(withParam(url, 'signature', respelled), signing, now)).toEqual({
+      valid: false,
+      reason: 'bad-signature',
+    });
   });
 
   it('calls malformed what is not a signed URL of this base at all', () => {
@@ -101,9 +128,13 @@ describe('signed URLs', () => {
     expect(() => signObjectUrl({ ...signing, secret: 'short' }, { key: 'a', expiresIn: 60 })).toThrow(
       expect.objectContaining({ code: 'InvalidSettings' }),
     );
-    expect(() => verifySignedUrl('https://x/y', { ...signing, secret: 'short' })).toThrow(expect.objectContaining({ code: 'InvalidSettings' }));
+    expect(() => verifySignedUrl('https://x/y', { ...signing, secret: 'short' })).toThrow(
+      expect.objectContaining({ code: 'InvalidSettings' }),
+    );
     for (const expiresIn of [0, -5, 1.5, MAX_SIGNED_URL_SECONDS + 1, Number.NaN]) {
-      expect(() => signObjectUrl(signing, { key: 'a', expiresIn })).toThrow(expect.objectContaining({ code: 'InvalidArgument' }));
+      expect(() => signObjectUrl(signing, { key: 'a', expiresIn })).toThrow(
+        expect.objectContaining({ code: 'InvalidArgument' }),
+      );
     }
   });
 
@@ -121,9 +152,15 @@ describe('signed URLs', () => {
   it('makes LocalStore.signedUrl and publicUrl throw Unsupported when not configured', async () => {
     const backing = memfsBacking();
     const store = await LocalStore.open({ root: backing.root, fs: backing.fs });
-    await expect(store.signedUrl('a.txt', { expiresIn: 60 })).rejects.toSatisfy((error) => isStorageError(error, 'Unsupported'));
+    await expect(store.signedUrl('a.txt', { expiresIn: 60 })).rejects.toSatisfy((error) =>
+      isStorageError(error, 'Unsupported'),
+    );
     expect(() => store.publicUrl('a.txt')).toThrow(expect.objectContaining({ code: 'Unsupported' }));
-    const avatars = new LocalStore({ root: backing.root, fs: backing.fs, publicUrlPrefix: 'https://chat.example/user_avatars/' });
+    const avatars = new LocalStore({
+      root: backing.root,
+      fs: backing.fs,
+      publicUrlPrefix: 'https://chat.example/user_avatars/',
+    });
     expect(avatars.publicUrl('2/a b#c.png')).toBe('https://chat.example/user_avatars/2/a%20b%23c.png');
   });
 });

@@ -58,14 +58,18 @@ export type SignedUrlVerdict = ValidSignedUrl | InvalidSignedUrl;
 function secretBytes(secret: string | Uint8Array): Uint8Array {
   const bytes = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
   if (bytes.byteLength < MIN_SIGNING_SECRET_BYTES) {
-    throw invalidSettingsError(`the URL signing secret has ${bytes.byteLength} bytes; at least ${MIN_SIGNING_SECRET_BYTES} are required`);
+    throw invalidSettingsError(
+      `the URL signing secret has ${bytes.byteLength} bytes; at least ${MIN_SIGNING_SECRET_BYTES} are required`,
+    );
   }
   return bytes;
 }
 
 /** Every signed field, unambiguously joined: no choice of values can make two requests sign the same text. */
 function signature(secret: Uint8Array, key: string, expires: number, disposition: string, filename: string): Buffer {
-  return createHmac('sha256', secret).update(JSON.stringify(['stowage-local-v1', key, expires, disposition, filename])).digest();
+  return createHmac('sha256', secret)
+    .update(JSON.stringify(['stowage-local-v1', key, expires, disposition, filename]))
+    .digest();
 }
 
 function basePath(urlBase: string): string {
@@ -82,7 +86,10 @@ export function signObjectUrl(signing: UrlSigning, request: SignUrlRequest): str
   const problem = keyProblem(key);
   if (problem !== undefined) throw invalidArgumentError(`cannot sign a URL for key "${key}": it ${problem}`, key);
   if (!Number.isInteger(expiresIn) || expiresIn <= 0 || expiresIn > MAX_SIGNED_URL_SECONDS) {
-    throw invalidArgumentError(`expiresIn must be a whole number of seconds from 1 to ${MAX_SIGNED_URL_SECONDS}, got ${expiresIn}`, key);
+    throw invalidArgumentError(
+      `expiresIn must be a whole number of seconds from 1 to ${MAX_SIGNED_URL_SECONDS}, got ${expiresIn}`,
+      key,
+    );
   }
   const expires = Math.floor((request.now ?? new Date()).getTime() / 1000) + expiresIn;
   const disposition = request.disposition ?? '';

@@ -97,7 +97,8 @@ export async function writeBody(
       if (chunk.byteLength === 0) continue;
       size += chunk.byteLength;
       if (maxSize !== undefined && size > maxSize) throw tooLargeError(key, maxSize);
-      if (expectedSize !== undefined && size > expectedSize) throw sizeMismatchError(key, expectedSize, `more than ${expectedSize}`);
+      if (expectedSize !== undefined && size > expectedSize)
+        throw sizeMismatchError(key, expectedSize, `more than ${expectedSize}`);
       batch.push(chunk);
       batchBytes += chunk.byteLength;
       if (batchBytes >= WRITE_BATCH_BYTES) await flush();

@@ -19,7 +19,10 @@ export function nativeError(code: string, syscall: string): Error {
  * Wraps a file system so that `plan` can fail any call, counting every call (file-handle calls included) in
  * order. `calls` records what the store did, for tests that enumerate every step of an operation.
  */
-export function faultyFileSystem(base: LocalFileSystem, plan: FaultPlan): { readonly fs: LocalFileSystem; readonly calls: FsCall[] } {
+export function faultyFileSystem(
+  base: LocalFileSystem,
+  plan: FaultPlan,
+): { readonly fs: LocalFileSystem; readonly calls: FsCall[] } {
   const calls: FsCall[] = [];
   const check = (method: string, path?: string): void => {
     const call = { index: calls.length, method, path };

@@ -5,7 +5,10 @@ describe('ByteGate', () => {
   it('admits work while it fits the budget, then in arrival order as bytes are released', async () => {
     const gate = new ByteGate(10);
     const admitted: string[] = [];
-    const enter = (name: string, bytes: number): Promise<void> => gate.acquire(bytes).then(() => { admitted.push(name); });
+    const enter = (name: string, bytes: number): Promise<void> =>
+      gate.acquire(bytes).then(() => {
+        admitted.push(name);
+      });
     await enter('a', 6);
     const b = enter('b', 6);
     const c = enter('c', 1);
@@ -21,7 +24,9 @@ describe('ByteGate', () => {
     const gate = new ByteGate(10);
     await gate.acquire(50);
     let second = false;
-    const waiting = gate.acquire(1).then(() => { second = true; });
+    const waiting = gate.acquire(1).then(() => {
+      second = true;
+    });
     await Promise.resolve();
     expect(second).toBe(false);
     gate.release(50);

@@ -7,7 +7,15 @@ import type { JournalEntry, JournalWriter, MigrationJournal } from './journal.ts
 import { migrate } from './migrate.ts';
 
 function entry(key: string, extra: Partial<JournalEntry> = {}): JournalEntry {
-  return { key, size: 1, sha256: `sha-${key}`, sourceEtag: `"s-${key}"`, sourceModified: 1000, targetEtag: `"t-${key}"`, ...extra };
+  return {
+    key,
+    size: 1,
+    sha256: `sha-${key}`,
+    sourceEtag: `"s-${key}"`,
+    sourceModified: 1000,
+    targetEtag: `"t-${key}"`,
+    ...extra,
+  };
 }
 
 /** The entries in batches of `batchSize`, each after a turn of the event loop, as a file is read. */
@@ -79,7 +87,9 @@ class CountingStore implements ObjectStore {
   async put(key: string, body: Body, options?: PutOptions): Promise<PutResult> {
     this.calls.put++;
     const result = await this.inner.put(key, body, options);
-    return this.confirmWith === undefined || options?.confirm !== true ? result : this.confirmWith({ ...result, confirmed: true });
+    return this.confirmWith === undefined || options?.confirm !== true
+      ? result
+      : this.confirmWith({ ...result, confirmed: true });
   }
 
   get(...args: Parameters<ObjectStore['get']>): ReturnType<ObjectStore['get']> {
@@ -175,7 +185,12 @@ describe('JournalCursor', () => {
 describe('JournalRecorder', () => {
   it('writes entries in ticket order however they settle, carrying over earlier entries it did not settle', async () => {
     const journal = new MemoryJournal();
-    journal.committed = [entry('a', { sha256: 'old-a' }), entry('b', { sha256: 'old-b' }), entry('c', { sha256: 'old-c' }), entry('z', { sha256: 'old-z' })];
+    journal.committed = [
+      entry('a', { sha256: 'old-a' }),
+      entry('b', { sha256: 'old-b' }),
+      entry('c', { sha256: 'old-c' }),
+      entry('z', { sha256: 'old-z' }),
+    ];
     const recorder = new JournalRecorder(journal);
     const [forB, forC, forD] = [recorder.ticket(), recorder.ticket(), recorder.ticket()];
     recorder.settle(forD, 'd', entry('d'));
@@ -184,7 +199,10 @@ describe('JournalRecorder', () => {
     await recorder.finish();
     // a and z were not settled (outside the run): kept; b replaced; c dropped (proved nothing); d added.
     expect(journal.committed.map((item) => [item.key, item.sha256])).toEqual([
-      ['a', 'old-a'], ['b', 'sha-b'], ['d', 'sha-d'], ['z', 'old-z'],
+      ['a', 'old-a'],
+      ['b', 'sha-b'],
+      ['d', 'sha-d'],
+      ['z', 'old-z'],
     ]);
   });
 
@@ -198,7 +216,11 @@ describe('JournalRecorder', () => {
     recorder.settle(forA, 'a', entry('a'));
     recorder.settle(forC, 'c', entry('c'));
     await recorder.finish();
-    expect(journal.committed.map((item) => [item.key, item.sha256])).toEqual([['a', 'sha-a'], ['b', 'old-b'], ['c', 'old-c']]);
+    expect(journal.committed.map((item) => [item.key, item.sha256])).toEqual([
+      ['a', 'sha-a'],
+      ['b', 'old-b'],
+      ['c', 'old-c'],
+    ]);
   });
 
   it('writes nothing when the run proves exactly what the earlier journal says', async () => {
@@ -218,12 +240,23 @@ describe('JournalRecorder', () => {
     // b and c are proved again as they were (three batches in); e changed at the target; f proved nothing.
     const tickets = ['b', 'c', 'e', 'f'].map((key) => ({ key, ticket: recorder.ticket() }));
     for (const { key, ticket } of tickets) {
-      recorder.settle(ticket, key, key === 'f' ? undefined : key === 'e' ? entry('e', { targetEtag: '"t-e2"' }) : entry(key));
+      recorder.settle(
+        ticket,
+        key,
+        key === 'f' ? undefined : key === 'e' ? entry('e', { targetEtag: '"t-e2"' }) : entry(key),
+      );
     }
     await recorder.finish();
     expect(journal.writes).toBe(1);
     expect(journal.commits).toBe(1);
-    expect(journal.committed).toEqual([entry('a'), entry('b'), entry('c'), entry('d'), entry('e', { targetEtag: '"t-e2"' }), entry('g')]);
+    expect(journal.committed).toEqual([
+      entry('a'),
+      entry('b'),
+      entry('c'),
+      entry('d'),
+      entry('e', { targetEtag: '"t-e2"' }),
+      entry('g'),
+    ]);
   });
 
   it('starts a journal for a first run, and writes nothing for a run that proved nothing', async () => {
@@ -270,12 +303,17 @@ describe('migrate with a journal', () => {
     const { source, target, journal } = await pair();
     const first = await migrate(source, target, { journal });
     expect(first.copied.objects).toBe(12);
-    expect(journal.committed.map((item) => item.key)).toEqual(Array.from({ length: 12 }, (_unused, index) => `k/${String(index).padStart(2, '0')}`));
+    expect(journal.committed.map((item) => item.key)).toEqual(
+      Array.from({ length: 12 }, (_unused, index) => `k/${String(index).padStart(2, '0')}`),
+    );
     source.reset();
     target.reset();
     const second = await migrate(source, target, { journal });
     expect(second.skipped.objects).toBe(12);
-    expect([source.calls, target.calls]).toEqual([{ put: 0, get: 0, head: 0 }, { put: 0, get: 0, head: 0 }]);
+    expect([source.calls, target.calls]).toEqual([
+      { put: 0, get: 0, head: 0 },
+      { put: 0, get: 0, head: 0 },
+    ]);
     expect(journal.committed).toHaveLength(12);
     // Nothing changed, so the journal was not written again.
     expect([journal.writes, journal.commits]).toEqual([1, 1]);

@@ -54,7 +54,11 @@ function names(etag: string): boolean {
  * Whether the journal entry proves that the target holds the source's bytes: both sides still show the versions
  * (etags, sizes, source time) that were copied and verified, so by the stores' own etag promise neither changed.
  */
-export function journalProves(entry: JournalEntry | undefined, source: ObjectSummary, target: ObjectSummary | undefined): boolean {
+export function journalProves(
+  entry: JournalEntry | undefined,
+  source: ObjectSummary,
+  target: ObjectSummary | undefined,
+): boolean {
   if (entry === undefined || target === undefined) return false;
   return (
     entry.key === source.key &&
@@ -222,7 +226,11 @@ export class JournalRecorder {
   settle(ticket: number, key: string, entry: JournalEntry | undefined): void {
     this.#settled.set(ticket, { key, entry });
     const ready: Settled[] = [];
-    for (let next = this.#settled.get(this.#nextToWrite); next !== undefined; next = this.#settled.get(this.#nextToWrite)) {
+    for (
+      let next = this.#settled.get(this.#nextToWrite);
+      next !== undefined;
+      next = this.#settled.get(this.#nextToWrite)
+    ) {
       this.#settled.delete(this.#nextToWrite++);
       ready.push(next);
     }

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { meterStream } from './metered-stream.ts';
 
 /** `chunks`, pulled one at a time, reporting being stopped before the end. */
-async function* chunksOf(chunks: readonly Uint8Array[], onCancel: () => void = () => undefined): AsyncGenerator<Uint8Array, void, undefined> {
+async function* chunksOf(
+  chunks: readonly Uint8Array[],
+  onCancel: () => void = () => undefined,
+): AsyncGenerator<Uint8Array, void, undefined> {
   let ended = false;
   try {
     for (const chunk of chunks) {
@@ -41,7 +44,11 @@ describe.each([
     const onCancel = (): void => {
       cancelled++;
     };
-    const stopped = meterStream(sourceOf([new Uint8Array(4), new Uint8Array(4)], onCancel), portableSha256, () => undefined);
+    const stopped = meterStream(
+      sourceOf([new Uint8Array(4), new Uint8Array(4)], onCancel),
+      portableSha256,
+      () => undefined,
+    );
     for await (const chunk of stopped.body) {
       expect(chunk.byteLength).toBe(4);
       break;
@@ -49,7 +56,11 @@ describe.each([
     expect(cancelled).toBe(1);
     expect(stopped.digest()).toBeUndefined();
 
-    const abandoned = meterStream(sourceOf([new Uint8Array(4), new Uint8Array(4)], onCancel), portableSha256, () => undefined);
+    const abandoned = meterStream(
+      sourceOf([new Uint8Array(4), new Uint8Array(4)], onCancel),
+      portableSha256,
+      () => undefined,
+    );
     await abandoned.body[Symbol.asyncIterator]().next();
     await abandoned.cancel();
     expect(cancelled).toBe(2);
@@ -60,7 +71,14 @@ describe.each([
 describe('meterStream', () => {
   it('reads only as the consumer asks', async () => {
     let pulls = 0;
-    const source = new ReadableStream<Uint8Array>({ pull: (controller) => { controller.enqueue(new Uint8Array([pulls++])); } }, { highWaterMark: 0 });
+    const source = new ReadableStream<Uint8Array>(
+      {
+        pull: (controller) => {
+          controller.enqueue(new Uint8Array([pulls++]));
+        },
+      },
+      { highWaterMark: 0 },
+    );
     const chunks = meterStream(source, undefined, () => undefined).body[Symbol.asyncIterator]();
     await chunks.next();
     await chunks.next();

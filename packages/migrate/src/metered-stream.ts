@@ -19,7 +19,11 @@ export interface MeteredStream<Digest = StreamDigest> {
  * most one chunk is in flight. An async iterable rather than a second Web stream: one object copied costs one
  * stream fewer (making one has a fixed cost that counts for small objects), and each chunk one hand-over fewer.
  */
-export function meterStream(source: ChunkSource, sha256: Sha256Factory, onBytes: (count: number) => void): MeteredStream;
+export function meterStream(
+  source: ChunkSource,
+  sha256: Sha256Factory,
+  onBytes: (count: number) => void,
+): MeteredStream;
 export function meterStream(
   source: ChunkSource,
   sha256: Sha256Factory | undefined,

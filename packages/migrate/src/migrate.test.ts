@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore, StorageError, bodyChunks, collectBytes, sha256Base64 } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
-import type { Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions } from '@stowage/core';
+import type {
+  Body,
+  GetOptions,
+  GetResult,
+  ListOptions,
+  ObjectInfo,
+  ObjectStore,
+  ObjectSummary,
+  PutOptions,
+} from '@stowage/core';
 import { migrate } from './migrate.ts';
 import type { MigrationProgress } from './progress.ts';
 import type { ObjectEvent } from './migration-report.ts';
@@ -36,7 +45,11 @@ const FIXTURES: readonly Fixture[] = [
       metadata: { 'realm-id': '2', 'user-profile-id': '17' },
     },
   },
-  { key: '2/avatars/abc.png', body: bytes(3000, 2), options: { contentType: 'image/png', cacheControl: 'public, max-age=31536000, immutable' } },
+  {
+    key: '2/avatars/abc.png',
+    body: bytes(3000, 2),
+    options: { contentType: 'image/png', cacheControl: 'public, max-age=31536000, immutable' },
+  },
   { key: '2/realm/icon.png', body: bytes(100, 3), options: { contentType: 'image/png' } },
   { key: '2/realm/night_logo.png.original', body: bytes(5000, 4) },
   { key: '2/emoji/images/party.gif', body: bytes(700, 5), options: { contentType: 'image/gif' } },
@@ -108,8 +121,13 @@ describe('migrate: copying', () => {
     await expectSameObjects(source, target);
     const totalBytes = FIXTURES.reduce((sum, fixture) => sum + fixture.body.byteLength, 0);
     expect(report).toMatchObject({
-      mode: 'copy', source: 'source', target: 'target', ok: true, failed: 0,
-      sourceObjects: FIXTURES.length, sourceBytes: totalBytes,
+      mode: 'copy',
+      source: 'source',
+      target: 'target',
+      ok: true,
+      failed: 0,
+      sourceObjects: FIXTURES.length,
+      sourceBytes: totalBytes,
       copied: { objects: FIXTURES.length, bytes: totalBytes, keysTruncated: false },
       skipped: { objects: 0 },
     });
@@ -155,8 +173,15 @@ describe('migrate: copying', () => {
   });
 
   it('runs at most `concurrency` copies at once, and uses all of them (default 6)', async () => {
-    const many = Array.from({ length: 40 }, (_, index) => ({ key: `k/${String(index).padStart(3, '0')}`, body: bytes(10, index) }));
-    for (const [concurrency, expected] of [[undefined, 6], [3, 3], [1, 1]] as const) {
+    const many = Array.from({ length: 40 }, (_, index) => ({
+      key: `k/${String(index).padStart(3, '0')}`,
+      body: bytes(10, index),
+    }));
+    for (const [concurrency, expected] of [
+      [undefined, 6],
+      [3, 3],
+      [1, 1],
+    ] as const) {
       let running = 0;
       let peak = 0;
       class SlowStore extends FaultInjectingStore {
@@ -179,7 +204,10 @@ describe('migrate: copying', () => {
   });
 
   it('keeps the bytes of objects in flight within maxBytesInFlight', async () => {
-    const objects = Array.from({ length: 12 }, (_, index) => ({ key: `k/${String(index).padStart(2, '0')}`, body: bytes(index % 3 === 0 ? 40_000 : 5_000, index) }));
+    const objects = Array.from({ length: 12 }, (_, index) => ({
+      key: `k/${String(index).padStart(2, '0')}`,
+      body: bytes(index % 3 === 0 ? 40_000 : 5_000, index),
+    }));
     let inFlight = 0;
     let peak = 0;
     class SlowStore extends FaultInjectingStore {
@@ -194,21 +222,31 @@ describe('migrate: copying', () => {
         }
       }
     }
-    const report = await migrate(await filled(objects), new SlowStore(new MemoryStore()), { concurrency: 6, maxBytesInFlight: 50_000 });
+    const report = await migrate(await filled(objects), new SlowStore(new MemoryStore()), {
+      concurrency: 6,
+      maxBytesInFlight: 50_000,
+    });
     expect(report.copied.objects).toBe(12);
     expect(peak).toBeLessThanOrEqual(50_000);
     expect(peak).toBeGreaterThan(40_000);
-    await expect(migrate(await filled([]), new MemoryStore(), { maxBytesInFlight: 0 })).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(migrate(await filled([]), new MemoryStore(), { maxBytesInFlight: 0 })).rejects.toMatchObject({
+      code: 'InvalidArgument',
+    });
   });
 
   it('starts copying before the source listing is finished (no list of all keys in memory)', async () => {
-    const many = Array.from({ length: 1000 }, (_, index) => ({ key: `k/${String(index).padStart(5, '0')}`, body: bytes(1, index) }));
+    const many = Array.from({ length: 1000 }, (_, index) => ({
+      key: `k/${String(index).padStart(5, '0')}`,
+      body: bytes(1, index),
+    }));
     const source = new MemoryStore({ defaultPageSize: 50 });
     for (const fixture of many) await source.put(fixture.key, fixture.body);
     let listed = 0;
     let listedAtFirstPut: number | undefined;
     class CountingSource extends FaultInjectingStore {
-      override async *list(options?: Parameters<ObjectStore['list']>[0]): AsyncGenerator<import('@stowage/core').ObjectSummary, void, undefined> {
+      override async *list(
+        options?: Parameters<ObjectStore['list']>[0],
+      ): AsyncGenerator<import('@stowage/core').ObjectSummary, void, undefined> {
         for await (const summary of super.list(options)) {
           listed++;
           yield summary;
@@ -221,7 +259,9 @@ describe('migrate: copying', () => {
         return super.put(key, body, options);
       }
     }
-    const report = await migrate(new CountingSource(source), new WatchingTarget(new MemoryStore()), { countTotals: false });
+    const report = await migrate(new CountingSource(source), new WatchingTarget(new MemoryStore()), {
+      countTotals: false,
+    });
     expect(report.copied.objects).toBe(1000);
     expect(listedAtFirstPut).toBeDefined();
     expect(listedAtFirstPut).toBeLessThan(100);
@@ -230,7 +270,10 @@ describe('migrate: copying', () => {
   it('keeps at most listLimit keys per outcome in the report while counting all of them', async () => {
     const many = Array.from({ length: 30 }, (_, index) => ({ key: `k/${index}`, body: bytes(3, index) }));
     const events: ObjectEvent[] = [];
-    const report = await migrate(await filled(many), new MemoryStore(), { listLimit: 10, onObject: (event) => events.push(event) });
+    const report = await migrate(await filled(many), new MemoryStore(), {
+      listLimit: 10,
+      onObject: (event) => events.push(event),
+    });
     expect(report.copied).toMatchObject({ objects: 30, bytes: 90, keysTruncated: true });
     expect(report.copied.keys).toHaveLength(10);
     expect(events.filter((event) => event.outcome === 'copied')).toHaveLength(30);
@@ -255,7 +298,12 @@ describe('migrate: copying', () => {
     }
     const large = bytes(4000, 1);
     const small = bytes(100, 2);
-    const source = new UnhashedSource(await filled([{ key: 'large', body: large }, { key: 'small', body: small }]));
+    const source = new UnhashedSource(
+      await filled([
+        { key: 'large', body: large },
+        { key: 'small', body: small },
+      ]),
+    );
     const target = new RecordingTarget(new MemoryStore());
     const report = await migrate(source, target, { hashFirstFrom: 1000 });
     expect(report.copied.objects).toBe(2);
@@ -263,7 +311,10 @@ describe('migrate: copying', () => {
     expect(target.putOptions.get('large')?.sha256).toBe(sha256Base64(large));
     expect(source.reads.get('small')).toBe(1);
     expect(target.putOptions.get('small')?.sha256).toBeUndefined();
-    for (const [key, body] of [['large', large], ['small', small]] as const) {
+    for (const [key, body] of [
+      ['large', large],
+      ['small', small],
+    ] as const) {
       expect(await collectBytes((await target.get(key)).body), key).toEqual(body);
       expect((await target.head(key))?.sha256, key).toBe(sha256Base64(body));
     }
@@ -357,7 +408,9 @@ describe('migrate: resume', () => {
     await migrate(source, inner);
     // Any head or get on the target would fail: the listing must decide on its own.
     const target = new FaultInjectingStore(inner, ({ operation }) =>
-      operation === 'head' || operation === 'get' ? { error: new StorageError('AccessDenied', 'injected: no per-object requests expected') } : undefined,
+      operation === 'head' || operation === 'get'
+        ? { error: new StorageError('AccessDenied', 'injected: no per-object requests expected') }
+        : undefined,
     );
     const quick = await migrate(source, target, { resumeBy: 'size-and-time' });
     expect(quick.skipped.objects).toBe(FIXTURES.length);
@@ -383,7 +436,9 @@ describe('migrate: dry run and verify only', () => {
   it('dry run says what would be copied and how many bytes, and writes nothing', async () => {
     const source = await filled();
     const inner = new MemoryStore();
-    await inner.put('2/realm/icon.png', (await collectBytes((await source.get('2/realm/icon.png')).body)), { contentType: 'image/png' });
+    await inner.put('2/realm/icon.png', await collectBytes((await source.get('2/realm/icon.png')).body), {
+      contentType: 'image/png',
+    });
     const target = new FaultInjectingStore(inner);
     const report = await migrate(source, target, { dryRun: true });
     expect(report.mode).toBe('dry-run');
@@ -422,12 +477,15 @@ describe('migrate: dry run and verify only', () => {
 describe('migrate: failures', () => {
   it('retries transient failures (before and in the middle of a stream) and ends with every object intact', async () => {
     const source = new FaultInjectingStore(await filled(), ({ operation, key, previousCalls }) => {
-      if (operation === 'get' && key === '3/large.bin' && previousCalls < 2) return { error: unavailable(key), afterBytes: 1_000_000 };
+      if (operation === 'get' && key === '3/large.bin' && previousCalls < 2)
+        return { error: unavailable(key), afterBytes: 1_000_000 };
       if (operation === 'get' && key === '2/realm/icon.png' && previousCalls === 0) return { error: unavailable(key) };
       return undefined;
     });
     const target = new FaultInjectingStore(new MemoryStore(), ({ operation, key, previousCalls }) =>
-      operation === 'put' && key === '2/a1/0f3d9e/report.pdf' && previousCalls === 0 ? { error: unavailable(key), afterBytes: 5000 } : undefined,
+      operation === 'put' && key === '2/a1/0f3d9e/report.pdf' && previousCalls === 0
+        ? { error: unavailable(key), afterBytes: 5000 }
+        : undefined,
     );
     const progress: MigrationProgress[] = [];
     const report = await migrate(source, target, { retry: fastRetry, onProgress: (event) => progress.push(event) });
@@ -442,7 +500,8 @@ describe('migrate: failures', () => {
   it('reports an object that keeps failing, with its reason, and copies the rest', async () => {
     const source = await filled();
     const target = new FaultInjectingStore(new MemoryStore(), ({ operation, key }) => {
-      if (operation === 'put' && key === '2/realm/icon.png') return { error: new StorageError('AccessDenied', 'injected: policy denies PutObject', { key }) };
+      if (operation === 'put' && key === '2/realm/icon.png')
+        return { error: new StorageError('AccessDenied', 'injected: policy denies PutObject', { key }) };
       if (operation === 'put' && key === '2/emoji/images/party.gif') return { error: unavailable(key) };
       return undefined;
     });
@@ -450,7 +509,12 @@ describe('migrate: failures', () => {
     expect(report.ok).toBe(false);
     expect(report.failed).toBe(2);
     expect([...report.failures].sort((a, b) => a.key.localeCompare(b.key))).toEqual([
-      { key: '2/emoji/images/party.gif', code: 'Unavailable', message: expect.stringContaining('unavailable') as string, attempts: 3 },
+      {
+        key: '2/emoji/images/party.gif',
+        code: 'Unavailable',
+        message: expect.stringContaining('unavailable') as string,
+        attempts: 3,
+      },
       { key: '2/realm/icon.png', code: 'AccessDenied', message: 'injected: policy denies PutObject', attempts: 1 },
     ]);
     expect(report.copied.objects).toBe(FIXTURES.length - 2);
@@ -469,7 +533,11 @@ describe('migrate: failures', () => {
     const source = await filled();
     const report = await migrate(source, target);
     expect(report.failures).toEqual([
-      expect.objectContaining({ key: '2/avatars/abc.png', code: 'IntegrityError', message: expect.stringContaining('verification failed') as string }),
+      expect.objectContaining({
+        key: '2/avatars/abc.png',
+        code: 'IntegrityError',
+        message: expect.stringContaining('verification failed') as string,
+      }),
     ]);
     expect(await target.head('2/avatars/abc.png')).toBeUndefined();
     expect(report.copied.objects).toBe(FIXTURES.length - 1);
@@ -487,7 +555,10 @@ describe('migrate: failures', () => {
         const original = await this.original.head(key);
         return info === undefined ? undefined : { ...info, sha256: original?.sha256 };
       }
-      constructor(inner: ObjectStore, readonly original: ObjectStore) {
+      constructor(
+        inner: ObjectStore,
+        readonly original: ObjectStore,
+      ) {
         super(inner);
       }
     }
@@ -498,12 +569,19 @@ describe('migrate: failures', () => {
   });
 
   it('retries a listing that fails midway from where it stopped, without repeating keys', async () => {
-    const many = Array.from({ length: 50 }, (_, index) => ({ key: `k/${String(index).padStart(2, '0')}`, body: bytes(5, index) }));
+    const many = Array.from({ length: 50 }, (_, index) => ({
+      key: `k/${String(index).padStart(2, '0')}`,
+      body: bytes(5, index),
+    }));
     const source = new FaultInjectingStore(await filled(many), ({ operation, key, previousCalls }) =>
       operation === 'list' && key === 'k/20' && previousCalls === 0 ? { error: unavailable() } : undefined,
     );
     const events: ObjectEvent[] = [];
-    const report = await migrate(source, new MemoryStore(), { retry: fastRetry, countTotals: false, onObject: (event) => events.push(event) });
+    const report = await migrate(source, new MemoryStore(), {
+      retry: fastRetry,
+      countTotals: false,
+      onObject: (event) => events.push(event),
+    });
     expect(report.copied.objects).toBe(50);
     expect(new Set(events.map((event) => event.key)).size).toBe(50);
   });
@@ -517,7 +595,9 @@ describe('migrate: failures', () => {
 
   it('counts an object deleted at the source after listing as vanished, not failed', async () => {
     const source = new FaultInjectingStore(await filled(), ({ operation, key }) =>
-      operation === 'get' && key === '2/realm/icon.png' ? { error: new StorageError('NotFound', 'gone', { key }) } : undefined,
+      operation === 'get' && key === '2/realm/icon.png'
+        ? { error: new StorageError('NotFound', 'gone', { key }) }
+        : undefined,
     );
     const report = await migrate(source, new MemoryStore());
     expect(report.vanished.keys).toEqual(['2/realm/icon.png']);
@@ -527,7 +607,10 @@ describe('migrate: failures', () => {
 
 describe('migrate: abort, progress, arguments', () => {
   it('aborts with Aborted and leaves no partial object at the target', async () => {
-    const many = Array.from({ length: 20 }, (_, index) => ({ key: `k/${String(index).padStart(2, '0')}`, body: bytes(300_000, index) }));
+    const many = Array.from({ length: 20 }, (_, index) => ({
+      key: `k/${String(index).padStart(2, '0')}`,
+      body: bytes(300_000, index),
+    }));
     const source = await filled(many);
     const target = new MemoryStore();
     const controller = new AbortController();
@@ -552,13 +635,30 @@ describe('migrate: abort, progress, arguments', () => {
   });
 
   it('reports progress with totals, rates and an ETA, ending at exactly the totals', async () => {
-    const many = Array.from({ length: 30 }, (_, index) => ({ key: `k/${String(index).padStart(2, '0')}`, body: bytes(20_000, index) }));
+    const many = Array.from({ length: 30 }, (_, index) => ({
+      key: `k/${String(index).padStart(2, '0')}`,
+      body: bytes(20_000, index),
+    }));
     const progress: MigrationProgress[] = [];
-    await migrate(await filled(many), new MemoryStore(), { concurrency: 2, progressIntervalMs: 0, onProgress: (event) => progress.push(event) });
+    await migrate(await filled(many), new MemoryStore(), {
+      concurrency: 2,
+      progressIntervalMs: 0,
+      onProgress: (event) => progress.push(event),
+    });
     expect(progress.length).toBeGreaterThan(30);
     const last = progress.at(-1);
-    expect(last).toMatchObject({ final: true, objectsDone: 30, objectsTotal: 30, bytesDone: 600_000, bytesTotal: 600_000, copied: 30, etaSeconds: 0 });
-    expect(progress.some((event) => !event.final && event.etaSeconds !== undefined && event.objectsTotal === 30)).toBe(true);
+    expect(last).toMatchObject({
+      final: true,
+      objectsDone: 30,
+      objectsTotal: 30,
+      bytesDone: 600_000,
+      bytesTotal: 600_000,
+      copied: 30,
+      etaSeconds: 0,
+    });
+    expect(progress.some((event) => !event.final && event.etaSeconds !== undefined && event.objectsTotal === 30)).toBe(
+      true,
+    );
     for (let index = 1; index < progress.length; index++) {
       expect(progress[index]?.objectsDone).toBeGreaterThanOrEqual(progress[index - 1]?.objectsDone ?? 0);
     }
@@ -568,13 +668,28 @@ describe('migrate: abort, progress, arguments', () => {
   it('rejects bad options with a clear typed error', async () => {
     const source = await filled([]);
     const target = new MemoryStore();
-    await expect(migrate(source, target, { concurrency: 0 })).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('concurrency') as string });
+    await expect(migrate(source, target, { concurrency: 0 })).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: expect.stringContaining('concurrency') as string,
+    });
     await expect(migrate(source, target, { concurrency: 1.5 })).rejects.toMatchObject({ code: 'InvalidArgument' });
-    await expect(migrate(source, target, { dryRun: true, verifyOnly: true })).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(migrate(source, target, { dryRun: true, verifyOnly: true })).rejects.toMatchObject({
+      code: 'InvalidArgument',
+    });
     await expect(migrate(source, target, { prefix: '/abs' })).rejects.toMatchObject({ code: 'InvalidKey' });
-    await expect(migrate(source, source)).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('same store') as string });
-    await expect(migrate(source, target, { retry: { attempts: 0 } })).rejects.toMatchObject({ code: 'InvalidArgument' });
-    await expect(migrate(source, target, { hashFirstFrom: -1 })).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('hashFirstFrom') as string });
-    await expect(migrate(source, target, { hashFirstFrom: Number.NaN })).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(migrate(source, source)).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: expect.stringContaining('same store') as string,
+    });
+    await expect(migrate(source, target, { retry: { attempts: 0 } })).rejects.toMatchObject({
+      code: 'InvalidArgument',
+    });
+    await expect(migrate(source, target, { hashFirstFrom: -1 })).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: expect.stringContaining('hashFirstFrom') as string,
+    });
+    await expect(migrate(source, target, { hashFirstFrom: Number.NaN })).rejects.toMatchObject({
+      code: 'InvalidArgument',
+    });
   });
 });

@@ -1,4 +1,11 @@
-import { StorageError, abortedError, isStorageError, portableSha256, readResultBody, validatePrefix } from '@stowage/core';
+import {
+  StorageError,
+  abortedError,
+  isStorageError,
+  portableSha256,
+  readResultBody,
+  validatePrefix,
+} from '@stowage/core';
 import type { GetResult, ObjectStore, PutResult, Sha256Factory, StreamDigest } from '@stowage/core';
 import { ByteGate } from './byte-gate.ts';
 import { digestObject, objectSha256 } from './object-digest.ts';
@@ -13,7 +20,13 @@ import type { ListingPair } from './paired-listing.ts';
 import { ProgressTracker } from './progress.ts';
 import type { MigrationProgress } from './progress.ts';
 import { ReportBuilder } from './migration-report.ts';
-import type { MigrationFailure, MigrationMode, MigrationReport, ObjectEvent, ObjectOutcome } from './migration-report.ts';
+import type {
+  MigrationFailure,
+  MigrationMode,
+  MigrationReport,
+  ObjectEvent,
+  ObjectOutcome,
+} from './migration-report.ts';
 import { resilientList } from './resilient-list.ts';
 import { DEFAULT_RETRY_POLICY, withRetry } from './retry.ts';
 import type { RetryPolicy } from './retry.ts';
@@ -213,15 +226,22 @@ function toFailure(key: string, error: unknown, attempts: number): MigrationFail
  * Resolves with the report (check `ok`). Rejects with `InvalidArgument` or `InvalidKey` for bad options, `Aborted`
  * when the signal fires, and the listing's error when a store cannot be listed at all.
  */
-export async function migrate(source: ObjectStore, target: ObjectStore, options: MigrateOptions = {}): Promise<MigrationReport> {
+export async function migrate(
+  source: ObjectStore,
+  target: ObjectStore,
+  options: MigrateOptions = {},
+): Promise<MigrationReport> {
   const concurrency = checkedConcurrency(options.concurrency);
   const prefix = validatePrefix(options.prefix ?? '');
   const policy = checkedRetryPolicy(options.retry);
-  if (options.dryRun === true && options.verifyOnly === true) throw invalidArgument('dryRun and verifyOnly exclude each other');
+  if (options.dryRun === true && options.verifyOnly === true)
+    throw invalidArgument('dryRun and verifyOnly exclude each other');
   if (source === target) throw invalidArgument(`source and target are the same store (${source.name})`);
   const listLimit = options.listLimit ?? DEFAULT_LIST_LIMIT;
-  if (!Number.isSafeInteger(listLimit) || listLimit < 0) throw invalidArgument(`listLimit must be a whole number, not ${listLimit}`);
-  const mode: MigrationMode = options.verifyOnly === true ? 'verify-only' : options.dryRun === true ? 'dry-run' : 'copy';
+  if (!Number.isSafeInteger(listLimit) || listLimit < 0)
+    throw invalidArgument(`listLimit must be a whole number, not ${listLimit}`);
+  const mode: MigrationMode =
+    options.verifyOnly === true ? 'verify-only' : options.dryRun === true ? 'dry-run' : 'copy';
   const resume = options.resume ?? true;
   const resumeBy = options.resumeBy ?? 'sha256';
   const verifyMode = options.verify ?? 'head';
@@ -233,7 +253,8 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
   }
   const gate = maxBytesInFlight === undefined ? undefined : new ByteGate(maxBytesInFlight);
   const hashFirstFrom = options.hashFirstFrom ?? DEFAULT_HASH_FIRST_FROM;
-  if (!(hashFirstFrom >= 0)) throw invalidArgument(`hashFirstFrom must be a non-negative number of bytes, not ${hashFirstFrom}`);
+  if (!(hashFirstFrom >= 0))
+    throw invalidArgument(`hashFirstFrom must be a non-negative number of bytes, not ${hashFirstFrom}`);
 
   const startedAt = new Date().toISOString();
   const started = performance.now();
@@ -261,7 +282,8 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
   // Each listing runs ahead of the merge (a few pages' worth), so the faster one is never held to the slower's pace.
   const pairs = pairListings(readAhead(ranged?.source ?? sourceListing, LISTING_READ_AHEAD), ranged?.target);
   // The journal is read (and parsed) ahead while the listings' first pages are on their way.
-  const lookups = journal === undefined ? undefined : new JournalCursor(startedReadAhead(journal.read(), JOURNAL_BATCHES_AHEAD));
+  const lookups =
+    journal === undefined ? undefined : new JournalCursor(startedReadAhead(journal.read(), JOURNAL_BATCHES_AHEAD));
   const recorder = journal === undefined || mode !== 'copy' ? undefined : startRecorder(journal);
   const journaledPairs = withJournal(pairs, lookups, recorder);
 
@@ -293,14 +315,19 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
 
   function asSourceFailure(key: string, error: unknown): StorageError {
     if (isStorageError(error)) return error;
-    return new StorageError('Unavailable', `reading ${key} from ${source.name} failed: ${describe(error)}`, { key, cause: error });
+    return new StorageError('Unavailable', `reading ${key} from ${source.name} failed: ${describe(error)}`, {
+      key,
+      cause: error,
+    });
   }
 
   /**
    * Whether both stores hold the same bytes under `key`, by size and SHA-256; `undefined` when the source lost it.
    * When they do, also the journal entry this proves, if the versions compared are the ones the listings showed.
    */
-  async function sameContent(pair: SourcePair): Promise<{ readonly same: boolean; readonly proof?: JournalEntry | undefined } | undefined> {
+  async function sameContent(
+    pair: SourcePair,
+  ): Promise<{ readonly same: boolean; readonly proof?: JournalEntry | undefined } | undefined> {
     const { key } = pair;
     const [atSource, atTarget] = await Promise.all([source.head(key), target.head(key)]);
     if (atSource === undefined) return undefined;
@@ -310,12 +337,20 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
       objectSha256(target, key, atTarget.sha256, sha256, signal),
     ]);
     if (sourceSha !== targetSha) return { same: false };
-    const listed = atSource.etag === pair.source.etag && pair.target !== undefined && atTarget.etag === pair.target.etag;
+    const listed =
+      atSource.etag === pair.source.etag && pair.target !== undefined && atTarget.etag === pair.target.etag;
     return { same: true, proof: listed ? proofOf(pair, atSource.size, sourceSha, atTarget.etag) : undefined };
   }
 
   function proofOf(pair: SourcePair, size: number, sha: string, targetEtag: string): JournalEntry {
-    return { key: pair.key, size, sha256: sha, sourceEtag: pair.source.etag, sourceModified: pair.source.lastModified.getTime(), targetEtag };
+    return {
+      key: pair.key,
+      size,
+      sha256: sha,
+      sourceEtag: pair.source.etag,
+      sourceModified: pair.source.lastModified.getTime(),
+      targetEtag,
+    };
   }
 
   /** Checks the copy at the target; resolves with the etag of the version checked. */
@@ -334,7 +369,11 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
     if (problem === undefined && stored !== undefined) return stored.etag;
     // A copy that does not match must not stay where a reader (or a resumed run) would take it for good.
     await target.delete(key).catch(() => undefined);
-    throw new StorageError('IntegrityError', `verification failed: ${key} at ${target.name} ${problem}; the bad copy was deleted`, { key });
+    throw new StorageError(
+      'IntegrityError',
+      `verification failed: ${key} at ${target.name} ${problem}; the bad copy was deleted`,
+      { key },
+    );
   }
 
   /** Opens the source object; `undefined` when it is gone. */
@@ -357,7 +396,11 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
     if (expected === undefined && got.size >= hashFirstFrom) {
       const first = await digestObject(source, key, sha256, signal, undefined, got);
       if (first.size !== got.size) {
-        throw new StorageError('IntegrityError', `${key} at ${source.name} read ${first.size} bytes where it has ${got.size} (changed while read?)`, { key });
+        throw new StorageError(
+          'IntegrityError',
+          `${key} at ${source.name} read ${first.size} bytes where it has ${got.size} (changed while read?)`,
+          { key },
+        );
       }
       expected = first.sha256;
       got = await openSource(key);
@@ -385,12 +428,18 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
     }
     const read = metered.digest();
     if (read === undefined) {
-      throw new StorageError('IntegrityError', `${target.name} reported ${key} stored before reading all of it`, { key });
+      throw new StorageError('IntegrityError', `${target.name} reported ${key} stored before reading all of it`, {
+        key,
+      });
     }
     const sentSha = read.sha256 ?? expected;
     if (read.size !== got.size || sentSha === undefined) {
       await target.delete(key).catch(() => undefined);
-      throw new StorageError('IntegrityError', `${key} at ${source.name} does not match its own size or SHA-256 (changed while read?)`, { key });
+      throw new StorageError(
+        'IntegrityError',
+        `${key} at ${source.name} does not match its own size or SHA-256 (changed while read?)`,
+        { key },
+      );
     }
     const sent: StreamDigest = { size: read.size, sha256: sentSha };
     const confirmed = stored.confirmed === true && stored.size === sent.size && stored.sha256 === sent.sha256;
@@ -410,7 +459,8 @@ export async function migrate(source: ObjectStore, target: ObjectStore, options:
     if (resume && pair.target !== undefined && pair.target.size === pair.source.size) {
       // An earlier run copied and verified exactly these two versions: same size and SHA-256, no request needed.
       if (journalProves(journaled, pair.source, pair.target)) return { outcome: 'skipped', proof: journaled };
-      if (resumeBy === 'size-and-time' && pair.target.lastModified.getTime() >= pair.source.lastModified.getTime()) return { outcome: 'skipped' };
+      if (resumeBy === 'size-and-time' && pair.target.lastModified.getTime() >= pair.source.lastModified.getTime())
+        return { outcome: 'skipped' };
       return undefined;
     }
     return mode === 'dry-run' ? { outcome: 'would-copy' } : undefined;

@@ -104,7 +104,16 @@ class TallyBuilder {
   }
 }
 
-const TALLIED_OUTCOMES = ['copied', 'skipped', 'would-copy', 'matched', 'missing', 'different', 'only-at-target', 'vanished'] as const;
+const TALLIED_OUTCOMES = [
+  'copied',
+  'skipped',
+  'would-copy',
+  'matched',
+  'missing',
+  'different',
+  'only-at-target',
+  'vanished',
+] as const;
 type TalliedOutcome = (typeof TALLIED_OUTCOMES)[number];
 
 /** Collects object events into a `MigrationReport` holding at most `listLimit` keys per outcome. */
@@ -144,7 +153,9 @@ export class ReportBuilder {
     return this.#tallies[outcome].objects;
   }
 
-  build(header: Pick<MigrationReport, 'mode' | 'source' | 'target' | 'prefix' | 'startedAt' | 'durationMs'>): MigrationReport {
+  build(
+    header: Pick<MigrationReport, 'mode' | 'source' | 'target' | 'prefix' | 'startedAt' | 'durationMs'>,
+  ): MigrationReport {
     const tally = (outcome: TalliedOutcome): KeyTally => this.#tallies[outcome].snapshot();
     const missing = tally('missing');
     const different = tally('different');

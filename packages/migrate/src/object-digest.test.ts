@@ -65,7 +65,10 @@ describe('digestObject', () => {
     const bytes = Uint8Array.from({ length: 5_000 }, (_, index) => (index * 13) % 251);
     const store = new PlainChunkStore();
     await store.put('k', bytes);
-    expect(await digestObject(store, 'k', nodeSha256)).toEqual({ size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('base64') });
+    expect(await digestObject(store, 'k', nodeSha256)).toEqual({
+      size: bytes.byteLength,
+      sha256: createHash('sha256').update(bytes).digest('base64'),
+    });
   });
 
   it('hashes a byte stream through one buffer of its own, and any other stream chunk by chunk, alike', async () => {
@@ -84,7 +87,7 @@ describe('digestObject', () => {
     expect(await digestObject(plain, 'k', nodeSha256)).toEqual(expected);
   });
 
-  it('fails with the byte stream\'s failure', async () => {
+  it("fails with the byte stream's failure", async () => {
     const store = new MemoryStore();
     await store.put('k', 'x');
     const failing: GetResult = {
@@ -96,6 +99,8 @@ describe('digestObject', () => {
         },
       }),
     };
-    await expect(digestObject(store, 'k', nodeSha256, undefined, undefined, failing)).rejects.toThrow('the disk went away');
+    await expect(digestObject(store, 'k', nodeSha256, undefined, undefined, failing)).rejects.toThrow(
+      'the disk went away',
+    );
   });
 });

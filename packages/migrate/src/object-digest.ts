@@ -25,7 +25,8 @@ export async function digestObject(
     // Read only for the digest.
   }
   const digest = metered.digest();
-  if (digest === undefined) throw new StorageError('Unavailable', `reading ${key} from ${store.name} ended early`, { key });
+  if (digest === undefined)
+    throw new StorageError('Unavailable', `reading ${key} from ${store.name} ended early`, { key });
   return digest;
 }
 
@@ -45,7 +46,11 @@ function byobReaderOf(body: ReadableStream<Uint8Array>): ReadableStreamBYOBReade
  * Hashes a byte stream read into one buffer, over and over: hashing an 8 MiB object this way leaves no chunk
  * behind for the garbage collector, where fresh chunks would leave the whole object's worth.
  */
-async function digestThroughOneBuffer(reader: ReadableStreamBYOBReader, sha256: Sha256Factory, onBytes: (count: number) => void): Promise<StreamDigest> {
+async function digestThroughOneBuffer(
+  reader: ReadableStreamBYOBReader,
+  sha256: Sha256Factory,
+  onBytes: (count: number) => void,
+): Promise<StreamDigest> {
   const hash = sha256();
   let size = 0;
   let buffer = new ArrayBuffer(DIGEST_BUFFER_BYTES);

@@ -19,7 +19,14 @@ async function pairs(source: readonly string[], target: readonly string[] | unde
 
 describe('pairListings', () => {
   it('joins two ordered listings key by key', async () => {
-    expect(await pairs(['a', 'b', 'd', 'e'], ['b', 'c', 'e', 'f'])).toEqual(['a:S-', 'b:ST', 'c:-T', 'd:S-', 'e:ST', 'f:-T']);
+    expect(await pairs(['a', 'b', 'd', 'e'], ['b', 'c', 'e', 'f'])).toEqual([
+      'a:S-',
+      'b:ST',
+      'c:-T',
+      'd:S-',
+      'e:ST',
+      'f:-T',
+    ]);
   });
 
   it('handles an empty side and a missing target listing', async () => {

@@ -84,7 +84,8 @@ async function readBoth(
   return { source: sourceKeys, target: targetKeys };
 }
 
-const keyNames = (count: number, prefix = 'k'): string[] => Array.from({ length: count }, (_, index) => `${prefix}${String(index).padStart(5, '0')}`);
+const keyNames = (count: number, prefix = 'k'): string[] =>
+  Array.from({ length: count }, (_, index) => `${prefix}${String(index).padStart(5, '0')}`);
 
 /** A small deterministic generator, so a failing case can be replayed. */
 function random(seed: number): () => number {
@@ -115,7 +116,8 @@ describe('rangedListing', () => {
     const ranged = rangedListing(listed(keys), target.listAfter, { rangeSize: 100, rangesAhead: 3 });
     const reading = readBoth(ranged.source, ranged.target);
     // The source is read through while every target listing waits for its first page.
-    for (let turn = 0; turn < 200 && target.starts.length < 4; turn++) await new Promise((resolve) => setImmediate(resolve));
+    for (let turn = 0; turn < 200 && target.starts.length < 4; turn++)
+      await new Promise((resolve) => setImmediate(resolve));
     expect(target.starts).toEqual([undefined, keys[99], keys[199], keys[299]]);
     expect(target.mostOpen()).toBe(4);
     pages.release();
@@ -123,7 +125,7 @@ describe('rangedListing', () => {
     expect(target.starts).toEqual([undefined, keys[99], keys[199], keys[299], keys[399]]);
   });
 
-  it('stops each range at its end, so no range asks for the next range\'s keys', async () => {
+  it("stops each range at its end, so no range asks for the next range's keys", async () => {
     const keys = keyNames(450);
     const target = targetOf(keys);
     const ranged = rangedListing(listed(keys), target.listAfter, { rangeSize: 100, rangesAhead: 3 });
@@ -215,13 +217,19 @@ describe('rangedListing', () => {
     // The source is stuck at its first key; the journal's keys are every key in batches of 60.
     const source = listed(keys, (key) => (key === keys[1] ? sourceGate.until : Promise.resolve()));
     const target = targetOf(keys);
-    const ranged = rangedListing(source, target.listAfter, { rangeSize: 100, rangesAhead: 3 }, keyBatches(keys, 60).batches);
+    const ranged = rangedListing(
+      source,
+      target.listAfter,
+      { rangeSize: 100, rangesAhead: 3 },
+      keyBatches(keys, 60).batches,
+    );
     const sourceRead = keysOf(ranged.source);
     const targetKeys: string[] = [];
     const step = await ranged.target.next();
     if (step.done === true) throw new Error('the target ended early');
     targetKeys.push(step.value.key);
-    for (let turn = 0; turn < 200 && target.starts.length < 4; turn++) await new Promise((resolve) => setImmediate(resolve));
+    for (let turn = 0; turn < 200 && target.starts.length < 4; turn++)
+      await new Promise((resolve) => setImmediate(resolve));
     expect(target.starts).toEqual([undefined, keys[99], keys[199], keys[299]]);
     sourceGate.release();
     for await (const item of ranged.target) targetKeys.push(item.key);

@@ -63,7 +63,10 @@ export function rangedListing(
   listAfter: (key: string | undefined) => AsyncIterable<ObjectSummary>,
   options: RangedListingOptions,
   earlyKeys?: AsyncIterable<readonly string[]>,
-): { readonly source: AsyncGenerator<ObjectSummary, void, undefined>; readonly target: AsyncGenerator<ObjectSummary, void, undefined> } {
+): {
+  readonly source: AsyncGenerator<ObjectSummary, void, undefined>;
+  readonly target: AsyncGenerator<ObjectSummary, void, undefined>;
+} {
   const { rangeSize, rangesAhead } = options;
   /** `boundaries[i]` ends range `i` (inclusive) and starts range `i + 1` (exclusive), in ascending order. */
   const boundaries: string[] = [];
@@ -75,7 +78,11 @@ export function rangedListing(
   const listingOf = (range: number): RangeListing => {
     let listing = listings.get(range);
     if (listing === undefined) {
-      listing = new RangeListing(listAfter(range === 0 ? undefined : boundaries[range - 1]), () => boundaries[range], rangeSize);
+      listing = new RangeListing(
+        listAfter(range === 0 ? undefined : boundaries[range - 1]),
+        () => boundaries[range],
+        rangeSize,
+      );
       listings.set(range, listing);
     }
     return listing;

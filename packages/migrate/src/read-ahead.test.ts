@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { readAhead, startedReadAhead } from './read-ahead.ts';
 
 /** Counts how far a source was read, and whether it was closed. */
-function tracked(count: number, failAt?: number): { source: AsyncGenerator<number>; read: () => number; closed: () => boolean } {
+function tracked(
+  count: number,
+  failAt?: number,
+): { source: AsyncGenerator<number>; read: () => number; closed: () => boolean } {
   let read = 0;
   let closed = false;
   async function* source(): AsyncGenerator<number> {

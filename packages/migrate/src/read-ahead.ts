@@ -84,7 +84,10 @@ export async function* readAhead<T>(source: AsyncIterable<T>, limit: number): As
  * `readAhead` that starts reading `source` at once instead of at the first `next`: for a listing or a journal that
  * can be fetched while the caller still waits on something else.
  */
-export function startedReadAhead<T>(source: AsyncIterable<T>, limit: number): AsyncIterableIterator<T, void, undefined> & { return(): Promise<IteratorResult<T, void>> } {
+export function startedReadAhead<T>(
+  source: AsyncIterable<T>,
+  limit: number,
+): AsyncIterableIterator<T, void, undefined> & { return(): Promise<IteratorResult<T, void>> } {
   const reading = readAhead(source, limit);
   let first: Promise<IteratorResult<T, void>> | undefined = reading.next();
   // A failure is seen when the items are asked for; one never asked for (the caller stopped first) does not matter.

@@ -40,7 +40,7 @@ describe('withRetry', () => {
 
   it('does not retry a failure the store already retried under its own policy: one retry layer per request', async () => {
     let calls = 0;
-    const retried = new StorageError('Unavailable', 'still down after the store\'s retries', { attempts: 3 });
+    const retried = new StorageError('Unavailable', "still down after the store's retries", { attempts: 3 });
     await expect(
       withRetry(() => {
         calls++;
@@ -53,11 +53,15 @@ describe('withRetry', () => {
 
   it('stops waiting with Aborted when the signal fires', async () => {
     const controller = new AbortController();
-    const waiting = withRetry(() => Promise.reject(new StorageError('Unavailable', 'busy')), {
-      attempts: 10,
-      baseDelayMs: 60_000,
-      maxDelayMs: 60_000,
-    }, controller.signal);
+    const waiting = withRetry(
+      () => Promise.reject(new StorageError('Unavailable', 'busy')),
+      {
+        attempts: 10,
+        baseDelayMs: 60_000,
+        maxDelayMs: 60_000,
+      },
+      controller.signal,
+    );
     controller.abort();
     await expect(waiting).rejects.toMatchObject({ code: 'Aborted' });
     await expect(abortableSleep(10, controller.signal)).rejects.toMatchObject({ code: 'Aborted' });

@@ -27,7 +27,6 @@ export function backoffDelay(policy: RetryPolicy, retry: number): number {
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
-
 /**
  * Runs `operation`, retrying transient failures with exponential backoff. Resolves with the first success; rejects
  * with the last error once it is not transient or the attempts are used up, or with `Aborted` when the signal fires.

@@ -21,7 +21,11 @@ describe('BodyReader', () => {
 
   it('passes an abort through as it is, naming the key', async () => {
     const controller = new AbortController();
-    const reader = new BodyReader(new ReadableStream<Uint8Array>({ pull: () => new Promise<void>(() => undefined) }), controller.signal, 'photo.png');
+    const reader = new BodyReader(
+      new ReadableStream<Uint8Array>({ pull: () => new Promise<void>(() => undefined) }),
+      controller.signal,
+      'photo.png',
+    );
     const read = reader.next();
     controller.abort(new Error('operator stopped it'));
     const error: unknown = await read.catch((caught: unknown) => caught);

@@ -3,7 +3,9 @@ import type { Body } from '@stowage/core';
 
 /** A failure while reading a put's body, as the store reports it: a storage error as it is, anything else `Aborted`. */
 export function bodyReadFailure(error: unknown, key: string): StorageError {
-  return isStorageError(error) ? error : new StorageError('Aborted', `the body of "${key}" failed while being read`, { key, cause: error });
+  return isStorageError(error)
+    ? error
+    : new StorageError('Aborted', `the body of "${key}" failed while being read`, { key, cause: error });
 }
 
 /**

@@ -54,18 +54,33 @@ function serverStatements(bucket: string, principal: string): BucketPolicyStatem
  * served without authentication). Plain objects: `JSON.stringify` them to print or apply. Throws `InvalidSettings`
  * for an invalid bucket name, equal buckets, or a blank principal.
  */
-export function bucketPolicies(input: BucketPolicyInput): { readonly uploads: BucketPolicy; readonly avatars: BucketPolicy } {
-  for (const [what, bucket] of [['uploads bucket', input.uploadsBucket], ['avatars bucket', input.avatarsBucket]] as const) {
+export function bucketPolicies(input: BucketPolicyInput): {
+  readonly uploads: BucketPolicy;
+  readonly avatars: BucketPolicy;
+} {
+  for (const [what, bucket] of [
+    ['uploads bucket', input.uploadsBucket],
+    ['avatars bucket', input.avatarsBucket],
+  ] as const) {
     const problem = bucketNameProblem(bucket);
     if (problem !== undefined) {
-      throw new StorageError('InvalidSettings', `the ${what} ${JSON.stringify(bucket)} is not a valid bucket name: it ${problem}`);
+      throw new StorageError(
+        'InvalidSettings',
+        `the ${what} ${JSON.stringify(bucket)} is not a valid bucket name: it ${problem}`,
+      );
     }
   }
   if (input.uploadsBucket === input.avatarsBucket) {
-    throw new StorageError('InvalidSettings', `the uploads and avatars buckets must differ (both are ${JSON.stringify(input.uploadsBucket)})`);
+    throw new StorageError(
+      'InvalidSettings',
+      `the uploads and avatars buckets must differ (both are ${JSON.stringify(input.uploadsBucket)})`,
+    );
   }
   if (!/^\S+$/u.test(input.principal)) {
-    throw new StorageError('InvalidSettings', `the principal must be an IAM ARN or account id without spaces, not ${JSON.stringify(input.principal)}`);
+    throw new StorageError(
+      'InvalidSettings',
+      `the principal must be an IAM ARN or account id without spaces, not ${JSON.stringify(input.principal)}`,
+    );
   }
   return {
     uploads: { Version: '2012-10-17', Statement: serverStatements(input.uploadsBucket, input.principal) },

@@ -11,7 +11,9 @@ import type { FinalizeRequestMiddleware, HttpRequest } from '@smithy/types';
 export type S3ChecksumProfile = 'aws' | 's3-compatible';
 
 /** The client settings a profile stands for. */
-export function checksumConfig(profile: S3ChecksumProfile): Pick<S3ClientConfig, 'requestChecksumCalculation' | 'responseChecksumValidation'> {
+export function checksumConfig(
+  profile: S3ChecksumProfile,
+): Pick<S3ClientConfig, 'requestChecksumCalculation' | 'responseChecksumValidation'> {
   return profile === 'aws'
     ? { requestChecksumCalculation: 'WHEN_SUPPORTED', responseChecksumValidation: 'WHEN_SUPPORTED' }
     : { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' };
@@ -21,18 +23,28 @@ export function checksumConfig(profile: S3ChecksumProfile): Pick<S3ClientConfig,
 export function checksumHeaders(headers: Readonly<Record<string, string>>): string[] {
   return Object.keys(headers)
     .map((name) => name.toLowerCase())
-    .filter((name) => name === 'content-md5' || (name.startsWith('x-amz-checksum-') && name !== 'x-amz-checksum-algorithm' && name !== 'x-amz-checksum-type'));
+    .filter(
+      (name) =>
+        name === 'content-md5' ||
+        (name.startsWith('x-amz-checksum-') && name !== 'x-amz-checksum-algorithm' && name !== 'x-amz-checksum-type'),
+    );
 }
 
 /** Why a request must not go to a generic S3-compatible server, or `undefined` when it may. */
 export function s3CompatibleRequestProblem(request: Pick<HttpRequest, 'headers'>): string | undefined {
-  const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]));
-  if ((headers['content-encoding'] ?? '').includes('aws-chunked') || headers['x-amz-trailer'] !== undefined ||
-    (headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-')) {
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]),
+  );
+  if (
+    (headers['content-encoding'] ?? '').includes('aws-chunked') ||
+    headers['x-amz-trailer'] !== undefined ||
+    (headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-')
+  ) {
     return 'it has an aws-chunked body, which S3-compatible servers may store with its framing inside';
   }
   const checksums = checksumHeaders(headers);
-  if (checksums.length > 1) return `it carries ${checksums.length} checksums (${checksums.join(', ')}), which some servers reject`;
+  if (checksums.length > 1)
+    return `it carries ${checksums.length} checksums (${checksums.join(', ')}), which some servers reject`;
   return undefined;
 }
 

@@ -27,7 +27,12 @@ describeObjectStore(
       retryStrategy: instantRetries(),
       publicUrlBase: 'https://avatars.example.test',
     });
-    return Promise.resolve({ store, cleanup: () => { fake.restore(); } });
+    return Promise.resolve({
+      store,
+      cleanup: () => {
+        fake.restore();
+      },
+    });
   },
   {
     // The fake checks signatures (s3rver does not); public URLs are fetched in the s3rver run.
@@ -76,12 +81,24 @@ describeObjectStore(
         interruptedPutsKept: 's3rver 3.7.1 stores the bytes an interrupted PutObject carried',
       },
     });
-    return { store, cleanup: () => { client.destroy(); } };
+    return {
+      store,
+      cleanup: () => {
+        client.destroy();
+      },
+    };
   },
   {
-    suffixRanges: { missing: 's3rver 3.7.1 reads Range: bytes=-N as bytes=0-N, the first N+1 bytes instead of the last N' },
-    rangeEdges: { missing: 's3rver 3.7.1 reads bytes=0-0 as bytes=0- (a zero end counts as none) and serves ranges of an empty object' },
-    atomicOverwrite: { missing: 's3rver 3.7.1 rewrites an object file in place, so a reader racing an overwrite can be cut off' },
+    suffixRanges: {
+      missing: 's3rver 3.7.1 reads Range: bytes=-N as bytes=0-N, the first N+1 bytes instead of the last N',
+    },
+    rangeEdges: {
+      missing:
+        's3rver 3.7.1 reads bytes=0-0 as bytes=0- (a zero end counts as none) and serves ranges of an empty object',
+    },
+    atomicOverwrite: {
+      missing: 's3rver 3.7.1 rewrites an object file in place, so a reader racing an overwrite can be cut off',
+    },
     byteOrderListing: { missing: 's3rver 3.7.1 lists by walking its directory tree, so "a/b" comes before "a-c"' },
     createOnly: { missing: 's3rver 3.7.1 ignores If-None-Match on PutObject and overwrites' },
     signedUrl: { fetch: fetchBytes },

@@ -11,7 +11,11 @@ import type { S3Requests } from './s3-requests.ts';
  * that repeats a continuation token, or claims more pages without giving one, fails with `Unavailable` rather
  * than looping forever. See `ObjectStore.list`.
  */
-export async function* listObjects(requests: S3Requests, bucket: string, options: ListOptions): AsyncGenerator<ObjectSummary, void, undefined> {
+export async function* listObjects(
+  requests: S3Requests,
+  bucket: string,
+  options: ListOptions,
+): AsyncGenerator<ObjectSummary, void, undefined> {
   const prefix = validatePrefix(options.prefix ?? '');
   const pageSize = options.pageSize ?? 1000;
   if (!Number.isSafeInteger(pageSize) || pageSize < 1) {
@@ -45,10 +49,16 @@ export async function* listObjects(requests: S3Requests, bucket: string, options
       if (page.IsTruncated === true) {
         const token = page.NextContinuationToken;
         if (token === undefined || token === '') {
-          throw new StorageError('Unavailable', `list of ${requests.name} at ${requests.endpoint}: the server said there were more keys but gave no continuation token`);
+          throw new StorageError(
+            'Unavailable',
+            `list of ${requests.name} at ${requests.endpoint}: the server said there were more keys but gave no continuation token`,
+          );
         }
         if (seenTokens.has(token)) {
-          throw new StorageError('Unavailable', `list of ${requests.name} at ${requests.endpoint}: the server repeated a continuation token, which would loop forever`);
+          throw new StorageError(
+            'Unavailable',
+            `list of ${requests.name} at ${requests.endpoint}: the server repeated a continuation token, which would loop forever`,
+          );
         }
         seenTokens.add(token);
         // Ask for the next page while this one is consumed: the server's time overlaps the caller's (two pages
@@ -57,7 +67,12 @@ export async function* listObjects(requests: S3Requests, bucket: string, options
       }
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined) continue;
-        yield { key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0), etag: quotedEtag(object.ETag) ?? '""' };
+        yield {
+          key: object.Key,
+          size: object.Size ?? 0,
+          lastModified: object.LastModified ?? new Date(0),
+          etag: quotedEtag(object.ETag) ?? '""',
+        };
       }
     }
   } finally {

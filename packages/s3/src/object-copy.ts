@@ -1,5 +1,9 @@
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, HeadObjectCommand,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import type { CompletedPart, HeadObjectCommandOutput } from '@aws-sdk/client-s3';
@@ -24,14 +28,31 @@ export interface CopySettings {
 }
 
 /** Sends AbortMultipartUpload, even after the caller's signal fired, so no parts are left behind; never throws. */
-export async function abortUpload(requests: S3Requests, context: RequestContext, bucket: string, key: string, uploadId: string): Promise<void> {
-  await requests.send(context, () => new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), undefined).catch(() => undefined);
+export async function abortUpload(
+  requests: S3Requests,
+  context: RequestContext,
+  bucket: string,
+  key: string,
+  uploadId: string,
+): Promise<void> {
+  await requests
+    .send(context, () => new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), undefined)
+    .catch(() => undefined);
 }
 
 /** The object's headers, `undefined` when there is none (HEAD answers a bare 404, some servers `NoSuchKey`). */
-export async function headObject(requests: S3Requests, bucket: string, key: string, operation: string): Promise<HeadObjectCommandOutput | undefined> {
+export async function headObject(
+  requests: S3Requests,
+  bucket: string,
+  key: string,
+  operation: string,
+): Promise<HeadObjectCommandOutput | undefined> {
   try {
-    return await requests.send({ operation, key }, () => new HeadObjectCommand({ Bucket: bucket, Key: key }), undefined);
+    return await requests.send(
+      { operation, key },
+      () => new HeadObjectCommand({ Bucket: bucket, Key: key }),
+      undefined,
+    );
   } catch (error) {
     if (isStorageError(error, 'NotFound') || isS3NotFound(error)) return undefined;
     throw error;
@@ -83,13 +104,23 @@ export async function copyObject(
         }),
       undefined,
     );
-    const etag = quotedEtag(output.CopyObjectResult?.ETag) ?? (await headObject(requests, bucket, toKey, operation))?.ETag ?? source.etag;
+    const etag =
+      quotedEtag(output.CopyObjectResult?.ETag) ??
+      (await headObject(requests, bucket, toKey, operation))?.ETag ??
+      source.etag;
     return { ...source, key: toKey, etag, lastModified: output.CopyObjectResult?.LastModified ?? new Date() };
   }
   const pinned = ifMatch ?? source.etag;
-  const created = await requests.send(context, () => new CreateMultipartUploadCommand({ Bucket: bucket, Key: toKey, ...headers }), undefined);
+  const created = await requests.send(
+    context,
+    () => new CreateMultipartUploadCommand({ Bucket: bucket, Key: toKey, ...headers }),
+    undefined,
+  );
   const uploadId = created.UploadId;
-  if (uploadId === undefined) throw new StorageError('Unavailable', `${operation} of "${toKey}": ${requests.name} gave no upload id`, { key: toKey });
+  if (uploadId === undefined)
+    throw new StorageError('Unavailable', `${operation} of "${toKey}": ${requests.name} gave no upload id`, {
+      key: toKey,
+    });
   try {
     const ranges: { partNumber: number; start: number; end: number }[] = [];
     for (let start = 0, partNumber = 1; start < source.size; start += settings.copyPartSize, partNumber++) {
@@ -124,15 +155,25 @@ export async function copyObject(
       // source that still has the pinned ETag gave them all.
       const now = await headObject(requests, bucket, fromKey, operation);
       if (now?.ETag !== pinned) {
-        throw new StorageError('Unavailable', `${operation} of "${fromKey}" in ${requests.name}: the object changed while it was copied part by part`, {
-          key: fromKey,
-        });
+        throw new StorageError(
+          'Unavailable',
+          `${operation} of "${fromKey}" in ${requests.name}: the object changed while it was copied part by part`,
+          {
+            key: fromKey,
+          },
+        );
       }
     }
     parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
     const completed = await requests.send(
       context,
-      () => new CompleteMultipartUploadCommand({ Bucket: bucket, Key: toKey, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+      () =>
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: toKey,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+        }),
       undefined,
     );
     const etag = quotedEtag(completed.ETag) ?? (await headObject(requests, bucket, toKey, operation))?.ETag ?? '""';
@@ -149,7 +190,12 @@ export async function copyObject(
  * with the recorded object, or `undefined` when another put replaced it first (that put's object stays as it is).
  * Where the server ignores the copy condition, the object's ETag is checked just before the copy instead.
  */
-export async function recordSha256(requests: S3Requests, settings: CopySettings, uploaded: ObjectInfo, operation: string): Promise<ObjectInfo | undefined> {
+export async function recordSha256(
+  requests: S3Requests,
+  settings: CopySettings,
+  uploaded: ObjectInfo,
+  operation: string,
+): Promise<ObjectInfo | undefined> {
   const { key } = uploaded;
   if (settings.copySourceConditionsIgnored === undefined) {
     try {
@@ -168,7 +214,14 @@ export async function recordSha256(requests: S3Requests, settings: CopySettings,
   if (recorded.etag === uploaded.etag) return recorded;
   const now = await headObject(requests, settings.bucket, key, operation);
   if (now !== undefined && now.ETag === recorded.etag) {
-    await copyObject(requests, settings, key, key, { ...objectInfoFromHeaders(key, now.ContentLength ?? 0, now), sha256: undefined }, operation);
+    await copyObject(
+      requests,
+      settings,
+      key,
+      key,
+      { ...objectInfoFromHeaders(key, now.ContentLength ?? 0, now), sha256: undefined },
+      operation,
+    );
   }
   return undefined;
 }

@@ -2,7 +2,9 @@ import { abortedError } from '@stowage/core';
 import type { GetOptions, StorageError } from '@stowage/core';
 
 /** Parses `Content-Range: bytes START-END/TOTAL`. */
-export function parseContentRange(header: string | undefined): { start: number; end: number; total: number } | undefined {
+export function parseContentRange(
+  header: string | undefined,
+): { start: number; end: number; total: number } | undefined {
   const match = /^bytes (\d+)-(\d+)\/(\d+)$/u.exec(header ?? '');
   if (match === null) return undefined;
   return { start: Number(match[1]), end: Number(match[2]), total: Number(match[3]) };
@@ -24,7 +26,11 @@ interface NodeReadable {
 
 function isNodeReadable(body: unknown): body is NodeReadable {
   const candidate = body as Partial<NodeReadable> | null;
-  return typeof candidate?.read === 'function' && typeof candidate.once === 'function' && typeof candidate.destroy === 'function';
+  return (
+    typeof candidate?.read === 'function' &&
+    typeof candidate.once === 'function' &&
+    typeof candidate.destroy === 'function'
+  );
 }
 
 /** Reads chunk after chunk from a body; `undefined` at its end. `release` gives the connection back early. */

@@ -13,9 +13,14 @@ describe('withRetries', () => {
     const strategy = new StandardRetryStrategy(3);
     const retries: number[] = [];
     let attempts = 0;
-    const recovered = await withRetries(strategy, 'op', () => (++attempts < 3 ? Promise.reject(connectionReset()) : Promise.resolve('done')), {
-      onRetry: ({ attempt }) => retries.push(attempt),
-    });
+    const recovered = await withRetries(
+      strategy,
+      'op',
+      () => (++attempts < 3 ? Promise.reject(connectionReset()) : Promise.resolve('done')),
+      {
+        onRetry: ({ attempt }) => retries.push(attempt),
+      },
+    );
     expect(recovered).toBe('done');
     expect(retries).toEqual([1, 2]);
 
@@ -57,7 +62,9 @@ describe('withRetries', () => {
       clock += 20_000;
       return Promise.reject(Object.assign(new Error('timed out'), { name: 'TimeoutError', code: 'ETIMEDOUT' }));
     };
-    await expect(withRetries(instantRetries(5), 'op', silent, { deadlineMs: 50_000, now: () => clock })).rejects.toThrow('timed out');
+    await expect(
+      withRetries(instantRetries(5), 'op', silent, { deadlineMs: 50_000, now: () => clock }),
+    ).rejects.toThrow('timed out');
     // 20 s spent, 20 more would end at 40 s: retried; 40 s spent, 20 more would pass 50 s: given up.
     expect(attemptTimes).toEqual([0, 20_000]);
 

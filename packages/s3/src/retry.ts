@@ -16,7 +16,11 @@ export function retryErrorType(error: unknown): RetryErrorType | undefined {
 }
 
 /** Called before each retry, for logs and for tests that count them. */
-export type RetryListener = (event: { readonly operation: string; readonly attempt: number; readonly error: unknown }) => void;
+export type RetryListener = (event: {
+  readonly operation: string;
+  readonly attempt: number;
+  readonly error: unknown;
+}) => void;
 
 export interface RetryOptions {
   readonly signal?: AbortSignal | undefined;
@@ -36,7 +40,12 @@ export interface RetryOptions {
  * than leaving it to the client's retry middleware: that keeps one retry layer for real and mocked clients alike
  * (a mocked `send` skips all middleware) and makes every retry observable. Only replayable requests come here.
  */
-export async function withRetries<T>(strategy: RetryStrategyV2, operation: string, attempt: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function withRetries<T>(
+  strategy: RetryStrategyV2,
+  operation: string,
+  attempt: () => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
   const now = options.now ?? Date.now;
   const started = now();
   let token = await strategy.acquireInitialRetryToken(operation);
@@ -58,7 +67,11 @@ export async function withRetries<T>(strategy: RetryStrategyV2, operation: strin
       }
       const failedAt = now();
       const delay = token.getRetryDelay();
-      if (options.deadlineMs !== undefined && failedAt - started + delay + (failedAt - attemptStarted) > options.deadlineMs) throw error;
+      if (
+        options.deadlineMs !== undefined &&
+        failedAt - started + delay + (failedAt - attemptStarted) > options.deadlineMs
+      )
+        throw error;
       options.onRetry?.({ operation, attempt: attemptNumber, error });
       await abortableSleep(delay, options.signal);
     }

@@ -35,9 +35,15 @@ describe('toStorageError', () => {
   });
 
   it('maps a failed precondition to AlreadyExists only for a create-only put', () => {
-    const refusal = fakeS3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
+    const refusal = fakeS3Error(
+      'PreconditionFailed',
+      412,
+      'At least one of the pre-conditions you specified did not hold',
+    );
     expect(toStorageError(refusal, { ...context, operation: 'put', createOnly: true }).code).toBe('AlreadyExists');
-    expect(toStorageError(fakeS3Error('ConditionalRequestConflict', 409, 'conflict'), { ...context, createOnly: true }).code).toBe('AlreadyExists');
+    expect(
+      toStorageError(fakeS3Error('ConditionalRequestConflict', 409, 'conflict'), { ...context, createOnly: true }).code,
+    ).toBe('AlreadyExists');
     expect(toStorageError(refusal, context).code).toBe('Unavailable');
   });
 
@@ -51,7 +57,9 @@ describe('toStorageError', () => {
   });
 
   it('maps a refused server certificate to InvalidSettings, naming the endpoint and how to trust a private authority', () => {
-    const refused = Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    const refused = Object.assign(new Error('unable to verify the first certificate'), {
+      code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    });
     const mapped = toStorageError(refused, { ...context, endpoint: 'https://127.0.0.1:9' });
     expect(mapped.code).toBe('InvalidSettings');
     expect(mapped.cause).toBe(refused);
@@ -60,14 +68,18 @@ describe('toStorageError', () => {
         '(UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate); check the endpoint, and if its ' +
         "certificate authority is a private one, name that authority's certificate file in NODE_EXTRA_CA_CERTS",
     );
-    const wrongName = Object.assign(new Error("Hostname/IP does not match certificate's altnames"), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+    const wrongName = Object.assign(new Error("Hostname/IP does not match certificate's altnames"), {
+      code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+    });
     expect(toStorageError(wrongName, context).code).toBe('InvalidSettings');
     expect(retryErrorType(refused)).toBeUndefined();
     expect(retryErrorType(wrongName)).toBeUndefined();
   });
 
   it('maps an AbortError to Aborted and passes a StorageError through', () => {
-    expect(toStorageError(Object.assign(new Error('Request aborted'), { name: 'AbortError' }), context).code).toBe('Aborted');
+    expect(toStorageError(Object.assign(new Error('Request aborted'), { name: 'AbortError' }), context).code).toBe(
+      'Aborted',
+    );
     const own = new StorageError('IntegrityError', 'mismatch', { key: 'a/b' });
     expect(toStorageError(own, context)).toBe(own);
   });

@@ -26,16 +26,45 @@ interface SdkErrorShape {
 
 const NOT_FOUND = new Set(['NoSuchKey', 'NotFound', 'NoSuchVersion']);
 const ACCESS_DENIED = new Set([
-  'AccessDenied', 'AllAccessDisabled', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken',
-  'AccountProblem', 'InvalidObjectState', 'CredentialsProviderError', 'Forbidden',
+  'AccessDenied',
+  'AllAccessDisabled',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'InvalidToken',
+  'AccountProblem',
+  'InvalidObjectState',
+  'CredentialsProviderError',
+  'Forbidden',
 ]);
-const INTEGRITY = new Set(['BadDigest', 'InvalidDigest', 'XAmzContentSHA256Mismatch', 'InvalidChecksum', 'IncompleteBody']);
+const INTEGRITY = new Set([
+  'BadDigest',
+  'InvalidDigest',
+  'XAmzContentSHA256Mismatch',
+  'InvalidChecksum',
+  'IncompleteBody',
+]);
 const TOO_LARGE = new Set(['EntityTooLarge', 'MaxMessageLengthExceeded']);
 // S3 answers these with a 4xx status, yet they are about the connection or the load, not the request.
-const TRANSIENT = new Set(['RequestTimeout', 'TimeoutError', 'SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequests']);
+const TRANSIENT = new Set([
+  'RequestTimeout',
+  'TimeoutError',
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequests',
+]);
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
-  'ECONNABORTED', 'UND_ERR_SOCKET',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
 ]);
 
 /**
@@ -43,14 +72,27 @@ const NETWORK_CODES = new Set([
  * name check. Retrying cannot help; the operator must fix the trust or the endpoint.
  */
 const TLS_CERTIFICATE_CODES = new Set([
-  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED', 'CERT_REVOKED',
-  'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE', 'CERT_CHAIN_TOO_LONG', 'INVALID_CA', 'INVALID_PURPOSE',
-  'PATH_LENGTH_EXCEEDED', 'HOSTNAME_MISMATCH', 'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_CHAIN_TOO_LONG',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'PATH_LENGTH_EXCEEDED',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
 function shape(error: unknown): SdkErrorShape {
-  return typeof error === 'object' && error !== null ? (error) : {};
+  return typeof error === 'object' && error !== null ? error : {};
 }
 
 /** The S3 error name (`NoSuchKey`, `SlowDown`, ...), or Node's network or certificate code, of an SDK failure. */
@@ -86,7 +128,8 @@ function classify(error: unknown, context: S3ErrorContext): StorageErrorCode {
   if (TOO_LARGE.has(name) || status === 413) return 'TooLarge';
   if (name === 'NotImplemented' || status === 501) return 'Unsupported';
   if (TRANSIENT.has(name)) return 'Unavailable';
-  if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) return 'InvalidArgument';
+  if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429)
+    return 'InvalidArgument';
   // 5xx, SlowDown, throttling, timeouts, refused or dropped connections, and anything unexplained.
   return 'Unavailable';
 }
@@ -123,7 +166,7 @@ export function toStorageError(error: unknown, context: S3ErrorContext): Storage
     Aborted: `${what} was aborted`,
     InvalidSettings: TLS_CERTIFICATE_CODES.has(s3ErrorName(error))
       ? `${what} failed: ${context.endpoint} presented a TLS certificate this process does not accept (${detail}); ` +
-        'check the endpoint, and if its certificate authority is a private one, name that authority\'s certificate ' +
+        "check the endpoint, and if its certificate authority is a private one, name that authority's certificate " +
         'file in NODE_EXTRA_CA_CERTS'
       : `${what} failed: the bucket does not exist (${detail}); check the bucket settings`,
     Unsupported: `${what} failed: the server does not support it (${detail})`,

@@ -70,7 +70,11 @@ export class S3Requests {
   }
 
   /** Sends a command made afresh for each attempt, retried and mapped. */
-  async send<C extends object>(context: RequestContext, makeCommand: () => C, signal: AbortSignal | undefined): Promise<CommandOutput<C>> {
+  async send<C extends object>(
+    context: RequestContext,
+    makeCommand: () => C,
+    signal: AbortSignal | undefined,
+  ): Promise<CommandOutput<C>> {
     return (await this.sendCommand(context, makeCommand(), signal)) as CommandOutput<C>;
   }
 

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import type { GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { StorageError, collectBytes, sha256Base64 } from '@stowage/core';
@@ -12,9 +19,18 @@ import { FakeS3, instantRetries } from './testing/index.ts';
 const MIB = 1024 * 1024;
 const BUCKET = 'fake-bucket';
 
-function setup(options: Partial<S3StoreOptions> = {}, fakeOptions: ConstructorParameters<typeof FakeS3>[0] = {}): { fake: FakeS3; store: S3Store } {
+function setup(
+  options: Partial<S3StoreOptions> = {},
+  fakeOptions: ConstructorParameters<typeof FakeS3>[0] = {},
+): { fake: FakeS3; store: S3Store } {
   const fake = new FakeS3(fakeOptions);
-  const store = new S3Store({ client: fake.client, bucket: BUCKET, endpoint: 'http://fake-s3.invalid', retryStrategy: instantRetries(), ...options });
+  const store = new S3Store({
+    client: fake.client,
+    bucket: BUCKET,
+    endpoint: 'http://fake-s3.invalid',
+    retryStrategy: instantRetries(),
+    ...options,
+  });
   return { fake, store };
 }
 
@@ -56,9 +72,21 @@ describe('S3Store put', () => {
     expect(Buffer.from(stored?.body ?? []).equals(bytes)).toBe(true);
     expect(stored?.metadata).toEqual({ owner: '7', 'stowage-sha256': sha256Base64(bytes, nodeSha256) });
     expect(stored?.contentType).toBe('image/png');
-    expect(info).toMatchObject({ key: 'a/b.png', size: 10_000, sha256: sha256Base64(bytes, nodeSha256), metadata: { owner: '7' }, etag: stored?.etag });
+    expect(info).toMatchObject({
+      key: 'a/b.png',
+      size: 10_000,
+      sha256: sha256Base64(bytes, nodeSha256),
+      metadata: { owner: '7' },
+      etag: stored?.etag,
+    });
     const head = await store.head('a/b.png');
-    expect(head).toMatchObject({ size: 10_000, sha256: info.sha256, metadata: { owner: '7' }, cacheControl: 'private', contentType: 'image/png' });
+    expect(head).toMatchObject({
+      size: 10_000,
+      sha256: info.sha256,
+      metadata: { owner: '7' },
+      cacheControl: 'private',
+      contentType: 'image/png',
+    });
   });
 
   it('refuses a body whose SHA-256 differs before sending anything', async () => {
@@ -82,7 +110,10 @@ describe('S3Store put', () => {
   it('streams a large body in parts, records its SHA-256 afterwards, and leaves no upload open', async () => {
     const { fake, store } = setup({ partSize: 5 * MIB, queueSize: 2 });
     const bytes = randomBytes(12 * MIB + 123);
-    const info = await store.put('big.bin', streamOf(bytes), { contentType: 'application/x-big', metadata: { a: 'b' } });
+    const info = await store.put('big.bin', streamOf(bytes), {
+      contentType: 'application/x-big',
+      metadata: { a: 'b' },
+    });
     expect(fake.calls('UploadPart')).toBe(3);
     expect(fake.calls('CompleteMultipartUpload')).toBe(1);
     const stored = fake.object(BUCKET, 'big.bin');
@@ -106,7 +137,10 @@ describe('S3Store put', () => {
     const { fake, store } = setup({ partSize: 5 * MIB });
     await store.put('big.bin', 'the old object');
     const bytes = randomBytes(11 * MIB);
-    await expectStorageError(store.put('big.bin', streamOf(bytes), { sha256: sha256Base64('something else') }), 'IntegrityError');
+    await expectStorageError(
+      store.put('big.bin', streamOf(bytes), { sha256: sha256Base64('something else') }),
+      'IntegrityError',
+    );
     expect(fake.calls('CompleteMultipartUpload')).toBe(0);
     expect(fake.calls('AbortMultipartUpload')).toBe(1);
     expect(fake.openUploads()).toEqual([]);
@@ -115,7 +149,11 @@ describe('S3Store put', () => {
 
   it('fails a stream that is longer than announced or than allowed, storing nothing', async () => {
     const { fake, store } = setup({ partSize: 5 * MIB });
-    await expectStorageError(store.put('a', streamOf(randomBytes(6 * MIB)), { size: 6 * MIB - 1 }), 'IntegrityError', /announced/u);
+    await expectStorageError(
+      store.put('a', streamOf(randomBytes(6 * MIB)), { size: 6 * MIB - 1 }),
+      'IntegrityError',
+      /announced/u,
+    );
     await expectStorageError(store.put('b', streamOf(randomBytes(12 * MIB)), { maxSize: 7 * MIB }), 'TooLarge');
     await expectStorageError(store.put('c', new Uint8Array(10), { maxSize: 9 }), 'TooLarge');
     expect(fake.keys(BUCKET)).toEqual([]);
@@ -126,7 +164,11 @@ describe('S3Store put', () => {
     const { fake, store } = setup({ partSize: 5 * MIB, retryStrategy: instantRetries(2) });
     fake.faults.add({ kind: 'internal-error', operations: ['UploadPart'], every: 2 });
     fake.faults.add({ kind: 'internal-error', operations: ['UploadPart'], times: 100, every: 1 });
-    const error = await expectStorageError(store.put('big.bin', streamOf(randomBytes(16 * MIB))), 'Unavailable', /fake-s3\.invalid/u);
+    const error = await expectStorageError(
+      store.put('big.bin', streamOf(randomBytes(16 * MIB))),
+      'Unavailable',
+      /fake-s3\.invalid/u,
+    );
     expect((error.cause as Error).name).toBe('InternalError');
     expect(fake.calls('AbortMultipartUpload')).toBe(1);
     expect(fake.openUploads()).toEqual([]);
@@ -188,7 +230,10 @@ describe('S3Store put: announced sizes and confirmation by ETag', () => {
   function answering(fake: FakeS3, change: (output: Record<string, unknown>) => Record<string, unknown>): S3Client {
     const client = Object.create(fake.client) as S3Client;
     const send = async (command: object, options?: object): Promise<unknown> => {
-      const output = (await fake.client.send(command as PutObjectCommand, options)) as unknown as Record<string, unknown>;
+      const output = (await fake.client.send(command as PutObjectCommand, options)) as unknown as Record<
+        string,
+        unknown
+      >;
       return command instanceof PutObjectCommand ? change(output) : output;
     };
     Object.defineProperty(client, 'send', { value: send });
@@ -204,9 +249,20 @@ describe('S3Store put: announced sizes and confirmation by ETag', () => {
     expect(Buffer.from(fake.object(BUCKET, 'one.bin')?.body ?? []).equals(bytes)).toBe(true);
     expect(fake.object(BUCKET, 'one.bin')?.metadata).toEqual({ 'stowage-sha256': sha256Base64(bytes, nodeSha256) });
     expect(info.confirmed).toBeUndefined();
-    await expectStorageError(store.put('short', streamOf(bytes), { size: bytes.byteLength + 1 }), 'IntegrityError', /not the \d+ announced/u);
-    await expectStorageError(store.put('long', streamOf(bytes), { size: bytes.byteLength - 1 }), 'IntegrityError', /more than/u);
-    await expectStorageError(store.put('wrong', streamOf(bytes), { size: bytes.byteLength, sha256: sha256Base64('other') }), 'IntegrityError');
+    await expectStorageError(
+      store.put('short', streamOf(bytes), { size: bytes.byteLength + 1 }),
+      'IntegrityError',
+      /not the \d+ announced/u,
+    );
+    await expectStorageError(
+      store.put('long', streamOf(bytes), { size: bytes.byteLength - 1 }),
+      'IntegrityError',
+      /more than/u,
+    );
+    await expectStorageError(
+      store.put('wrong', streamOf(bytes), { size: bytes.byteLength, sha256: sha256Base64('other') }),
+      'IntegrityError',
+    );
     expect(fake.keys(BUCKET)).toEqual(['one.bin']);
   });
 
@@ -214,15 +270,25 @@ describe('S3Store put: announced sizes and confirmation by ETag', () => {
     const { store } = setup();
     const bytes = randomBytes(70_000);
     expect((await store.put('a', bytes, { confirm: true })).confirmed).toBe(true);
-    expect((await store.put('b', streamOf(bytes, 1000), { size: bytes.byteLength, confirm: true })).confirmed).toBe(true);
+    expect((await store.put('b', streamOf(bytes, 1000), { size: bytes.byteLength, confirm: true })).confirmed).toBe(
+      true,
+    );
     expect((await store.put('c', bytes)).confirmed).toBeUndefined();
   });
 
   it('fails a put whose ETag shows other bytes, and removes what the server stored', async () => {
     const fake = new FakeS3();
-    const store = new S3Store({ client: answering(fake, (output) => ({ ...output, ETag: '"0123456789abcdef0123456789abcdef"' })), bucket: BUCKET, retryStrategy: instantRetries() });
+    const store = new S3Store({
+      client: answering(fake, (output) => ({ ...output, ETag: '"0123456789abcdef0123456789abcdef"' })),
+      bucket: BUCKET,
+      retryStrategy: instantRetries(),
+    });
     const bytes = randomBytes(5000);
-    await expectStorageError(store.put('x/y', bytes, { confirm: true }), 'IntegrityError', /not "[0-9a-f]{32}" \(the MD5 of the bytes sent\); the object was removed/u);
+    await expectStorageError(
+      store.put('x/y', bytes, { confirm: true }),
+      'IntegrityError',
+      /not "[0-9a-f]{32}" \(the MD5 of the bytes sent\); the object was removed/u,
+    );
     expect(fake.keys(BUCKET)).toEqual([]);
     // Without confirm the answer is not checked (the caller verifies in its own way).
     await store.put('x/z', bytes);
@@ -232,8 +298,16 @@ describe('S3Store put: announced sizes and confirmation by ETag', () => {
   it('does not confirm (nor fail) where the ETag is not an MD5: KMS or customer-key encryption, or a server said to differ', async () => {
     const bytes = randomBytes(5000);
     for (const change of [
-      (output: Record<string, unknown>) => ({ ...output, ETag: '"ffffffffffffffffffffffffffffffff"', ServerSideEncryption: 'aws:kms' }),
-      (output: Record<string, unknown>) => ({ ...output, ETag: '"ffffffffffffffffffffffffffffffff"', SSECustomerAlgorithm: 'AES256' }),
+      (output: Record<string, unknown>) => ({
+        ...output,
+        ETag: '"ffffffffffffffffffffffffffffffff"',
+        ServerSideEncryption: 'aws:kms',
+      }),
+      (output: Record<string, unknown>) => ({
+        ...output,
+        ETag: '"ffffffffffffffffffffffffffffffff"',
+        SSECustomerAlgorithm: 'AES256',
+      }),
       (output: Record<string, unknown>) => ({ ...output, ETag: undefined }),
     ]) {
       const fake = new FakeS3();
@@ -296,7 +370,8 @@ describe('S3Store list', () => {
     expect(listed).toEqual(keys);
     expect(fake.calls('ListObjectsV2')).toBe(3);
     const after: string[] = [];
-    for await (const summary of store.list({ prefix: 'p/', startAfter: 'p/02000', pageSize: 100 })) after.push(summary.key);
+    for await (const summary of store.list({ prefix: 'p/', startAfter: 'p/02000', pageSize: 100 }))
+      after.push(summary.key);
     expect(after).toEqual(keys.slice(2001));
     const inputs = fake.mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input);
     expect(inputs.every((input) => (input.MaxKeys ?? 0) <= 1000)).toBe(true);
@@ -308,16 +383,27 @@ describe('S3Store list', () => {
     const send = (command: object, options?: { abortSignal?: AbortSignal }): Promise<unknown> => {
       if (!(command instanceof ListObjectsV2Command)) throw new Error('only listings are expected');
       if (command.input.ContinuationToken === undefined) {
-        return Promise.resolve({ Contents: [{ Key: 'a', Size: 1 }, { Key: 'b', Size: 1 }], IsTruncated: true, NextContinuationToken: 'page-2' });
+        return Promise.resolve({
+          Contents: [
+            { Key: 'a', Size: 1 },
+            { Key: 'b', Size: 1 },
+          ],
+          IsTruncated: true,
+          NextContinuationToken: 'page-2',
+        });
       }
       const signal = options?.abortSignal;
       if (signal === undefined) throw new Error('the page asked for ahead carries no abort signal');
       aheadSignals.push(signal);
       // The page never comes unless the request is cancelled.
       return new Promise((_, reject) => {
-        signal.addEventListener('abort', () => {
-          reject(new Error('aborted'));
-        }, { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            reject(new Error('aborted'));
+          },
+          { once: true },
+        );
       });
     };
     Object.assign(client, { send });
@@ -372,11 +458,26 @@ describe('S3Store delete, deleteMany and copy', () => {
   it('copies with headers, metadata and SHA-256 kept, and encodes awkward keys in CopySource', async () => {
     const { store } = setup();
     const from = 'dir/100% real?#+ name ü.txt';
-    const put = await store.put(from, 'hello', { contentDisposition: 'attachment', cacheControl: 'max-age=1', metadata: { x: 'y' } });
+    const put = await store.put(from, 'hello', {
+      contentDisposition: 'attachment',
+      cacheControl: 'max-age=1',
+      metadata: { x: 'y' },
+    });
     const copied = await store.copy(from, 'copy/of it.txt');
-    expect(copied).toMatchObject({ key: 'copy/of it.txt', size: 5, sha256: put.sha256, metadata: { x: 'y' }, contentDisposition: 'attachment' });
+    expect(copied).toMatchObject({
+      key: 'copy/of it.txt',
+      size: 5,
+      sha256: put.sha256,
+      metadata: { x: 'y' },
+      contentDisposition: 'attachment',
+    });
     const head = await store.head('copy/of it.txt');
-    expect(head).toMatchObject({ sha256: put.sha256, metadata: { x: 'y' }, cacheControl: 'max-age=1', contentType: 'text/plain' });
+    expect(head).toMatchObject({
+      sha256: put.sha256,
+      metadata: { x: 'y' },
+      cacheControl: 'max-age=1',
+      contentType: 'text/plain',
+    });
     expect(new TextDecoder().decode(await collectBytes((await store.get('copy/of it.txt')).body))).toBe('hello');
     await expectStorageError(store.copy('absent', 'x'), 'NotFound');
   });
@@ -398,7 +499,10 @@ describe('S3Store delete, deleteMany and copy', () => {
 describe('S3Store retries over injected faults', () => {
   it('retries 500, 503 SlowDown, dropped connections and timeouts to success', async () => {
     const retries: string[] = [];
-    const { fake, store } = setup({ retryStrategy: instantRetries(3), onRetry: ({ error }) => retries.push((error as Error).name) });
+    const { fake, store } = setup({
+      retryStrategy: instantRetries(3),
+      onRetry: ({ error }) => retries.push((error as Error).name),
+    });
     fake.faults.add({ kind: 'internal-error', operations: ['PutObject'], times: 1 });
     fake.faults.add({ kind: 'slow-down', operations: ['HeadObject'], times: 1 });
     fake.faults.add({ kind: 'connection-reset', operations: ['GetObject'], times: 1 });
@@ -435,7 +539,11 @@ describe('S3Store retries over injected faults', () => {
   it('gives a clear Unavailable naming the endpoint when retries run out', async () => {
     const { fake, store } = setup({ retryStrategy: instantRetries(3) });
     fake.faults.add({ kind: 'slow-down' });
-    const error = await expectStorageError(store.head('k'), 'Unavailable', /http:\/\/fake-s3\.invalid is unavailable \(SlowDown \(HTTP 503\)/u);
+    const error = await expectStorageError(
+      store.head('k'),
+      'Unavailable',
+      /http:\/\/fake-s3\.invalid is unavailable \(SlowDown \(HTTP 503\)/u,
+    );
     expect(error.key).toBe('k');
     expect(fake.mock.commandCalls(HeadObjectCommand)).toHaveLength(3);
   });
@@ -452,11 +560,15 @@ describe('S3Store URLs', () => {
   it('presigns a GET with the served content type and disposition', async () => {
     const { store } = setup();
     await store.put('a/report.html', '<b>x</b>');
-    const url = new URL(await store.signedUrl('a/report.html', { expiresIn: 60, disposition: 'inline', filename: 'Report é.html' }));
+    const url = new URL(
+      await store.signedUrl('a/report.html', { expiresIn: 60, disposition: 'inline', filename: 'Report é.html' }),
+    );
     expect(url.searchParams.get('X-Amz-Expires')).toBe('60');
     expect(url.searchParams.get('response-content-type')).toBe('text/html; charset=utf-8');
     // HTML is never served inline.
-    expect(url.searchParams.get('response-content-disposition')).toMatch(/^attachment; filename="Report _.html"; filename\*=UTF-8''Report%20%C3%A9\.html$/u);
+    expect(url.searchParams.get('response-content-disposition')).toMatch(
+      /^attachment; filename="Report _.html"; filename\*=UTF-8''Report%20%C3%A9\.html$/u,
+    );
     expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/u);
     await expectStorageError(store.signedUrl('a/missing', { expiresIn: 60 }), 'NotFound');
     await expectStorageError(store.signedUrl('a/report.html', { expiresIn: 0 }), 'InvalidArgument');
@@ -464,16 +576,25 @@ describe('S3Store URLs', () => {
 
   it('presigns a PUT whose signature covers content type and length', async () => {
     const { store } = setup();
-    const { url, headers, method } = await store.presignedPut('up/x.png', { contentType: 'image/png', size: 1234, expiresIn: 300 });
+    const { url, headers, method } = await store.presignedPut('up/x.png', {
+      contentType: 'image/png',
+      size: 1234,
+      expiresIn: 300,
+    });
     expect(method).toBe('PUT');
     expect(headers).toEqual({ 'content-type': 'image/png', 'content-length': '1234' });
     const signed = new URL(url).searchParams.get('X-Amz-SignedHeaders')?.split(';');
     expect(signed).toEqual(expect.arrayContaining(['content-length', 'content-type', 'host']));
     // The fake's client keeps the SDK's default checksums (AWS's): still no checksum of the empty body in the URL.
     const names = Array.from(new URL(url).searchParams.keys()).map((name) => name.toLowerCase());
-    expect(names.filter((name) => name.startsWith('x-amz-checksum-') || name === 'x-amz-sdk-checksum-algorithm')).toEqual([]);
+    expect(
+      names.filter((name) => name.startsWith('x-amz-checksum-') || name === 'x-amz-sdk-checksum-algorithm'),
+    ).toEqual([]);
     expect(signed?.filter((name) => name.includes('checksum'))).toEqual([]);
-    await expectStorageError(store.presignedPut('up/x.png', { contentType: 'image/png', size: 10, expiresIn: 300, maxSize: 9 }), 'TooLarge');
+    await expectStorageError(
+      store.presignedPut('up/x.png', { contentType: 'image/png', size: 10, expiresIn: 300, maxSize: 9 }),
+      'TooLarge',
+    );
   });
 
   it('serves a presigned GET only with an intact, unexpired signature', async () => {
@@ -496,9 +617,18 @@ describe('S3Store URLs', () => {
   it('accepts a presigned PUT only with the signed content type and length', async () => {
     const { fake, store } = setup();
     const bytes = randomBytes(1234);
-    const { url, headers, method } = await store.presignedPut('up/x.png', { contentType: 'image/png', size: 1234, expiresIn: 300 });
-    expect((await fake.fetch(url, { method, headers: { ...headers, 'content-type': 'text/html' }, body: bytes })).status).toBe(403);
-    expect((await fake.fetch(url, { method, headers: { ...headers, 'content-length': '99' }, body: bytes.subarray(0, 99) })).status).toBe(403);
+    const { url, headers, method } = await store.presignedPut('up/x.png', {
+      contentType: 'image/png',
+      size: 1234,
+      expiresIn: 300,
+    });
+    expect(
+      (await fake.fetch(url, { method, headers: { ...headers, 'content-type': 'text/html' }, body: bytes })).status,
+    ).toBe(403);
+    expect(
+      (await fake.fetch(url, { method, headers: { ...headers, 'content-length': '99' }, body: bytes.subarray(0, 99) }))
+        .status,
+    ).toBe(403);
     expect((await fake.fetch(url, { method, headers, body: bytes.subarray(0, 1000) })).status).toBe(400);
     expect(fake.keys(BUCKET)).toEqual([]);
     expect((await fake.fetch(url, { method, headers, body: bytes })).status).toBe(200);
@@ -532,7 +662,12 @@ describe('S3Store response bodies', () => {
     };
     mockClient(client)
       .on(GetObjectCommand)
-      .callsFake(() => ({ Body: webBody() as unknown as GetObjectCommandOutput['Body'], ContentLength: bytes.byteLength, ETag: '"e"', LastModified: new Date() }));
+      .callsFake(() => ({
+        Body: webBody() as unknown as GetObjectCommandOutput['Body'],
+        ContentLength: bytes.byteLength,
+        ETag: '"e"',
+        LastModified: new Date(),
+      }));
     const store = new S3Store({ client, bucket: BUCKET, retryStrategy: instantRetries() });
     expect(await collectBytes((await store.get('web.bin')).body)).toEqual(bytes);
     const reader = (await store.get('web.bin')).body.getReader();
@@ -545,14 +680,20 @@ describe('S3Store response bodies', () => {
 
 describe('S3Store on a server that answers ETags as Ceph 16.2 does', () => {
   it('reports the ETag head gives, for every put shape and for copies', async () => {
-    const { store } = setup({ partSize: 5 * MIB, multipartCopyThreshold: 6 * MIB, copyPartSize: 5 * MIB }, { bareEtagAnswers: true, maxCopySize: 6 * MIB });
+    const { store } = setup(
+      { partSize: 5 * MIB, multipartCopyThreshold: 6 * MIB, copyPartSize: 5 * MIB },
+      { bareEtagAnswers: true, maxCopySize: 6 * MIB },
+    );
     const bytes = randomBytes(11 * MIB);
     const puts = {
       bytes: await store.put('p/bytes', bytes.subarray(0, 1000)),
       announced: await store.put('p/announced', streamOf(bytes.subarray(0, 2 * MIB)), { size: 2 * MIB }),
       small: await store.put('p/small', streamOf(bytes.subarray(0, 3 * MIB))),
       multipart: await store.put('p/multipart', streamOf(bytes)),
-      multipartWithSha: await store.put('p/multipart-sha', streamOf(bytes), { sha256: sha256Base64(bytes, nodeSha256), size: bytes.byteLength }),
+      multipartWithSha: await store.put('p/multipart-sha', streamOf(bytes), {
+        sha256: sha256Base64(bytes, nodeSha256),
+        size: bytes.byteLength,
+      }),
       copy: await store.copy('p/bytes', 'c/bytes'),
       multipartCopy: await store.copy('p/multipart', 'c/multipart'),
     };
@@ -568,18 +709,27 @@ describe('S3Store copies where the server ignores copy-source conditions', () =>
   const limitations = { copySourceConditions: 'Ceph 16.2 ignores x-amz-copy-source-if-match' };
 
   it('does not record its SHA-256 over an object another writer stored after the upload completed', async () => {
-    for (const [name, honours, declared] of [['S3', true, undefined], ['Ceph, declared', false, limitations]] as const) {
-      const { fake, store } = setup({ partSize: 5 * MIB, limitations: declared }, { honoursCopySourceConditions: honours });
-      const theirs = new TextEncoder().encode('another writer\'s object');
+    for (const [name, honours, declared] of [
+      ['S3', true, undefined],
+      ['Ceph, declared', false, limitations],
+    ] as const) {
+      const { fake, store } = setup(
+        { partSize: 5 * MIB, limitations: declared },
+        { honoursCopySourceConditions: honours },
+      );
+      const theirs = new TextEncoder().encode("another writer's object");
       // S3 refuses the pinned copy; on Ceph the store's own HEAD sees the other object first.
       fake.beforeNext(honours ? 'CopyObject' : 'HeadObject', () => {
-        fake.storeObject(BUCKET, 'race.bin', theirs, { 'stowage-sha256': sha256Base64(theirs, nodeSha256), owner: 'them' });
+        fake.storeObject(BUCKET, 'race.bin', theirs, {
+          'stowage-sha256': sha256Base64(theirs, nodeSha256),
+          owner: 'them',
+        });
       });
       const bytes = randomBytes(11 * MIB);
       const info = await store.put('race.bin', streamOf(bytes));
       expect(info.sha256, name).toBe(sha256Base64(bytes, nodeSha256));
       const stored = fake.object(BUCKET, 'race.bin');
-      expect(Buffer.from(stored?.body ?? []).toString(), name).toBe('another writer\'s object');
+      expect(Buffer.from(stored?.body ?? []).toString(), name).toBe("another writer's object");
       expect(stored?.metadata, name).toEqual({ 'stowage-sha256': sha256Base64(theirs, nodeSha256), owner: 'them' });
       expect(fake.calls('CopyObject'), name).toBe(honours ? 1 : 0);
     }

@@ -3,15 +3,45 @@ import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { RetryStrategyV2 } from '@smithy/types';
 import {
-  StorageError, abortedError, checkFinalSize, checkReceivedSize, contentDisposition, encodeKeyPath, guessContentType, isStorageError, knownBodySize,
-  putSizeLimits, resolveRange, servedContentType, throwIfAborted, validateKey,
+  StorageError,
+  abortedError,
+  checkFinalSize,
+  checkReceivedSize,
+  contentDisposition,
+  encodeKeyPath,
+  guessContentType,
+  isStorageError,
+  knownBodySize,
+  putSizeLimits,
+  resolveRange,
+  servedContentType,
+  throwIfAborted,
+  validateKey,
 } from '@stowage/core';
 import type {
-  Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, PutResult, S3Settings, S3StorageClass,
-  Sha256Factory, SignedUrlOptions,
+  Body,
+  GetOptions,
+  GetResult,
+  ListOptions,
+  ObjectInfo,
+  ObjectStore,
+  ObjectSummary,
+  PutOptions,
+  PutResult,
+  S3Settings,
+  S3StorageClass,
+  Sha256Factory,
+  SignedUrlOptions,
 } from '@stowage/core';
 import { nodeSha256 } from '@stowage/core/node';
-import { bareEtag, etagIsComparable, multipartUploadEtag, nodeMd5, quotedEtag, singleUploadEtag } from './etag-check.ts';
+import {
+  bareEtag,
+  etagIsComparable,
+  multipartUploadEtag,
+  nodeMd5,
+  quotedEtag,
+  singleUploadEtag,
+} from './etag-check.ts';
 import type { Md5Factory, UploadAnswer } from './etag-check.ts';
 import { copyObject, headObject, recordSha256 } from './object-copy.ts';
 import type { CopySettings } from './object-copy.ts';
@@ -106,7 +136,10 @@ export interface S3StoreOptions {
 export type S3BucketRole = 'uploads' | 'avatars';
 
 /** Options of `S3Store.fromSettings`: the store's knobs plus the client's. */
-export type S3StoreFromSettingsOptions = Omit<S3StoreOptions, 'client' | 'bucket' | 'publicUrlBase' | 'storageClass' | 'endpoint'> &
+export type S3StoreFromSettingsOptions = Omit<
+  S3StoreOptions,
+  'client' | 'bucket' | 'publicUrlBase' | 'storageClass' | 'endpoint'
+> &
   S3ClientOptions & {
     /** An existing client to use instead of building one from the settings. */
     readonly client?: S3Client | undefined;
@@ -165,7 +198,11 @@ export class S3Store implements ObjectStore {
     this.#copy = {
       bucket: this.bucket,
       storageClass: this.#storageClass,
-      multipartCopyThreshold: positiveOption(options.multipartCopyThreshold, S3_MAX_SINGLE_COPY_BYTES, 'multipartCopyThreshold'),
+      multipartCopyThreshold: positiveOption(
+        options.multipartCopyThreshold,
+        S3_MAX_SINGLE_COPY_BYTES,
+        'multipartCopyThreshold',
+      ),
       copyPartSize: positiveOption(options.copyPartSize, 512 * MIB, 'copyPartSize'),
       queueSize: this.#queueSize,
       copySourceConditionsIgnored: this.#limitations.copySourceConditions,
@@ -217,7 +254,11 @@ export class S3Store implements ObjectStore {
     const signal = ownSignal(options.signal);
     const createOnly = options.ifNoneMatch === '*';
     if (createOnly && this.#limitations.createOnly !== undefined) {
-      throw new StorageError('Unsupported', `${this.name} cannot make create-only puts: ${this.#limitations.createOnly}`, { key });
+      throw new StorageError(
+        'Unsupported',
+        `${this.name} cannot make create-only puts: ${this.#limitations.createOnly}`,
+        { key },
+      );
     }
     const contentType = options.contentType ?? guessContentType(key);
     const params = {
@@ -244,10 +285,16 @@ export class S3Store implements ObjectStore {
     const confirm = options.confirm === true;
     const interruptedPutsKept = this.#limitations.interruptedPutsKept !== undefined;
 
-    const wholeSize = knownBodySize(body) ?? (limits.expected !== undefined && limits.expected <= this.#partSize ? limits.expected : undefined);
+    const wholeSize =
+      knownBodySize(body) ??
+      (limits.expected !== undefined && limits.expected <= this.#partSize ? limits.expected : undefined);
     if (wholeSize !== undefined) {
       const bytes =
-        typeof body === 'string' ? new TextEncoder().encode(body) : body instanceof Uint8Array ? body : await readAnnounced(body, limits, signal);
+        typeof body === 'string'
+          ? new TextEncoder().encode(body)
+          : body instanceof Uint8Array
+            ? body
+            : await readAnnounced(body, limits, signal);
       checkReceivedSize(limits, bytes.byteLength);
       checkFinalSize(limits, bytes.byteLength);
       const sent = await wholePut({
@@ -270,7 +317,10 @@ export class S3Store implements ObjectStore {
     }
 
     // A SHA-256 known up front rides along with the upload; the body is checked against it before it completes.
-    const streamedParams = options.sha256 === undefined ? params : { ...params, Metadata: { ...params.Metadata, [SHA256_METADATA]: options.sha256 } };
+    const streamedParams =
+      options.sha256 === undefined
+        ? params
+        : { ...params, Metadata: { ...params.Metadata, [SHA256_METADATA]: options.sha256 } };
     let result;
     try {
       result = await streamingPut({
@@ -298,8 +348,15 @@ export class S3Store implements ObjectStore {
     const confirmed =
       parts === undefined
         ? undefined
-        : await this.#confirmUpload(key, { ...result, ETag: etag }, result.multipart ? multipartUploadEtag(parts, this.#md5) : singleUploadEtag(parts[0] ?? this.#md5().digest()));
-    if (!result.multipart || options.sha256 !== undefined) return confirmed === undefined ? uploaded : { ...uploaded, confirmed };
+        : await this.#confirmUpload(
+            key,
+            { ...result, ETag: etag },
+            result.multipart
+              ? multipartUploadEtag(parts, this.#md5)
+              : singleUploadEtag(parts[0] ?? this.#md5().digest()),
+          );
+    if (!result.multipart || options.sha256 !== undefined)
+      return confirmed === undefined ? uploaded : { ...uploaded, confirmed };
     // A multipart upload's metadata is fixed when it starts, before the hash is known: record the hash by replacing
     // the metadata with a server-side copy onto itself, made only while the object is the one just stored. The bytes
     // never travel again.
@@ -325,16 +382,26 @@ export class S3Store implements ObjectStore {
       // Checks the range's form only (the size is not known yet); the server judges it against the object.
       resolveRange(range, Number.MAX_SAFE_INTEGER, key);
       if ('suffix' in range && this.#limitations.suffixRanges !== undefined) {
-        throw new StorageError('Unsupported', `${this.name} cannot read suffix ranges: ${this.#limitations.suffixRanges}`, { key });
+        throw new StorageError(
+          'Unsupported',
+          `${this.name} cannot read suffix ranges: ${this.#limitations.suffixRanges}`,
+          { key },
+        );
       }
     }
     const context = { operation: 'get', key };
     const output: GetObjectCommandOutput = await this.#requests.send(
       context,
-      () => new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range === undefined ? undefined : rangeHeader(range) }),
+      () =>
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Range: range === undefined ? undefined : rangeHeader(range),
+        }),
       signal,
     );
-    if (output.Body === undefined) throw new StorageError('Unavailable', `get of "${key}" in ${this.name} returned no body`, { key });
+    if (output.Body === undefined)
+      throw new StorageError('Unavailable', `get of "${key}" in ${this.name} returned no body`, { key });
     const contentRange = range === undefined ? undefined : parseContentRange(output.ContentRange);
     const size = contentRange?.total ?? output.ContentLength ?? 0;
     const body = guardBody(output.Body, key, signal, (error) => this.#requests.error(error, context));
@@ -356,9 +423,13 @@ export class S3Store implements ObjectStore {
   async delete(key: string): Promise<void> {
     validateKey(key);
     try {
-      await this.#requests.send({ operation: 'delete', key }, () => new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), undefined);
+      await this.#requests.send(
+        { operation: 'delete', key },
+        () => new DeleteObjectCommand({ Bucket: this.bucket, Key: key }),
+        undefined,
+      );
     } catch (error) {
-      if (!(isStorageError(error, 'NotFound'))) throw error;
+      if (!isStorageError(error, 'NotFound')) throw error;
     }
   }
 
@@ -374,7 +445,11 @@ export class S3Store implements ObjectStore {
       const batch = all.slice(index, index + MAX_DELETE_BATCH);
       const output = await this.#requests.send(
         { operation: 'deleteMany' },
-        () => new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((key) => ({ Key: key })), Quiet: true } }),
+        () =>
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: batch.map((key) => ({ Key: key })), Quiet: true },
+          }),
         undefined,
       );
       for (const error of output.Errors ?? []) {
@@ -384,7 +459,9 @@ export class S3Store implements ObjectStore {
     }
     const first = failed[0];
     if (first === undefined) return;
-    const shown = failed.slice(0, 10).map((failure) => `"${failure.key}" (${failure.code}${failure.message === '' ? '' : `: ${failure.message}`})`);
+    const shown = failed
+      .slice(0, 10)
+      .map((failure) => `"${failure.key}" (${failure.code}${failure.message === '' ? '' : `: ${failure.message}`})`);
     const more = failed.length > shown.length ? ` and ${failed.length - shown.length} more` : '';
     throw new StorageError(
       failed.every((failure) => failure.code === 'AccessDenied') ? 'AccessDenied' : 'Unavailable',
@@ -402,8 +479,16 @@ export class S3Store implements ObjectStore {
     validateKey(fromKey);
     validateKey(toKey);
     const source = await headObject(this.#requests, this.bucket, fromKey, 'copy');
-    if (source === undefined) throw new StorageError('NotFound', `no object "${fromKey}" to copy in ${this.name}`, { key: fromKey });
-    return copyObject(this.#requests, this.#copy, fromKey, toKey, objectInfoFromHeaders(fromKey, source.ContentLength ?? 0, source), 'copy');
+    if (source === undefined)
+      throw new StorageError('NotFound', `no object "${fromKey}" to copy in ${this.name}`, { key: fromKey });
+    return copyObject(
+      this.#requests,
+      this.#copy,
+      fromKey,
+      toKey,
+      objectInfoFromHeaders(fromKey, source.ContentLength ?? 0, source),
+      'copy',
+    );
   }
 
   /**
@@ -433,7 +518,9 @@ export class S3Store implements ObjectStore {
       Bucket: this.bucket,
       Key: key,
       ResponseContentType: servedContentType(contentType),
-      ResponseContentDisposition: wantsDisposition ? contentDisposition(filename, contentType, options.disposition) : undefined,
+      ResponseContentDisposition: wantsDisposition
+        ? contentDisposition(filename, contentType, options.disposition)
+        : undefined,
     });
     try {
       return await getSignedUrl(this.client, command, { expiresIn: options.expiresIn });
@@ -450,13 +537,24 @@ export class S3Store implements ObjectStore {
    */
   async presignedPut(
     key: string,
-    options: { readonly contentType: string; readonly size: number; readonly expiresIn: number; readonly maxSize?: number | undefined },
+    options: {
+      readonly contentType: string;
+      readonly size: number;
+      readonly expiresIn: number;
+      readonly maxSize?: number | undefined;
+    },
   ): Promise<{ readonly url: string; readonly method: 'PUT'; readonly headers: Readonly<Record<string, string>> }> {
     validateKey(key);
     presignLifetime(options.expiresIn, key);
     const size = putSizeLimits(key, options).expected ?? 0;
     const command = withoutChecksums(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: options.contentType, ContentLength: size, StorageClass: this.#storageClass }),
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ContentType: options.contentType,
+        ContentLength: size,
+        StorageClass: this.#storageClass,
+      }),
     );
     try {
       const url = await getSignedUrl(this.client, command, {
@@ -510,7 +608,11 @@ function ownSignal(signal: AbortSignal | undefined): AbortSignal | undefined {
 
 function presignLifetime(expiresIn: number, key: string): void {
   if (!Number.isSafeInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_PRESIGN_SECONDS) {
-    throw new StorageError('InvalidArgument', `expiresIn must be 1 to ${MAX_PRESIGN_SECONDS} seconds, not ${expiresIn}`, { key });
+    throw new StorageError(
+      'InvalidArgument',
+      `expiresIn must be 1 to ${MAX_PRESIGN_SECONDS} seconds, not ${expiresIn}`,
+      { key },
+    );
   }
 }
 

@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { CopyObjectCommand, GetObjectCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  GetObjectCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { createTestBucket } from '@stowage/ceph-server';
 import { injectCephServer } from '@stowage/ceph-server/vitest';
 import { describeObjectStore } from '@stowage/contract';
@@ -18,14 +24,20 @@ const server = injectCephServer();
 /** The S3 user the launcher makes; bucket policies name it. */
 const PRINCIPAL = 'arn:aws:iam:::user/stowage';
 /** What Ceph 16.2's gateway cannot do, each shown by a test below. */
-const CEPH_LIMITATIONS: S3ServerLimitations = { copySourceConditions: 'Ceph 16.2 ignores x-amz-copy-source-if-match on CopyObject and UploadPartCopy' };
+const CEPH_LIMITATIONS: S3ServerLimitations = {
+  copySourceConditions: 'Ceph 16.2 ignores x-amz-copy-source-if-match on CopyObject and UploadPartCopy',
+};
 
 const admin = new S3Client({ ...server.clientConfig, ...checksumConfig('s3-compatible') });
 afterAll(() => {
   admin.destroy();
 });
 
-function settingsFor(uploadsBucket: string, avatarsBucket: string, credentials = server.credentials): Parameters<typeof createS3Client>[0] {
+function settingsFor(
+  uploadsBucket: string,
+  avatarsBucket: string,
+  credentials = server.credentials,
+): Parameters<typeof createS3Client>[0] {
   return {
     uploadsBucket,
     avatarsBucket,
@@ -70,8 +82,16 @@ describeObjectStore(
     const buckets = await freshBuckets();
     // The same client and store setup as the s3rver run: built from settings, as the chat server and CLI build it.
     const client = createS3Client(settingsFor(buckets.uploads, buckets.avatars));
-    const store = S3Store.fromSettings(settingsFor(buckets.uploads, buckets.avatars), 'avatars', { client, limitations: CEPH_LIMITATIONS });
-    return { store, cleanup: () => { client.destroy(); } };
+    const store = S3Store.fromSettings(settingsFor(buckets.uploads, buckets.avatars), 'avatars', {
+      client,
+      limitations: CEPH_LIMITATIONS,
+    });
+    return {
+      store,
+      cleanup: () => {
+        client.destroy();
+      },
+    };
   },
   { signedUrl: { fetch: fetchBytes }, publicUrl: { fetch: fetchBytes }, sha256: nodeSha256 },
 );
@@ -79,7 +99,10 @@ describeObjectStore(
 describe('S3Store on Ceph', () => {
   it('refuses wrong credentials with AccessDenied, writing nothing', async () => {
     const { uploads, avatars } = await freshBuckets();
-    const wrong = S3Store.fromSettings(settingsFor(uploads, avatars, { accessKeyId: server.credentials.accessKeyId, secretAccessKey: 'not-the-secret' }), 'uploads');
+    const wrong = S3Store.fromSettings(
+      settingsFor(uploads, avatars, { accessKeyId: server.credentials.accessKeyId, secretAccessKey: 'not-the-secret' }),
+      'uploads',
+    );
     const refused = await failure(wrong.put('k', 'bytes'));
     expect(refused.code).toBe('AccessDenied');
     expect(refused.message).toMatch(/SignatureDoesNotMatch/u);
@@ -94,7 +117,11 @@ describe('S3Store on Ceph', () => {
     const { uploads, avatars } = await freshBuckets();
     const store = S3Store.fromSettings(settingsFor(uploads, avatars), 'uploads');
     await store.put('docs/report.pdf', 'pdf bytes', { contentType: 'application/pdf' });
-    const url = await store.signedUrl('docs/report.pdf', { expiresIn: 60, disposition: 'attachment', filename: 'Q3 report.pdf' });
+    const url = await store.signedUrl('docs/report.pdf', {
+      expiresIn: 60,
+      disposition: 'attachment',
+      filename: 'Q3 report.pdf',
+    });
     const response = await fetch(url);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('pdf bytes');
@@ -113,8 +140,14 @@ describe('S3Store on Ceph', () => {
       const store = S3Store.fromSettings(settingsFor(uploads, avatars), 'uploads', { checksumProfile });
       const bytes = randomBytes(2000);
       const key = `direct/${checksumProfile}.png`;
-      const { url, headers } = await store.presignedPut(key, { contentType: 'image/png', size: bytes.byteLength, expiresIn: 60 });
-      const refused = await fetch(url, { method: 'PUT', headers, body: bytes.subarray(0, 1000) }).catch((error: unknown) => error);
+      const { url, headers } = await store.presignedPut(key, {
+        contentType: 'image/png',
+        size: bytes.byteLength,
+        expiresIn: 60,
+      });
+      const refused = await fetch(url, { method: 'PUT', headers, body: bytes.subarray(0, 1000) }).catch(
+        (error: unknown) => error,
+      );
       expect(refused instanceof Response ? refused.ok : false, checksumProfile).toBe(false);
       const uploaded = await fetch(url, { method: 'PUT', headers, body: bytes });
       expect(uploaded.status, `${checksumProfile}: ${await uploaded.clone().text()}`).toBe(200);
@@ -135,7 +168,14 @@ describe('S3Store on Ceph', () => {
   it('shows why copySourceConditions is declared: Ceph copies despite a wrong x-amz-copy-source-if-match', async () => {
     const bucket = await createTestBucket(admin, 'cond');
     await admin.send(new PutObjectCommand({ Bucket: bucket, Key: 'a', Body: 'source' }));
-    const copied = await admin.send(new CopyObjectCommand({ Bucket: bucket, Key: 'b', CopySource: `${bucket}/a`, CopySourceIfMatch: '"0123456789abcdef0123456789abcdef"' }));
+    const copied = await admin.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: 'b',
+        CopySource: `${bucket}/a`,
+        CopySourceIfMatch: '"0123456789abcdef0123456789abcdef"',
+      }),
+    );
     // S3 answers 412 PreconditionFailed; Ceph copies, and answers a bare ETag.
     expect(copied.CopyObjectResult?.ETag).toMatch(/^[0-9a-f]{32}$/u);
   });
@@ -160,4 +200,3 @@ describe('S3Store on Ceph', () => {
     store.destroy();
   }, 120_000);
 });
-

@@ -25,7 +25,10 @@ afterAll(async () => {
   await server.stop();
 });
 
-function settingsFor(bucket: string, overrides: Partial<Parameters<typeof createS3Client>[0]> = {}): Parameters<typeof createS3Client>[0] {
+function settingsFor(
+  bucket: string,
+  overrides: Partial<Parameters<typeof createS3Client>[0]> = {},
+): Parameters<typeof createS3Client>[0] {
   return {
     uploadsBucket: bucket,
     avatarsBucket: `${bucket}-avatars`,
@@ -78,7 +81,14 @@ describe('checksum profiles against s3rver', () => {
     const bucket = await freshBucket();
     const client = new S3Client({ ...server.clientConfig, ...checksumConfig('aws') });
     const bytes = randomBytes(100_000);
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'framed', Body: nodeStreamOf(bytes), ContentLength: bytes.byteLength }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'framed',
+        Body: nodeStreamOf(bytes),
+        ContentLength: bytes.byteLength,
+      }),
+    );
     const stored = await storedBytes(client, bucket, 'framed');
     client.destroy();
     // If this ever passes with equal bytes, s3rver (or the SDK) changed and the profile may be revisited.
@@ -113,7 +123,15 @@ describe('checksum profiles against s3rver', () => {
     const bytes = randomBytes(10_000);
     // Asking for a checksum explicitly would make the SDK stream it as a trailer: the guard stops it unsent.
     await expect(
-      client.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: nodeStreamOf(bytes), ContentLength: bytes.byteLength, ChecksumAlgorithm: 'CRC32' })),
+      client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: 'k',
+          Body: nodeStreamOf(bytes),
+          ContentLength: bytes.byteLength,
+          ChecksumAlgorithm: 'CRC32',
+        }),
+      ),
     ).rejects.toThrow(/aws-chunked/u);
     client.destroy();
   });
@@ -123,7 +141,12 @@ describe('S3Store puts on s3rver', () => {
   it('stores known bytes and announced streams (in parts above a part, and always where interrupted puts are kept) with headers, metadata and SHA-256, confirmed by a single ETag', async () => {
     const bucket = await freshBucket();
     const raw = new S3Client(server.clientConfig);
-    const headers = { contentType: 'text/plain; charset=utf-8', contentDisposition: 'inline; filename="a b.txt"', cacheControl: 'private, immutable', metadata: { 'realm-id': '2' } };
+    const headers = {
+      contentType: 'text/plain; charset=utf-8',
+      contentDisposition: 'inline; filename="a b.txt"',
+      cacheControl: 'private, immutable',
+      metadata: { 'realm-id': '2' },
+    };
     const cases = [
       ["dir/it's (a) key!*~ \u00e9 100%.txt", randomBytes(1000), false],
       ['announced/one-part', randomBytes(3 * MIB), false],
@@ -131,12 +154,20 @@ describe('S3Store puts on s3rver', () => {
       ['announced/streamed-with-sha256', randomBytes(9 * MIB + 1), true],
     ] as const;
     for (const kept of [undefined, INTERRUPTED_PUTS_KEPT]) {
-      const store = S3Store.fromSettings(settingsFor(bucket), 'uploads', { partSize: 5 * MIB, limitations: { interruptedPutsKept: kept } });
+      const store = S3Store.fromSettings(settingsFor(bucket), 'uploads', {
+        partSize: 5 * MIB,
+        limitations: { interruptedPutsKept: kept },
+      });
       for (const [name, bytes, withSha256] of cases) {
         const key = `${kept === undefined ? 'whole' : 'part'}/${name}`;
         const sha256 = createHash('sha256').update(bytes).digest('base64');
         const body = name.startsWith('announced/') ? streamOf(bytes) : bytes;
-        const info = await store.put(key, body, { ...headers, size: bytes.byteLength, confirm: true, sha256: withSha256 ? sha256 : undefined });
+        const info = await store.put(key, body, {
+          ...headers,
+          size: bytes.byteLength,
+          confirm: true,
+          sha256: withSha256 ? sha256 : undefined,
+        });
         // s3rver gives a multipart upload the MD5 of the whole, not S3's form: no proof either way, so unconfirmed.
         const multipart = kept !== undefined || bytes.byteLength > 5 * MIB;
         expect(info.confirmed, key).toBe(!multipart);
@@ -151,7 +182,10 @@ describe('S3Store puts on s3rver', () => {
 
   it('with interrupted puts declared kept, stores nothing, keeping the old object, when a streamed body is shorter or longer than announced or has another SHA-256', async () => {
     const bucket = await freshBucket();
-    const store = S3Store.fromSettings(settingsFor(bucket), 'uploads', { partSize: 5 * MIB, limitations: { interruptedPutsKept: INTERRUPTED_PUTS_KEPT } });
+    const store = S3Store.fromSettings(settingsFor(bucket), 'uploads', {
+      partSize: 5 * MIB,
+      limitations: { interruptedPutsKept: INTERRUPTED_PUTS_KEPT },
+    });
     await store.put('big', 'the old object');
     const bytes = randomBytes(7 * MIB);
     const announced = [
@@ -160,7 +194,10 @@ describe('S3Store puts on s3rver', () => {
       ['other SHA-256', { size: bytes.byteLength, sha256: 'AAAA' }],
     ] as const;
     for (const [name, options] of announced) {
-      const error: unknown = await store.put('big', streamOf(bytes), options).then(() => undefined, (reason: unknown) => reason);
+      const error: unknown = await store.put('big', streamOf(bytes), options).then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
       expect(error, name).toBeInstanceOf(StorageError);
       expect((error as StorageError).code, name).toBe('IntegrityError');
       expect(new TextDecoder().decode(await collectBytes((await store.get('big')).body)), name).toBe('the old object');
@@ -169,12 +206,18 @@ describe('S3Store puts on s3rver', () => {
   it('maps put failures, and with interrupted puts declared kept an abort mid-stream keeps the old object', async () => {
     const bucket = await freshBucket();
     const missing = S3Store.fromSettings(settingsFor('no-such-bucket-here'), 'uploads');
-    const error: unknown = await missing.put('k', new Uint8Array(10)).then(() => undefined, (reason: unknown) => reason);
+    const error: unknown = await missing.put('k', new Uint8Array(10)).then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
     expect(error).toBeInstanceOf(StorageError);
     expect((error as StorageError).code).toBe('InvalidSettings');
     missing.destroy();
 
-    const store = S3Store.fromSettings(settingsFor(bucket), 'uploads', { partSize: 5 * MIB, limitations: { interruptedPutsKept: INTERRUPTED_PUTS_KEPT } });
+    const store = S3Store.fromSettings(settingsFor(bucket), 'uploads', {
+      partSize: 5 * MIB,
+      limitations: { interruptedPutsKept: INTERRUPTED_PUTS_KEPT },
+    });
     await store.put('big', 'the old object');
     const bytes = randomBytes(9 * MIB);
     const controller = new AbortController();
@@ -186,7 +229,10 @@ describe('S3Store puts on s3rver', () => {
         sent += 256 * 1024;
       },
     });
-    const aborted: unknown = await store.put('big', body, { size: bytes.byteLength, signal: controller.signal }).then(() => undefined, (reason: unknown) => reason);
+    const aborted: unknown = await store.put('big', body, { size: bytes.byteLength, signal: controller.signal }).then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
     expect((aborted as StorageError).code).toBe('Aborted');
     expect(new TextDecoder().decode(await collectBytes((await store.get('big')).body))).toBe('the old object');
     // (s3rver cannot list multipart uploads; the fake's tests show the abort request is sent.)
@@ -198,19 +244,29 @@ describe('S3Store on s3rver', () => {
     const bucket = await freshBucket();
     const store = S3Store.fromSettings(settingsFor(bucket), 'uploads');
     await store.put('docs/report.pdf', 'pdf bytes');
-    const url = await store.signedUrl('docs/report.pdf', { expiresIn: 60, disposition: 'attachment', filename: 'Q3 report.pdf' });
+    const url = await store.signedUrl('docs/report.pdf', {
+      expiresIn: 60,
+      disposition: 'attachment',
+      filename: 'Q3 report.pdf',
+    });
     const response = await fetch(url);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('pdf bytes');
     expect(response.headers.get('content-type')).toBe('application/pdf');
-    expect(response.headers.get('content-disposition')).toBe(`attachment; filename="Q3 report.pdf"; filename*=UTF-8''Q3%20report.pdf`);
+    expect(response.headers.get('content-disposition')).toBe(
+      `attachment; filename="Q3 report.pdf"; filename*=UTF-8''Q3%20report.pdf`,
+    );
   });
 
   it('presigns a PUT that a browser-like client can upload to with exactly the signed headers', async () => {
     const bucket = await freshBucket();
     const store = S3Store.fromSettings(settingsFor(bucket), 'uploads');
     const bytes = randomBytes(5000);
-    const { url, headers, method } = await store.presignedPut('direct/photo.png', { contentType: 'image/png', size: bytes.byteLength, expiresIn: 300 });
+    const { url, headers, method } = await store.presignedPut('direct/photo.png', {
+      contentType: 'image/png',
+      size: bytes.byteLength,
+      expiresIn: 300,
+    });
     const response = await fetch(url, { method, headers, body: bytes });
     expect(response.status).toBe(200);
     const info = await store.head('direct/photo.png');
@@ -286,7 +342,10 @@ describe('an unreachable endpoint', () => {
 describe('a silent endpoint', () => {
   it('ends in Unavailable naming it once the socket timeout and the retry deadline have passed', async () => {
     const { endpoint, close } = await startSilentEndpoint();
-    const store = S3Store.fromSettings(settingsFor('some-bucket', { endpointUrl: endpoint }), 'uploads', { socketTimeoutMs: 300, retryDeadlineMs: 1_000 });
+    const store = S3Store.fromSettings(settingsFor('some-bucket', { endpointUrl: endpoint }), 'uploads', {
+      socketTimeoutMs: 300,
+      retryDeadlineMs: 1_000,
+    });
     try {
       const error: unknown = await store.head('k').catch((reason: unknown) => reason);
       expect(error).toBeInstanceOf(StorageError);

@@ -1,4 +1,9 @@
-import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import type { PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { StorageError, abortedError, checkFinalSize, checkReceivedSize, toBase64 } from '@stowage/core';
@@ -44,12 +49,14 @@ interface Digest {
   readonly partMd5s: readonly Uint8Array[] | undefined;
 }
 
-
 /**
  * Reads the body once, counting and hashing each chunk on its way to `Upload`, and fails the read (which makes
  * `Upload` stop and abort the multipart upload) on a size violation, a broken body or an aborted signal.
  */
-function hashingSource(input: StreamingPutInput): { readonly stream: ReadableStream<Uint8Array>; readonly digest: () => Digest | undefined } {
+function hashingSource(input: StreamingPutInput): {
+  readonly stream: ReadableStream<Uint8Array>;
+  readonly digest: () => Digest | undefined;
+} {
   const { key, limits, signal } = input;
   const hash = input.sha256();
   const chunks = new BodyReader(input.body, signal, key);
@@ -61,7 +68,7 @@ function hashingSource(input: StreamingPutInput): { readonly stream: ReadableStr
   const hashParts = (chunk: Uint8Array, at: number): void => {
     const { md5 } = input;
     if (md5 === undefined) return;
-    for (let offset = 0; offset < chunk.byteLength; ) {
+    for (let offset = 0; offset < chunk.byteLength;) {
       const position = at + offset;
       if (position % input.partSize === 0) {
         if (partHash !== undefined) partMd5s.push(partHash.digest());
@@ -128,9 +135,14 @@ export async function streamingPut(input: StreamingPutInput): Promise<StreamingP
 
   const checkedDigest = (): Digest => {
     const digest = source.digest();
-    if (digest === undefined) throw new StorageError('Aborted', `"${key}" was committed before its body ended`, { key });
+    if (digest === undefined)
+      throw new StorageError('Aborted', `"${key}" was committed before its body ended`, { key });
     if (input.expectedSha256 !== undefined && digest.sha256 !== input.expectedSha256) {
-      throw new StorageError('IntegrityError', `"${key}" has SHA-256 ${digest.sha256}, not the expected ${input.expectedSha256}`, { key });
+      throw new StorageError(
+        'IntegrityError',
+        `"${key}" has SHA-256 ${digest.sha256}, not the expected ${input.expectedSha256}`,
+        { key },
+      );
     }
     return digest;
   };
@@ -139,7 +151,11 @@ export async function streamingPut(input: StreamingPutInput): Promise<StreamingP
     const ifNoneMatch = input.createOnly ? { IfNoneMatch: '*' } : {};
     if (command instanceof PutObjectCommand) {
       const { sha256 } = checkedDigest();
-      return new PutObjectCommand({ ...command.input, ...ifNoneMatch, Metadata: { ...command.input.Metadata, [SHA256_METADATA]: sha256 } });
+      return new PutObjectCommand({
+        ...command.input,
+        ...ifNoneMatch,
+        Metadata: { ...command.input.Metadata, [SHA256_METADATA]: sha256 },
+      });
     }
     if (command instanceof CompleteMultipartUploadCommand) {
       checkedDigest();

@@ -1,4 +1,9 @@
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { StorageError, checkFinalSize, checkReceivedSize, toBase64 } from '@stowage/core';
 import type { Body, Sha256Factory, SizeLimits, StreamingHash } from '@stowage/core';
@@ -51,22 +56,39 @@ export async function wholePut(input: WholePutInput): Promise<WholePutResult> {
   const key = context.key ?? '';
   const sha256 = toBase64(digestOf(bytes, input.sha256));
   if (input.expectedSha256 !== undefined && input.expectedSha256 !== sha256) {
-    throw new StorageError('IntegrityError', `"${key}" has SHA-256 ${sha256}, not the expected ${input.expectedSha256}`, { key });
+    throw new StorageError(
+      'IntegrityError',
+      `"${key}" has SHA-256 ${sha256}, not the expected ${input.expectedSha256}`,
+      { key },
+    );
   }
   const md5 = input.md5 === undefined ? undefined : digestOf(bytes, input.md5);
   const params = { ...input.params, Metadata: { ...input.params.Metadata, [SHA256_METADATA]: sha256 } };
   const ifNoneMatch = input.createOnly ? { IfNoneMatch: '*' } : {};
   if (!input.interruptedPutsKept) {
-    const answer = await requests.send(context, () => new PutObjectCommand({ ...params, ...ifNoneMatch, Body: bytes, ContentLength: bytes.byteLength }), signal);
+    const answer = await requests.send(
+      context,
+      () => new PutObjectCommand({ ...params, ...ifNoneMatch, Body: bytes, ContentLength: bytes.byteLength }),
+      signal,
+    );
     return { answer, sha256, md5, multipart: false };
   }
   const created = await requests.send(context, () => new CreateMultipartUploadCommand(params), signal);
   const uploadId = created.UploadId;
-  if (uploadId === undefined) throw new StorageError('Unavailable', `put of "${key}": ${requests.name} gave no upload id`, { key });
+  if (uploadId === undefined)
+    throw new StorageError('Unavailable', `put of "${key}": ${requests.name} gave no upload id`, { key });
   try {
     const part = await requests.send(
       context,
-      () => new UploadPartCommand({ Bucket: params.Bucket, Key: params.Key, UploadId: uploadId, PartNumber: 1, Body: bytes, ContentLength: bytes.byteLength }),
+      () =>
+        new UploadPartCommand({
+          Bucket: params.Bucket,
+          Key: params.Key,
+          UploadId: uploadId,
+          PartNumber: 1,
+          Body: bytes,
+          ContentLength: bytes.byteLength,
+        }),
       signal,
     );
     const answer = await requests.send(
@@ -93,7 +115,11 @@ export async function wholePut(input: WholePutInput): Promise<WholePutResult> {
  * itself when the producer hands the whole body at once. Fails as soon as the body runs past the announced size
  * or the limit, and releases the producer on any failure.
  */
-export async function readAnnounced(body: Body, limits: SizeLimits, signal: AbortSignal | undefined): Promise<Uint8Array> {
+export async function readAnnounced(
+  body: Body,
+  limits: SizeLimits,
+  signal: AbortSignal | undefined,
+): Promise<Uint8Array> {
   const { key } = limits;
   const expected = limits.expected ?? 0;
   const chunks = new BodyReader(body, signal, key);

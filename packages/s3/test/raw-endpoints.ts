@@ -16,7 +16,12 @@ export async function putCutShort(
 ): Promise<void> {
   const endpoint = new URL(endpointUrl);
   const path = `/${bucket}/${key}`;
-  const signer = new SignatureV4({ service: 's3', region: 'us-east-1', credentials, sha256: Hash.bind(null, 'sha256') });
+  const signer = new SignatureV4({
+    service: 's3',
+    region: 'us-east-1',
+    credentials,
+    sha256: Hash.bind(null, 'sha256'),
+  });
   const signed = await signer.sign({
     method: 'PUT',
     protocol: 'http:',
@@ -27,7 +32,13 @@ export async function putCutShort(
     headers: { host: endpoint.host, 'content-length': '1000', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
   });
   await new Promise<void>((resolve) => {
-    const request = httpRequest({ host: endpoint.hostname, port: endpoint.port, method: 'PUT', path, headers: signed.headers });
+    const request = httpRequest({
+      host: endpoint.hostname,
+      port: endpoint.port,
+      method: 'PUT',
+      path,
+      headers: signed.headers,
+    });
     request.on('error', () => undefined);
     request.write(Buffer.alloc(500, 'a'), () => {
       // Time for the server to take in what was written before the request is torn down.
@@ -41,7 +52,10 @@ export async function putCutShort(
 }
 
 /** An endpoint on 127.0.0.1 that accepts connections and never answers, as a hung server or a black hole does. */
-export async function startSilentEndpoint(): Promise<{ readonly endpoint: string; readonly close: () => Promise<void> }> {
+export async function startSilentEndpoint(): Promise<{
+  readonly endpoint: string;
+  readonly close: () => Promise<void>;
+}> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);

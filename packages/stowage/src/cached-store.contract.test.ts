@@ -16,7 +16,11 @@ describeObjectStore(
       retryStrategy: instantRetries(),
       publicUrlBase: 'https://avatars.example.test',
     });
-    const tier = await LocalStore.open({ root: '/cache', fs: createFsFromVolume(new Volume()).promises, sha256: nodeSha256 });
+    const tier = await LocalStore.open({
+      root: '/cache',
+      fs: createFsFromVolume(new Volume()).promises,
+      sha256: nodeSha256,
+    });
     // Small slices, so every multi-slice path (ranges across slices, slice-by-slice streaming) is exercised.
     const store = withCache(origin, { tier, sliceSize: 64 * 1024, sha256: nodeSha256 });
     return {

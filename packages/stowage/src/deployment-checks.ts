@@ -61,21 +61,30 @@ async function* probeObject(
   const content = new TextEncoder().encode(`stowage check probe ${new Date().toISOString()}\n`);
   const put = await probe(() => store.put(key, content, { contentType: 'text/plain' }));
   if (!put.ok) {
-    yield { status: 'fail', namespace, check: 'write', detail: `cannot put ${key} in ${store.name}: ${reason(put.error)}` };
+    yield {
+      status: 'fail',
+      namespace,
+      check: 'write',
+      detail: `cannot put ${key} in ${store.name}: ${reason(put.error)}`,
+    };
     return;
   }
   yield { status: 'ok', namespace, check: 'write', detail: `put ${key} in ${store.name}` };
   const read = await probe(async () => collectBytes((await store.get(key)).body));
-  if (!read.ok) yield { status: 'fail', namespace, check: 'read', detail: `cannot read ${key} back: ${reason(read.error)}` };
-  else if (!equalBytes(read.value, content)) yield { status: 'fail', namespace, check: 'read', detail: `${key} read back with other bytes than were put` };
+  if (!read.ok)
+    yield { status: 'fail', namespace, check: 'read', detail: `cannot read ${key} back: ${reason(read.error)}` };
+  else if (!equalBytes(read.value, content))
+    yield { status: 'fail', namespace, check: 'read', detail: `${key} read back with other bytes than were put` };
   else yield { status: 'ok', namespace, check: 'read', detail: `read ${key} back, bytes identical` };
   yield* whilePresent(key, content);
   const removed = await probe(async () => {
     await store.delete(key);
     return store.head(key);
   });
-  if (!removed.ok) yield { status: 'fail', namespace, check: 'delete', detail: `cannot delete ${key}: ${reason(removed.error)}` };
-  else if (removed.value !== undefined) yield { status: 'fail', namespace, check: 'delete', detail: `${key} is still there after delete` };
+  if (!removed.ok)
+    yield { status: 'fail', namespace, check: 'delete', detail: `cannot delete ${key}: ${reason(removed.error)}` };
+  else if (removed.value !== undefined)
+    yield { status: 'fail', namespace, check: 'delete', detail: `${key} is still there after delete` };
   else yield { status: 'ok', namespace, check: 'delete', detail: `deleted ${key}` };
 }
 
@@ -86,7 +95,9 @@ async function* checkS3Store(namespace: Namespace, settings: S3Settings, store: 
     const credentials = await probe(() => store.client.config.credentials());
     if (!credentials.ok) {
       yield {
-        status: 'fail', namespace, check: 'credentials',
+        status: 'fail',
+        namespace,
+        check: 'credentials',
         detail: `no credentials found (set S3_KEY and S3_SECRET_KEY, or give the machine a role): ${reason(credentials.error)}`,
       };
       return;
@@ -103,8 +114,8 @@ async function* checkS3Store(namespace: Namespace, settings: S3Settings, store: 
       : isStorageError(listed.error, 'InvalidSettings')
         ? `bucket ${store.bucket} cannot be used: ${listed.error.message}`
         : isStorageError(listed.error, 'AccessDenied')
-        ? `access to bucket ${store.bucket} denied: the credentials are wrong or lack s3:ListBucket (${reason(listed.error)})`
-        : `cannot list bucket ${store.bucket}: ${reason(listed.error)}`;
+          ? `access to bucket ${store.bucket} denied: the credentials are wrong or lack s3:ListBucket (${reason(listed.error)})`
+          : `cannot list bucket ${store.bucket}: ${reason(listed.error)}`;
     yield { status: 'fail', namespace, check: 'bucket', detail };
     return;
   }
@@ -114,53 +125,84 @@ async function* checkS3Store(namespace: Namespace, settings: S3Settings, store: 
     if (namespace === 'avatars') {
       const url = store.publicUrl(key);
       const answer = await anonymousGet(url);
-      if ('error' in answer) yield { status: 'fail', namespace, check: 'public read', detail: `cannot fetch ${url}: ${answer.error}` };
+      if ('error' in answer)
+        yield { status: 'fail', namespace, check: 'public read', detail: `cannot fetch ${url}: ${answer.error}` };
       else if (answer.status !== 200) {
         yield {
-          status: 'fail', namespace, check: 'public read',
+          status: 'fail',
+          namespace,
+          check: 'public read',
           detail: `${url} answered HTTP ${answer.status} without credentials: avatars must be readable anonymously (see stowage policy)`,
         };
-      } else if (!equalBytes(answer.body, content)) yield { status: 'fail', namespace, check: 'public read', detail: `${url} served other bytes than were put` };
+      } else if (!equalBytes(answer.body, content))
+        yield { status: 'fail', namespace, check: 'public read', detail: `${url} served other bytes than were put` };
       else yield { status: 'ok', namespace, check: 'public read', detail: `readable without credentials at ${url}` };
     } else {
       const url = `${publicUrlBase({ ...settings, avatarPublicUrlPrefix: undefined }, store.bucket)}/${encodeKeyPath(key)}`;
       const answer = await anonymousGet(url);
-      if ('error' in answer) yield { status: 'fail', namespace, check: 'private', detail: `cannot fetch ${url}: ${answer.error}` };
+      if ('error' in answer)
+        yield { status: 'fail', namespace, check: 'private', detail: `cannot fetch ${url}: ${answer.error}` };
       else if (answer.status >= 200 && answer.status < 300) {
         yield {
-          status: 'fail', namespace, check: 'private',
+          status: 'fail',
+          namespace,
+          check: 'private',
           detail: `${url} answered HTTP ${answer.status} without credentials: anyone can read uploads; block public access (see stowage policy)`,
         };
-      } else yield { status: 'ok', namespace, check: 'private', detail: `anonymous read refused (HTTP ${answer.status})` };
+      } else
+        yield { status: 'ok', namespace, check: 'private', detail: `anonymous read refused (HTTP ${answer.status})` };
     }
   });
 }
 
-async function* checkLocalStore(namespace: Namespace, directory: string, store: ObjectStore): AsyncGenerator<CheckResult> {
+async function* checkLocalStore(
+  namespace: Namespace,
+  directory: string,
+  store: ObjectStore,
+): AsyncGenerator<CheckResult> {
   const existing = await probe(() => stat(directory));
   if (existing.ok && !existing.value.isDirectory()) {
     yield { status: 'fail', namespace, check: 'directory', detail: `${directory} is not a directory` };
     return;
   }
   yield {
-    status: 'ok', namespace, check: 'directory',
+    status: 'ok',
+    namespace,
+    check: 'directory',
     detail: existing.ok ? `${directory} exists` : `${directory} did not exist; the probe creates it`,
   };
   yield* probeObject(namespace, store, async function* () {
     const temporaries = join(directory, RESERVED_DIRECTORY, 'tmp');
     const devices = await probe(async () => [(await stat(directory)).dev, (await stat(temporaries)).dev] as const);
     if (!devices.ok) {
-      yield { status: 'fail', namespace, check: 'temporary files', detail: `cannot inspect ${temporaries}: ${reason(devices.error)}` };
+      yield {
+        status: 'fail',
+        namespace,
+        check: 'temporary files',
+        detail: `cannot inspect ${temporaries}: ${reason(devices.error)}`,
+      };
     } else if (devices.value[0] !== devices.value[1]) {
       yield {
-        status: 'fail', namespace, check: 'temporary files',
+        status: 'fail',
+        namespace,
+        check: 'temporary files',
         detail: `${temporaries} is on another file system than ${directory}: puts could not be renamed into place atomically`,
       };
     } else {
-      yield { status: 'ok', namespace, check: 'temporary files', detail: `${temporaries} is on the same file system, so puts are atomic renames` };
+      yield {
+        status: 'ok',
+        namespace,
+        check: 'temporary files',
+        detail: `${temporaries} is on the same file system, so puts are atomic renames`,
+      };
     }
     if (namespace === 'avatars') {
-      yield { status: 'skip', namespace, check: 'public read', detail: `local avatars are served by the chat app under ${LOCAL_AVATARS_URL_PREFIX}/` };
+      yield {
+        status: 'skip',
+        namespace,
+        check: 'public read',
+        detail: `local avatars are served by the chat app under ${LOCAL_AVATARS_URL_PREFIX}/`,
+      };
     }
   });
 }
@@ -175,20 +217,32 @@ export async function* checkDeployment(settings: StorageSettings, stores: Stores
     const root = await probe(() => stat(settings.localUploadsDir));
     if (!root.ok || !root.value.isDirectory()) {
       yield {
-        status: 'fail', namespace: 'settings', check: 'LOCAL_UPLOADS_DIR',
+        status: 'fail',
+        namespace: 'settings',
+        check: 'LOCAL_UPLOADS_DIR',
         detail: `${settings.localUploadsDir} ${root.ok ? 'is not a directory' : `cannot be read: ${reason(root.error)}`}`,
       };
       return;
     }
-    yield { status: 'ok', namespace: 'settings', check: 'LOCAL_UPLOADS_DIR', detail: `${settings.localUploadsDir} exists` };
+    yield {
+      status: 'ok',
+      namespace: 'settings',
+      check: 'LOCAL_UPLOADS_DIR',
+      detail: `${settings.localUploadsDir} exists`,
+    };
     for (const namespace of NAMESPACES) {
-      yield* checkLocalStore(namespace, join(settings.localUploadsDir, LOCAL_NAMESPACE_DIRECTORIES[namespace]), stores[namespace]);
+      yield* checkLocalStore(
+        namespace,
+        join(settings.localUploadsDir, LOCAL_NAMESPACE_DIRECTORIES[namespace]),
+        stores[namespace],
+      );
     }
     return;
   }
   for (const namespace of NAMESPACES) {
     const store = stores[namespace];
-    if (!(store instanceof S3Store)) throw new Error(`${store.name} is not an S3 store although the settings select S3`);
+    if (!(store instanceof S3Store))
+      throw new Error(`${store.name} is not an S3 store although the settings select S3`);
     yield* checkS3Store(namespace, settings.s3, store);
   }
 }

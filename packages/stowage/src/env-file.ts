@@ -15,7 +15,10 @@ export function parseEnvFile(text: string, fileName: string): Environment {
     if (line === '' || line.startsWith('#')) return;
     const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/u.exec(line);
     if (match === null) {
-      throw new StorageError('InvalidSettings', `${fileName} line ${index + 1} is not a KEY=value setting: ${JSON.stringify(raw.slice(0, 80))}`);
+      throw new StorageError(
+        'InvalidSettings',
+        `${fileName} line ${index + 1} is not a KEY=value setting: ${JSON.stringify(raw.slice(0, 80))}`,
+      );
     }
     const [, name = '', rawValue = ''] = match;
     const quoted = /^(["'])(.*)\1$/u.exec(rawValue);
@@ -30,7 +33,11 @@ export function readEnvFile(path: string): Environment {
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new StorageError('InvalidSettings', `cannot read the settings file ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new StorageError(
+      'InvalidSettings',
+      `cannot read the settings file ${path}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
   }
   return parseEnvFile(text, path);
 }

@@ -19,7 +19,7 @@ function packageModules(entry: string): string[] {
 }
 
 describe('the library entry (stowage)', () => {
-  it('loads none of the command\'s modules', () => {
+  it("loads none of the command's modules", () => {
     const modules = packageModules('index.ts');
     expect(modules).toContain('open-stores.ts');
     expect(modules.filter((module) => module.startsWith('cli/'))).toEqual([]);
@@ -27,6 +27,13 @@ describe('the library entry (stowage)', () => {
 
   it('is apart from the command, which does load its argument parsing and progress display', () => {
     const modules = packageModules('cli/stowage.ts');
-    expect(modules).toEqual(expect.arrayContaining(['cli/parse-command-line.ts', 'cli/progress-display.ts', 'cli/exit-codes.ts', 'open-stores.ts']));
+    expect(modules).toEqual(
+      expect.arrayContaining([
+        'cli/parse-command-line.ts',
+        'cli/progress-display.ts',
+        'cli/exit-codes.ts',
+        'open-stores.ts',
+      ]),
+    );
   });
 });

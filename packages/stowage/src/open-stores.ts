@@ -10,7 +10,10 @@ export type Namespace = 'uploads' | 'avatars';
 export const NAMESPACES: readonly Namespace[] = ['uploads', 'avatars'];
 
 /** Where Zulip's local backend keeps each namespace under `LOCAL_UPLOADS_DIR`. */
-export const LOCAL_NAMESPACE_DIRECTORIES: Readonly<Record<Namespace, string>> = { uploads: 'files', avatars: 'avatars' };
+export const LOCAL_NAMESPACE_DIRECTORIES: Readonly<Record<Namespace, string>> = {
+  uploads: 'files',
+  avatars: 'avatars',
+};
 
 /** URL path the chat app serves local avatars under, as Zulip's `/user_avatars/`. */
 export const LOCAL_AVATARS_URL_PREFIX: string = '/user_avatars';

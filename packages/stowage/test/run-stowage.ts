@@ -43,12 +43,21 @@ export function sourceLauncher(): readonly string[] {
 }
 
 /** Runs the real `stowage` command from source in its own process, as an operator would, on the tests' runtime. */
-export function runStowage(args: readonly string[], env: Record<string, string>, options: RunOptions): Promise<RunResult> {
+export function runStowage(
+  args: readonly string[],
+  env: Record<string, string>,
+  options: RunOptions,
+): Promise<RunResult> {
   const { killWhen, signal = 'SIGKILL' } = options;
   const child = spawn(process.execPath, [...sourceLauncher(), SOURCE_BIN, ...args], {
     cwd: PACKAGE_DIRECTORY,
     // Journals go to the scratch directory, not the home of whoever runs the tests.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), XDG_STATE_HOME: options.stateHome, ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? tmpdir(),
+      XDG_STATE_HOME: options.stateHome,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -56,7 +65,13 @@ export function runStowage(args: readonly string[], env: Record<string, string>,
   let firstStderrAt: number | undefined;
   let pending = '';
   let signalSent = false;
-  const state: RunState = { objectsDone: 0, copiedBytesOfDoneObjects: 0, bytesCopied: 0, namespace: '', objectsTotal: undefined };
+  const state: RunState = {
+    objectsDone: 0,
+    copiedBytesOfDoneObjects: 0,
+    bytesCopied: 0,
+    namespace: '',
+    objectsTotal: undefined,
+  };
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
   });
@@ -70,9 +85,22 @@ export function runStowage(args: readonly string[], env: Record<string, string>,
     pending = lines.pop() ?? '';
     for (const line of lines) {
       if (!line.startsWith('{')) continue;
-      const event = JSON.parse(line) as { event: string; namespace: string; outcome?: string; size?: number; bytesCopied?: number; objectsTotal?: number };
+      const event = JSON.parse(line) as {
+        event: string;
+        namespace: string;
+        outcome?: string;
+        size?: number;
+        bytesCopied?: number;
+        objectsTotal?: number;
+      };
       if (event.namespace !== state.namespace) {
-        Object.assign(state, { namespace: event.namespace, objectsDone: 0, copiedBytesOfDoneObjects: 0, bytesCopied: 0, objectsTotal: undefined });
+        Object.assign(state, {
+          namespace: event.namespace,
+          objectsDone: 0,
+          copiedBytesOfDoneObjects: 0,
+          bytesCopied: 0,
+          objectsTotal: undefined,
+        });
       }
       if (event.event === 'object') {
         state.objectsDone++;

@@ -40,7 +40,11 @@ export interface S3CommandContext {
   readonly env: Record<string, string>;
   readonly local: Stores;
   readonly s3: Stores;
-  readonly run: (args: readonly string[], env: Record<string, string>, options?: Omit<RunOptions, 'stateHome'>) => Promise<RunResult>;
+  readonly run: (
+    args: readonly string[],
+    env: Record<string, string>,
+    options?: Omit<RunOptions, 'stateHome'>,
+  ) => Promise<RunResult>;
 }
 
 /**
@@ -48,7 +52,10 @@ export interface S3CommandContext {
  * S3 back to a local directory (killed once and resumed) and bucket to bucket with verify-only, `check` and `ls`. Returns the context for
  * server-specific tests in the same file.
  */
-export function describeStowageOnS3(serverName: string, startServer: () => Promise<S3ServerUnderTest>): () => S3CommandContext {
+export function describeStowageOnS3(
+  serverName: string,
+  startServer: () => Promise<S3ServerUnderTest>,
+): () => S3CommandContext {
   let context: S3CommandContext | undefined;
   const shared = (): S3CommandContext => {
     if (context === undefined) throw new Error('the S3 command suite is only available inside its tests');
@@ -93,11 +100,30 @@ export function describeStowageOnS3(serverName: string, startServer: () => Promi
   describe(`stowage against ${serverName}`, () => {
     it('survives SIGKILL early, during a large object and near the end: the rerun leaves every object intact, nothing partial', async () => {
       const { run, env, fixture, local, s3, scratch } = shared();
-      const args = ['migrate', '--progress', 'json', '--progress-interval', '0', '--concurrency', '2', '--part-size', '5'];
+      const args = [
+        'migrate',
+        '--progress',
+        'json',
+        '--progress-interval',
+        '0',
+        '--concurrency',
+        '2',
+        '--part-size',
+        '5',
+      ];
       const killPoints: [string, (state: RunState) => boolean][] = [
         ['early', (state) => state.namespace === 'uploads' && state.objectsDone >= 3],
-        ['during a large object', (state) => state.namespace === 'uploads' && state.bytesCopied - state.copiedBytesOfDoneObjects >= 3 * MIB],
-        ['near the end', (state) => state.namespace === 'avatars' && state.objectsTotal !== undefined && state.objectsDone >= state.objectsTotal - 3],
+        [
+          'during a large object',
+          (state) => state.namespace === 'uploads' && state.bytesCopied - state.copiedBytesOfDoneObjects >= 3 * MIB,
+        ],
+        [
+          'near the end',
+          (state) =>
+            state.namespace === 'avatars' &&
+            state.objectsTotal !== undefined &&
+            state.objectsDone >= state.objectsTotal - 3,
+        ],
       ];
       for (const [when, condition] of killPoints) {
         const killed = await run(args, env, { killWhen: condition });
@@ -112,7 +138,12 @@ export function describeStowageOnS3(serverName: string, startServer: () => Promi
       const rerun = await run(['migrate', '--progress', 'none', '--report', reportFile], env);
       expect(rerun.code, rerun.stderr).toBe(0);
       await expectFaithfulCopy(fixture, local, s3, true);
-      const report = JSON.parse(await readFile(reportFile, 'utf8')) as { ok: boolean; copied: number; skipped: number; failed: number };
+      const report = JSON.parse(await readFile(reportFile, 'utf8')) as {
+        ok: boolean;
+        copied: number;
+        skipped: number;
+        failed: number;
+      };
       expect(report.ok).toBe(true);
       expect(report.failed).toBe(0);
       expect(report.copied + report.skipped).toBe(fixture.length);
@@ -122,7 +153,11 @@ export function describeStowageOnS3(serverName: string, startServer: () => Promi
       const resumedFile = join(scratch, 'resumed.json');
       const resumed = await run(['migrate', '--report', resumedFile], env);
       expect(resumed.code, resumed.stderr).toBe(0);
-      const again = JSON.parse(await readFile(resumedFile, 'utf8')) as { copied: number; skipped: number; bytes: number };
+      const again = JSON.parse(await readFile(resumedFile, 'utf8')) as {
+        copied: number;
+        skipped: number;
+        bytes: number;
+      };
       expect(again).toMatchObject({ copied: 0, skipped: fixture.length, bytes: 0 });
       // Not a terminal: periodic plain lines, never a redrawn bar.
       expect(resumed.stderr).toMatch(/^uploads: \d+\/\d+ objects/mu);
@@ -134,13 +169,23 @@ export function describeStowageOnS3(serverName: string, startServer: () => Promi
       // The buckets hold the fixture whether or not the test above ran first.
       expect((await run(['migrate', '--progress', 'none'], env)).code).toBe(0);
       const settingsFile = join(scratch, 's3.env');
-      await writeFile(settingsFile, Object.entries(s3Env).map(([name, value]) => `${name}=${value}`).join('\n'));
+      await writeFile(
+        settingsFile,
+        Object.entries(s3Env)
+          .map(([name, value]) => `${name}=${value}`)
+          .join('\n'),
+      );
       const back = join(scratch, 'back');
       const backArgs = ['migrate', '--from', `env:${settingsFile}`, '--to', `local:${back}`];
       const backStores = openStores(parseStorageSettings({ LOCAL_UPLOADS_DIR: back }));
-      const killed = await run([...backArgs, '--progress', 'json', '--progress-interval', '0', '--concurrency', '2'], {}, {
-        killWhen: (state) => state.namespace === 'uploads' && state.bytesCopied - state.copiedBytesOfDoneObjects >= 3 * MIB,
-      });
+      const killed = await run(
+        [...backArgs, '--progress', 'json', '--progress-interval', '0', '--concurrency', '2'],
+        {},
+        {
+          killWhen: (state) =>
+            state.namespace === 'uploads' && state.bytesCopied - state.copiedBytesOfDoneObjects >= 3 * MIB,
+        },
+      );
       expect(killed.signal, killed.stderr.slice(-500)).toBe('SIGKILL');
       await expectFaithfulCopy(fixture, local, backStores, false);
       const toLocal = await run([...backArgs, '--progress', 'none'], {});
@@ -150,11 +195,27 @@ export function describeStowageOnS3(serverName: string, startServer: () => Promi
       await expectFaithfulCopy(fixture, local, backStores, true);
 
       const { avatars, copy: copyBucket } = server.buckets;
-      const bucketArgs = ['--from', `s3://${avatars}`, '--to', `s3://${copyBucket}`, '--endpoint', server.endpoint, '--progress', 'none'];
-      const bucketEnv = { S3_KEY: server.credentials.accessKeyId, S3_SECRET_KEY: server.credentials.secretAccessKey, S3_ADDRESSING_STYLE: 'path', ...server.extraSettings };
+      const bucketArgs = [
+        '--from',
+        `s3://${avatars}`,
+        '--to',
+        `s3://${copyBucket}`,
+        '--endpoint',
+        server.endpoint,
+        '--progress',
+        'none',
+      ];
+      const bucketEnv = {
+        S3_KEY: server.credentials.accessKeyId,
+        S3_SECRET_KEY: server.credentials.secretAccessKey,
+        S3_ADDRESSING_STYLE: 'path',
+        ...server.extraSettings,
+      };
       const copied = await run(['migrate', ...bucketArgs], bucketEnv);
       expect(copied.code, copied.stderr).toBe(0);
-      const copy = openSpec(parseStoreSpec(`s3://${copyBucket}`), { env: { ...bucketEnv, S3_ENDPOINT_URL: server.endpoint } });
+      const copy = openSpec(parseStoreSpec(`s3://${copyBucket}`), {
+        env: { ...bucketEnv, S3_ENDPOINT_URL: server.endpoint },
+      });
       const copyStore = copy.kind === 'single' ? copy.store : copy.stores.uploads;
       const avatarObjects = fixture.filter((object) => object.namespace === 'avatars');
       await expectFaithfulCopy(avatarObjects, local, { uploads: copyStore, avatars: copyStore }, false);
@@ -179,12 +240,23 @@ export function describeStowageOnS3(serverName: string, startServer: () => Promi
       const lines = checked.stdout.trim().split('\n');
       for (const namespace of ['uploads', 'avatars']) {
         for (const check of ['credentials', 'bucket', 'write', 'read', 'delete']) {
-          expect(lines.some((line) => line.startsWith('ok') && line.includes(`${namespace} `) && line.includes(` ${check}:`)), `${namespace} ${check}\n${checked.stdout}`).toBe(true);
+          expect(
+            lines.some(
+              (line) => line.startsWith('ok') && line.includes(`${namespace} `) && line.includes(` ${check}:`),
+            ),
+            `${namespace} ${check}\n${checked.stdout}`,
+          ).toBe(true);
         }
       }
-      expect(lines.some((line) => /^ok\s+avatars\s+public read: readable without credentials/u.test(line)), checked.stdout).toBe(true);
+      expect(
+        lines.some((line) => /^ok\s+avatars\s+public read: readable without credentials/u.test(line)),
+        checked.stdout,
+      ).toBe(true);
       if (server.enforcesAccess) {
-        expect(lines.filter((line) => !line.startsWith('ok')), checked.stdout).toEqual(['all checks passed']);
+        expect(
+          lines.filter((line) => !line.startsWith('ok')),
+          checked.stdout,
+        ).toEqual(['all checks passed']);
         expect(checked.code).toBe(0);
       } else {
         // s3rver enforces no access control at all, so the uploads bucket is readable anonymously: check must say so.
@@ -199,22 +271,41 @@ export function describeStowageOnS3(serverName: string, startServer: () => Promi
       const listed = await run(['ls', '--prefix', '2/realm/'], s3Env);
       expect(listed.code, listed.stderr).toBe(0);
       expect(listed.stdout.trim().split('\n')).toEqual(
-        fixture.filter((object) => object.key.startsWith('2/realm/')).map((object) => `${object.namespace}/${object.key}`).sort(),
+        fixture
+          .filter((object) => object.key.startsWith('2/realm/'))
+          .map((object) => `${object.namespace}/${object.key}`)
+          .sort(),
       );
     }, 300_000);
 
     it('stowage check takes the settings file migrate reads and checks both sides of the migration', async () => {
       const { run, server, scratch, env, source } = shared();
       const settings = join(scratch, 'migration.env');
-      await writeFile(settings, Object.entries(env).map(([name, value]) => `${name}=${value}`).join('\n'));
+      await writeFile(
+        settings,
+        Object.entries(env)
+          .map(([name, value]) => `${name}=${value}`)
+          .join('\n'),
+      );
       const checked = await run(['check', '--settings', settings, '--json'], {});
-      const report = JSON.parse(checked.stdout) as { ok: boolean; results: { side: string; store: string; status: string; namespace: string; check: string }[] };
+      const report = JSON.parse(checked.stdout) as {
+        ok: boolean;
+        results: { side: string; store: string; status: string; namespace: string; check: string }[];
+      };
       expect(new Set(report.results.map((result) => `${result.side} ${result.store}`))).toEqual(
         new Set([`from local:${source}`, `to s3://${server.buckets.uploads} and s3://${server.buckets.avatars}`]),
       );
       expect(report.results.filter((result) => result.side === 'from' && result.status === 'fail')).toEqual([]);
       for (const namespace of ['uploads', 'avatars']) {
-        expect(report.results.some((result) => result.side === 'to' && result.namespace === namespace && result.check === 'write' && result.status === 'ok')).toBe(true);
+        expect(
+          report.results.some(
+            (result) =>
+              result.side === 'to' &&
+              result.namespace === namespace &&
+              result.check === 'write' &&
+              result.status === 'ok',
+          ),
+        ).toBe(true);
       }
       expect(checked.code).toBe(server.enforcesAccess ? 0 : 1);
       expect(report.ok).toBe(server.enforcesAccess);

@@ -30,30 +30,39 @@ interface Planned {
  * `.original` and `-medium.png`, realm icons and logos, and custom emoji under `avatars/`. Some objects carry
  * content type, disposition, cache control and metadata (written through `LocalStore`), others are plain files.
  */
-export async function writeZulipUploads(directory: string, options: { largeSizes?: readonly number[]; attachments?: number } = {}): Promise<FixtureObject[]> {
+export async function writeZulipUploads(
+  directory: string,
+  options: { largeSizes?: readonly number[]; attachments?: number } = {},
+): Promise<FixtureObject[]> {
   const planned: Planned[] = [];
   for (const realm of [2, 7]) {
     for (let index = 0; index < (options.attachments ?? 30); index++) {
-      const shard = (index * 37 % 256).toString(16).padStart(2, '0');
+      const shard = ((index * 37) % 256).toString(16).padStart(2, '0');
       const name = index % 3 === 0 ? `r\u00e9sum\u00e9-${index}.pdf` : `notes-${index}.txt`;
       planned.push({
         namespace: 'uploads',
         key: `${realm}/${shard}/${randomBytes(12).toString('hex')}/${name}`,
         size: 1 + ((index * 7919) % 60_000),
-        options: index % 2 === 0
-          ? {
-              contentType: name.endsWith('.pdf') ? 'application/pdf' : 'text/plain; charset=utf-8',
-              contentDisposition: `attachment; filename="${name.normalize('NFKD').replace(/[^\x20-\x7e]/gu, '_')}"`,
-              cacheControl: 'private, immutable',
-              metadata: { 'realm-id': String(realm), 'user-profile-id': String(100 + index) },
-            }
-          : undefined,
+        options:
+          index % 2 === 0
+            ? {
+                contentType: name.endsWith('.pdf') ? 'application/pdf' : 'text/plain; charset=utf-8',
+                contentDisposition: `attachment; filename="${name.normalize('NFKD').replace(/[^\x20-\x7e]/gu, '_')}"`,
+                cacheControl: 'private, immutable',
+                metadata: { 'realm-id': String(realm), 'user-profile-id': String(100 + index) },
+              }
+            : undefined,
       });
     }
     for (let user = 0; user < 4; user++) {
       const hash = randomBytes(20).toString('hex');
       const avatar = { contentType: 'image/png', cacheControl: 'public, max-age=31536000, immutable' };
-      planned.push({ namespace: 'avatars', key: `${realm}/${hash}.original`, size: 20_000 + user, options: { contentType: 'image/jpeg' } });
+      planned.push({
+        namespace: 'avatars',
+        key: `${realm}/${hash}.original`,
+        size: 20_000 + user,
+        options: { contentType: 'image/jpeg' },
+      });
       planned.push({ namespace: 'avatars', key: `${realm}/${hash}.png`, size: 3_000 + user, options: avatar });
       planned.push({ namespace: 'avatars', key: `${realm}/${hash}-medium.png`, size: 9_000 + user, options: avatar });
     }
@@ -62,12 +71,22 @@ export async function writeZulipUploads(directory: string, options: { largeSizes
       planned.push({ namespace: 'avatars', key: `${realm}/realm/${file}.original`, size: 12_000 });
     }
     for (const emoji of ['party_parrot.gif', 'shipit.png']) {
-      planned.push({ namespace: 'avatars', key: `${realm}/emoji/images/${emoji}`, size: 2_500, options: { contentType: emoji.endsWith('.gif') ? 'image/gif' : 'image/png' } });
+      planned.push({
+        namespace: 'avatars',
+        key: `${realm}/emoji/images/${emoji}`,
+        size: 2_500,
+        options: { contentType: emoji.endsWith('.gif') ? 'image/gif' : 'image/png' },
+      });
       planned.push({ namespace: 'avatars', key: `${realm}/emoji/images/${emoji}.original`, size: 8_000 });
     }
   }
   (options.largeSizes ?? []).forEach((size, index) => {
-    planned.push({ namespace: 'uploads', key: `2/ff/${randomBytes(12).toString('hex')}/video-${index}.mp4`, size, options: { contentType: 'video/mp4' } });
+    planned.push({
+      namespace: 'uploads',
+      key: `2/ff/${randomBytes(12).toString('hex')}/video-${index}.mp4`,
+      size,
+      options: { contentType: 'video/mp4' },
+    });
   });
 
   const stores = {
@@ -84,7 +103,12 @@ export async function writeZulipUploads(directory: string, options: { largeSizes
     } else {
       await stores[object.namespace].put(object.key, bytes, object.options);
     }
-    written.push({ namespace: object.namespace, key: object.key, size: object.size, sha256: sha256Base64(bytes, nodeSha256) });
+    written.push({
+      namespace: object.namespace,
+      key: object.key,
+      size: object.size,
+      sha256: sha256Base64(bytes, nodeSha256),
+    });
   }
   return written;
 }
@@ -112,7 +136,9 @@ export async function expectFaithfulCopy(
   complete: boolean,
 ): Promise<void> {
   for (const namespace of new Set(fixture.map((object) => object.namespace))) {
-    const expected = new Map(fixture.filter((object) => object.namespace === namespace).map((object) => [object.key, object]));
+    const expected = new Map(
+      fixture.filter((object) => object.namespace === namespace).map((object) => [object.key, object]),
+    );
     const present = await listKeys(targets[namespace]);
     for (const key of present) {
       const object = expected.get(key);
@@ -123,12 +149,21 @@ export async function expectFaithfulCopy(
     expect(present.sort()).toEqual([...expected.keys()].sort());
     for (const key of present) {
       const [source, target] = await Promise.all([sources[namespace].head(key), targets[namespace].head(key)]);
-      expect({
-        size: target?.size, contentType: target?.contentType, contentDisposition: target?.contentDisposition,
-        cacheControl: target?.cacheControl, metadata: target?.metadata,
-      }, `${namespace}/${key} metadata`).toEqual({
-        size: source?.size, contentType: source?.contentType, contentDisposition: source?.contentDisposition,
-        cacheControl: source?.cacheControl, metadata: source?.metadata,
+      expect(
+        {
+          size: target?.size,
+          contentType: target?.contentType,
+          contentDisposition: target?.contentDisposition,
+          cacheControl: target?.cacheControl,
+          metadata: target?.metadata,
+        },
+        `${namespace}/${key} metadata`,
+      ).toEqual({
+        size: source?.size,
+        contentType: source?.contentType,
+        contentDisposition: source?.contentDisposition,
+        cacheControl: source?.cacheControl,
+        metadata: source?.metadata,
       });
     }
   }

@@ -1,5 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestBucket } from './start-ceph-server.ts';
@@ -36,7 +42,9 @@ describe('the RADOS Gateway', () => {
     const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'a/', MaxKeys: 1 }));
     expect(page.Contents?.map((object) => object.Key)).toEqual(['a/one.bin']);
     expect(page.IsTruncated).toBe(true);
-    const rest = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'a/', ContinuationToken: page.NextContinuationToken }));
+    const rest = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: 'a/', ContinuationToken: page.NextContinuationToken }),
+    );
     expect(rest.Contents?.map((object) => object.Key)).toEqual(['a/two.bin']);
     const all = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
     expect(all.Contents?.map((object) => [object.Key, object.Size])).toEqual(keys.map((key) => [key, bytes.length]));
@@ -53,7 +61,10 @@ describe('the RADOS Gateway', () => {
   it('refuses a request signed with a wrong secret', async () => {
     const wrong = new S3Client({
       ...server.clientConfig,
-      credentials: { accessKeyId: server.credentials.accessKeyId, secretAccessKey: `${server.credentials.secretAccessKey}x` },
+      credentials: {
+        accessKeyId: server.credentials.accessKeyId,
+        secretAccessKey: `${server.credentials.secretAccessKey}x`,
+      },
       maxAttempts: 1,
     });
     try {
@@ -70,7 +81,14 @@ describe('the RADOS Gateway', () => {
 
   it('checks Content-MD5', async () => {
     const refusal = await client
-      .send(new PutObjectCommand({ Bucket: bucket, Key: 'md5.txt', Body: 'hello', ContentMD5: createHash('md5').update('other').digest('base64') }))
+      .send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: 'md5.txt',
+          Body: 'hello',
+          ContentMD5: createHash('md5').update('other').digest('base64'),
+        }),
+      )
       .then(
         () => undefined,
         (error: unknown) => error,
@@ -80,12 +98,16 @@ describe('the RADOS Gateway', () => {
 
   it('serves presigned GET and PUT to plain fetch, and refuses a tampered URL', async () => {
     const body = randomBytes(10_000);
-    const putUrl = await getSignedUrl(client, new PutObjectCommand({ Bucket: bucket, Key: 'presigned.bin' }), { expiresIn: 300 });
+    const putUrl = await getSignedUrl(client, new PutObjectCommand({ Bucket: bucket, Key: 'presigned.bin' }), {
+      expiresIn: 300,
+    });
     const put = await fetch(putUrl, { method: 'PUT', body });
     expect(put.status).toBe(200);
     await put.body?.cancel();
 
-    const getUrl = await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: 'presigned.bin' }), { expiresIn: 300 });
+    const getUrl = await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: 'presigned.bin' }), {
+      expiresIn: 300,
+    });
     const got = await fetch(getUrl);
     expect(got.status).toBe(200);
     expect(Buffer.from(await got.arrayBuffer()).equals(body)).toBe(true);

@@ -75,7 +75,12 @@ export interface CephServerConnection {
   /** The cluster's directory: configuration, keyrings, logs and the OSD's data (removed by `stop()`). */
   readonly directory: string;
   /** The process ids of the daemons started, for checking that none outlives `stop()`. */
-  readonly pids: { readonly monitor: number; readonly osd: number; readonly gateway: number; readonly watchdog: number };
+  readonly pids: {
+    readonly monitor: number;
+    readonly osd: number;
+    readonly gateway: number;
+    readonly watchdog: number;
+  };
 }
 
 /** A running single-node Ceph cluster with its RADOS Gateway. */
@@ -152,15 +157,22 @@ async function freePortRange(): Promise<{ min: number; max: number }> {
     for (let port = min; port < min + MESSENGER_PORTS.count && free; port++) free = await canBind(port);
     if (free) return { min, max: min + MESSENGER_PORTS.count - 1 };
   }
-  throw new Error(`found no ${MESSENGER_PORTS.count} consecutive free ports between ${MESSENGER_PORTS.lowest} and ${MESSENGER_PORTS.highest}`);
+  throw new Error(
+    `found no ${MESSENGER_PORTS.count} consecutive free ports between ${MESSENGER_PORTS.lowest} and ${MESSENGER_PORTS.highest}`,
+  );
 }
 
 function run(path: string, args: readonly string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(path, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error === null) resolve(stdout);
-      else reject(new Error(`${[path, ...args].join(' ')} failed: ${error.message}\n${stderr.slice(-4_000)}`));
-    });
+    execFile(
+      path,
+      args,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error === null) resolve(stdout);
+        else reject(new Error(`${[path, ...args].join(' ')} failed: ${error.message}\n${stderr.slice(-4_000)}`));
+      },
+    );
   });
 }
 
@@ -257,7 +269,12 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
 }
 
 /** Retries `attempt` until it succeeds, the deadline passes, or `abandoned()` says the start was given up. */
-async function waitUntil<T>(what: string, deadline: number, abandoned: () => boolean, attempt: () => Promise<T>): Promise<T> {
+async function waitUntil<T>(
+  what: string,
+  deadline: number,
+  abandoned: () => boolean,
+  attempt: () => Promise<T>,
+): Promise<T> {
   for (;;) {
     try {
       return await attempt();
@@ -288,7 +305,10 @@ export async function startCephServer(options: StartCephServerOptions = {}): Pro
   const stepTimeout = (): number => Math.max(1_000, deadline - Date.now());
 
   const directory = await mkdtemp(join(tmpdir(), 'stowage-ceph-'));
-  const watchdog = spawn(process.execPath, [WATCHDOG_SCRIPT, directory], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+  const watchdog = spawn(process.execPath, [WATCHDOG_SCRIPT, directory], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    detached: true,
+  });
   // A watchdog that died would make writes to it fail with EPIPE; that must not crash the test process.
   watchdog.stdin.on('error', () => undefined);
   const daemons: ChildProcess[] = [];
@@ -364,7 +384,14 @@ export async function startCephServer(options: StartCephServerOptions = {}): Pro
     const configuration = join(directory, 'ceph.conf');
     await writeFile(
       configuration,
-      clusterConfiguration({ directory, fsid, monitorPort, messengerPorts: await freePortRange(), gatewayPort, objectStore: options.objectStore ?? 'bluestore' }),
+      clusterConfiguration({
+        directory,
+        fsid,
+        monitorPort,
+        messengerPorts: await freePortRange(),
+        gatewayPort,
+        objectStore: options.objectStore ?? 'bluestore',
+      }),
     );
     const conf = ['-c', configuration];
 
@@ -377,17 +404,38 @@ export async function startCephServer(options: StartCephServerOptions = {}): Pro
       ['client.rgw.a', ['--cap', 'mon', 'allow rw', '--cap', 'osd', 'allow rwx']],
     ];
     for (const [name, caps] of keys) {
-      await run(programs['ceph-authtool'], [...conf, '--create-keyring', keyring(name), '--gen-key', '-n', name, ...caps], stepTimeout());
+      await run(
+        programs['ceph-authtool'],
+        [...conf, '--create-keyring', keyring(name), '--gen-key', '-n', name, ...caps],
+        stepTimeout(),
+      );
     }
     const monitorKeyring = keyring('mon.a');
-    await writeFile(monitorKeyring, (await Promise.all(keys.map(([name]) => readFile(keyring(name), 'utf8')))).join(''));
+    await writeFile(
+      monitorKeyring,
+      (await Promise.all(keys.map(([name]) => readFile(keyring(name), 'utf8')))).join(''),
+    );
     const monitorMap = join(directory, 'monmap');
-    await run(programs.monmaptool, ['--create', '--addv', 'a', `[v2:127.0.0.1:${monitorPort}]`, '--fsid', fsid, monitorMap], stepTimeout());
-    await run(programs['ceph-mon'], [...conf, '-i', 'a', '--mkfs', '--monmap', monitorMap, '--keyring', monitorKeyring], stepTimeout());
+    await run(
+      programs.monmaptool,
+      ['--create', '--addv', 'a', `[v2:127.0.0.1:${monitorPort}]`, '--fsid', fsid, monitorMap],
+      stepTimeout(),
+    );
+    await run(
+      programs['ceph-mon'],
+      [...conf, '-i', 'a', '--mkfs', '--monmap', monitorMap, '--keyring', monitorKeyring],
+      stepTimeout(),
+    );
     const monitor = await startDaemon('ceph-mon', [...conf, '-i', 'a', '-f'], 'mon.a');
 
     const osdUuid = randomUUID();
-    await step(run(programs.ceph, [...conf, '--connect-timeout', String(Math.ceil(stepTimeout() / 1_000)), 'osd', 'new', osdUuid, '0'], stepTimeout()));
+    await step(
+      run(
+        programs.ceph,
+        [...conf, '--connect-timeout', String(Math.ceil(stepTimeout() / 1_000)), 'osd', 'new', osdUuid, '0'],
+        stepTimeout(),
+      ),
+    );
     await step(run(programs['ceph-osd'], [...conf, '-i', '0', '--mkfs', '--osd-uuid', osdUuid], stepTimeout()));
     const osd = await startDaemon('ceph-osd', [...conf, '-i', '0', '-f'], 'osd.0');
     const gateway = await startDaemon('radosgw', [...conf, '-n', 'client.rgw.a', '-f'], 'client.rgw.a');
@@ -397,7 +445,12 @@ export async function startCephServer(options: StartCephServerOptions = {}): Pro
       accessKeyId: randomBytes(10).toString('hex').toUpperCase(),
       secretAccessKey: randomBytes(20).toString('hex'),
     };
-    const user = ['--uid=stowage', '--display-name=Stowage tests', `--access-key=${credentials.accessKeyId}`, `--secret=${credentials.secretAccessKey}`];
+    const user = [
+      '--uid=stowage',
+      '--display-name=Stowage tests',
+      `--access-key=${credentials.accessKeyId}`,
+      `--secret=${credentials.secretAccessKey}`,
+    ];
     await step(run(programs['radosgw-admin'], [...conf, 'user', 'create', ...user], stepTimeout()));
 
     const endpoint = `http://127.0.0.1:${gatewayPort}`;
@@ -405,7 +458,14 @@ export async function startCephServer(options: StartCephServerOptions = {}): Pro
     client = new S3Client({ ...clientConfig, maxAttempts: 1 });
     const readyClient = client;
     // A signed request that succeeds proves the gateway serves S3 and knows the user.
-    await step(waitUntil(`a signed ListBuckets at ${endpoint}`, deadline, () => stopped !== undefined, () => readyClient.send(new ListBucketsCommand({}))));
+    await step(
+      waitUntil(
+        `a signed ListBuckets at ${endpoint}`,
+        deadline,
+        () => stopped !== undefined,
+        () => readyClient.send(new ListBucketsCommand({})),
+      ),
+    );
     for (const bucket of buckets) await step(readyClient.send(new CreateBucketCommand({ Bucket: bucket })));
     readyClient.destroy();
     client = undefined;
@@ -414,7 +474,8 @@ export async function startCephServer(options: StartCephServerOptions = {}): Pro
     const { pid: osdPid } = osd;
     const { pid: gatewayPid } = gateway;
     const { pid: watchdogPid } = watchdog;
-    if (monitorPid === undefined || osdPid === undefined || gatewayPid === undefined || watchdogPid === undefined) throw new Error('a Ceph process has no pid');
+    if (monitorPid === undefined || osdPid === undefined || gatewayPid === undefined || watchdogPid === undefined)
+      throw new Error('a Ceph process has no pid');
     ready = true;
     return {
       endpoint,
@@ -428,7 +489,10 @@ export async function startCephServer(options: StartCephServerOptions = {}): Pro
   } catch (error) {
     const details = await diagnostics(directory);
     await stop();
-    throw new Error(`Ceph did not start: ${error instanceof Error ? error.message : String(error)}${details === '' ? '' : `\n${details}`}`, { cause: error });
+    throw new Error(
+      `Ceph did not start: ${error instanceof Error ? error.message : String(error)}${details === '' ? '' : `\n${details}`}`,
+      { cause: error },
+    );
   }
 }
 

@@ -15,7 +15,9 @@ declare module 'vitest' {
 export function injectCephServer(): CephServerConnection {
   const server = inject('cephServer');
   if (server === undefined) {
-    throw new Error("no Ceph gateway was provided: add '@stowage/ceph-server/global-setup' to this vitest project's globalSetup");
+    throw new Error(
+      "no Ceph gateway was provided: add '@stowage/ceph-server/global-setup' to this vitest project's globalSetup",
+    );
   }
   return server;
 }

@@ -3,5 +3,7 @@
 import { startCephServer } from '../src/index.ts';
 
 const server = await startCephServer({ objectStore: 'memstore' });
-process.stdout.write(`${JSON.stringify({ pids: server.pids, directory: server.directory, endpoint: server.endpoint })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ pids: server.pids, directory: server.directory, endpoint: server.endpoint })}\n`,
+);
 setInterval(() => undefined, 60_000);

@@ -54,25 +54,35 @@ function indexExports(source: string, fileName: string): { values: string[]; typ
   const values: string[] = [];
   const types: string[] = [];
   for (const statement of file.statements) {
-    if (!ts.isExportDeclaration(statement)) throw new Error(`${fileName} does more than re-export: ${statement.getText(file)}`);
+    if (!ts.isExportDeclaration(statement))
+      throw new Error(`${fileName} does more than re-export: ${statement.getText(file)}`);
     const clause = statement.exportClause;
-    if (clause === undefined || !ts.isNamedExports(clause)) throw new Error(`${fileName}: export * hides what is exported`);
-    for (const element of clause.elements) (statement.isTypeOnly || element.isTypeOnly ? types : values).push(element.name.text);
+    if (clause === undefined || !ts.isNamedExports(clause))
+      throw new Error(`${fileName}: export * hides what is exported`);
+    for (const element of clause.elements)
+      (statement.isTypeOnly || element.isTypeOnly ? types : values).push(element.name.text);
   }
   return { values: values.sort(), types: types.sort() };
 }
 
-const entryPoints = await Promise.all(PUBLISHED.map(async (name) => {
-  const directory = packageDirectory(name);
-  const manifest = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8')) as Manifest;
-  const documented = documentedNames(await readFile(join(directory, 'README.md'), 'utf8'), name);
-  return Object.entries(manifest.exports).map(([subpath, conditions]) => {
-    const source = conditions['@stowage/source'];
-    if (source === undefined) throw new Error(`${name} ${subpath} has no @stowage/source condition`);
-    const specifier = subpath === '.' ? name : `${name}/${subpath.slice(2)}`;
-    return { specifier, index: join(directory, source), documented: documented.get(specifier), readme: join(directory, 'README.md') };
-  });
-}));
+const entryPoints = await Promise.all(
+  PUBLISHED.map(async (name) => {
+    const directory = packageDirectory(name);
+    const manifest = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8')) as Manifest;
+    const documented = documentedNames(await readFile(join(directory, 'README.md'), 'utf8'), name);
+    return Object.entries(manifest.exports).map(([subpath, conditions]) => {
+      const source = conditions['@stowage/source'];
+      if (source === undefined) throw new Error(`${name} ${subpath} has no @stowage/source condition`);
+      const specifier = subpath === '.' ? name : `${name}/${subpath.slice(2)}`;
+      return {
+        specifier,
+        index: join(directory, source),
+        documented: documented.get(specifier),
+        readme: join(directory, 'README.md'),
+      };
+    });
+  }),
+);
 
 describe('each entry point exports exactly what its README documents', () => {
   it.each(entryPoints.flat())('$specifier', async ({ specifier, index, documented, readme }) => {
@@ -80,17 +90,31 @@ describe('each entry point exports exactly what its README documents', () => {
     const { values, types } = indexExports(await readFile(index, 'utf8'), index);
     const loaded = (await import(specifier)) as Record<string, unknown>;
     expect(Object.keys(loaded).sort(), `the values ${specifier} exports at run time`).toEqual(values);
-    expect([...values, ...types].sort(), `the names ${readme} documents for ${specifier}`).toEqual([...(documented ?? [])].sort());
+    expect([...values, ...types].sort(), `the names ${readme} documents for ${specifier}`).toEqual(
+      [...(documented ?? [])].sort(),
+    );
   });
 });
 
 describe('documentedNames', () => {
   it('takes the backticked names before the colon of each bullet, per API section', () => {
     const readme = [
-      '# x', '## Install', '- `notThis`: an install step', '## API',
-      '- `open(settings)`, `new Store(options)` and `Options`: `NotAName` after the colon', '  `continued`: not a bullet',
-      '## API of `x/testing`', '- `Fake`: `a: b`', '## Performance', '- `figure`: not API',
+      '# x',
+      '## Install',
+      '- `notThis`: an install step',
+      '## API',
+      '- `open(settings)`, `new Store(options)` and `Options`: `NotAName` after the colon',
+      '  `continued`: not a bullet',
+      '## API of `x/testing`',
+      '- `Fake`: `a: b`',
+      '## Performance',
+      '- `figure`: not API',
     ].join('\n');
-    expect(documentedNames(readme, 'x')).toEqual(new Map([['x', new Set(['open', 'Store', 'Options'])], ['x/testing', new Set(['Fake'])]]));
+    expect(documentedNames(readme, 'x')).toEqual(
+      new Map([
+        ['x', new Set(['open', 'Store', 'Options'])],
+        ['x/testing', new Set(['Fake'])],
+      ]),
+    );
   });
 });

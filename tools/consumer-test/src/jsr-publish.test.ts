@@ -10,7 +10,14 @@ const WORKSPACE = fileURLToPath(new URL('../../..', import.meta.url));
 // The npm package `deno` (a root devDependency) ships the binary.
 const DENO = join(WORKSPACE, 'node_modules', '.bin', 'deno');
 
-const PACKAGES = { core: '@stowage/core', local: '@stowage/local', s3: '@stowage/s3', contract: '@stowage/contract', migrate: '@stowage/migrate', stowage: '@stowage/stowage' };
+const PACKAGES = {
+  core: '@stowage/core',
+  local: '@stowage/local',
+  s3: '@stowage/s3',
+  contract: '@stowage/contract',
+  migrate: '@stowage/migrate',
+  stowage: '@stowage/stowage',
+};
 
 describe('JSR: deno publish --dry-run', () => {
   for (const [directory, name] of Object.entries(PACKAGES)) {
@@ -21,7 +28,9 @@ describe('JSR: deno publish --dry-run', () => {
         env: { ...process.env, NO_COLOR: '1' },
       });
       const output = `${stdout}${stderr}`;
-      const { version } = JSON.parse(await readFile(join(WORKSPACE, 'packages', directory, 'package.json'), 'utf8')) as { version: string };
+      const { version } = JSON.parse(
+        await readFile(join(WORKSPACE, 'packages', directory, 'package.json'), 'utf8'),
+      ) as { version: string };
       expect(output).toContain(`Simulating publish of ${name}@${version} with files:`);
       expect(output).toContain('Success Dry run complete');
       const files = output.split('\n').filter((line) => line.trim().startsWith('file://'));

@@ -13,11 +13,16 @@ const expected = process.env['STOWAGE_EXPECT_RUNTIME'];
 
 describe('the runtime under test', () => {
   it('runs these tests, and the commands they start, on the runtime run.mjs asked for', () => {
-    if (expected === undefined) throw new Error('run these suites through tools/runtimes/run.mjs, which sets STOWAGE_EXPECT_RUNTIME');
+    if (expected === undefined)
+      throw new Error('run these suites through tools/runtimes/run.mjs, which sets STOWAGE_EXPECT_RUNTIME');
     const here = runtimeOf(process.versions);
     console.log(`tests run on ${here} (${process.execPath})`);
     expect(here.startsWith(`${expected}.`)).toBe(true);
-    const child = spawnSync(process.execPath, [...sourceLauncher(), fileURLToPath(new URL('../test/print-runtime.ts', import.meta.url))], { encoding: 'utf8' });
+    const child = spawnSync(
+      process.execPath,
+      [...sourceLauncher(), fileURLToPath(new URL('../test/print-runtime.ts', import.meta.url))],
+      { encoding: 'utf8' },
+    );
     expect(child.status, child.stderr).toBe(0);
     expect(child.stdout.trim()).toBe(here);
   });

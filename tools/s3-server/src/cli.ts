@@ -23,7 +23,9 @@ process.stdout.write(
     `  S3_KEY=${accessKeyId}`,
     `  S3_SECRET_KEY=${secretAccessKey}`,
     `  S3_ADDRESSING_STYLE=path`,
-    ...(buckets.length >= 2 ? [`  S3_AUTH_UPLOADS_BUCKET=${buckets[0] ?? ''}`, `  S3_AVATAR_BUCKET=${buckets[1] ?? ''}`] : []),
+    ...(buckets.length >= 2
+      ? [`  S3_AUTH_UPLOADS_BUCKET=${buckets[0] ?? ''}`, `  S3_AVATAR_BUCKET=${buckets[1] ?? ''}`]
+      : []),
     '  S3_KEEPS_INTERRUPTED_UPLOADS=true',
     'Press Ctrl-C to stop.',
     '',

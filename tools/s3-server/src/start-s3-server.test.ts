@@ -44,14 +44,20 @@ describe('startS3Server', () => {
     const keys = Array.from({ length: 1_005 }, (_, index) => `many/${String(index).padStart(4, '0')}`);
     for (let index = 0; index < keys.length; index += 50) {
       await Promise.all(
-        keys.slice(index, index + 50).map((key) => client.send(new PutObjectCommand({ Bucket: 'first-bucket', Key: key, Body: key }))),
+        keys
+          .slice(index, index + 50)
+          .map((key) => client.send(new PutObjectCommand({ Bucket: 'first-bucket', Key: key, Body: key }))),
       );
     }
     const first = await client.send(new ListObjectsV2Command({ Bucket: 'first-bucket', Prefix: 'many/' }));
     expect(first.Contents).toHaveLength(1_000);
     expect(first.IsTruncated).toBe(true);
     const second = await client.send(
-      new ListObjectsV2Command({ Bucket: 'first-bucket', Prefix: 'many/', ContinuationToken: first.NextContinuationToken }),
+      new ListObjectsV2Command({
+        Bucket: 'first-bucket',
+        Prefix: 'many/',
+        ContinuationToken: first.NextContinuationToken,
+      }),
     );
     expect(second.Contents?.map((object) => object.Key)).toEqual(keys.slice(1_000));
   }, 60_000);
@@ -87,7 +93,9 @@ describe('stop', () => {
           probe.end();
         });
       // s3rver lists a bucket to anyone.
-      expect(await listing(readFileSync(TEST_TLS_FILES.certificateAuthority))).toMatch(/^200 .*<ListBucketResult.*<Name>tls-bucket<\/Name>/su);
+      expect(await listing(readFileSync(TEST_TLS_FILES.certificateAuthority))).toMatch(
+        /^200 .*<ListBucketResult.*<Name>tls-bucket<\/Name>/su,
+      );
       await expect(listing()).rejects.toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
     } finally {
       await server.stop();
@@ -100,10 +108,23 @@ describe('stop', () => {
 
   it('removes the data directory when its parent goes away without calling stop', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'stowage-s3rver-orphan-'));
-    const child = spawn(process.execPath, ['--openssl-legacy-provider', fileURLToPath(new URL('../bin/s3rver-child.cjs', import.meta.url)), directory, 'orphan-bucket'], {
-      stdio: ['pipe', 'pipe', 'ignore'],
-    });
-    await new Promise<void>((resolve) => child.stdout.once('data', () => { resolve(); }));
+    const child = spawn(
+      process.execPath,
+      [
+        '--openssl-legacy-provider',
+        fileURLToPath(new URL('../bin/s3rver-child.cjs', import.meta.url)),
+        directory,
+        'orphan-bucket',
+      ],
+      {
+        stdio: ['pipe', 'pipe', 'ignore'],
+      },
+    );
+    await new Promise<void>((resolve) =>
+      child.stdout.once('data', () => {
+        resolve();
+      }),
+    );
     expect(existsSync(join(directory, 'orphan-bucket'))).toBe(true);
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.stdin.destroy();

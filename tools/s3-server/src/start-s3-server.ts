@@ -50,7 +50,11 @@ const CHILD_SCRIPT = fileURLToPath(new URL('../bin/s3rver-child.cjs', import.met
  * 127.0.0.1 and localhost): a client trusts the server when given it (for Node, `NODE_EXTRA_CA_CERTS` set to that
  * file). The authority's own key was not kept, so it can sign nothing else.
  */
-export const TEST_TLS_FILES: { readonly certificateAuthority: string; readonly serverCertificate: string; readonly serverKey: string } = {
+export const TEST_TLS_FILES: {
+  readonly certificateAuthority: string;
+  readonly serverCertificate: string;
+  readonly serverKey: string;
+} = {
   certificateAuthority: fileURLToPath(new URL('../tls/test-ca.pem', import.meta.url)),
   serverCertificate: fileURLToPath(new URL('../tls/server.pem', import.meta.url)),
   serverKey: fileURLToPath(new URL('../tls/server.key', import.meta.url)),
@@ -116,10 +120,14 @@ function readPort(child: ChildProcess, timeoutMs: number, stderr: () => string):
 /** Resolves on any HTTPS answer from `endpoint`, trusting the test authority. */
 function answersOverTls(endpoint: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const probe = httpsRequest(`${endpoint}/`, { ca: readFileSync(TEST_TLS_FILES.certificateAuthority), timeout: 2_000 }, (response) => {
-      response.resume();
-      resolve();
-    });
+    const probe = httpsRequest(
+      `${endpoint}/`,
+      { ca: readFileSync(TEST_TLS_FILES.certificateAuthority), timeout: 2_000 },
+      (response) => {
+        response.resume();
+        resolve();
+      },
+    );
     probe.on('timeout', () => probe.destroy(new Error('no answer within 2 s')));
     probe.on('error', reject);
     probe.end();
@@ -161,9 +169,19 @@ export async function startS3Server(options: StartS3ServerOptions): Promise<S3Te
   const directory = await mkdtemp(join(tmpdir(), 'stowage-s3rver-'));
   // Without the legacy provider, s3rver's listing past 1,000 keys (its continuation token cipher) answers 500.
   const tls = options.tls === true;
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', CHILD_SCRIPT, ...(tls ? ['--tls', TEST_TLS_FILES.serverKey, TEST_TLS_FILES.serverCertificate] : []), directory, ...options.buckets], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--openssl-legacy-provider',
+      CHILD_SCRIPT,
+      ...(tls ? ['--tls', TEST_TLS_FILES.serverKey, TEST_TLS_FILES.serverCertificate] : []),
+      directory,
+      ...options.buckets,
+    ],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     // Keep only the tail: enough to explain a failed start, bounded for a long run.

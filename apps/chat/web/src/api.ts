@@ -119,7 +119,10 @@ export async function deleteAttachment(attachmentId: number): Promise<void> {
 }
 
 export async function uploadAvatar(file: Blob): Promise<{ avatarUrl: string; avatarMediumUrl?: string | null }> {
-  return (await request('POST', '/api/users/me/avatar', file)) as { avatarUrl: string; avatarMediumUrl?: string | null };
+  return (await request('POST', '/api/users/me/avatar', file)) as {
+    avatarUrl: string;
+    avatarMediumUrl?: string | null;
+  };
 }
 
 export async function removeAvatar(): Promise<void> {

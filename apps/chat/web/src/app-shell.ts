@@ -28,13 +28,25 @@ export class AppShell {
         notify(`Could not log out: ${describeError(error)}`, 'error');
       });
     });
-    this.element = el('div', { class: 'app' },
+    this.element = el(
+      'div',
+      { class: 'app' },
       el('a', { class: 'skip-link', href: '#main' }, 'Skip to content'),
-      el('header', { class: 'topbar' },
+      el(
+        'header',
+        { class: 'topbar' },
         this.#brand,
-        el('nav', { class: 'sections', 'aria-label': 'Sections' }, this.#links.chat, this.#links.uploads, this.#links.settings),
-        el('div', { class: 'me-wrap' }, this.#me, logout)),
-      this.main);
+        el(
+          'nav',
+          { class: 'sections', 'aria-label': 'Sections' },
+          this.#links.chat,
+          this.#links.uploads,
+          this.#links.settings,
+        ),
+        el('div', { class: 'me-wrap' }, this.#me, logout),
+      ),
+      this.main,
+    );
     this.render();
     state.onChange(() => {
       this.render();
@@ -50,12 +62,17 @@ export class AppShell {
 
   render(): void {
     const { realm, user } = this.#state;
-    replaceChildren(this.#brand,
+    replaceChildren(
+      this.#brand,
       realm.iconUrl === null ? null : el('img', { class: 'realm-icon', src: realm.iconUrl, alt: '' }),
       realm.logoUrl === null
         ? el('span', { class: 'realm-name' }, realm.name)
-        : el('img', { class: 'realm-logo', src: realm.logoUrl, alt: realm.name }));
-    replaceChildren(this.#me, avatarElement(user, user.avatarUrl, 'small'),
-      el('span', { class: 'me-name' }, user.fullName, user.isAdmin ? el('span', { class: 'badge' }, 'admin') : null));
+        : el('img', { class: 'realm-logo', src: realm.logoUrl, alt: realm.name }),
+    );
+    replaceChildren(
+      this.#me,
+      avatarElement(user, user.avatarUrl, 'small'),
+      el('span', { class: 'me-name' }, user.fullName, user.isAdmin ? el('span', { class: 'badge' }, 'admin') : null),
+    );
   }
 }

@@ -1,4 +1,11 @@
-import { currentCsrfToken, deleteMessage, fetchDirectConversations, fetchMessages, sendMessage, startDirectConversation } from './api.ts';
+import {
+  currentCsrfToken,
+  deleteMessage,
+  fetchDirectConversations,
+  fetchMessages,
+  sendMessage,
+  startDirectConversation,
+} from './api.ts';
 import { describeError } from './api-failure.ts';
 import { avatarElement } from './avatar.ts';
 import { chooseFiles, el, handler, replaceChildren } from './dom.ts';
@@ -26,68 +33,141 @@ const PAGE_SIZE = 50;
 const NEAR_BOTTOM_PX = 120;
 
 function peopleList(state: SessionState): HTMLElement {
-  return el('section', { class: 'people', 'aria-labelledby': 'people-title' },
+  return el(
+    'section',
+    { class: 'people', 'aria-labelledby': 'people-title' },
     el('h2', { id: 'people-title' }, 'People'),
-    el('ul', { 'aria-label': 'People' }, ...state.users.map((user) => el('li', { 'data-user-id': user.id },
-      avatarElement(user, user.avatarUrl, 'small'),
-      el('span', {}, user.fullName)))));
+    el(
+      'ul',
+      { 'aria-label': 'People' },
+      ...state.users.map((user) =>
+        el(
+          'li',
+          { 'data-user-id': user.id },
+          avatarElement(user, user.avatarUrl, 'small'),
+          el('span', {}, user.fullName),
+        ),
+      ),
+    ),
+  );
 }
 
 function channelList(state: SessionState, current: Channel): HTMLElement {
-  return el('nav', { class: 'channel-list', 'aria-label': 'Channels' },
+  return el(
+    'nav',
+    { class: 'channel-list', 'aria-label': 'Channels' },
     el('h2', {}, 'Channels'),
-    el('ul', {}, ...state.channels.map((channel) => el('li', {},
-      el('a', { href: `#/channels/${channel.id}`, 'aria-current': channel.id === current.id ? 'page' : undefined },
-        icon(channel.isPrivate ? 'lock' : 'hash'),
-        el('span', {}, channel.name),
-        channel.isPrivate ? el('span', { class: 'visually-hidden' }, ' (private)') : null)))));
+    el(
+      'ul',
+      {},
+      ...state.channels.map((channel) =>
+        el(
+          'li',
+          {},
+          el(
+            'a',
+            { href: `#/channels/${channel.id}`, 'aria-current': channel.id === current.id ? 'page' : undefined },
+            icon(channel.isPrivate ? 'lock' : 'hash'),
+            el('span', {}, channel.name),
+            channel.isPrivate ? el('span', { class: 'visually-hidden' }, ' (private)') : null,
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 /** A picker of the organization's other people; "Start" opens the direct conversation with those ticked. */
 function newDirectForm(state: SessionState): HTMLElement {
   const others = state.users.filter((user) => user.id !== state.user.id);
-  const boxes = others.map((user) => el('input', { type: 'checkbox', name: 'member', value: user.id, id: `dm-member-${user.id}` }));
+  const boxes = others.map((user) =>
+    el('input', { type: 'checkbox', name: 'member', value: user.id, id: `dm-member-${user.id}` }),
+  );
   const problem = el('p', { class: 'composer-error', role: 'alert' });
   const start = el('button', { type: 'submit', class: 'primary small-button' }, 'Start');
-  const form = el('form', { class: 'new-direct', 'aria-label': 'New direct message', hidden: true },
-    el('fieldset', {},
+  const form = el(
+    'form',
+    { class: 'new-direct', 'aria-label': 'New direct message', hidden: true },
+    el(
+      'fieldset',
+      {},
       el('legend', {}, 'Write to'),
-      ...others.map((user, index) => el('label', { for: `dm-member-${user.id}` }, boxes[index], avatarElement(user, user.avatarUrl, 'small'), el('span', {}, user.fullName)))),
-    problem, start);
-  form.addEventListener('submit', handler<SubmitEvent>(async (event) => {
-    event.preventDefault();
-    const ids = boxes.filter((box) => box.checked).map((box) => Number(box.value));
-    if (ids.length === 0) {
-      problem.textContent = 'Tick at least one person.';
-      return;
-    }
-    start.disabled = true;
-    try {
-      const conversation = await startDirectConversation(ids);
-      await state.reloadDirects();
-      location.hash = `#/channels/${conversation.id}`;
-    } finally {
-      start.disabled = false;
-    }
-  }, (error) => {
-    problem.textContent = `Could not start the conversation: ${describeError(error)}`;
-  }));
+      ...others.map((user, index) =>
+        el(
+          'label',
+          { for: `dm-member-${user.id}` },
+          boxes[index],
+          avatarElement(user, user.avatarUrl, 'small'),
+          el('span', {}, user.fullName),
+        ),
+      ),
+    ),
+    problem,
+    start,
+  );
+  form.addEventListener(
+    'submit',
+    handler<SubmitEvent>(
+      async (event) => {
+        event.preventDefault();
+        const ids = boxes.filter((box) => box.checked).map((box) => Number(box.value));
+        if (ids.length === 0) {
+          problem.textContent = 'Tick at least one person.';
+          return;
+        }
+        start.disabled = true;
+        try {
+          const conversation = await startDirectConversation(ids);
+          await state.reloadDirects();
+          location.hash = `#/channels/${conversation.id}`;
+        } finally {
+          start.disabled = false;
+        }
+      },
+      (error) => {
+        problem.textContent = `Could not start the conversation: ${describeError(error)}`;
+      },
+    ),
+  );
   return form;
 }
 
 function directList(state: SessionState, currentId: number): HTMLElement {
   const form = newDirectForm(state);
-  const toggle = el('button', { type: 'button', class: 'secondary small-button new-direct-button', 'aria-expanded': 'false' }, 'New direct message');
+  const toggle = el(
+    'button',
+    { type: 'button', class: 'secondary small-button new-direct-button', 'aria-expanded': 'false' },
+    'New direct message',
+  );
   toggle.addEventListener('click', () => {
     form.hidden = !form.hidden;
     toggle.setAttribute('aria-expanded', String(!form.hidden));
   });
-  return el('nav', { class: 'channel-list direct-list', 'aria-label': 'Direct messages' },
+  return el(
+    'nav',
+    { class: 'channel-list direct-list', 'aria-label': 'Direct messages' },
     el('h2', {}, 'Direct messages'),
-    el('ul', {}, ...state.directs.map((conversation) => el('li', {},
-      el('a', { href: `#/channels/${conversation.id}`, 'aria-current': conversation.id === currentId ? 'page' : undefined },
-        el('span', {}, state.directName(conversation)))))),
-    toggle, form);
+    el(
+      'ul',
+      {},
+      ...state.directs.map((conversation) =>
+        el(
+          'li',
+          {},
+          el(
+            'a',
+            {
+              href: `#/channels/${conversation.id}`,
+              'aria-current': conversation.id === currentId ? 'page' : undefined,
+            },
+            el('span', {}, state.directName(conversation)),
+          ),
+        ),
+      ),
+    ),
+    toggle,
+    form,
+  );
 }
 
 /** A direct conversation shown through the channel view: private, named after its other members. */
@@ -98,14 +178,19 @@ function directAsChannel(state: SessionState, conversation: DirectConversation):
 /** The conversation of one channel: the message feed, the composer with attachments, polling for new messages. */
 export function chatView(state: SessionState, channelId: number | undefined): View {
   const direct = state.directs.find((candidate) => candidate.id === channelId);
-  const channel: (Channel & { readonly direct?: true }) | undefined = (direct === undefined ? undefined : directAsChannel(state, direct))
-    ?? state.channels.find((candidate) => candidate.id === channelId)
-    ?? state.channels.find((candidate) => candidate.name === DEFAULT_CHANNEL)
-    ?? state.channels.find((candidate) => !candidate.isPrivate)
-    ?? state.channels[0];
+  const channel: (Channel & { readonly direct?: true }) | undefined =
+    (direct === undefined ? undefined : directAsChannel(state, direct)) ??
+    state.channels.find((candidate) => candidate.id === channelId) ??
+    state.channels.find((candidate) => candidate.name === DEFAULT_CHANNEL) ??
+    state.channels.find((candidate) => !candidate.isPrivate) ??
+    state.channels[0];
   if (channel === undefined) {
     const heading = el('h1', { tabindex: -1 }, 'No channels');
-    return { element: el('section', { class: 'page' }, heading, el('p', {}, 'You cannot see any channel yet.')), heading, dispose: () => undefined };
+    return {
+      element: el('section', { class: 'page' }, heading, el('p', {}, 'You cannot see any channel yet.')),
+      heading,
+      dispose: () => undefined,
+    };
   }
   const isDirect = channel.direct === true;
   const heading = el('h1', { tabindex: -1 }, isDirect ? null : icon(channel.isPrivate ? 'lock' : 'hash'), channel.name);
@@ -113,11 +198,19 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
   const status = el('p', { class: 'feed-status' }, 'Loading messages…');
   const target = isDirect ? channel.name : `#${channel.name}`;
   const input = el('textarea', {
-    id: 'message-input', rows: 2, placeholder: `Message ${target}`, 'aria-label': `Message ${target}`, maxlength: 10000,
+    id: 'message-input',
+    rows: 2,
+    placeholder: `Message ${target}`,
+    'aria-label': `Message ${target}`,
+    maxlength: 10000,
   });
   const sendButton = el('button', { type: 'submit', class: 'primary' }, 'Send');
-  const attachButton = el('button', { type: 'button', class: 'secondary attach-button', title: 'Attach files (you can also drop or paste them)' },
-    icon('attach'), el('span', {}, 'Attach files'));
+  const attachButton = el(
+    'button',
+    { type: 'button', class: 'secondary attach-button', title: 'Attach files (you can also drop or paste them)' },
+    icon('attach'),
+    el('span', {}, 'Attach files'),
+  );
   const composerError = el('p', { class: 'composer-error', role: 'alert' });
   const dropHint = el('div', { class: 'drop-hint', 'aria-hidden': 'true' }, 'Drop files to attach them');
 
@@ -143,10 +236,13 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
   }
   function reloadQuota(): void {
     const counted = settledBytes;
-    state.reloadRealm().then(() => {
-      settledBytes -= counted;
-      showQuota();
-    }, () => undefined);
+    state.reloadRealm().then(
+      () => {
+        settledBytes -= counted;
+        showQuota();
+      },
+      () => undefined,
+    );
   }
 
   const tray = new UploadTray({
@@ -179,15 +275,25 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
   }
 
   function render(): void {
-    const signature = JSON.stringify([mayHaveOlder, messages.map((message) => [message.id, message.sender.avatarUrl]), state.emoji.map((item) => item.id)]);
+    const signature = JSON.stringify([
+      mayHaveOlder,
+      messages.map((message) => [message.id, message.sender.avatarUrl]),
+      state.emoji.map((item) => item.id),
+    ]);
     if (signature === shownSignature) return;
     shownSignature = signature;
     const nearBottom = feed.scrollHeight - feed.scrollTop - feed.clientHeight < NEAR_BOTTOM_PX;
     const mayDeleteAll = state.user.isAdmin;
     const fromBottom = feed.scrollHeight - feed.scrollTop;
-    replaceChildren(feed, mayHaveOlder ? olderItem : null, ...messages.map((message) => messageElement(message, state.emoji, {
-      onDelete: mayDeleteAll || message.sender.id === state.user.id ? confirmDelete : undefined,
-    })));
+    replaceChildren(
+      feed,
+      mayHaveOlder ? olderItem : null,
+      ...messages.map((message) =>
+        messageElement(message, state.emoji, {
+          onDelete: mayDeleteAll || message.sender.id === state.user.id ? confirmDelete : undefined,
+        }),
+      ),
+    );
     status.textContent = messages.length === 0 ? 'No messages yet: say hello.' : '';
     // Keep the reader's place: at the bottom when they were there, else the same distance from it.
     pinnedToBottom = nearBottom || feed.dataset.loaded === undefined;
@@ -231,54 +337,67 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
     }
   }
 
-  olderButton.addEventListener('click', handler(async () => {
-    const first = messages[0];
-    if (first === undefined) return;
-    olderButton.disabled = true;
-    try {
-      const page = await fetchMessages(channel.id, PAGE_SIZE, first.id);
-      mayHaveOlder = page.length === PAGE_SIZE;
-      messages = [...page, ...messages];
-      render();
-    } finally {
-      olderButton.disabled = false;
-    }
-  }, (error) => {
-    notify(`Could not load older messages: ${describeError(error)}`, 'error');
-  }));
+  olderButton.addEventListener(
+    'click',
+    handler(
+      async () => {
+        const first = messages[0];
+        if (first === undefined) return;
+        olderButton.disabled = true;
+        try {
+          const page = await fetchMessages(channel.id, PAGE_SIZE, first.id);
+          mayHaveOlder = page.length === PAGE_SIZE;
+          messages = [...page, ...messages];
+          render();
+        } finally {
+          olderButton.disabled = false;
+        }
+      },
+      (error) => {
+        notify(`Could not load older messages: ${describeError(error)}`, 'error');
+      },
+    ),
+  );
 
   function mentionsUnknownEmoji(): boolean {
     const known = state.emojiNames();
-    return messages.some((message) => [...message.content.matchAll(EMOJI_MENTION)].some((match) => !known.has(match[1] ?? '')));
+    return messages.some((message) =>
+      [...message.content.matchAll(EMOJI_MENTION)].some((match) => !known.has(match[1] ?? '')),
+    );
   }
 
   function confirmDelete(message: Message): void {
-    if (!window.confirm('Delete this message? Files it links stay in their owners\' uploads.')) return;
-    deleteMessage(message.id).then(async () => {
-      messages = messages.filter((shown) => shown.id !== message.id);
-      await refresh();
-    }).catch((error: unknown) => {
-      notify(`The message was not deleted: ${describeError(error)}`, 'error');
-    });
+    if (!window.confirm("Delete this message? Files it links stay in their owners' uploads.")) return;
+    deleteMessage(message.id)
+      .then(async () => {
+        messages = messages.filter((shown) => shown.id !== message.id);
+        await refresh();
+      })
+      .catch((error: unknown) => {
+        notify(`The message was not deleted: ${describeError(error)}`, 'error');
+      });
   }
 
-  const send = handler<SubmitEvent>(async (event) => {
-    event.preventDefault();
-    const content = input.value.trim();
-    if (content === '' || tray.pending > 0) return;
-    composerError.textContent = '';
-    sendButton.disabled = true;
-    try {
-      await sendMessage(channel.id, content);
-      input.value = '';
-      await refresh();
-      feed.scrollTop = feed.scrollHeight;
-    } finally {
-      sendButton.disabled = tray.pending > 0;
-    }
-  }, (error) => {
-    composerError.textContent = `Not sent: ${describeError(error)}`;
-  });
+  const send = handler<SubmitEvent>(
+    async (event) => {
+      event.preventDefault();
+      const content = input.value.trim();
+      if (content === '' || tray.pending > 0) return;
+      composerError.textContent = '';
+      sendButton.disabled = true;
+      try {
+        await sendMessage(channel.id, content);
+        input.value = '';
+        await refresh();
+        feed.scrollTop = feed.scrollHeight;
+      } finally {
+        sendButton.disabled = tray.pending > 0;
+      }
+    },
+    (error) => {
+      composerError.textContent = `Not sent: ${describeError(error)}`;
+    },
+  );
 
   input.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
@@ -292,12 +411,18 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
     event.preventDefault();
     tray.add(files);
   });
-  attachButton.addEventListener('click', handler(async () => {
-    tray.add(await chooseFiles('', true));
-    input.focus();
-  }, (error) => {
-    notify(describeError(error), 'error');
-  }));
+  attachButton.addEventListener(
+    'click',
+    handler(
+      async () => {
+        tray.add(await chooseFiles('', true));
+        input.focus();
+      },
+      (error) => {
+        notify(describeError(error), 'error');
+      },
+    ),
+  );
 
   const emojiPicker = new EmojiPicker((text) => {
     const before = input.value.slice(0, input.selectionStart);
@@ -307,21 +432,33 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
   });
   emojiPicker.show(state.emoji);
 
-  const form = el('form', { class: 'composer', 'aria-label': 'Write a message' },
+  const form = el(
+    'form',
+    { class: 'composer', 'aria-label': 'Write a message' },
     tray.element,
     quotaLine,
     input,
     composerError,
-    el('div', { class: 'composer-actions' },
+    el(
+      'div',
+      { class: 'composer-actions' },
       attachButton,
       emojiPicker.element,
       el('span', { class: 'composer-hint' }, 'Enter sends · Shift+Enter adds a line · drop or paste files to attach'),
-      sendButton));
+      sendButton,
+    ),
+  );
   form.addEventListener('submit', send);
 
-  const conversation = el('section', { class: 'conversation', 'aria-labelledby': 'conversation-title' },
+  const conversation = el(
+    'section',
+    { class: 'conversation', 'aria-labelledby': 'conversation-title' },
     el('header', { class: 'conversation-header', id: 'conversation-title' }, heading),
-    feed, status, form, dropHint);
+    feed,
+    status,
+    form,
+    dropHint,
+  );
 
   const carriesFiles = (event: DragEvent): boolean => event.dataTransfer?.types.includes('Files') === true;
   conversation.addEventListener('dragover', (event) => {
@@ -355,15 +492,18 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
   // Someone may start a conversation with this person: look for new ones now and then.
   const directTimer = setInterval(() => {
     if (document.visibilityState !== 'visible') return;
-    fetchDirectConversations().then((found) => {
-      const signature = JSON.stringify(found.map((conversation) => conversation.id));
-      if (disposed || signature === directsSignature) return;
-      directsSignature = signature;
-      state.directs = found;
-      const updated = directList(state, channel.id);
-      directs.replaceWith(updated);
-      directs = updated;
-    }, () => undefined);
+    fetchDirectConversations().then(
+      (found) => {
+        const signature = JSON.stringify(found.map((conversation) => conversation.id));
+        if (disposed || signature === directsSignature) return;
+        directsSignature = signature;
+        state.directs = found;
+        const updated = directList(state, channel.id);
+        directs.replaceWith(updated);
+        directs = updated;
+      },
+      () => undefined,
+    );
   }, POLL_MS * 3);
   const stopListening = state.onChange(() => {
     const updated = peopleList(state);
@@ -380,7 +520,12 @@ export function chatView(state: SessionState, channelId: number | undefined): Vi
   });
 
   return {
-    element: el('div', { class: 'chat-layout' }, el('div', { class: 'sidebar' }, channelList(state, channel), directs, people), conversation),
+    element: el(
+      'div',
+      { class: 'chat-layout' },
+      el('div', { class: 'sidebar' }, channelList(state, channel), directs, people),
+      conversation,
+    ),
     heading,
     dispose: () => {
       disposed = true;

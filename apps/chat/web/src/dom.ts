@@ -8,7 +8,11 @@ export type Child = Node | string | null | undefined | false;
  * Builds an element. Text is always inserted as text nodes: message content and file names can never
  * become markup.
  */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(props)) {
     if (value === undefined || value === false) continue;
@@ -33,7 +37,10 @@ export function replaceChildren(parent: Element, ...children: Child[]): void {
 }
 
 /** A listener for an async action; failures go to `onError` instead of becoming unhandled rejections. */
-export function handler<E extends Event>(action: (event: E) => Promise<void>, onError: (error: unknown) => void): (event: E) => void {
+export function handler<E extends Event>(
+  action: (event: E) => Promise<void>,
+  onError: (error: unknown) => void,
+): (event: E) => void {
   return (event) => {
     action(event).catch(onError);
   };

@@ -12,7 +12,12 @@ export class EmojiPicker {
 
   constructor(onPick: (text: string) => void) {
     this.#onPick = onPick;
-    this.element = el('details', { class: 'emoji-picker' }, el('summary', { class: 'secondary-summary' }, 'Emoji'), this.#list);
+    this.element = el(
+      'details',
+      { class: 'emoji-picker' },
+      el('summary', { class: 'secondary-summary' }, 'Emoji'),
+      this.#list,
+    );
     this.element.addEventListener('keydown', (event) => {
       if (event.key === 'Escape' && this.element.open) {
         this.element.open = false;
@@ -26,14 +31,20 @@ export class EmojiPicker {
       replaceChildren(this.#list, el('p', { class: 'muted small' }, 'No custom emoji yet: add some in Settings.'));
       return;
     }
-    replaceChildren(this.#list, ...emoji.map((item) => {
-      const button = el('button', { type: 'button', class: 'emoji-choice', title: `:${item.name}:`, 'aria-label': `:${item.name}:` },
-        el('img', { src: item.url, alt: '', class: 'emoji' }));
-      button.addEventListener('click', () => {
-        this.#onPick(`:${item.name}:`);
-        this.element.open = false;
-      });
-      return button;
-    }));
+    replaceChildren(
+      this.#list,
+      ...emoji.map((item) => {
+        const button = el(
+          'button',
+          { type: 'button', class: 'emoji-choice', title: `:${item.name}:`, 'aria-label': `:${item.name}:` },
+          el('img', { src: item.url, alt: '', class: 'emoji' }),
+        );
+        button.addEventListener('click', () => {
+          this.#onPick(`:${item.name}:`);
+          this.element.open = false;
+        });
+        return button;
+      }),
+    );
   }
 }

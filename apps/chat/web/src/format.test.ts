@@ -8,7 +8,7 @@ describe('formatBytes', () => {
     expect(formatBytes(1023)).toBe('1023 bytes');
   });
 
-  it('uses binary units with one decimal, as the server\'s messages do', () => {
+  it("uses binary units with one decimal, as the server's messages do", () => {
     expect(formatBytes(1024)).toBe('1.0 KiB');
     expect(formatBytes(5000)).toBe('4.9 KiB');
     expect(formatBytes(3 * 1024 * 1024)).toBe('3.0 MiB');

@@ -30,14 +30,17 @@ function route(): { section: Section; channelId: number | undefined } {
 
 function showLogin(): void {
   document.title = 'Log in · Stowage chat';
-  replaceChildren(root, loginView((user) => {
-    const next = nextFileLink();
-    if (next !== undefined) {
-      location.assign(next);
-      return;
-    }
-    void showApp(user);
-  }));
+  replaceChildren(
+    root,
+    loginView((user) => {
+      const next = nextFileLink();
+      if (next !== undefined) {
+        location.assign(next);
+        return;
+      }
+      void showApp(user);
+    }),
+  );
 }
 
 async function showApp(user: User): Promise<void> {
@@ -64,12 +67,22 @@ async function showApp(user: User): Promise<void> {
   function navigate(): void {
     const { section, channelId } = route();
     current?.dispose();
-    current = section === 'uploads' ? uploadsView(state) : section === 'settings' ? settingsView(state) : chatView(state, channelId);
+    current =
+      section === 'uploads'
+        ? uploadsView(state)
+        : section === 'settings'
+          ? settingsView(state)
+          : chatView(state, channelId);
     shell.select(section);
     replaceChildren(shell.main, current.element);
-    const title = section === 'uploads' ? 'My uploads' : section === 'settings' ? 'Settings' : current.heading.textContent;
+    const title =
+      section === 'uploads' ? 'My uploads' : section === 'settings' ? 'Settings' : current.heading.textContent;
     document.title = `${title} · ${state.realm.name}`;
-    if (document.activeElement === document.body || document.activeElement === null || !shell.main.contains(document.activeElement)) {
+    if (
+      document.activeElement === document.body ||
+      document.activeElement === null ||
+      !shell.main.contains(document.activeElement)
+    ) {
       current.heading.focus({ preventScroll: true });
     }
   }
@@ -85,5 +98,13 @@ async function start(): Promise<void> {
 }
 
 start().catch((error: unknown) => {
-  replaceChildren(root, el('main', { class: 'page' }, el('h1', {}, 'Stowage chat could not start'), el('p', { role: 'alert' }, describeError(error))));
+  replaceChildren(
+    root,
+    el(
+      'main',
+      { class: 'page' },
+      el('h1', {}, 'Stowage chat could not start'),
+      el('p', { role: 'alert' }, describeError(error)),
+    ),
+  );
 });

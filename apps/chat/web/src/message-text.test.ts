@@ -5,7 +5,9 @@ const EMOJI = new Set(['stowage', 'party-parrot']);
 
 describe('parseMessageText', () => {
   it('keeps plain text as one piece', () => {
-    expect(parseMessageText('To upload, or not to upload.', EMOJI)).toEqual([{ kind: 'text', text: 'To upload, or not to upload.' }]);
+    expect(parseMessageText('To upload, or not to upload.', EMOJI)).toEqual([
+      { kind: 'text', text: 'To upload, or not to upload.' },
+    ]);
   });
 
   it('turns labelled upload links into links named by their label', () => {
@@ -42,18 +44,24 @@ describe('parseMessageText', () => {
   });
 
   it('keeps markup characters as text (they are never parsed as HTML)', () => {
-    expect(parseMessageText('<img src=x onerror=alert(1)>', EMOJI)).toEqual([{ kind: 'text', text: '<img src=x onerror=alert(1)>' }]);
+    expect(parseMessageText('<img src=x onerror=alert(1)>', EMOJI)).toEqual([
+      { kind: 'text', text: '<img src=x onerror=alert(1)>' },
+    ]);
   });
 });
 
 describe('uploadLinkText', () => {
   it('writes a Markdown link whose label cannot break out of the brackets', () => {
-    expect(uploadLinkText('harbour.png', '/user_uploads/1/x/harbour.png')).toBe('[harbour.png](/user_uploads/1/x/harbour.png)');
+    expect(uploadLinkText('harbour.png', '/user_uploads/1/x/harbour.png')).toBe(
+      '[harbour.png](/user_uploads/1/x/harbour.png)',
+    );
     expect(uploadLinkText('a]b[c\nd', '/user_uploads/1/x/a')).toBe('[a_b_c_d](/user_uploads/1/x/a)');
   });
 
   it('round-trips through the parser as one link', () => {
     const text = uploadLinkText('My report (final).pdf', '/user_uploads/1/x/My-report-final.pdf');
-    expect(parseMessageText(text, EMOJI)).toEqual([{ kind: 'link', text: 'My report (final).pdf', href: '/user_uploads/1/x/My-report-final.pdf' }]);
+    expect(parseMessageText(text, EMOJI)).toEqual([
+      { kind: 'link', text: 'My report (final).pdf', href: '/user_uploads/1/x/My-report-final.pdf' },
+    ]);
   });
 });

@@ -5,7 +5,8 @@ export type TextPiece =
   | { readonly kind: 'emoji'; readonly name: string };
 
 // `[label](target)`, a bare web address, a bare upload path, or `:emoji_name:`, whichever comes first.
-const TOKEN = /\[([^\]\n]{1,300})\]\(((?:https?:\/\/|\/user_uploads\/)[^\s)]+)\)|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])|(\/user_uploads\/[^\s<>()]+[^\s<>().,;:!?'"])|:([a-z0-9_-]{1,60}):/gu;
+const TOKEN =
+  /\[([^\]\n]{1,300})\]\(((?:https?:\/\/|\/user_uploads\/)[^\s)]+)\)|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])|(\/user_uploads\/[^\s<>()]+[^\s<>().,;:!?'"])|:([a-z0-9_-]{1,60}):/gu;
 
 /**
  * Splits message text into plain text, links (only `http`, `https` and the app's own upload paths, so no

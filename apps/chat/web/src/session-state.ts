@@ -15,7 +15,14 @@ export class SessionState {
   users: readonly User[];
   readonly #listeners = new Set<() => void>();
 
-  private constructor(user: User, realm: Realm, channels: readonly Channel[], directs: readonly DirectConversation[], emoji: readonly Emoji[], users: readonly User[]) {
+  private constructor(
+    user: User,
+    realm: Realm,
+    channels: readonly Channel[],
+    directs: readonly DirectConversation[],
+    emoji: readonly Emoji[],
+    users: readonly User[],
+  ) {
     this.user = user;
     this.realm = realm;
     this.channels = channels;
@@ -25,7 +32,13 @@ export class SessionState {
   }
 
   static async load(user: User): Promise<SessionState> {
-    const [realm, channels, directs, emoji, users] = await Promise.all([fetchRealm(), fetchChannels(), fetchDirectConversations(), fetchEmoji(), fetchUsers()]);
+    const [realm, channels, directs, emoji, users] = await Promise.all([
+      fetchRealm(),
+      fetchChannels(),
+      fetchDirectConversations(),
+      fetchEmoji(),
+      fetchUsers(),
+    ]);
     return new SessionState(user, realm, channels, directs, emoji, users);
   }
 

@@ -26,23 +26,48 @@ const MIB = 1024 * 1024;
 
 /** The organization's upload quota and the per-user one (empty: none), in MiB. */
 function quotaForm(state: SessionState): HTMLFormElement {
-  const realmInput = el('input', { id: 'quota-realm', type: 'number', min: 1, step: 1, required: true, value: Math.round(state.realm.quotaBytes / MIB) });
+  const realmInput = el('input', {
+    id: 'quota-realm',
+    type: 'number',
+    min: 1,
+    step: 1,
+    required: true,
+    value: Math.round(state.realm.quotaBytes / MIB),
+  });
   const userQuota = state.realm.userQuotaBytes ?? null;
-  const userInput = el('input', { id: 'quota-user', type: 'number', min: 1, step: 1, value: userQuota === null ? '' : Math.round(userQuota / MIB), placeholder: 'none' });
+  const userInput = el('input', {
+    id: 'quota-user',
+    type: 'number',
+    min: 1,
+    step: 1,
+    value: userQuota === null ? '' : Math.round(userQuota / MIB),
+    placeholder: 'none',
+  });
   const status = statusLine();
-  const form = el('form', { class: 'quota-form', 'aria-label': 'Upload quotas' },
+  const form = el(
+    'form',
+    { class: 'quota-form', 'aria-label': 'Upload quotas' },
     el('div', { class: 'field' }, el('label', { for: 'quota-realm' }, 'Organization upload quota (MiB)'), realmInput),
-    el('div', { class: 'field' }, el('label', { for: 'quota-user' }, 'Per-user upload quota (MiB, empty for none)'), userInput),
-    el('button', { type: 'submit', class: 'primary' }, 'Save quotas'), status);
+    el(
+      'div',
+      { class: 'field' },
+      el('label', { for: 'quota-user' }, 'Per-user upload quota (MiB, empty for none)'),
+      userInput,
+    ),
+    el('button', { type: 'submit', class: 'primary' }, 'Save quotas'),
+    status,
+  );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const perUser = userInput.value.trim() === '' ? null : Number(userInput.value);
-    setQuotas(Number(realmInput.value), perUser).then(async () => {
-      await state.reloadRealm();
-      showStatus(status, 'Quotas saved.', 'ok');
-    }).catch((error: unknown) => {
-      showStatus(status, describeError(error), 'error');
-    });
+    setQuotas(Number(realmInput.value), perUser)
+      .then(async () => {
+        await state.reloadRealm();
+        showStatus(status, 'Quotas saved.', 'ok');
+      })
+      .catch((error: unknown) => {
+        showStatus(status, describeError(error), 'error');
+      });
   });
   return form;
 }
@@ -81,21 +106,34 @@ export function settingsView(state: SessionState): View {
     });
   });
   removeButton.addEventListener('click', () => {
-    removeAvatar().then(() => state.reloadUser()).then(() => {
-      showStatus(avatarStatus, 'Your avatar was removed.', 'ok');
-    }).catch((error: unknown) => {
-      showStatus(avatarStatus, describeError(error), 'error');
-    });
+    removeAvatar()
+      .then(() => state.reloadUser())
+      .then(() => {
+        showStatus(avatarStatus, 'Your avatar was removed.', 'ok');
+      })
+      .catch((error: unknown) => {
+        showStatus(avatarStatus, describeError(error), 'error');
+      });
   });
-  const profile = el('section', { class: 'settings-section', 'aria-labelledby': 'profile-title' },
+  const profile = el(
+    'section',
+    { class: 'settings-section', 'aria-labelledby': 'profile-title' },
     el('h2', { id: 'profile-title' }, 'Your profile'),
-    el('div', { class: 'profile-row' }, avatarPreview,
-      el('div', {},
+    el(
+      'div',
+      { class: 'profile-row' },
+      avatarPreview,
+      el(
+        'div',
+        {},
         el('p', { class: 'profile-name' }, state.user.fullName),
         el('p', { class: 'muted' }, state.user.email),
         el('div', { class: 'button-row' }, changeButton, removeButton),
         el('p', { class: 'muted small' }, 'PNG, JPEG, GIF or WebP; cropped to a square.'),
-        avatarStatus)));
+        avatarStatus,
+      ),
+    ),
+  );
 
   // API key for Zulip's clients (mobile, terminal, scripts): shown on request, as Zulip's settings do.
   const apiKeyStatus = statusLine();
@@ -103,18 +141,29 @@ export function settingsView(state: SessionState): View {
   apiKeyValue.hidden = true;
   const showKeyButton = el('button', { type: 'button', class: 'secondary' }, 'Show API key');
   showKeyButton.addEventListener('click', () => {
-    fetchApiKey().then(({ apiKey }) => {
-      apiKeyValue.textContent = apiKey;
-      apiKeyValue.hidden = false;
-      showKeyButton.hidden = true;
-    }).catch((error: unknown) => {
-      showStatus(apiKeyStatus, describeError(error), 'error');
-    });
+    fetchApiKey()
+      .then(({ apiKey }) => {
+        apiKeyValue.textContent = apiKey;
+        apiKeyValue.hidden = false;
+        showKeyButton.hidden = true;
+      })
+      .catch((error: unknown) => {
+        showStatus(apiKeyStatus, describeError(error), 'error');
+      });
   });
-  const apiKeySection = el('section', { class: 'settings-section', 'aria-labelledby': 'api-key-title' },
+  const apiKeySection = el(
+    'section',
+    { class: 'settings-section', 'aria-labelledby': 'api-key-title' },
     el('h2', { id: 'api-key-title' }, 'API key'),
-    el('p', { class: 'muted small' }, `Zulip's apps and scripts sign in with your email (${state.user.email}) and this key.`),
-    showKeyButton, apiKeyValue, apiKeyStatus);
+    el(
+      'p',
+      { class: 'muted small' },
+      `Zulip's apps and scripts sign in with your email (${state.user.email}) and this key.`,
+    ),
+    showKeyButton,
+    apiKeyValue,
+    apiKeyStatus,
+  );
 
   // Organization images (admins).
   const realmPreviews = el('div', { class: 'realm-images' });
@@ -125,20 +174,36 @@ export function settingsView(state: SessionState): View {
     { kind: 'night_logo', label: 'Night logo', hint: 'For dark backgrounds' },
   ];
   const organization = state.user.isAdmin
-    ? el('section', { class: 'settings-section', 'aria-labelledby': 'organization-title' },
-      el('h2', { id: 'organization-title' }, `Organization: ${state.realm.name}`),
-      realmPreviews, realmStatus, quotaForm(state))
+    ? el(
+        'section',
+        { class: 'settings-section', 'aria-labelledby': 'organization-title' },
+        el('h2', { id: 'organization-title' }, `Organization: ${state.realm.name}`),
+        realmPreviews,
+        realmStatus,
+        quotaForm(state),
+      )
     : null;
 
   // Custom emoji.
   const emojiList = el('ul', { class: 'emoji-list', 'aria-label': 'Custom emoji' });
   const emojiStatus = statusLine();
-  const nameInput = el('input', { id: 'emoji-name', name: 'name', required: true, pattern: '[a-z0-9_\\-]{1,60}', maxlength: 60, autocomplete: 'off', placeholder: 'party_parrot' });
+  const nameInput = el('input', {
+    id: 'emoji-name',
+    name: 'name',
+    required: true,
+    pattern: '[a-z0-9_\\-]{1,60}',
+    maxlength: 60,
+    autocomplete: 'off',
+    placeholder: 'party_parrot',
+  });
   const fileInput = el('input', { id: 'emoji-file', name: 'file', type: 'file', accept: IMAGE_TYPES, required: true });
-  const emojiForm = el('form', { class: 'emoji-form' },
+  const emojiForm = el(
+    'form',
+    { class: 'emoji-form' },
     el('div', { class: 'field' }, el('label', { for: 'emoji-name' }, 'Name'), nameInput),
     el('div', { class: 'field' }, el('label', { for: 'emoji-file' }, 'Image'), fileInput),
-    el('button', { type: 'submit', class: 'primary' }, 'Add emoji'));
+    el('button', { type: 'submit', class: 'primary' }, 'Add emoji'),
+  );
   emojiForm.addEventListener('submit', (event) => {
     event.preventDefault();
     const name = nameInput.value.trim();
@@ -156,48 +221,84 @@ export function settingsView(state: SessionState): View {
       showStatus(emojiStatus, problem, 'error');
       return;
     }
-    addEmoji(name, file).then(async () => {
-      emojiForm.reset();
-      await state.reloadEmoji();
-      showStatus(emojiStatus, `Added :${name}:. Type :${name}: in a message to use it.`, 'ok');
-    }).catch((error: unknown) => {
-      showStatus(emojiStatus, describeError(error), 'error');
-    });
+    addEmoji(name, file)
+      .then(async () => {
+        emojiForm.reset();
+        await state.reloadEmoji();
+        showStatus(emojiStatus, `Added :${name}:. Type :${name}: in a message to use it.`, 'ok');
+      })
+      .catch((error: unknown) => {
+        showStatus(emojiStatus, describeError(error), 'error');
+      });
   });
-  const emojiSection = el('section', { class: 'settings-section', 'aria-labelledby': 'emoji-title' },
+  const emojiSection = el(
+    'section',
+    { class: 'settings-section', 'aria-labelledby': 'emoji-title' },
     el('h2', { id: 'emoji-title' }, 'Custom emoji'),
-    emojiList, emojiForm, emojiStatus);
+    emojiList,
+    emojiForm,
+    emojiStatus,
+  );
 
   function render(): void {
-    replaceChildren(avatarPreview, avatarElement(state.user, state.user.avatarMediumUrl ?? state.user.avatarUrl, 'large'));
+    replaceChildren(
+      avatarPreview,
+      avatarElement(state.user, state.user.avatarMediumUrl ?? state.user.avatarUrl, 'large'),
+    );
     removeButton.hidden = state.user.avatarUrl === null;
-    replaceChildren(realmPreviews, ...realmImages.map(({ kind, label, hint }) => {
-      const url = kind === 'icon' ? state.realm.iconUrl : kind === 'logo' ? state.realm.logoUrl : state.realm.nightLogoUrl;
-      const button = el('button', { type: 'button', class: 'secondary' }, url === null ? `Upload ${label.toLowerCase()}` : `Change ${label.toLowerCase()}`);
-      button.addEventListener('click', () => {
-        void pickImage(realmStatus, async (file) => {
-          await uploadRealmImage(kind, file);
-          await state.reloadRealm();
-          return `The organization ${label.toLowerCase()} is updated.`;
+    replaceChildren(
+      realmPreviews,
+      ...realmImages.map(({ kind, label, hint }) => {
+        const url =
+          kind === 'icon' ? state.realm.iconUrl : kind === 'logo' ? state.realm.logoUrl : state.realm.nightLogoUrl;
+        const button = el(
+          'button',
+          { type: 'button', class: 'secondary' },
+          url === null ? `Upload ${label.toLowerCase()}` : `Change ${label.toLowerCase()}`,
+        );
+        button.addEventListener('click', () => {
+          void pickImage(realmStatus, async (file) => {
+            await uploadRealmImage(kind, file);
+            await state.reloadRealm();
+            return `The organization ${label.toLowerCase()} is updated.`;
+          });
         });
-      });
-      return el('figure', { class: `realm-image realm-image-${kind}` },
-        url === null ? el('div', { class: 'realm-image-empty' }, 'None yet') : el('img', { src: url, alt: `Organization ${label.toLowerCase()}` }),
-        el('figcaption', {}, el('strong', {}, label), el('span', { class: 'muted small' }, hint), button));
-    }));
+        return el(
+          'figure',
+          { class: `realm-image realm-image-${kind}` },
+          url === null
+            ? el('div', { class: 'realm-image-empty' }, 'None yet')
+            : el('img', { src: url, alt: `Organization ${label.toLowerCase()}` }),
+          el('figcaption', {}, el('strong', {}, label), el('span', { class: 'muted small' }, hint), button),
+        );
+      }),
+    );
     if (state.emoji.length === 0) {
       replaceChildren(emojiList, el('li', { class: 'muted' }, 'No custom emoji yet.'));
     } else {
-      replaceChildren(emojiList, ...state.emoji.map((item) => {
-        const mayDelete = item.authorId === state.user.id || state.user.isAdmin;
-        const remove = mayDelete ? el('button', { type: 'button', class: 'link-button', 'aria-label': `Remove :${item.name}:` }, 'Remove') : null;
-        remove?.addEventListener('click', () => {
-          deleteEmoji(item.id).then(() => state.reloadEmoji()).catch((error: unknown) => {
-            notify(`:${item.name}: was not removed: ${describeError(error)}`, 'error');
+      replaceChildren(
+        emojiList,
+        ...state.emoji.map((item) => {
+          const mayDelete = item.authorId === state.user.id || state.user.isAdmin;
+          const remove = mayDelete
+            ? el('button', { type: 'button', class: 'link-button', 'aria-label': `Remove :${item.name}:` }, 'Remove')
+            : null;
+          remove?.addEventListener('click', () => {
+            deleteEmoji(item.id)
+              .then(() => state.reloadEmoji())
+              .catch((error: unknown) => {
+                notify(`:${item.name}: was not removed: ${describeError(error)}`, 'error');
+              });
           });
-        });
-        return el('li', {}, el('img', { class: 'emoji-large', src: item.url, alt: '' }), el('code', {}, `:${item.name}:`), remove);
-      }));
+          return el(
+            'li',
+            {},
+            el('img', { class: 'emoji-large', src: item.url, alt: '' }),
+            el('code', {}, `:${item.name}:`),
+            remove,
+          );
+        }),
+      );
     }
   }
 
@@ -208,7 +309,15 @@ export function settingsView(state: SessionState): View {
     showStatus(emojiStatus, `Could not load the emoji list: ${describeError(error)}`, 'error');
   });
   return {
-    element: el('section', { class: 'page settings-page' }, heading, profile, apiKeySection, organization, emojiSection),
+    element: el(
+      'section',
+      { class: 'page settings-page' },
+      heading,
+      profile,
+      apiKeySection,
+      organization,
+      emojiSection,
+    ),
     heading,
     dispose: stopListening,
   };

@@ -24,10 +24,22 @@ export interface QuotaState {
   readonly nearlyFull: boolean;
 }
 
-function quotaState(whose: QuotaState['whose'], quotaBytes: number, storedBytes: number, uploadingBytes: number): QuotaState {
+function quotaState(
+  whose: QuotaState['whose'],
+  quotaBytes: number,
+  storedBytes: number,
+  uploadingBytes: number,
+): QuotaState {
   const usedBytes = storedBytes + uploadingBytes;
   const leftBytes = Math.max(0, quotaBytes - usedBytes);
-  return { whose, quotaBytes, usedBytes, uploadingBytes, leftBytes, nearlyFull: usedBytes >= quotaBytes * QUOTA_WARNING_SHARE };
+  return {
+    whose,
+    quotaBytes,
+    usedBytes,
+    uploadingBytes,
+    leftBytes,
+    nearlyFull: usedBytes >= quotaBytes * QUOTA_WARNING_SHARE,
+  };
 }
 
 /** Every quota an upload counts against, the one with the least left first. */
@@ -73,6 +85,7 @@ export function uploadProblem(name: string, size: number, limits: UploadLimits, 
 export function imageProblem(name: string, size: number, type: string, maxImageBytes: number): string | undefined {
   if (type !== '' && !type.startsWith('image/')) return `${name} is not an image.`;
   if (type === 'image/svg+xml') return `${name} is an SVG; use a PNG, JPEG, GIF or WebP image.`;
-  if (size > maxImageBytes) return `${name} is ${formatBytes(size)}; images may be at most ${formatBytes(maxImageBytes)}.`;
+  if (size > maxImageBytes)
+    return `${name} is ${formatBytes(size)}; images may be at most ${formatBytes(maxImageBytes)}.`;
   return undefined;
 }

@@ -51,7 +51,9 @@ export class UploadCancelled extends Error {
  * this browser started. A file has no identity a page can read, so name, type, size and modification time stand in.
  */
 export function uploadFingerprint(file: File, userId: number): string {
-  return [...fingerprintStart(userId), file.name, file.type, String(file.size), String(file.lastModified)].join(FIELD_SEPARATOR);
+  return [...fingerprintStart(userId), file.name, file.type, String(file.size), String(file.lastModified)].join(
+    FIELD_SEPARATOR,
+  );
 }
 
 const FIELD_SEPARATOR = '\u001f';
@@ -71,17 +73,22 @@ export async function unfinishedUploads(userId: number, csrfToken: string): Prom
   // tus-js-client names each entry `tus::{fingerprint}::{random}`.
   const mine = `tus::${fingerprintStart(userId).join(FIELD_SEPARATOR)}${FIELD_SEPARATOR}`;
   const uploads = await storage.findAllUploads();
-  return uploads.filter((upload) => upload.urlStorageKey.startsWith(mine)).map((upload) => ({
-    name: upload.metadata.filename ?? 'a file',
-    size: upload.size ?? 0,
-    discard: async () => {
-      if (upload.uploadUrl !== null) {
-        // Already gone (expired, say) is fine: the point is that the server keeps nothing.
-        await Upload.terminate(upload.uploadUrl, { headers: { 'X-CSRF-Token': csrfToken }, retryDelays: RETRY_DELAYS_MS.slice(0, 3) }).catch(() => undefined);
-      }
-      await storage.removeUpload(upload.urlStorageKey);
-    },
-  }));
+  return uploads
+    .filter((upload) => upload.urlStorageKey.startsWith(mine))
+    .map((upload) => ({
+      name: upload.metadata.filename ?? 'a file',
+      size: upload.size ?? 0,
+      discard: async () => {
+        if (upload.uploadUrl !== null) {
+          // Already gone (expired, say) is fine: the point is that the server keeps nothing.
+          await Upload.terminate(upload.uploadUrl, {
+            headers: { 'X-CSRF-Token': csrfToken },
+            retryDelays: RETRY_DELAYS_MS.slice(0, 3),
+          }).catch(() => undefined);
+        }
+        await storage.removeUpload(upload.urlStorageKey);
+      },
+    }));
 }
 
 /**
@@ -123,7 +130,10 @@ function failureFrom(error: Error | DetailedError, file: File): ApiFailure {
 
 /** The newest of the unfinished uploads this browser recorded for a file. */
 function newest(uploads: readonly PreviousUpload[]): PreviousUpload | undefined {
-  return uploads.reduce<PreviousUpload | undefined>((best, upload) => (best === undefined || upload.creationTime > best.creationTime ? upload : best), undefined);
+  return uploads.reduce<PreviousUpload | undefined>(
+    (best, upload) => (best === undefined || upload.creationTime > best.creationTime ? upload : best),
+    undefined,
+  );
 }
 
 /**
@@ -167,26 +177,32 @@ export function startUpload(file: File, csrfToken: string, userId: number, callb
       settle?.reject(cancelled ? new UploadCancelled(file.name) : failureFrom(error, file));
     },
   });
-  upload.findPreviousUploads().then((previous) => {
-    if (cancelled) return;
-    const last = newest(previous);
-    if (last !== undefined) upload.resumeFromPreviousUpload(last);
-    upload.start();
-  }, (error: unknown) => {
-    settle?.reject(error);
-  });
+  upload.findPreviousUploads().then(
+    (previous) => {
+      if (cancelled) return;
+      const last = newest(previous);
+      if (last !== undefined) upload.resumeFromPreviousUpload(last);
+      upload.start();
+    },
+    (error: unknown) => {
+      settle?.reject(error);
+    },
+  );
   return {
     done,
     cancel: () => {
       if (cancelled) return;
       cancelled = true;
       // `true` sends the DELETE that makes the server drop what it has (tus termination) and forgets the address.
-      upload.abort(true).then(() => {
-        settle?.reject(new UploadCancelled(file.name));
-      }, () => {
-        // The DELETE failed (the connection is down): the server's expiry removes the partial upload later.
-        settle?.reject(new UploadCancelled(file.name));
-      });
+      upload.abort(true).then(
+        () => {
+          settle?.reject(new UploadCancelled(file.name));
+        },
+        () => {
+          // The DELETE failed (the connection is down): the server's expiry removes the partial upload later.
+          settle?.reject(new UploadCancelled(file.name));
+        },
+      );
     },
   };
 }

@@ -50,20 +50,35 @@ export class UploadTray {
 
   #addUnfinished(upload: UnfinishedUpload): void {
     const discard = el('button', { type: 'button', class: 'link-button' }, 'Discard');
-    const row = el('li', { class: 'upload-row upload-unfinished', 'data-state': 'unfinished', 'data-name': upload.name, 'data-size': String(upload.size) },
-      el('span', { class: 'upload-message' }, `${upload.name} (${formatBytes(upload.size)}) did not finish uploading: attach the same file again to resume.`),
-      discard);
+    const row = el(
+      'li',
+      {
+        class: 'upload-row upload-unfinished',
+        'data-state': 'unfinished',
+        'data-name': upload.name,
+        'data-size': String(upload.size),
+      },
+      el(
+        'span',
+        { class: 'upload-message' },
+        `${upload.name} (${formatBytes(upload.size)}) did not finish uploading: attach the same file again to resume.`,
+      ),
+      discard,
+    );
     this.#unfinished.set(row, upload);
     discard.addEventListener('click', () => {
       discard.disabled = true;
-      upload.discard().then(() => {
-        this.#unfinished.delete(row);
-        row.remove();
-        this.#options.onChange();
-      }, (error: unknown) => {
-        discard.disabled = false;
-        this.#showProblem(`${upload.name} could not be discarded: ${describeError(error)}`);
-      });
+      upload.discard().then(
+        () => {
+          this.#unfinished.delete(row);
+          row.remove();
+          this.#options.onChange();
+        },
+        (error: unknown) => {
+          discard.disabled = false;
+          this.#showProblem(`${upload.name} could not be discarded: ${describeError(error)}`);
+        },
+      );
     });
     this.element.append(row);
   }
@@ -91,7 +106,12 @@ export class UploadTray {
   #addOne(file: File): void {
     // Picked again, a file left unfinished resumes: its held bytes are this upload's, not more.
     const resuming = [...this.#unfinished].find(([, upload]) => upload.name === file.name && upload.size === file.size);
-    const problem = uploadProblem(file.name, file.size, this.#options.limits(), this.#pendingBytes() - (resuming?.[1].size ?? 0));
+    const problem = uploadProblem(
+      file.name,
+      file.size,
+      this.#options.limits(),
+      this.#pendingBytes() - (resuming?.[1].size ?? 0),
+    );
     if (problem !== undefined) {
       this.#showProblem(problem);
       return;
@@ -100,14 +120,24 @@ export class UploadTray {
       this.#unfinished.delete(resuming[0]);
       resuming[0].remove();
     }
-    const progress = el('progress', { max: Math.max(file.size, 1), value: 0, 'aria-label': `Upload progress of ${file.name}` });
+    const progress = el('progress', {
+      max: Math.max(file.size, 1),
+      value: 0,
+      'aria-label': `Upload progress of ${file.name}`,
+    });
     const percent = el('span', { class: 'upload-percent' }, '0%');
     const cancel = el('button', { type: 'button', class: 'link-button' }, 'Cancel');
     const resumed = el('span', { class: 'upload-resumed' });
-    const row = el('li', { class: 'upload-row', 'data-state': 'uploading' },
+    const row = el(
+      'li',
+      { class: 'upload-row', 'data-state': 'uploading' },
       el('span', { class: 'upload-name' }, file.name),
       el('span', { class: 'file-size' }, formatBytes(file.size)),
-      resumed, progress, percent, cancel);
+      resumed,
+      progress,
+      percent,
+      cancel,
+    );
     this.element.append(row);
     const request = startUpload(file, this.#options.csrfToken(), this.#options.userId(), {
       onProgress: (sent, total) => {
@@ -135,7 +165,8 @@ export class UploadTray {
       (error: unknown) => {
         this.#active.delete(request);
         row.remove();
-        if (error instanceof UploadCancelled) this.#showProblem(`Upload of ${file.name} cancelled; nothing was stored.`, 'cancelled');
+        if (error instanceof UploadCancelled)
+          this.#showProblem(`Upload of ${file.name} cancelled; nothing was stored.`, 'cancelled');
         else this.#showProblem(`${file.name} was not uploaded: ${describeError(error)}`);
         this.#options.onChange();
       },
@@ -144,8 +175,12 @@ export class UploadTray {
 
   #showProblem(text: string, state: 'refused' | 'cancelled' = 'refused'): void {
     const dismiss = el('button', { type: 'button', class: 'link-button' }, 'Dismiss');
-    const row = el('li', { class: `upload-row upload-${state}`, 'data-state': state, role: state === 'refused' ? 'alert' : 'status' },
-      el('span', { class: 'upload-message' }, text), dismiss);
+    const row = el(
+      'li',
+      { class: `upload-row upload-${state}`, 'data-state': state, role: state === 'refused' ? 'alert' : 'status' },
+      el('span', { class: 'upload-message' }, text),
+      dismiss,
+    );
     dismiss.addEventListener('click', () => {
       row.remove();
     });

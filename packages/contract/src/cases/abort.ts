@@ -9,7 +9,10 @@ import type { SuiteContext } from '../suite-context.ts';
  * A stream that delivers `chunks` chunks, then waits forever (until cancelled), reporting when the consumer has
  * taken them: an upload whose client stalled.
  */
-function stallingStream(chunks: number): { readonly body: ReadableStream<Uint8Array>; readonly stalled: Promise<void> } {
+function stallingStream(chunks: number): {
+  readonly body: ReadableStream<Uint8Array>;
+  readonly stalled: Promise<void>;
+} {
   let sent = 0;
   let reportStall: () => void = () => undefined;
   const stalled = new Promise<void>((resolve) => {
@@ -124,7 +127,10 @@ export function abortCases({ store }: SuiteContext): void {
     };
     await expectStorageError(drain(), 'Aborted');
     expect((await store().head('abort/reading'))?.size).toBe(size);
-    expectSameBytes(await getBytes(store(), 'abort/reading', { range: { start: 0, end: 99 } }), pseudoRandomBytes(62, 100));
+    expectSameBytes(
+      await getBytes(store(), 'abort/reading', { range: { start: 0, end: 99 } }),
+      pseudoRandomBytes(62, 100),
+    );
   });
 
   it('releases a get body cancelled early without affecting the object', async () => {

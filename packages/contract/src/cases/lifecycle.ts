@@ -99,10 +99,12 @@ export function lifecycleCases({ store, capabilities }: SuiteContext): void {
 
   it('lets exactly one of many concurrent create-only puts of one key win', async () => {
     const attempts = Array.from({ length: 8 }, (_unused, index) =>
-      store().put('create-only/race', `contender ${index}`, { ifNoneMatch: '*' }).then(
-        () => index,
-        (error: unknown) => error,
-      ),
+      store()
+        .put('create-only/race', `contender ${index}`, { ifNoneMatch: '*' })
+        .then(
+          () => index,
+          (error: unknown) => error,
+        ),
     );
     const outcomes = await Promise.all(attempts);
     const winners = outcomes.filter((outcome): outcome is number => typeof outcome === 'number');

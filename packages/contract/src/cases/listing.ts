@@ -23,9 +23,37 @@ export function listingCases({ store, slowTimeout, capabilities }: SuiteContext)
     // Expected order by code point, which is UTF-8 byte order. JavaScript's default sort compares UTF-16 units
     // and would put the emoji (a surrogate pair, 0xD83D...) before U+E000 and U+FFFD.
     const expected = [
-      'B', 'Z', 'a-c', 'a/b', 'a/c/d', 'a0', 'b', 'z', '~', '\u00e9', '\u4e2d', '\ue000', '\ufffd', '\u{1f600}',
+      'B',
+      'Z',
+      'a-c',
+      'a/b',
+      'a/c/d',
+      'a0',
+      'b',
+      'z',
+      '~',
+      '\u00e9',
+      '\u4e2d',
+      '\ue000',
+      '\ufffd',
+      '\u{1f600}',
     ];
-    const shuffled = ['\u{1f600}', 'a0', 'z', 'a/c/d', '\ue000', 'B', '~', 'a-c', '\u4e2d', 'b', '\ufffd', 'a/b', 'Z', '\u00e9'];
+    const shuffled = [
+      '\u{1f600}',
+      'a0',
+      'z',
+      'a/c/d',
+      '\ue000',
+      'B',
+      '~',
+      'a-c',
+      '\u4e2d',
+      'b',
+      '\ufffd',
+      'a/b',
+      'Z',
+      '\u00e9',
+    ];
     await putMany(store(), shuffled);
     expect(await listKeys(store())).toEqual(expected);
     // Paging resumes after the last key returned, which skips keys when the server's order is not byte order.
@@ -35,7 +63,13 @@ export function listingCases({ store, slowTimeout, capabilities }: SuiteContext)
   it(`lists only keys starting with the prefix, which need not end at a segment boundary${orderNote}`, async () => {
     await putMany(store(), ['doc', 'docs-old/x', 'docs/a.txt', 'docs/b/c.txt', 'docs/bc', 'docsx', 'other/docs/y']);
     expect(await listKeys(store(), { prefix: 'docs/' })).toEqual(['docs/a.txt', 'docs/b/c.txt', 'docs/bc']);
-    expect(await listKeys(store(), { prefix: 'docs' })).toEqual(['docs-old/x', 'docs/a.txt', 'docs/b/c.txt', 'docs/bc', 'docsx']);
+    expect(await listKeys(store(), { prefix: 'docs' })).toEqual([
+      'docs-old/x',
+      'docs/a.txt',
+      'docs/b/c.txt',
+      'docs/bc',
+      'docsx',
+    ]);
     expect(await listKeys(store(), { prefix: 'docs/b' })).toEqual(['docs/b/c.txt', 'docs/bc']);
     expect(await listKeys(store(), { prefix: 'docs/b/' })).toEqual(['docs/b/c.txt']);
     expect(await listKeys(store(), { prefix: 'docs/b/c.txt' })).toEqual(['docs/b/c.txt']);
@@ -56,14 +90,20 @@ export function listingCases({ store, slowTimeout, capabilities }: SuiteContext)
     expect(await listKeys(store(), { startAfter: 'z' })).toEqual([]);
   });
 
-  it('pages through more than 1,000 keys in order with a small page size and the default one', { timeout: slowTimeout }, async () => {
-    const keys = numberedKeys('many/', 1_050);
-    await putMany(store(), [...keys, 'before', 'nz-after']);
-    expect(await listKeys(store(), { prefix: 'many/', pageSize: 7 })).toEqual(keys);
-    expect(await listKeys(store(), { prefix: 'many/' })).toEqual(keys);
-    expect(await listKeys(store(), { prefix: 'many/', startAfter: 'many/0999', pageSize: 10 })).toEqual(keys.slice(1000));
-    expect(await listKeys(store())).toHaveLength(1_052);
-  });
+  it(
+    'pages through more than 1,000 keys in order with a small page size and the default one',
+    { timeout: slowTimeout },
+    async () => {
+      const keys = numberedKeys('many/', 1_050);
+      await putMany(store(), [...keys, 'before', 'nz-after']);
+      expect(await listKeys(store(), { prefix: 'many/', pageSize: 7 })).toEqual(keys);
+      expect(await listKeys(store(), { prefix: 'many/' })).toEqual(keys);
+      expect(await listKeys(store(), { prefix: 'many/', startAfter: 'many/0999', pageSize: 10 })).toEqual(
+        keys.slice(1000),
+      );
+      expect(await listKeys(store())).toHaveLength(1_052);
+    },
+  );
 
   it('reports size, etag and lastModified in each listed summary, matching head', async () => {
     await store().put('summary/one', 'one');

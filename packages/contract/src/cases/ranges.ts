@@ -54,7 +54,14 @@ export function rangeCases({ store, capabilities }: SuiteContext): void {
 
   it('rejects malformed ranges with InvalidRange', async () => {
     await store().put(KEY, bytes);
-    for (const range of [{ start: -1 }, { start: 5, end: 2 }, { start: 1.5 }, { start: Number.NaN }, { suffix: 0 }, { suffix: -3 }]) {
+    for (const range of [
+      { start: -1 },
+      { start: 5, end: 2 },
+      { start: 1.5 },
+      { start: Number.NaN },
+      { suffix: 0 },
+      { suffix: -3 },
+    ]) {
       await expectStorageError(store().get(KEY, { range }), 'InvalidRange');
     }
   });

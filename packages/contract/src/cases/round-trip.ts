@@ -62,7 +62,14 @@ export function roundTripCases({ store, capabilities, sha256, slowTimeout }: Sui
     const empty = [
       ['empty/bytes', new Uint8Array(0)],
       ['empty/string', ''],
-      ['empty/stream', new ReadableStream<Uint8Array>({ start: (controller) => { controller.close(); } })],
+      [
+        'empty/stream',
+        new ReadableStream<Uint8Array>({
+          start: (controller) => {
+            controller.close();
+          },
+        }),
+      ],
       ['empty/iterable', pseudoRandomChunks(5, 0)],
     ] as const;
     for (const [key, body] of empty) {
@@ -73,14 +80,20 @@ export function roundTripCases({ store, capabilities, sha256, slowTimeout }: Sui
       expect((await collectBytes(result.body)).byteLength).toBe(0);
       expect((await store().head(key))?.size).toBe(0);
     }
-    expect(await listKeys(store(), { prefix: 'empty/' })).toEqual(['empty/bytes', 'empty/iterable', 'empty/stream', 'empty/string']);
+    expect(await listKeys(store(), { prefix: 'empty/' })).toEqual([
+      'empty/bytes',
+      'empty/iterable',
+      'empty/stream',
+      'empty/string',
+    ]);
   });
 
   const large = capabilities.largeObject;
   const largeBytes = large?.bytes ?? DEFAULT_LARGE_OBJECT_BYTES;
-  const largeName = large === undefined
-    ? 'streams a 64 MiB object in and out without holding it whole, compared by SHA-256'
-    : `streams a ${largeBytes}-byte object (reduced from 64 MiB: ${large.reason}) compared by SHA-256`;
+  const largeName =
+    large === undefined
+      ? 'streams a 64 MiB object in and out without holding it whole, compared by SHA-256'
+      : `streams a ${largeBytes}-byte object (reduced from 64 MiB: ${large.reason}) compared by SHA-256`;
   it(largeName, { timeout: slowTimeout }, async () => {
     const expected = await digestBody(pseudoRandomChunks(6, largeBytes), sha256);
     const info = await store().put('large/object.bin', pseudoRandomStream(6, largeBytes, 256 * 1024));
@@ -116,26 +129,32 @@ export function roundTripCases({ store, capabilities, sha256, slowTimeout }: Sui
     expect(got.range).toBeUndefined();
   });
 
-  it('returns from put and copy the etag that head reports, for every body shape', { timeout: slowTimeout }, async () => {
-    // Beyond a multipart part (5 MiB on S3): such a stream goes up in parts, whose completion answers its own ETag.
-    const large = 6 * 1024 * 1024 + 1;
-    const shapes = {
-      bytes: () => store().put('etags/bytes', pseudoRandomBytes(11, 1_000)),
-      text: () => store().put('etags/text', 'some text'),
-      stream: () => store().put('etags/stream', pseudoRandomStream(12, 100_000, 9_999)),
-      announcedStream: () => store().put('etags/announced', pseudoRandomStream(13, 100_000, 9_999), { size: 100_000 }),
-      iterable: () => store().put('etags/iterable', pseudoRandomChunks(14, 100_000, 4_096)),
-      largeStream: () => store().put('etags/large', pseudoRandomStream(15, large, 65_536)),
-      largeAnnouncedStream: () => store().put('etags/large-announced', pseudoRandomStream(16, large, 65_536), { size: large }),
-      copy: () => store().copy('etags/bytes', 'etags/copy'),
-      largeCopy: () => store().copy('etags/large', 'etags/large-copy'),
-    };
-    for (const [shape, put] of Object.entries(shapes)) {
-      const info = await put();
-      expect(info.etag, shape).toMatch(/^(W\/)?".+"$/u);
-      expect(info.etag, shape).toBe((await store().head(info.key))?.etag);
-    }
-  });
+  it(
+    'returns from put and copy the etag that head reports, for every body shape',
+    { timeout: slowTimeout },
+    async () => {
+      // Beyond a multipart part (5 MiB on S3): such a stream goes up in parts, whose completion answers its own ETag.
+      const large = 6 * 1024 * 1024 + 1;
+      const shapes = {
+        bytes: () => store().put('etags/bytes', pseudoRandomBytes(11, 1_000)),
+        text: () => store().put('etags/text', 'some text'),
+        stream: () => store().put('etags/stream', pseudoRandomStream(12, 100_000, 9_999)),
+        announcedStream: () =>
+          store().put('etags/announced', pseudoRandomStream(13, 100_000, 9_999), { size: 100_000 }),
+        iterable: () => store().put('etags/iterable', pseudoRandomChunks(14, 100_000, 4_096)),
+        largeStream: () => store().put('etags/large', pseudoRandomStream(15, large, 65_536)),
+        largeAnnouncedStream: () =>
+          store().put('etags/large-announced', pseudoRandomStream(16, large, 65_536), { size: large }),
+        copy: () => store().copy('etags/bytes', 'etags/copy'),
+        largeCopy: () => store().copy('etags/large', 'etags/large-copy'),
+      };
+      for (const [shape, put] of Object.entries(shapes)) {
+        const info = await put();
+        expect(info.etag, shape).toMatch(/^(W\/)?".+"$/u);
+        expect(info.etag, shape).toBe((await store().head(info.key))?.etag);
+      }
+    },
+  );
 
   it('reports a quoted etag that changes when the bytes change and agrees across head, get and list', async () => {
     const first = await store().put('etag/object', 'version one');

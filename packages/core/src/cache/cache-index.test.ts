@@ -6,14 +6,25 @@ function infoOf(key: string, etag = '"v1"'): ObjectInfo {
   return { key, size: 100, contentType: 'application/octet-stream', lastModified: new Date(0), etag, metadata: {} };
 }
 
-function sliceOf(key: string, sliceNumber: number, size: number): { sliceNumber: number; tierKey: string; size: number; sha256: string } {
+function sliceOf(
+  key: string,
+  sliceNumber: number,
+  size: number,
+): { sliceNumber: number; tierKey: string; size: number; sha256: string } {
   return { sliceNumber, tierKey: `${key}#${sliceNumber}`, size, sha256: 'x' };
 }
 
-function setup(limits: { maxEntries?: number; maxBytes?: number; inactiveMs?: number } = {}): { index: CacheIndex; clock: { now: number } } {
+function setup(limits: { maxEntries?: number; maxBytes?: number; inactiveMs?: number } = {}): {
+  index: CacheIndex;
+  clock: { now: number };
+} {
   const clock = { now: 1_000 };
   const index = new CacheIndex(
-    { maxEntries: limits.maxEntries ?? 100, maxBytes: limits.maxBytes ?? 1_000_000, inactiveMs: limits.inactiveMs ?? 1_000 },
+    {
+      maxEntries: limits.maxEntries ?? 100,
+      maxBytes: limits.maxBytes ?? 1_000_000,
+      inactiveMs: limits.inactiveMs ?? 1_000,
+    },
     () => clock.now,
   );
   return { index, clock };

@@ -94,7 +94,11 @@ export class CacheIndex {
    * versions of the same object, and the least recently used slices beyond the limits. The caller checks `fits`
    * first; the slice just added is never among those returned.
    */
-  add(info: ObjectInfo, slice: Omit<CachedSlice, 'lastUsed' | 'key' | 'etag'>, lastUsed: number = this.#now()): CachedSlice[] {
+  add(
+    info: ObjectInfo,
+    slice: Omit<CachedSlice, 'lastUsed' | 'key' | 'etag'>,
+    lastUsed: number = this.#now(),
+  ): CachedSlice[] {
     const removed: CachedSlice[] = [];
     let object = this.#objects.get(info.key);
     if (object !== undefined && object.info.etag !== info.etag) {

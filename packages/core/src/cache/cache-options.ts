@@ -79,7 +79,10 @@ function positiveInteger(option: string, value: number | undefined, fallback: nu
 function verifyMode(value: string | undefined): 'every-hit' | 'on-change' {
   if (value === undefined || value === 'on-change') return 'on-change';
   if (value === 'every-hit') return value;
-  throw new StorageError('InvalidSettings', `cache option verify must be "every-hit" or "on-change", not ${JSON.stringify(value)}`);
+  throw new StorageError(
+    'InvalidSettings',
+    `cache option verify must be "every-hit" or "on-change", not ${JSON.stringify(value)}`,
+  );
 }
 
 /** Applies the defaults; throws `InvalidSettings` naming the first option that is out of range. */

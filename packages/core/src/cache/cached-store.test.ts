@@ -4,7 +4,15 @@ import { StorageError } from '../errors.ts';
 import { MemoryStore } from '../memory-store.ts';
 import { nodeSha256 } from '../node/sha256.ts';
 import type {
-  Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, SignedUrlOptions,
+  Body,
+  GetOptions,
+  GetResult,
+  ListOptions,
+  ObjectInfo,
+  ObjectStore,
+  ObjectSummary,
+  PutOptions,
+  SignedUrlOptions,
 } from '../object-store.ts';
 import { CACHE_INDEX_BYTES_PER_ENTRY } from './cache-options.ts';
 import type { CacheOptions } from './cache-options.ts';
@@ -132,7 +140,10 @@ interface Setup {
   readonly clock: { now: number };
 }
 
-function setup(options: Omit<Partial<CacheOptions>, 'tier'> = {}, tier = new MemoryStore({ name: 'tier', sha256: nodeSha256 })): Setup {
+function setup(
+  options: Omit<Partial<CacheOptions>, 'tier'> = {},
+  tier = new MemoryStore({ name: 'tier', sha256: nodeSha256 }),
+): Setup {
   const origin = new WatchedOrigin();
   const clock = { now: Date.UTC(2026, 0, 1) };
   const cache = withCache(origin, { tier, sliceSize: 1000, now: () => clock.now, ...options });
@@ -154,13 +165,23 @@ describe('withCache: reading through', () => {
   it('fills on the first read and serves the second from the tier with the origin info', async () => {
     const { origin, cache } = setup();
     const bytes = patterned(2_500);
-    const stored = await origin.put('2/ab/report.pdf', bytes, { metadata: { owner: '7' }, cacheControl: 'private, immutable' });
+    const stored = await origin.put('2/ab/report.pdf', bytes, {
+      metadata: { owner: '7' },
+      cacheControl: 'private, immutable',
+    });
 
     const first = await cache.get('2/ab/report.pdf');
     expect(sameBytes(await collectBytes(first.body), bytes)).toBe(true);
     await cache.drain();
     expect(origin.gets).toEqual(['2/ab/report.pdf whole']);
-    expect(cache.stats()).toMatchObject({ misses: 3, hits: 0, originSlices: 3, originBytes: 2_500, entriesHeld: 3, bytesHeld: 2_500 });
+    expect(cache.stats()).toMatchObject({
+      misses: 3,
+      hits: 0,
+      originSlices: 3,
+      originBytes: 2_500,
+      entriesHeld: 3,
+      bytesHeld: 2_500,
+    });
 
     const second = await cache.get('2/ab/report.pdf');
     expect(sameBytes(await collectBytes(second.body), bytes)).toBe(true);
@@ -193,7 +214,9 @@ describe('withCache: reading through', () => {
     expect(cache.stats()).toMatchObject({ originSlices: 3, originBytes: 3_000 });
     await cache.drain();
 
-    expect(sameBytes(await read(cache, 'video.mp4', { range: { start: 1_999, end: 2_000 } }), bytes.subarray(1_999, 2_001))).toBe(true);
+    expect(
+      sameBytes(await read(cache, 'video.mp4', { range: { start: 1_999, end: 2_000 } }), bytes.subarray(1_999, 2_001)),
+    ).toBe(true);
     expect(origin.gets).toHaveLength(1);
 
     expect(sameBytes(await read(cache, 'video.mp4', { range: { suffix: 600 } }), bytes.subarray(8_900))).toBe(true);
@@ -206,7 +229,9 @@ describe('withCache: reading through', () => {
     await cache.drain();
     expect(cache.stats()).toMatchObject({ originSlices: 10, originBytes: 9_500, entriesHeld: 10 });
 
-    expect(sameBytes(await read(cache, 'video.mp4', { range: { start: 9_400, end: 100_000 } }), bytes.subarray(9_400))).toBe(true);
+    expect(
+      sameBytes(await read(cache, 'video.mp4', { range: { start: 9_400, end: 100_000 } }), bytes.subarray(9_400)),
+    ).toBe(true);
     expect(sameBytes(await read(cache, 'video.mp4', { range: { start: 3_000 } }), bytes.subarray(3_000))).toBe(true);
     await expect(cache.get('video.mp4', { range: { start: 9_500 } })).rejects.toMatchObject({ code: 'InvalidRange' });
   });
@@ -514,7 +539,12 @@ describe('withCache: origin down', () => {
     origin.down = true;
 
     expect(sameBytes(await read(cache, 'cached.bin'), patterned(2_500))).toBe(true);
-    expect(sameBytes(await read(cache, 'cached.bin', { range: { start: 999, end: 1_000 } }), patterned(2_500).subarray(999, 1_001))).toBe(true);
+    expect(
+      sameBytes(
+        await read(cache, 'cached.bin', { range: { start: 999, end: 1_000 } }),
+        patterned(2_500).subarray(999, 1_001),
+      ),
+    ).toBe(true);
     expect(await cache.head('cached.bin')).toMatchObject({ size: 2_500 });
     await expect(cache.get('uncached.bin')).rejects.toMatchObject({ code: 'Unavailable' });
     await expect(cache.head('uncached.bin')).rejects.toMatchObject({ code: 'Unavailable' });
@@ -596,8 +626,15 @@ describe('withCache: limits', () => {
   it('rejects limits that are not positive integers with InvalidSettings', () => {
     const tier = new MemoryStore();
     const origin = new MemoryStore();
-    for (const options of [{ sliceSize: 0 }, { diskCacheSize: -1 }, { cacheInactiveTime: 1.5 }, { memoryCacheSize: 100 }]) {
-      expect(() => withCache(origin, { tier, ...options })).toThrow(expect.objectContaining({ code: 'InvalidSettings' }));
+    for (const options of [
+      { sliceSize: 0 },
+      { diskCacheSize: -1 },
+      { cacheInactiveTime: 1.5 },
+      { memoryCacheSize: 100 },
+    ]) {
+      expect(() => withCache(origin, { tier, ...options })).toThrow(
+        expect.objectContaining({ code: 'InvalidSettings' }),
+      );
     }
     expect(() => withCache(origin, { tier, verify: 'never' as 'on-change' })).toThrow(/verify must be/u);
   });

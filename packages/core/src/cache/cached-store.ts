@@ -3,7 +3,15 @@ import { portableSha256 } from '../checksum.ts';
 import { StorageError, abortedError, isStorageError, throwIfAborted, unlessAborted } from '../errors.ts';
 import { validateKey } from '../keys.ts';
 import type {
-  Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, SignedUrlOptions,
+  Body,
+  GetOptions,
+  GetResult,
+  ListOptions,
+  ObjectInfo,
+  ObjectStore,
+  ObjectSummary,
+  PutOptions,
+  SignedUrlOptions,
 } from '../object-store.ts';
 import { resolveRange } from '../range.ts';
 import { CacheIndex } from './cache-index.ts';
@@ -15,7 +23,14 @@ import type { Flight, SliceChunks } from './origin-feed.ts';
 import { sliceDigest } from './slice-digest.ts';
 import type { SliceDigest, SliceHasher } from './slice-digest.ts';
 import {
-  EARLIER_TIER_LAYOUT_PREFIX, TIER_LAYOUT_PREFIX, decodeSliceMetadata, encodeSliceMetadata, hashOriginKey, hashVersion, parseTierKey, tierKeyOf,
+  EARLIER_TIER_LAYOUT_PREFIX,
+  TIER_LAYOUT_PREFIX,
+  decodeSliceMetadata,
+  encodeSliceMetadata,
+  hashOriginKey,
+  hashVersion,
+  parseTierKey,
+  tierKeyOf,
 } from './tier-layout.ts';
 
 /** What the cache has done since it was made. A "slice read" is one reader getting the bytes of one slice. */
@@ -94,7 +109,6 @@ function bytesBetween(chunks: SliceChunks, chunksStart: number, from: number, to
   }
   return out;
 }
-
 
 async function* eachChunk(chunks: SliceChunks): AsyncGenerator<Uint8Array, void, undefined> {
   for (const chunk of chunks) yield chunk;
@@ -216,7 +230,13 @@ class ReadThroughCache implements CachedStore {
     const firstSlice = Math.floor(from / sliceSize);
     const lastSlice = to === 0 ? 0 : Math.floor((to - 1) / sliceSize);
     if (firstSlice === lastSlice && to > from) {
-      const body = await this.#streamMatchedSlice(info, firstSlice, from - firstSlice * sliceSize, to - firstSlice * sliceSize, signal);
+      const body = await this.#streamMatchedSlice(
+        info,
+        firstSlice,
+        from - firstSlice * sliceSize,
+        to - firstSlice * sliceSize,
+        signal,
+      );
       if (body !== undefined) return { ...copyInfo(info), body, range };
     }
     const feeds = new Set<OriginFeed>();
@@ -242,7 +262,9 @@ class ReadThroughCache implements CachedStore {
     let nextSlice = firstSlice;
     let queue: Uint8Array[] = [];
     // A whole slice that needs no hash streams from the tier as it is read, its size counted on the way.
-    let streaming: { readonly reader: ReadableStreamDefaultReader<Uint8Array>; readonly slice: CachedSlice; left: number } | undefined;
+    let streaming:
+      | { readonly reader: ReadableStreamDefaultReader<Uint8Array>; readonly slice: CachedSlice; left: number }
+      | undefined;
     const readNext = async (): Promise<void> => {
       const sliceNumber = nextSlice;
       nextSlice += 1;
@@ -475,7 +497,11 @@ class ReadThroughCache implements CachedStore {
           if (result.etag !== etag || result.size !== info.size) {
             await result.body.cancel();
             await this.#invalidate(key);
-            const changed = new StorageError('IntegrityError', `"${key}" changed at the origin while it was being read; read it again`, { key });
+            const changed = new StorageError(
+              'IntegrityError',
+              `"${key}" changed at the origin while it was being read; read it again`,
+              { key },
+            );
             changedAtOrigin.add(changed);
             throw changed;
           }
@@ -537,7 +563,10 @@ class ReadThroughCache implements CachedStore {
     const whole = from === 0 && to === slice.size;
     let result: GetResult;
     try {
-      result = await this.#tier.get(slice.tierKey, whole ? { signal } : { signal, range: { start: from, end: to - 1 } });
+      result = await this.#tier.get(
+        slice.tierKey,
+        whole ? { signal } : { signal, range: { start: from, end: to - 1 } },
+      );
     } catch {
       if (signal?.aborted === true) throw abortedError(slice.key, signal.reason);
       return undefined;
@@ -556,7 +585,9 @@ class ReadThroughCache implements CachedStore {
    * `on-change` mode it is served without hashing.
    */
   #stillMatches(slice: CachedSlice, result: ObjectInfo): boolean {
-    return this.#options.verify === 'on-change' && result.size === slice.size && tierVersionOf(result) === slice.verifiedAs;
+    return (
+      this.#options.verify === 'on-change' && result.size === slice.size && tierVersionOf(result) === slice.verifiedAs
+    );
   }
 
   /**
@@ -567,7 +598,9 @@ class ReadThroughCache implements CachedStore {
     this.#discarded += 1;
     this.#index.removeSlice(slice);
     this.#deleteFromTier([slice]);
-    return new StorageError('IntegrityError', `cached slice of "${slice.key}" changed size while it was read`, { key: slice.key });
+    return new StorageError('IntegrityError', `cached slice of "${slice.key}" changed size while it was read`, {
+      key: slice.key,
+    });
   }
 
   /** One slice's bytes, verified, from where the plan says; re-planned when that source fails. */
@@ -579,7 +612,10 @@ class ReadThroughCache implements CachedStore {
     signal: AbortSignal | undefined,
     opened: OpenedSlice | undefined,
     streamable: boolean,
-  ): Promise<{ readonly chunks: SliceChunks; readonly shared: boolean } | { readonly stream: ReadableStream<Uint8Array>; readonly slice: CachedSlice }> {
+  ): Promise<
+    | { readonly chunks: SliceChunks; readonly shared: boolean }
+    | { readonly stream: ReadableStream<Uint8Array>; readonly slice: CachedSlice }
+  > {
     let unused = opened;
     for (let attempt = 0; attempt < SLICE_ATTEMPTS; attempt++) {
       const source = plan.get(sliceNumber);
@@ -599,7 +635,9 @@ class ReadThroughCache implements CachedStore {
         if (read !== undefined) {
           this.#hits += 1;
           this.#index.touch(current.tier);
-          return read instanceof ReadableStream ? { stream: read, slice: current.tier } : { chunks: read, shared: false };
+          return read instanceof ReadableStream
+            ? { stream: read, slice: current.tier }
+            : { chunks: read, shared: false };
         }
         continue;
       }
@@ -619,9 +657,13 @@ class ReadThroughCache implements CachedStore {
       return { chunks, shared: true };
     }
     unused?.result.then((result) => result.body.cancel()).catch(() => undefined);
-    throw new StorageError('Unavailable', `could not read slice ${sliceNumber} of "${info.key}" after ${SLICE_ATTEMPTS} attempts`, {
-      key: info.key,
-    });
+    throw new StorageError(
+      'Unavailable',
+      `could not read slice ${sliceNumber} of "${info.key}" after ${SLICE_ATTEMPTS} attempts`,
+      {
+        key: info.key,
+      },
+    );
   }
 
   /**
@@ -692,7 +734,11 @@ class ReadThroughCache implements CachedStore {
       for (const chunk of chunks) hasher.update(chunk);
       const sha256 = await hasher.finish();
       const sha = this.#options.sha256 ?? portableSha256;
-      const tierKey = tierKeyOf({ keyHash: this.#keyHash(info.key), versionHash: hashVersion(info.etag, sha), sliceNumber: flight.sliceNumber });
+      const tierKey = tierKeyOf({
+        keyHash: this.#keyHash(info.key),
+        versionHash: hashVersion(info.etag, sha),
+        sliceNumber: flight.sliceNumber,
+      });
       const metadata = encodeSliceMetadata({ info, sliceSize: this.#options.sliceSize, sha256 });
       const written = await this.#onTier(tierKey, () =>
         this.#tier.put(tierKey, eachChunk(chunks), { metadata, sha256, size, contentType: 'application/octet-stream' }),
@@ -700,7 +746,10 @@ class ReadThroughCache implements CachedStore {
       // The tier checked the bytes it received against `sha256`, so this version of its object starts verified.
       const verifiedAs = tierVersionOf(written);
       if (cancelledMeanwhile(flight)) this.#deleteFromTier([{ tierKey }]);
-      else this.#deleteFromTier(this.#index.add(info, { sliceNumber: flight.sliceNumber, tierKey, size, sha256, verifiedAs }));
+      else
+        this.#deleteFromTier(
+          this.#index.add(info, { sliceNumber: flight.sliceNumber, tierKey, size, sha256, verifiedAs }),
+        );
     } catch {
       // Not cached; readers fetch it again.
     } finally {
@@ -717,7 +766,11 @@ class ReadThroughCache implements CachedStore {
     }
     this.#infoFlights.delete(key);
     const removed = this.#index.remove(key);
-    await Promise.all(removed.map((slice) => this.#onTier(slice.tierKey, () => this.#tier.delete(slice.tierKey)).catch(() => undefined)));
+    await Promise.all(
+      removed.map((slice) =>
+        this.#onTier(slice.tierKey, () => this.#tier.delete(slice.tierKey)).catch(() => undefined),
+      ),
+    );
   }
 
   #expireIdle(): void {
@@ -764,7 +817,11 @@ class ReadThroughCache implements CachedStore {
    * Everything else under the prefix is deleted, and so is everything under the earlier layout's prefix.
    */
   async #rebuild(): Promise<void> {
-    type Found = { readonly info: ObjectInfo; readonly slice: Omit<CachedSlice, 'lastUsed' | 'key' | 'etag'>; readonly lastUsed: number };
+    type Found = {
+      readonly info: ObjectInfo;
+      readonly slice: Omit<CachedSlice, 'lastUsed' | 'key' | 'etag'>;
+      readonly lastUsed: number;
+    };
     const found: Found[] = [];
     const unusable: { readonly tierKey: string }[] = [];
     const sha = this.#options.sha256 ?? portableSha256;
@@ -789,7 +846,11 @@ class ReadThroughCache implements CachedStore {
         unusable.push({ tierKey });
         return;
       }
-      found.push({ info, slice: { sliceNumber: parsed.sliceNumber, tierKey, size: head.size, sha256 }, lastUsed: head.lastModified.getTime() });
+      found.push({
+        info,
+        slice: { sliceNumber: parsed.sliceNumber, tierKey, size: head.size, sha256 },
+        lastUsed: head.lastModified.getTime(),
+      });
     };
     let batch: Promise<void>[] = [];
     for await (const summary of this.#tier.list({ prefix: TIER_LAYOUT_PREFIX })) {
@@ -801,7 +862,8 @@ class ReadThroughCache implements CachedStore {
     }
     await Promise.all(batch);
     // The earlier layout's slices would only take up room: this cache never reads them.
-    for await (const summary of this.#tier.list({ prefix: EARLIER_TIER_LAYOUT_PREFIX })) unusable.push({ tierKey: summary.key });
+    for await (const summary of this.#tier.list({ prefix: EARLIER_TIER_LAYOUT_PREFIX }))
+      unusable.push({ tierKey: summary.key });
     found.sort((a, b) => a.lastUsed - b.lastUsed);
     for (const { info, slice, lastUsed } of found) {
       if (this.#index.isIdle(lastUsed) || !this.#index.fits(slice.size)) {

@@ -103,9 +103,13 @@ export class OriginFeed {
   release(): void {
     this.#users -= 1;
     if (this.#users <= 0 && !this.#finished) {
-      const abandoned = new StorageError('Aborted', `every reader of "${this.#source.key}" left before this slice was read`, {
-        key: this.#source.key,
-      });
+      const abandoned = new StorageError(
+        'Aborted',
+        `every reader of "${this.#source.key}" left before this slice was read`,
+        {
+          key: this.#source.key,
+        },
+      );
       abandonedErrors.add(abandoned);
       this.#stop(abandoned);
     }
@@ -113,9 +117,11 @@ export class OriginFeed {
 
   /** Reads the origin up to and including slice `sliceNumber` (if not done already). Never rejects. */
   drive(sliceNumber: number): Promise<void> {
-    const run = this.#chain.then(() => this.#readThrough(sliceNumber)).catch((error: unknown) => {
-      this.#stop(error);
-    });
+    const run = this.#chain
+      .then(() => this.#readThrough(sliceNumber))
+      .catch((error: unknown) => {
+        this.#stop(error);
+      });
     this.#chain = run;
     return run;
   }
@@ -153,9 +159,13 @@ export class OriginFeed {
       if (chunk === undefined) {
         const step = await reader.read();
         if (step.done) {
-          throw new StorageError('IntegrityError', `the origin ended "${this.#source.key}" ${size - received} bytes early`, {
-            key: this.#source.key,
-          });
+          throw new StorageError(
+            'IntegrityError',
+            `the origin ended "${this.#source.key}" ${size - received} bytes early`,
+            {
+              key: this.#source.key,
+            },
+          );
         }
         chunk = step.value;
         this.#source.onBytes(chunk.byteLength);

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { portableSha256 } from '../checksum.ts';
 import { validateKey } from '../keys.ts';
 import type { ObjectInfo } from '../object-store.ts';
-import { decodeSliceMetadata, encodeSliceMetadata, hashOriginKey, hashVersion, parseTierKey, tierKeyOf } from './tier-layout.ts';
+import {
+  decodeSliceMetadata,
+  encodeSliceMetadata,
+  hashOriginKey,
+  hashVersion,
+  parseTierKey,
+  tierKeyOf,
+} from './tier-layout.ts';
 
 const info: ObjectInfo = {
   key: '2/ab/Résumé 📄.pdf',
@@ -35,7 +42,9 @@ describe('tier layout', () => {
   });
 
   it('hashes the origin key: the SHA-256 of "abc" is the well-known one', () => {
-    expect(hashOriginKey('abc', portableSha256)).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(hashOriginKey('abc', portableSha256)).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
   });
 
   it('rejects tier keys it did not make', () => {

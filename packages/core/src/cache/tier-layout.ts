@@ -61,7 +61,12 @@ export function parseTierKey(tierKey: string): TierKeyParts | undefined {
   const match = TIER_KEY.exec(tierKey);
   if (match === null) return undefined;
   const [, shard, keyHash, versionHash, sliceNumber] = match;
-  if (keyHash === undefined || versionHash === undefined || sliceNumber === undefined || shard !== keyHash.slice(0, 2)) {
+  if (
+    keyHash === undefined ||
+    versionHash === undefined ||
+    sliceNumber === undefined ||
+    shard !== keyHash.slice(0, 2)
+  ) {
     return undefined;
   }
   const parsed = Number(sliceNumber);
@@ -152,7 +157,8 @@ export function decodeSliceMetadata(metadata: Readonly<Record<string, string>>):
   const sha256 = metadata[SLICE_SHA256];
   const sliceSize = Number(metadata[SLICE_SIZE]);
   const encodedInfo = metadata[OBJECT_INFO];
-  if (sha256 === undefined || encodedInfo === undefined || !Number.isSafeInteger(sliceSize) || sliceSize < 1) return undefined;
+  if (sha256 === undefined || encodedInfo === undefined || !Number.isSafeInteger(sliceSize) || sliceSize < 1)
+    return undefined;
   const info = decodeInfo(encodedInfo);
   return info === undefined ? undefined : { info, sliceSize, sha256 };
 }

@@ -1,6 +1,14 @@
 import { StorageError, bodyToStream } from '@stowage/core';
 import type {
-  Body, GetOptions, GetResult, ListOptions, ObjectInfo, ObjectStore, ObjectSummary, PutOptions, SignedUrlOptions,
+  Body,
+  GetOptions,
+  GetResult,
+  ListOptions,
+  ObjectInfo,
+  ObjectStore,
+  ObjectSummary,
+  PutOptions,
+  SignedUrlOptions,
 } from '@stowage/core';
 
 /** The store operations a fault can be injected into. */
@@ -30,10 +38,18 @@ export type FaultPlan = (call: FaultCall) => Fault | undefined;
 
 /** An `Unavailable` error like a busy or unreachable service gives. */
 export function unavailable(key?: string): StorageError {
-  return new StorageError('Unavailable', `injected fault: service unavailable${key === undefined ? '' : ` for ${key}`}`, { key });
+  return new StorageError(
+    'Unavailable',
+    `injected fault: service unavailable${key === undefined ? '' : ` for ${key}`}`,
+    { key },
+  );
 }
 
-function failingAfter(body: ReadableStream<Uint8Array>, limit: number, error: StorageError): ReadableStream<Uint8Array> {
+function failingAfter(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+  error: StorageError,
+): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let passed = 0;
   return new ReadableStream<Uint8Array>(

@@ -2,9 +2,19 @@ import { NoSuchBucket, NoSuchKey, NoSuchUpload, NotFound, S3ServiceException } f
 
 let requestCounter = 0;
 
-function metadata(status: number): { httpStatusCode: number; requestId: string; attempts: number; totalRetryDelay: number } {
+function metadata(status: number): {
+  httpStatusCode: number;
+  requestId: string;
+  attempts: number;
+  totalRetryDelay: number;
+} {
   requestCounter += 1;
-  return { httpStatusCode: status, requestId: `FAKE${requestCounter.toString(16).toUpperCase().padStart(12, '0')}`, attempts: 1, totalRetryDelay: 0 };
+  return {
+    httpStatusCode: status,
+    requestId: `FAKE${requestCounter.toString(16).toUpperCase().padStart(12, '0')}`,
+    attempts: 1,
+    totalRetryDelay: 0,
+  };
 }
 
 /**
@@ -36,5 +46,9 @@ export function connectionResetError(): Error {
 
 /** A request that got no answer in time, as the SDK's Node handler reports it. */
 export function requestTimeoutError(): Error {
-  return Object.assign(new Error('Connection timed out after 3000 ms'), { name: 'TimeoutError', code: 'ETIMEDOUT', $metadata: {} });
+  return Object.assign(new Error('Connection timed out after 3000 ms'), {
+    name: 'TimeoutError',
+    code: 'ETIMEDOUT',
+    $metadata: {},
+  });
 }

@@ -1,7 +1,19 @@
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand,
-  DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command,
-  ListPartsCommand, NoSuchKey, NotFound, PutObjectCommand, S3ServiceException, UploadPartCommand,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  S3ServiceException,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { FakeS3 } from './fake-s3.ts';
@@ -11,7 +23,10 @@ const Bucket = 'fake-bucket';
 const MIB = 1024 * 1024;
 
 async function failure(promise: Promise<unknown>): Promise<S3ServiceException> {
-  const error: unknown = await promise.then(() => undefined, (reason: unknown) => reason);
+  const error: unknown = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
   expect(error).toBeInstanceOf(Error);
   return error as S3ServiceException;
 }
@@ -31,7 +46,15 @@ describe('FakeS3 answers like S3', () => {
 
   it('keeps metadata with lower-case names and returns ranges, suffixes and 416', async () => {
     const { client } = new FakeS3();
-    await client.send(new PutObjectCommand({ Bucket, Key: 'k', Body: '0123456789', ContentType: 'text/plain', Metadata: { 'Mixed-Case': 'v' } }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket,
+        Key: 'k',
+        Body: '0123456789',
+        ContentType: 'text/plain',
+        Metadata: { 'Mixed-Case': 'v' },
+      }),
+    );
     const head = await client.send(new HeadObjectCommand({ Bucket, Key: 'k' }));
     expect(head).toMatchObject({ ContentLength: 10, ContentType: 'text/plain', Metadata: { 'mixed-case': 'v' } });
     const range = await client.send(new GetObjectCommand({ Bucket, Key: 'k', Range: 'bytes=2-4' }));
@@ -48,11 +71,15 @@ describe('FakeS3 answers like S3', () => {
   it('lists 1,000 keys a page in UTF-8 order with continuation tokens and StartAfter', async () => {
     const { client } = new FakeS3();
     const keys = Array.from({ length: 1_500 }, (_, index) => `k/${String(index).padStart(4, '0')}`);
-    await Promise.all([...keys, '\u{1f600}', '\ue000'].map((Key) => client.send(new PutObjectCommand({ Bucket, Key, Body: 'x' }))));
+    await Promise.all(
+      [...keys, '\u{1f600}', '\ue000'].map((Key) => client.send(new PutObjectCommand({ Bucket, Key, Body: 'x' }))),
+    );
     const first = await client.send(new ListObjectsV2Command({ Bucket, MaxKeys: 5000 }));
     expect(first.Contents).toHaveLength(1000);
     expect(first.IsTruncated).toBe(true);
-    const second = await client.send(new ListObjectsV2Command({ Bucket, ContinuationToken: first.NextContinuationToken }));
+    const second = await client.send(
+      new ListObjectsV2Command({ Bucket, ContinuationToken: first.NextContinuationToken }),
+    );
     expect(second.Contents?.map((object) => object.Key)).toEqual([...keys.slice(1000), '\ue000', '\u{1f600}']);
     expect(second.IsTruncated).toBe(false);
     const after = await client.send(new ListObjectsV2Command({ Bucket, Prefix: 'k/', StartAfter: 'k/1497' }));
@@ -61,32 +88,82 @@ describe('FakeS3 answers like S3', () => {
 
   it('runs multipart uploads with S3 checks, and tracks open uploads and their parts', async () => {
     const { client } = new FakeS3();
-    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: 'big', Metadata: { a: 'b' } }));
-    const small = await client.send(new UploadPartCommand({ Bucket, Key: 'big', UploadId, PartNumber: 1, Body: new Uint8Array(10) }));
-    const last = await client.send(new UploadPartCommand({ Bucket, Key: 'big', UploadId, PartNumber: 2, Body: new Uint8Array(3) }));
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket, Key: 'big', Metadata: { a: 'b' } }),
+    );
+    const small = await client.send(
+      new UploadPartCommand({ Bucket, Key: 'big', UploadId, PartNumber: 1, Body: new Uint8Array(10) }),
+    );
+    const last = await client.send(
+      new UploadPartCommand({ Bucket, Key: 'big', UploadId, PartNumber: 2, Body: new Uint8Array(3) }),
+    );
     const parts = await client.send(new ListPartsCommand({ Bucket, Key: 'big', UploadId }));
-    expect(parts.Parts?.map((part) => [part.PartNumber, part.Size])).toEqual([[1, 10], [2, 3]]);
+    expect(parts.Parts?.map((part) => [part.PartNumber, part.Size])).toEqual([
+      [1, 10],
+      [2, 3],
+    ]);
     const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket }));
     expect(uploads.Uploads?.map((upload) => upload.UploadId)).toEqual([UploadId]);
     const tooSmall = await failure(
-      client.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'big', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: small.ETag }, { PartNumber: 2, ETag: last.ETag }] } })),
+      client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key: 'big',
+          UploadId,
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: small.ETag },
+              { PartNumber: 2, ETag: last.ETag },
+            ],
+          },
+        }),
+      ),
     );
     expect(tooSmall.name).toBe('EntityTooSmall');
-    const wrongTag = await failure(client.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'big', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"nope"' }] } })));
+    const wrongTag = await failure(
+      client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key: 'big',
+          UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"nope"' }] },
+        }),
+      ),
+    );
     expect(wrongTag.name).toBe('InvalidPart');
     await client.send(new AbortMultipartUploadCommand({ Bucket, Key: 'big', UploadId }));
     expect((await client.send(new ListMultipartUploadsCommand({ Bucket }))).Uploads).toEqual([]);
-    const gone = await failure(client.send(new UploadPartCommand({ Bucket, Key: 'big', UploadId, PartNumber: 3, Body: 'x' })));
+    const gone = await failure(
+      client.send(new UploadPartCommand({ Bucket, Key: 'big', UploadId, PartNumber: 3, Body: 'x' })),
+    );
     expect(gone.name).toBe('NoSuchUpload');
   });
 
   it('completes a multipart upload into one object with a multipart ETag and the metadata given at creation', async () => {
     const fake = new FakeS3({ minPartSize: 5 * MIB });
     const { client } = fake;
-    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: 'big', ContentType: 'video/mp4', Metadata: { a: 'b' } }));
-    const one = await client.send(new UploadPartCommand({ Bucket, Key: 'big', UploadId, PartNumber: 1, Body: new Uint8Array(5 * MIB).fill(1) }));
-    const two = await client.send(new UploadPartCommand({ Bucket, Key: 'big', UploadId, PartNumber: 2, Body: new Uint8Array(7).fill(2) }));
-    const done = await client.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'big', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: one.ETag }, { PartNumber: 2, ETag: two.ETag }] } }));
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket, Key: 'big', ContentType: 'video/mp4', Metadata: { a: 'b' } }),
+    );
+    const one = await client.send(
+      new UploadPartCommand({ Bucket, Key: 'big', UploadId, PartNumber: 1, Body: new Uint8Array(5 * MIB).fill(1) }),
+    );
+    const two = await client.send(
+      new UploadPartCommand({ Bucket, Key: 'big', UploadId, PartNumber: 2, Body: new Uint8Array(7).fill(2) }),
+    );
+    const done = await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key: 'big',
+        UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: one.ETag },
+            { PartNumber: 2, ETag: two.ETag },
+          ],
+        },
+      }),
+    );
     expect(done.ETag).toMatch(/^"[0-9a-f]{32}-2"$/u);
     expect(fake.object(Bucket, 'big')).toMatchObject({ contentType: 'video/mp4', metadata: { a: 'b' } });
     expect(fake.object(Bucket, 'big')?.body.byteLength).toBe(5 * MIB + 7);
@@ -99,9 +176,19 @@ describe('FakeS3 answers like S3', () => {
     await client.send(new PutObjectCommand({ Bucket, Key: 'a b%', Body: 'x', Metadata: { m: '1' } }));
     await client.send(new CopyObjectCommand({ Bucket, Key: 'copy', CopySource: `${Bucket}/a%20b%25` }));
     expect(fake.object(Bucket, 'copy')?.metadata).toEqual({ m: '1' });
-    await client.send(new CopyObjectCommand({ Bucket, Key: 'replaced', CopySource: `${Bucket}/a%20b%25`, MetadataDirective: 'REPLACE', Metadata: { n: '2' } }));
+    await client.send(
+      new CopyObjectCommand({
+        Bucket,
+        Key: 'replaced',
+        CopySource: `${Bucket}/a%20b%25`,
+        MetadataDirective: 'REPLACE',
+        Metadata: { n: '2' },
+      }),
+    );
     expect(fake.object(Bucket, 'replaced')?.metadata).toEqual({ n: '2' });
-    const self = await failure(client.send(new CopyObjectCommand({ Bucket, Key: 'copy', CopySource: `${Bucket}/copy` })));
+    const self = await failure(
+      client.send(new CopyObjectCommand({ Bucket, Key: 'copy', CopySource: `${Bucket}/copy` })),
+    );
     expect(self.name).toBe('InvalidRequest');
     const raw = await failure(client.send(new CopyObjectCommand({ Bucket, Key: 'x', CopySource: `${Bucket}/100%` })));
     expect(raw.name).toBe('InvalidArgument');
@@ -110,7 +197,9 @@ describe('FakeS3 answers like S3', () => {
   it('honours If-None-Match: * (or ignores it, when told to)', async () => {
     const strict = new FakeS3();
     await strict.client.send(new PutObjectCommand({ Bucket, Key: 'k', Body: 'a', IfNoneMatch: '*' }));
-    const refused = await failure(strict.client.send(new PutObjectCommand({ Bucket, Key: 'k', Body: 'b', IfNoneMatch: '*' })));
+    const refused = await failure(
+      strict.client.send(new PutObjectCommand({ Bucket, Key: 'k', Body: 'b', IfNoneMatch: '*' })),
+    );
     expect(refused.name).toBe('PreconditionFailed');
     expect(refused.$metadata.httpStatusCode).toBe(412);
     const lax = new FakeS3({ honoursIfNoneMatch: false });
@@ -124,11 +213,15 @@ describe('FakeS3 answers like S3', () => {
     const { client } = fake;
     for (const Key of ['a', 'b']) await client.send(new PutObjectCommand({ Bucket, Key, Body: 'x' }));
     fake.failDeletesOf('b', 'AccessDenied');
-    const result = await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: 'a' }, { Key: 'b' }, { Key: 'c' }] } }));
+    const result = await client.send(
+      new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: 'a' }, { Key: 'b' }, { Key: 'c' }] } }),
+    );
     expect(result.Deleted?.map((entry) => entry.Key)).toEqual(['a', 'c']);
     expect(result.Errors).toEqual([{ Key: 'b', Code: 'AccessDenied', Message: 'Access Denied' }]);
     const tooMany = Array.from({ length: 1001 }, (_, index) => ({ Key: `k${index}` }));
-    expect((await failure(client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: tooMany } })))).name).toBe('MalformedXML');
+    expect((await failure(client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: tooMany } })))).name).toBe(
+      'MalformedXML',
+    );
   });
 });
 
@@ -138,7 +231,12 @@ describe('fault injection', () => {
     fake.faults.add({ kind: 'internal-error', operations: ['PutObject'], every: 2, times: 2 });
     const outcomes: string[] = [];
     for (let index = 0; index < 6; index++) {
-      outcomes.push(await fake.client.send(new PutObjectCommand({ Bucket, Key: `k${index}`, Body: 'x' })).then(() => 'ok', (error: unknown) => (error as Error).name));
+      outcomes.push(
+        await fake.client.send(new PutObjectCommand({ Bucket, Key: `k${index}`, Body: 'x' })).then(
+          () => 'ok',
+          (error: unknown) => (error as Error).name,
+        ),
+      );
     }
     expect(outcomes).toEqual(['ok', 'InternalError', 'ok', 'InternalError', 'ok', 'ok']);
     expect(fake.keys(Bucket)).toEqual(['k0', 'k2', 'k4', 'k5']);
@@ -166,6 +264,8 @@ describe('fault injection', () => {
     expect(schedule.decide('GetObject').error).toMatchObject({ code: 'ECONNRESET' });
     expect(schedule.decide('GetObject').error).toMatchObject({ name: 'TimeoutError' });
     expect(schedule.decide('HeadObject')).toEqual({ delayMs: 25, error: undefined });
-    expect(() => { schedule.add({ kind: 'slow-down', every: 0 }); }).toThrow(RangeError);
+    expect(() => {
+      schedule.add({ kind: 'slow-down', every: 0 });
+    }).toThrow(RangeError);
   });
 });

@@ -1,16 +1,39 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand,
-  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand,
-  ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand, PutObjectCommand, S3Client, UploadPartCommand,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import type {
-  AbortMultipartUploadCommandInput, CompleteMultipartUploadCommandInput, CopyObjectCommandInput,
-  CreateMultipartUploadCommandInput, DeleteObjectCommandInput, DeleteObjectsCommandInput, GetObjectCommandInput,
-  HeadBucketCommandInput, HeadObjectCommandInput, ListMultipartUploadsCommandInput, ListObjectsV2CommandInput,
-  ListPartsCommandInput, PutObjectCommandInput, UploadPartCommandInput, UploadPartCopyCommandInput,
+  AbortMultipartUploadCommandInput,
+  CompleteMultipartUploadCommandInput,
+  CopyObjectCommandInput,
+  CreateMultipartUploadCommandInput,
+  DeleteObjectCommandInput,
+  DeleteObjectsCommandInput,
+  GetObjectCommandInput,
+  HeadBucketCommandInput,
+  HeadObjectCommandInput,
+  ListMultipartUploadsCommandInput,
+  ListObjectsV2CommandInput,
+  ListPartsCommandInput,
+  PutObjectCommandInput,
+  UploadPartCommandInput,
+  UploadPartCopyCommandInput,
 } from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -88,10 +111,13 @@ export interface FakeFetchInit {
 }
 
 function s3ErrorResponse(status: number, code: string, message: string): Response {
-  return new Response(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`, {
-    status,
-    headers: { 'content-type': 'application/xml' },
-  });
+  return new Response(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+    {
+      status,
+      headers: { 'content-type': 'application/xml' },
+    },
+  );
 }
 
 /** What a put-like request may carry as a body. */
@@ -104,7 +130,7 @@ async function readBody(body: FakeBody): Promise<Uint8Array> {
   if (body instanceof Uint8Array) return body.slice();
   if (body instanceof Blob) return new Uint8Array(await body.arrayBuffer());
   const chunks: Uint8Array[] = [];
-  const iterable: AsyncIterable<Uint8Array> = body instanceof Readable ? body : (body);
+  const iterable: AsyncIterable<Uint8Array> = body instanceof Readable ? body : body;
   for await (const chunk of iterable) chunks.push(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk);
   return Buffer.concat(chunks);
 }
@@ -155,9 +181,17 @@ function parseRange(header: string, size: number): { start: number; end: number 
 function parseCopySource(copySource: string): { bucket: string; key: string } {
   const withoutVersion = copySource.replace(/\?versionId=.*$/u, '').replace(/^\//u, '');
   const slash = withoutVersion.indexOf('/');
-  if (slash <= 0) throw fakeS3Error('InvalidArgument', 400, 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
+  if (slash <= 0)
+    throw fakeS3Error(
+      'InvalidArgument',
+      400,
+      'Copy Source must mention the source bucket and key: sourcebucket/sourcekey',
+    );
   try {
-    return { bucket: decodeURIComponent(withoutVersion.slice(0, slash)), key: decodeURIComponent(withoutVersion.slice(slash + 1)) };
+    return {
+      bucket: decodeURIComponent(withoutVersion.slice(0, slash)),
+      key: decodeURIComponent(withoutVersion.slice(slash + 1)),
+    };
   } catch {
     throw fakeS3Error('InvalidArgument', 400, 'Invalid copy source encoding');
   }
@@ -192,7 +226,10 @@ export class FakeS3 {
   readonly #honoursCopySourceConditions: boolean;
   readonly #bareEtagAnswers: boolean;
   readonly #beforeNext = new Map<string, () => void>();
-  readonly #credentials: SigningCredentials = { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake-secret-access-key' };
+  readonly #credentials: SigningCredentials = {
+    accessKeyId: 'AKIAFAKEFAKEFAKEFAKE',
+    secretAccessKey: 'fake-secret-access-key',
+  };
 
   constructor(options: FakeS3Options = {}) {
     for (const bucket of options.buckets ?? ['fake-bucket']) this.#buckets.set(bucket, new Map());
@@ -280,7 +317,10 @@ export class FakeS3 {
     if (problem !== undefined) return s3ErrorResponse(403, problem.code, problem.message);
     const parsed = new URL(url);
     const hostBucket = Array.from(this.#buckets.keys()).find((name) => parsed.hostname.startsWith(`${name}.`));
-    const segments = parsed.pathname.split('/').slice(1).map((segment) => decodeURIComponent(segment));
+    const segments = parsed.pathname
+      .split('/')
+      .slice(1)
+      .map((segment) => decodeURIComponent(segment));
     const bucketName = hostBucket ?? segments.shift() ?? '';
     const key = segments.join('/');
     const bucket = this.#buckets.get(bucketName);
@@ -298,11 +338,16 @@ export class FakeS3 {
       return new Response(object.body.slice(), { status: 200, headers });
     }
     if (method === 'PUT') {
-      const body = typeof init.body === 'string' ? new TextEncoder().encode(init.body) : (init.body ?? new Uint8Array()).slice();
+      const body =
+        typeof init.body === 'string' ? new TextEncoder().encode(init.body) : (init.body ?? new Uint8Array()).slice();
       const headers = new Map(Object.entries(init.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
       const length = headers.get('content-length');
       if (length !== undefined && Number(length) !== body.byteLength) {
-        return s3ErrorResponse(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header');
+        return s3ErrorResponse(
+          400,
+          'IncompleteBody',
+          'You did not provide the number of bytes specified by the Content-Length HTTP header',
+        );
       }
       const etag = `"${md5(body).toString('hex')}"`;
       bucket.set(key, {
@@ -331,7 +376,11 @@ export class FakeS3 {
     return bucket;
   }
 
-  async #call<Input, Output>(operation: string, input: Input, handler: (input: Input) => Output | Promise<Output>): Promise<Output> {
+  async #call<Input, Output>(
+    operation: string,
+    input: Input,
+    handler: (input: Input) => Output | Promise<Output>,
+  ): Promise<Output> {
     this.#callCounts.set(operation, (this.#callCounts.get(operation) ?? 0) + 1);
     const { delayMs, error } = this.faults.decide(operation);
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
@@ -367,10 +416,14 @@ export class FakeS3 {
     on(DeleteObjectsCommand, 'DeleteObjects', (input: DeleteObjectsCommandInput) => this.#deleteObjects(input));
     on(CopyObjectCommand, 'CopyObject', (input: CopyObjectCommandInput) => this.#copyObject(input));
     on(ListObjectsV2Command, 'ListObjectsV2', (input: ListObjectsV2CommandInput) => this.#listObjects(input));
-    on(CreateMultipartUploadCommand, 'CreateMultipartUpload', (input: CreateMultipartUploadCommandInput) => this.#createUpload(input));
+    on(CreateMultipartUploadCommand, 'CreateMultipartUpload', (input: CreateMultipartUploadCommandInput) =>
+      this.#createUpload(input),
+    );
     on(UploadPartCommand, 'UploadPart', (input: UploadPartCommandInput) => this.#uploadPart(input));
     on(UploadPartCopyCommand, 'UploadPartCopy', (input: UploadPartCopyCommandInput) => this.#uploadPartCopy(input));
-    on(CompleteMultipartUploadCommand, 'CompleteMultipartUpload', (input: CompleteMultipartUploadCommandInput) => this.#completeUpload(input));
+    on(CompleteMultipartUploadCommand, 'CompleteMultipartUpload', (input: CompleteMultipartUploadCommandInput) =>
+      this.#completeUpload(input),
+    );
     on(AbortMultipartUploadCommand, 'AbortMultipartUpload', (input: AbortMultipartUploadCommandInput) => {
       this.#bucket(input.Bucket);
       this.#upload(input.UploadId, input.Key);
@@ -430,7 +483,11 @@ export class FakeS3 {
     const key = input.Key ?? '';
     const body = await readBody(input.Body as FakeBody);
     if (input.ContentLength !== undefined && input.ContentLength !== body.byteLength) {
-      throw fakeS3Error('IncompleteBody', 400, 'You did not provide the number of bytes specified by the Content-Length HTTP header');
+      throw fakeS3Error(
+        'IncompleteBody',
+        400,
+        'You did not provide the number of bytes specified by the Content-Length HTTP header',
+      );
     }
     if (input.ContentMD5 !== undefined && md5(body).toString('base64') !== input.ContentMD5) {
       throw fakeS3Error('BadDigest', 400, 'The Content-MD5 you specified did not match what we received.');
@@ -441,7 +498,10 @@ export class FakeS3 {
     return { $metadata: { httpStatusCode: 200 }, ETag: etag };
   }
 
-  #objectOrFail(input: { Bucket?: string | undefined; Key?: string | undefined }, missing: 'NoSuchKey' | 'NotFound'): FakeObject {
+  #objectOrFail(
+    input: { Bucket?: string | undefined; Key?: string | undefined },
+    missing: 'NoSuchKey' | 'NotFound',
+  ): FakeObject {
     const object = this.#bucket(input.Bucket).get(input.Key ?? '');
     if (object === undefined) throw fakeS3Error(missing, 404, 'The specified key does not exist.');
     return object;
@@ -470,7 +530,9 @@ export class FakeS3 {
       $metadata: { httpStatusCode: range === undefined ? 200 : 206 },
       ...this.#objectHeaders(object),
       ...(input.ResponseContentType === undefined ? {} : { ContentType: input.ResponseContentType }),
-      ...(input.ResponseContentDisposition === undefined ? {} : { ContentDisposition: input.ResponseContentDisposition }),
+      ...(input.ResponseContentDisposition === undefined
+        ? {}
+        : { ContentDisposition: input.ResponseContentDisposition }),
       ContentLength: bytes.byteLength,
       ...(range === undefined ? {} : { ContentRange: `bytes ${range.start}-${range.end}/${size}` }),
       Body: responseBody(bytes),
@@ -479,27 +541,43 @@ export class FakeS3 {
 
   #headObject(input: HeadObjectCommandInput): object {
     const object = this.#objectOrFail(input, 'NotFound');
-    return { $metadata: { httpStatusCode: 200 }, ...this.#objectHeaders(object), ContentLength: object.body.byteLength };
+    return {
+      $metadata: { httpStatusCode: 200 },
+      ...this.#objectHeaders(object),
+      ContentLength: object.body.byteLength,
+    };
   }
 
   #deleteObjects(input: DeleteObjectsCommandInput): object {
     const bucket = this.#bucket(input.Bucket);
     const objects = input.Delete?.Objects ?? [];
     if (objects.length === 0 || objects.length > 1000) {
-      throw fakeS3Error('MalformedXML', 400, 'The XML you provided was not well-formed or did not validate against our published schema');
+      throw fakeS3Error(
+        'MalformedXML',
+        400,
+        'The XML you provided was not well-formed or did not validate against our published schema',
+      );
     }
     const deleted: { Key: string }[] = [];
     const errors: { Key: string; Code: string; Message: string }[] = [];
     for (const { Key: key = '' } of objects) {
       const code = this.#deleteErrors.get(key);
       if (code !== undefined) {
-        errors.push({ Key: key, Code: code, Message: code === 'AccessDenied' ? 'Access Denied' : 'We encountered an internal error.' });
+        errors.push({
+          Key: key,
+          Code: code,
+          Message: code === 'AccessDenied' ? 'Access Denied' : 'We encountered an internal error.',
+        });
         continue;
       }
       bucket.delete(key);
       deleted.push({ Key: key });
     }
-    return { $metadata: { httpStatusCode: 200 }, ...(input.Delete?.Quiet === true ? {} : { Deleted: deleted }), ...(errors.length > 0 ? { Errors: errors } : {}) };
+    return {
+      $metadata: { httpStatusCode: 200 },
+      ...(input.Delete?.Quiet === true ? {} : { Deleted: deleted }),
+      ...(errors.length > 0 ? { Errors: errors } : {}),
+    };
   }
 
   #copyObject(input: CopyObjectCommandInput): object {
@@ -508,18 +586,29 @@ export class FakeS3 {
     const source = this.#objectOrFail({ Bucket: sourceAddress.bucket, Key: sourceAddress.key }, 'NoSuchKey');
     this.#checkCopySource(input.CopySourceIfMatch, source);
     if (source.body.byteLength > this.#maxCopySize) {
-      throw fakeS3Error('InvalidRequest', 400, `The specified copy source is larger than the maximum allowable size for a copy source: ${this.#maxCopySize}`);
+      throw fakeS3Error(
+        'InvalidRequest',
+        400,
+        `The specified copy source is larger than the maximum allowable size for a copy source: ${this.#maxCopySize}`,
+      );
     }
     const replace = input.MetadataDirective === 'REPLACE';
     const key = input.Key ?? '';
-    if (!replace && sourceAddress.bucket === input.Bucket && sourceAddress.key === key && input.StorageClass === undefined) {
+    if (
+      !replace &&
+      sourceAddress.bucket === input.Bucket &&
+      sourceAddress.key === key &&
+      input.StorageClass === undefined
+    ) {
       throw fakeS3Error(
         'InvalidRequest',
         400,
         "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
       );
     }
-    const headers = replace ? this.#headersFrom(input) : { ...source, storageClass: input.StorageClass ?? source.storageClass };
+    const headers = replace
+      ? this.#headersFrom(input)
+      : { ...source, storageClass: input.StorageClass ?? source.storageClass };
     const lastModified = new Date();
     const etag = `"${md5(source.body).toString('hex')}"`;
     target.set(key, {
@@ -532,7 +621,10 @@ export class FakeS3 {
       etag,
       lastModified,
     });
-    return { $metadata: { httpStatusCode: 200 }, CopyObjectResult: { ETag: this.#answeredEtag(etag), LastModified: lastModified } };
+    return {
+      $metadata: { httpStatusCode: 200 },
+      CopyObjectResult: { ETag: this.#answeredEtag(etag), LastModified: lastModified },
+    };
   }
 
   #listObjects(input: ListObjectsV2CommandInput): object {
@@ -542,7 +634,8 @@ export class FakeS3 {
     let after = input.StartAfter;
     if (input.ContinuationToken !== undefined) {
       const decoded = Buffer.from(input.ContinuationToken, 'base64url').toString('utf8');
-      if (!decoded.startsWith('fake:')) throw fakeS3Error('InvalidArgument', 400, 'The continuation token provided is incorrect');
+      if (!decoded.startsWith('fake:'))
+        throw fakeS3Error('InvalidArgument', 400, 'The continuation token provided is incorrect');
       after = decoded.slice('fake:'.length);
     }
     const keys = Array.from(bucket.keys())
@@ -562,10 +655,25 @@ export class FakeS3 {
       IsTruncated: truncated,
       ContinuationToken: input.ContinuationToken,
       StartAfter: input.StartAfter,
-      ...(truncated ? { NextContinuationToken: this.#repeatsContinuationToken && input.ContinuationToken !== undefined ? input.ContinuationToken : this.#repeatsContinuationToken ? firstToken : nextToken } : {}),
+      ...(truncated
+        ? {
+            NextContinuationToken:
+              this.#repeatsContinuationToken && input.ContinuationToken !== undefined
+                ? input.ContinuationToken
+                : this.#repeatsContinuationToken
+                  ? firstToken
+                  : nextToken,
+          }
+        : {}),
       Contents: page.map((key) => {
         const object = bucket.get(key);
-        return { Key: key, Size: object?.body.byteLength ?? 0, LastModified: object?.lastModified, ETag: object?.etag, StorageClass: object?.storageClass ?? 'STANDARD' };
+        return {
+          Key: key,
+          Size: object?.body.byteLength ?? 0,
+          LastModified: object?.lastModified,
+          ETag: object?.etag,
+          StorageClass: object?.storageClass ?? 'STANDARD',
+        };
       }),
     };
   }
@@ -587,7 +695,11 @@ export class FakeS3 {
   #upload(uploadId: string | undefined, key: string | undefined): FakeUpload {
     const upload = this.#uploads.get(uploadId ?? '');
     if (upload?.key !== key || upload === undefined) {
-      throw fakeS3Error('NoSuchUpload', 404, 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.');
+      throw fakeS3Error(
+        'NoSuchUpload',
+        404,
+        'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+      );
     }
     return upload;
   }
@@ -623,14 +735,21 @@ export class FakeS3 {
       const start = Number(match?.[1]);
       const end = Number(match?.[2]);
       if (match === null || end < start || end >= source.body.byteLength) {
-        throw fakeS3Error('InvalidArgument', 400, 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy');
+        throw fakeS3Error(
+          'InvalidArgument',
+          400,
+          'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
+        );
       }
       body = source.body.subarray(start, end + 1);
     }
     const digest = md5(body);
     const etag = `"${digest.toString('hex')}"`;
     upload.parts.set(partNumber, { body, etag, md5: digest });
-    return { $metadata: { httpStatusCode: 200 }, CopyPartResult: { ETag: this.#answeredEtag(etag), LastModified: new Date() } };
+    return {
+      $metadata: { httpStatusCode: 200 },
+      CopyPartResult: { ETag: this.#answeredEtag(etag), LastModified: new Date() },
+    };
   }
 
   #completeUpload(input: CompleteMultipartUploadCommandInput): object {
@@ -638,19 +757,32 @@ export class FakeS3 {
     const upload = this.#upload(input.UploadId, input.Key);
     const listed = input.MultipartUpload?.Parts ?? [];
     if (listed.length === 0) {
-      throw fakeS3Error('MalformedXML', 400, 'The XML you provided was not well-formed or did not validate against our published schema');
+      throw fakeS3Error(
+        'MalformedXML',
+        400,
+        'The XML you provided was not well-formed or did not validate against our published schema',
+      );
     }
     const parts: FakePart[] = [];
     let previous = 0;
     for (const [index, { PartNumber: number = 0, ETag: etag }] of listed.entries()) {
-      if (number <= previous) throw fakeS3Error('InvalidPartOrder', 400, 'The list of parts was not in ascending order.');
+      if (number <= previous)
+        throw fakeS3Error('InvalidPartOrder', 400, 'The list of parts was not in ascending order.');
       previous = number;
       const part = upload.parts.get(number);
       if (part === undefined || part.etag.replace(/"/gu, '') !== etag?.replace(/"/gu, '')) {
-        throw fakeS3Error('InvalidPart', 400, 'One or more of the specified parts could not be found or its entity tag did not match.');
+        throw fakeS3Error(
+          'InvalidPart',
+          400,
+          'One or more of the specified parts could not be found or its entity tag did not match.',
+        );
       }
       if (index < listed.length - 1 && part.body.byteLength < this.#minPartSize) {
-        throw fakeS3Error('EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed object size.');
+        throw fakeS3Error(
+          'EntityTooSmall',
+          400,
+          'Your proposed upload is smaller than the minimum allowed object size.',
+        );
       }
       parts.push(part);
     }
@@ -659,7 +791,12 @@ export class FakeS3 {
     const etag = `"${md5(Buffer.concat(parts.map((part) => part.md5))).toString('hex')}-${parts.length}"`;
     bucket.set(upload.key, { ...upload.headers, body, etag, lastModified: new Date() });
     this.#uploads.delete(upload.uploadId);
-    return { $metadata: { httpStatusCode: 200 }, Bucket: upload.bucket, Key: upload.key, ETag: this.#bareEtagAnswers ? '' : etag };
+    return {
+      $metadata: { httpStatusCode: 200 },
+      Bucket: upload.bucket,
+      Key: upload.key,
+      ETag: this.#bareEtagAnswers ? '' : etag,
+    };
   }
 
   #checkCopySource(ifMatch: string | undefined, source: FakeObject): void {

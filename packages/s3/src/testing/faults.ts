@@ -57,7 +57,8 @@ export class FaultSchedule {
 
   /** Adds a rule; throws `RangeError` for a rule that could never fire or fires on no schedule. */
   add(rule: FaultRule): void {
-    if (rule.every !== undefined && (!Number.isSafeInteger(rule.every) || rule.every < 1)) throw new RangeError(`every must be a positive integer, not ${rule.every}`);
+    if (rule.every !== undefined && (!Number.isSafeInteger(rule.every) || rule.every < 1))
+      throw new RangeError(`every must be a positive integer, not ${rule.every}`);
     if (rule.probability !== undefined && !(rule.probability >= 0 && rule.probability <= 1)) {
       throw new RangeError(`probability must be between 0 and 1, not ${rule.probability}`);
     }

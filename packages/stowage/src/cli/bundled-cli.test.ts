@@ -25,10 +25,25 @@ describe('the built stowage command', () => {
     const target = join(scratch, 'target');
     const fixture = await writeZulipUploads(source, { largeSizes: [3 * 1024 * 1024], attachments: 5 });
     const report = join(scratch, 'report.json');
-    const run = spawnSync(process.execPath, [SHIPPED_BIN, 'migrate', '--from', `local:${source}`, '--to', `local:${target}`, '--progress', 'none', '--report', report], {
-      encoding: 'utf8',
-      env: { ...process.env, XDG_STATE_HOME: join(scratch, 'state') },
-    });
+    const run = spawnSync(
+      process.execPath,
+      [
+        SHIPPED_BIN,
+        'migrate',
+        '--from',
+        `local:${source}`,
+        '--to',
+        `local:${target}`,
+        '--progress',
+        'none',
+        '--report',
+        report,
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, XDG_STATE_HOME: join(scratch, 'state') },
+      },
+    );
     expect(run.stderr).not.toMatch(/error/iu);
     expect(run.status).toBe(0);
     const written = JSON.parse(await readFile(report, 'utf8')) as { ok: boolean; copied: unknown };
@@ -44,7 +59,9 @@ describe('the built stowage command', () => {
   });
 
   it('prints the package version, and answers a missing --settings file with exit code 2 naming it', async () => {
-    const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     const version = spawnSync(process.execPath, [SHIPPED_BIN, '--version'], { encoding: 'utf8' });
     expect(version).toMatchObject({ status: 0, stdout: `stowage ${manifest.version}\n` });
     const missing = join(scratch, 'missing.env');

@@ -66,11 +66,19 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
       context.stderr.write(`stowage ${name}: ${error.message}\n\n${command.usage}\n`);
       return EXIT_USAGE;
     }
-    if (isStorageError(error, 'InvalidSettings') || isStorageError(error, 'InvalidKey') || isStorageError(error, 'InvalidArgument')) {
+    if (
+      isStorageError(error, 'InvalidSettings') ||
+      isStorageError(error, 'InvalidKey') ||
+      isStorageError(error, 'InvalidArgument')
+    ) {
       context.stderr.write(`stowage ${name}: ${error.message}\n`);
       return EXIT_USAGE;
     }
-    const reason = isStorageError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const reason = isStorageError(error)
+      ? `${error.code}: ${error.message}`
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
     context.stderr.write(`stowage ${name}: ${reason}\n`);
     return EXIT_FAILED;
   }

@@ -15,7 +15,14 @@ afterAll(async () => {
 });
 
 function entry(key: string): JournalEntry {
-  return { key, size: 3, sha256: `sha-${key}`, sourceEtag: `"s-${key}"`, sourceModified: 1_700_000_000_123, targetEtag: `"t-${key}"` };
+  return {
+    key,
+    size: 3,
+    sha256: `sha-${key}`,
+    sourceEtag: `"s-${key}"`,
+    sourceModified: 1_700_000_000_123,
+    targetEtag: `"t-${key}"`,
+  };
 }
 
 async function batchesOf(journal: MigrationJournal): Promise<JournalEntry[][]> {
@@ -79,7 +86,9 @@ describe('file journal', () => {
     const readBytes = 256 * 1024;
     let entries: JournalEntry[] = [];
     for (let padding = 0; ; padding++) {
-      entries = Array.from({ length: 3000 }, (_unused, index) => entry(`${index === 0 ? 'p'.repeat(padding) : ''}k/${String(index).padStart(5, '0')}/${'\u00e9'.repeat(50)}`));
+      entries = Array.from({ length: 3000 }, (_unused, index) =>
+        entry(`${index === 0 ? 'p'.repeat(padding) : ''}k/${String(index).padStart(5, '0')}/${'\u00e9'.repeat(50)}`),
+      );
       const before = Buffer.from(header + entries.map(line).join('')).subarray(0, readBytes);
       if (before.toString('utf8').endsWith('\ufffd')) break;
     }
@@ -111,7 +120,10 @@ describe('file journal', () => {
     await writeFile(abandoned, 'x');
     await writeFile(live, 'x');
     await written(journal, [entry('z')]);
-    expect((await readdir(join(scratch, 'd'))).sort()).toEqual(['three.journal', 'three.journal.' + String(process.ppid) + '.tmp']);
+    expect((await readdir(join(scratch, 'd'))).sort()).toEqual([
+      'three.journal',
+      'three.journal.' + String(process.ppid) + '.tmp',
+    ]);
   });
 
   it('folds in what a killed run had written: its entries, then the committed ones after its last key', async () => {
@@ -123,7 +135,10 @@ describe('file journal', () => {
     const deadPid = child.pid;
     const newerA = { ...entry('a'), targetEtag: '"t-a-2"' };
     const killed = `${path}.${deadPid}.tmp`;
-    await writeFile(killed, `${JSON.stringify({ journal: 'stowage-migrate', version: 1 })}\n${JSON.stringify(['a', 3, 'sha-a', '"s-a"', 1_700_000_000_123, '"t-a-2"'])}\n${JSON.stringify(['b', 3, 'sha-b', '"s-b"', 1_700_000_000_123, '"t-b"'])}\n["c",3,`);
+    await writeFile(
+      killed,
+      `${JSON.stringify({ journal: 'stowage-migrate', version: 1 })}\n${JSON.stringify(['a', 3, 'sha-a', '"s-a"', 1_700_000_000_123, '"t-a-2"'])}\n${JSON.stringify(['b', 3, 'sha-b', '"s-b"', 1_700_000_000_123, '"t-b"'])}\n["c",3,`,
+    );
     const reopened = fileJournal(path);
     expect(await all(reopened)).toEqual([newerA, entry('b'), entry('c'), entry('d')]);
     expect(await readdir(join(scratch, 'e'))).toEqual(['four.journal']);

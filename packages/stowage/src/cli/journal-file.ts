@@ -36,7 +36,13 @@ function parseEntry(line: string): JournalEntry | undefined {
   }
   if (!Array.isArray(value) || value.length !== 6) return undefined;
   const [key, size, sha256, sourceEtag, sourceModified, targetEtag] = value as unknown[];
-  if (typeof key !== 'string' || typeof sha256 !== 'string' || typeof sourceEtag !== 'string' || typeof targetEtag !== 'string') return undefined;
+  if (
+    typeof key !== 'string' ||
+    typeof sha256 !== 'string' ||
+    typeof sourceEtag !== 'string' ||
+    typeof targetEtag !== 'string'
+  )
+    return undefined;
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return undefined;
   if (typeof sourceModified !== 'number' || !Number.isFinite(sourceModified)) return undefined;
   return { key, size, sha256, sourceEtag, sourceModified, targetEtag };
@@ -104,7 +110,9 @@ class FileJournalWriter implements JournalWriter {
   }
 
   async append(entry: JournalEntry): Promise<void> {
-    this.#push(JSON.stringify([entry.key, entry.size, entry.sha256, entry.sourceEtag, entry.sourceModified, entry.targetEtag]));
+    this.#push(
+      JSON.stringify([entry.key, entry.size, entry.sha256, entry.sourceEtag, entry.sourceModified, entry.targetEtag]),
+    );
     if (this.#bufferedBytes >= FLUSH_BYTES || performance.now() - this.#flushedAt >= FLUSH_MS) await this.#flush();
   }
 
@@ -152,7 +160,8 @@ async function abandonedJournals(path: string): Promise<string[]> {
   for (const name of names) {
     if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
     const pid = Number(name.slice(prefix.length, -'.tmp'.length));
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !running(pid)) abandoned.push(join(dirname(path), name));
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !running(pid))
+      abandoned.push(join(dirname(path), name));
   }
   return abandoned.sort();
 }

@@ -100,7 +100,12 @@ describe('migrate with about 10% of S3 requests failing', () => {
     expect(second.ok).toBe(true);
     expect(second.skipped.objects).toBe(first.copied.objects);
     expect(second.copied.objects).toBe(first.failed);
-    await expectFaithfulCopy(fixture.filter((object) => object.namespace === 'uploads'), local, s3, false);
+    await expectFaithfulCopy(
+      fixture.filter((object) => object.namespace === 'uploads'),
+      local,
+      s3,
+      false,
+    );
     fake.restore();
   });
 });

@@ -11,12 +11,18 @@ export type ParsedOptions = Record<string, string | boolean | undefined>;
  * Parses a command's arguments strictly: an unknown option, a missing value or a stray positional argument is a
  * `UsageError` naming it, never silently ignored.
  */
-export function parseCommandLine(args: readonly string[], options: OptionSpec, positionals = 0): { options: ParsedOptions; positionals: string[] } {
+export function parseCommandLine(
+  args: readonly string[],
+  options: OptionSpec,
+  positionals = 0,
+): { options: ParsedOptions; positionals: string[] } {
   let parsed;
   try {
     parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: true });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/su, '') : String(error));
+    throw new UsageError(
+      error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/su, '') : String(error),
+    );
   }
   if (parsed.positionals.length > positionals) {
     throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[positionals])}`);
@@ -43,11 +49,18 @@ export function requiredOption(options: ParsedOptions, name: string): string {
 }
 
 /** A whole number option within bounds. */
-export function integerOption(options: ParsedOptions, name: string, minimum: number, maximum: number): number | undefined {
+export function integerOption(
+  options: ParsedOptions,
+  name: string,
+  minimum: number,
+  maximum: number,
+): number | undefined {
   const value = stringOption(options, name);
   if (value === undefined) return undefined;
   if (!/^\d+$/u.test(value) || Number(value) < minimum || Number(value) > maximum) {
-    throw new UsageError(`--${name} must be a whole number from ${minimum} to ${maximum}, not ${JSON.stringify(value)}`);
+    throw new UsageError(
+      `--${name} must be a whole number from ${minimum} to ${maximum}, not ${JSON.stringify(value)}`,
+    );
   }
   return Number(value);
 }
@@ -57,15 +70,21 @@ export function numberOption(options: ParsedOptions, name: string): number | und
   const value = stringOption(options, name);
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (!Number.isFinite(number) || number < 0) throw new UsageError(`--${name} must be a non-negative number, not ${JSON.stringify(value)}`);
+  if (!Number.isFinite(number) || number < 0)
+    throw new UsageError(`--${name} must be a non-negative number, not ${JSON.stringify(value)}`);
   return number;
 }
 
 /** One of a fixed set of words. */
-export function choiceOption<T extends string>(options: ParsedOptions, name: string, choices: readonly T[]): T | undefined {
+export function choiceOption<T extends string>(
+  options: ParsedOptions,
+  name: string,
+  choices: readonly T[],
+): T | undefined {
   const value = stringOption(options, name);
   if (value === undefined) return undefined;
   const match = choices.find((choice) => choice === value);
-  if (match === undefined) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, not ${JSON.stringify(value)}`);
+  if (match === undefined)
+    throw new UsageError(`--${name} must be one of ${choices.join(', ')}, not ${JSON.stringify(value)}`);
   return match;
 }

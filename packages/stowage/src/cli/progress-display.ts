@@ -9,8 +9,14 @@ export interface TextSink {
 }
 
 function describe(progress: MigrationProgress): string {
-  const objects = progress.objectsTotal === undefined ? `${progress.objectsDone} objects` : `${progress.objectsDone}/${progress.objectsTotal} objects`;
-  const bytes = progress.bytesTotal === undefined ? formatBytes(progress.bytesDone) : `${formatBytes(progress.bytesDone)}/${formatBytes(progress.bytesTotal)}`;
+  const objects =
+    progress.objectsTotal === undefined
+      ? `${progress.objectsDone} objects`
+      : `${progress.objectsDone}/${progress.objectsTotal} objects`;
+  const bytes =
+    progress.bytesTotal === undefined
+      ? formatBytes(progress.bytesDone)
+      : `${formatBytes(progress.bytesDone)}/${formatBytes(progress.bytesTotal)}`;
   const eta = progress.etaSeconds === undefined ? 'ETA unknown' : `ETA ${formatDuration(progress.etaSeconds)}`;
   const failed = progress.failed > 0 ? `, ${progress.failed} failed` : '';
   return `${objects}, ${bytes}, ${formatBytes(progress.bytesPerSecond)}/s, ${progress.objectsPerSecond.toFixed(0)} objects/s, ${eta}${failed}`;
@@ -27,7 +33,12 @@ function bar(progress: MigrationProgress, width: number): string {
  * Turns progress events into output. `lines` prints at most one line per `intervalMs` (and the final one), so a
  * log stays readable; `bar` redraws one line in place; `json` prints each event it is given as one JSON object.
  */
-export function progressPrinter(style: ProgressStyle, sink: TextSink, label: string, intervalMs: number): (progress: MigrationProgress) => void {
+export function progressPrinter(
+  style: ProgressStyle,
+  sink: TextSink,
+  label: string,
+  intervalMs: number,
+): (progress: MigrationProgress) => void {
   let lastPrinted = Number.NEGATIVE_INFINITY;
   return (progress) => {
     if (style === 'none') return;

@@ -17,7 +17,8 @@ export const SETTINGS_OPTIONS: OptionSpec = { settings: { type: 'string' }, 'env
 export function settingsFile(options: ParsedOptions): string | undefined {
   const settings = stringOption(options, 'settings');
   const envFile = stringOption(options, 'env-file');
-  if (settings !== undefined && envFile !== undefined) throw new UsageError('--settings and --env-file name the same thing: give one');
+  if (settings !== undefined && envFile !== undefined)
+    throw new UsageError('--settings and --env-file name the same thing: give one');
   return settings ?? envFile;
 }
 

@@ -15,7 +15,10 @@ function entries(directory: string): string[] | undefined {
 
 function mustExist(directory: string, spec: StoreSpec): void {
   if (entries(directory) === undefined) {
-    throw new StorageError('InvalidSettings', `the source directory ${directory} (${spec.text}) does not exist or is not a directory`);
+    throw new StorageError(
+      'InvalidSettings',
+      `the source directory ${directory} (${spec.text}) does not exist or is not a directory`,
+    );
   }
 }
 
@@ -28,7 +31,11 @@ function mustExist(directory: string, spec: StoreSpec): void {
 export function assertSourceHoldsObjects(spec: StoreSpec, namespace: Namespace | undefined): void {
   if (spec.kind === 'directory') {
     mustExist(spec.path, spec);
-    if (entries(spec.path)?.length === 0) throw new StorageError('InvalidSettings', `the source directory ${spec.path} (${spec.text}) is empty: nothing to copy`);
+    if (entries(spec.path)?.length === 0)
+      throw new StorageError(
+        'InvalidSettings',
+        `the source directory ${spec.path} (${spec.text}) is empty: nothing to copy`,
+      );
     return;
   }
   if (spec.kind !== 'deployment' || spec.settings.backend !== 'local') return;

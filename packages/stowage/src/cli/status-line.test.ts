@@ -3,7 +3,14 @@ import { StatusLineSink } from './status-line.ts';
 
 function capture(): { sink: StatusLineSink; written: () => string } {
   let text = '';
-  return { sink: new StatusLineSink({ write: (chunk) => { text += chunk; } }), written: () => text };
+  return {
+    sink: new StatusLineSink({
+      write: (chunk) => {
+        text += chunk;
+      },
+    }),
+    written: () => text,
+  };
 }
 
 describe('StatusLineSink', () => {
@@ -11,7 +18,9 @@ describe('StatusLineSink', () => {
     const { sink, written } = capture();
     sink.write('\r\x1b[2Kuploads [###.....]  30%');
     sink.note('(stowage:1) Warning: NodeVersionSupportWarning: upgrade');
-    expect(written()).toBe('\r\x1b[2Kuploads [###.....]  30%\r\x1b[2K(stowage:1) Warning: NodeVersionSupportWarning: upgrade\nuploads [###.....]  30%');
+    expect(written()).toBe(
+      '\r\x1b[2Kuploads [###.....]  30%\r\x1b[2K(stowage:1) Warning: NodeVersionSupportWarning: upgrade\nuploads [###.....]  30%',
+    );
   });
 
   it('prints a note as plain lines when no bar is drawn, also after a finished bar', () => {

@@ -19,7 +19,8 @@ export type StoreSpec =
   | { readonly kind: 'directory'; readonly text: string; readonly path: string }
   | { readonly kind: 'bucket'; readonly text: string; readonly bucket: string };
 
-export const STORE_SPEC_FORMS: string = 'local:DIR (a LOCAL_UPLOADS_DIR), env:FILE (a settings file), dir:DIR (one directory) or s3://BUCKET (one bucket)';
+export const STORE_SPEC_FORMS: string =
+  'local:DIR (a LOCAL_UPLOADS_DIR), env:FILE (a settings file), dir:DIR (one directory) or s3://BUCKET (one bucket)';
 
 /** The local deployment `LOCAL_UPLOADS_DIR` names, ignoring any S3 settings beside it (the migration's source). */
 export function localSettingsFrom(env: Environment): StorageSettings {
@@ -41,13 +42,20 @@ export function s3SettingsFrom(env: Environment): StorageSettings {
 /** `stowage migrate`'s source when `--from` is not given: the local deployment `LOCAL_UPLOADS_DIR` names. */
 export function defaultSourceSpec(env: Environment): StoreSpec {
   const settings = localSettingsFrom(env);
-  return { kind: 'deployment', text: settings.backend === 'local' ? `local:${settings.localUploadsDir}` : 'LOCAL_UPLOADS_DIR', settings };
+  return {
+    kind: 'deployment',
+    text: settings.backend === 'local' ? `local:${settings.localUploadsDir}` : 'LOCAL_UPLOADS_DIR',
+    settings,
+  };
 }
 
 /** `stowage migrate`'s target when `--to` is not given: the S3 buckets the settings name. */
 export function defaultTargetSpec(env: Environment): StoreSpec {
   const settings = s3SettingsFrom(env);
-  const text = settings.backend === 's3' ? `s3://${settings.s3.uploadsBucket} and s3://${settings.s3.avatarsBucket}` : 'S3 settings';
+  const text =
+    settings.backend === 's3'
+      ? `s3://${settings.s3.uploadsBucket} and s3://${settings.s3.avatarsBucket}`
+      : 'S3 settings';
   return { kind: 'deployment', text, settings };
 }
 
@@ -71,7 +79,11 @@ export function parseStoreSpec(text: string): StoreSpec {
   if (text.startsWith('s3://')) {
     const bucket = text.slice('s3://'.length).replace(/\/+$/u, '');
     const problem = bucketNameProblem(bucket);
-    if (problem !== undefined) throw new StorageError('InvalidSettings', `${JSON.stringify(text)}: ${JSON.stringify(bucket)} is not a valid bucket name: it ${problem}`);
+    if (problem !== undefined)
+      throw new StorageError(
+        'InvalidSettings',
+        `${JSON.stringify(text)}: ${JSON.stringify(bucket)} is not a valid bucket name: it ${problem}`,
+      );
     return { kind: 'bucket', text, bucket };
   }
   throw new UsageError(`${JSON.stringify(text)} is not a store: use ${STORE_SPEC_FORMS}`);
@@ -110,7 +122,11 @@ export function openSpec(spec: StoreSpec, options: OpenSpecOptions): OpenedSpec 
     case 'deployment':
       return { kind: 'deployment', stores: openStores(spec.settings, options) };
     case 'directory':
-      return { kind: 'single', store: new LocalStore({ root: spec.path, fs: options.localFileSystem }), close: () => undefined };
+      return {
+        kind: 'single',
+        store: new LocalStore({ root: spec.path, fs: options.localFileSystem }),
+        close: () => undefined,
+      };
     case 'bucket': {
       const settings = bucketSettings(options.env, spec.bucket, options.endpoint);
       if (settings.backend !== 's3') throw new StorageError('InvalidSettings', 'expected S3 settings');
@@ -119,7 +135,13 @@ export function openSpec(spec: StoreSpec, options: OpenSpecOptions): OpenedSpec 
         partSize: options.s3PartSize,
         queueSize: options.s3QueueSize,
       });
-      return { kind: 'single', store, close: () => { store.destroy(); } };
+      return {
+        kind: 'single',
+        store,
+        close: () => {
+          store.destroy();
+        },
+      };
     }
   }
 }

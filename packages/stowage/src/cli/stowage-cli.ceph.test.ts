@@ -14,9 +14,17 @@ describeStowageOnS3("Ceph 16.2's RADOS Gateway (a real S3 that checks signatures
       copy: await createTestBucket(client, 'copy'),
     };
     // As an operator sets up a deployment: `stowage policy` writes these, for the S3 user the launcher made.
-    const policies = bucketPolicies({ uploadsBucket: buckets.uploads, avatarsBucket: buckets.avatars, principal: 'arn:aws:iam:::user/stowage' });
-    await client.send(new PutBucketPolicyCommand({ Bucket: buckets.uploads, Policy: JSON.stringify(policies.uploads) }));
-    await client.send(new PutBucketPolicyCommand({ Bucket: buckets.avatars, Policy: JSON.stringify(policies.avatars) }));
+    const policies = bucketPolicies({
+      uploadsBucket: buckets.uploads,
+      avatarsBucket: buckets.avatars,
+      principal: 'arn:aws:iam:::user/stowage',
+    });
+    await client.send(
+      new PutBucketPolicyCommand({ Bucket: buckets.uploads, Policy: JSON.stringify(policies.uploads) }),
+    );
+    await client.send(
+      new PutBucketPolicyCommand({ Bucket: buckets.avatars, Policy: JSON.stringify(policies.avatars) }),
+    );
     return {
       endpoint: server.endpoint,
       credentials: server.credentials,

@@ -37,8 +37,23 @@ afterAll(async () => {
 describe('stowage migrate between local directories', () => {
   it('stops cleanly on SIGINT with exit code 130, leaving only whole objects, and a rerun finishes', async () => {
     const target = join(scratch, 'interrupted');
-    const args = ['migrate', '--from', `local:${source}`, '--to', `local:${target}`, '--progress', 'json', '--progress-interval', '0', '--concurrency', '2'];
-    const stopped = await run(args, { killWhen: (state) => state.namespace === 'uploads' && state.objectsDone >= 5, signal: 'SIGINT' });
+    const args = [
+      'migrate',
+      '--from',
+      `local:${source}`,
+      '--to',
+      `local:${target}`,
+      '--progress',
+      'json',
+      '--progress-interval',
+      '0',
+      '--concurrency',
+      '2',
+    ];
+    const stopped = await run(args, {
+      killWhen: (state) => state.namespace === 'uploads' && state.objectsDone >= 5,
+      signal: 'SIGINT',
+    });
     expect(stopped.code, stopped.stderr.slice(-500)).toBe(130);
     expect(stopped.stderr).toContain('run the same command again to resume');
     const targets = openStores(parseStorageSettings({ LOCAL_UPLOADS_DIR: target }));
@@ -51,8 +66,23 @@ describe('stowage migrate between local directories', () => {
 
   it('survives SIGKILL during a large object: the rerun copies the rest and leaves nothing partial', async () => {
     const target = join(scratch, 'killed');
-    const args = ['migrate', '--from', `local:${source}`, '--to', `local:${target}`, '--progress', 'json', '--progress-interval', '0', '--concurrency', '2'];
-    const killed = await run(args, { killWhen: (state) => state.namespace === 'uploads' && state.bytesCopied - state.copiedBytesOfDoneObjects >= 2 * MIB });
+    const args = [
+      'migrate',
+      '--from',
+      `local:${source}`,
+      '--to',
+      `local:${target}`,
+      '--progress',
+      'json',
+      '--progress-interval',
+      '0',
+      '--concurrency',
+      '2',
+    ];
+    const killed = await run(args, {
+      killWhen: (state) =>
+        state.namespace === 'uploads' && state.bytesCopied - state.copiedBytesOfDoneObjects >= 2 * MIB,
+    });
     expect(killed.signal, killed.stderr.slice(-500)).toBe('SIGKILL');
     const targets = openStores(parseStorageSettings({ LOCAL_UPLOADS_DIR: target }));
     await expectFaithfulCopy(fixture, local, targets, false);
@@ -66,14 +96,26 @@ describe('stowage migrate between local directories', () => {
   it('lists a store as JSON lines in key order, and checks a local deployment', async () => {
     const listed = await run(['ls', '--store', `local:${source}`, '--json']);
     expect(listed.code, listed.stderr).toBe(0);
-    const lines = listed.stdout.trim().split('\n').map((line) => JSON.parse(line) as { namespace: string; key: string; size: number });
+    const lines = listed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { namespace: string; key: string; size: number });
     expect(lines.length).toBe(fixture.length);
     for (const namespace of ['uploads', 'avatars']) {
       const keys = lines.filter((line) => line.namespace === namespace).map((line) => line.key);
-      expect(keys).toEqual(fixture.filter((object) => object.namespace === namespace).map((object) => object.key).sort());
+      expect(keys).toEqual(
+        fixture
+          .filter((object) => object.namespace === namespace)
+          .map((object) => object.key)
+          .sort(),
+      );
     }
     await mkdir(join(scratch, 'checked'));
-    const checked = await runStowage(['check'], { LOCAL_UPLOADS_DIR: join(scratch, 'checked') }, { stateHome: join(scratch, 'state') });
+    const checked = await runStowage(
+      ['check'],
+      { LOCAL_UPLOADS_DIR: join(scratch, 'checked') },
+      { stateHome: join(scratch, 'state') },
+    );
     expect(checked.code, checked.stderr).toBe(0);
     expect(checked.stdout).toMatch(/^ok\s+avatars\s+delete: deleted stowage-check\//mu);
   }, 120_000);

@@ -33,7 +33,12 @@ describe('stowage against an S3-compatible server over HTTPS', () => {
   beforeAll(async () => {
     const { s3Env, source } = shared();
     tlsServer = await startS3Server({ buckets: ['tls-uploads', 'tls-avatars'], tls: true });
-    tlsS3Env = { ...s3Env, S3_AUTH_UPLOADS_BUCKET: 'tls-uploads', S3_AVATAR_BUCKET: 'tls-avatars', S3_ENDPOINT_URL: tlsServer.endpoint };
+    tlsS3Env = {
+      ...s3Env,
+      S3_AUTH_UPLOADS_BUCKET: 'tls-uploads',
+      S3_AVATAR_BUCKET: 'tls-avatars',
+      S3_ENDPOINT_URL: tlsServer.endpoint,
+    };
     tlsEnv = { ...tlsS3Env, LOCAL_UPLOADS_DIR: source };
   }, 60_000);
 
@@ -50,7 +55,10 @@ describe('stowage against an S3-compatible server over HTTPS', () => {
         '(UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate)',
     );
     expect(refused.stderr).toContain('NODE_EXTRA_CA_CERTS');
-    const listed = await shared().run(['ls'], { ...tlsS3Env, NODE_EXTRA_CA_CERTS: TEST_TLS_FILES.certificateAuthority });
+    const listed = await shared().run(['ls'], {
+      ...tlsS3Env,
+      NODE_EXTRA_CA_CERTS: TEST_TLS_FILES.certificateAuthority,
+    });
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toBe('');
   }, 120_000);
@@ -63,15 +71,26 @@ describe('stowage against an S3-compatible server over HTTPS', () => {
 
     const { scratch, fixture, local } = shared();
     const settingsFile = join(scratch, 'tls.env');
-    await writeFile(settingsFile, Object.entries(tlsS3Env).map(([name, value]) => `${name}=${value}`).join('\n'));
+    await writeFile(
+      settingsFile,
+      Object.entries(tlsS3Env)
+        .map(([name, value]) => `${name}=${value}`)
+        .join('\n'),
+    );
     const back = join(scratch, 'back-over-tls');
-    const home = await shared().run(['migrate', '--from', `env:${settingsFile}`, '--to', `local:${back}`, '--progress', 'none'], {
-      NODE_EXTRA_CA_CERTS: TEST_TLS_FILES.certificateAuthority,
-    });
+    const home = await shared().run(
+      ['migrate', '--from', `env:${settingsFile}`, '--to', `local:${back}`, '--progress', 'none'],
+      {
+        NODE_EXTRA_CA_CERTS: TEST_TLS_FILES.certificateAuthority,
+      },
+    );
     expect(home.code, home.stderr).toBe(0);
     await expectFaithfulCopy(fixture, local, openStores(parseStorageSettings({ LOCAL_UPLOADS_DIR: back })), true);
 
-    const checked = await shared().run(['check'], { ...tlsS3Env, NODE_EXTRA_CA_CERTS: TEST_TLS_FILES.certificateAuthority });
+    const checked = await shared().run(['check'], {
+      ...tlsS3Env,
+      NODE_EXTRA_CA_CERTS: TEST_TLS_FILES.certificateAuthority,
+    });
     expect(checked.stdout).toMatch(/^ok\s+uploads\s+read: read \S+ back, bytes identical$/mu);
     expect(checked.stdout).toMatch(/^ok\s+avatars\s+public read: readable without credentials at https:/mu);
   }, 300_000);
@@ -91,7 +110,9 @@ describe('stowage migrate against an endpoint that accepts connections and never
       // From the command's first line ("migrating ..."), so a slow start of Node on a busy machine does not count.
       const seconds = (Date.now() - (run.firstStderrAt ?? 0)) / 1000;
       expect(run.code, run.stderr).toBe(1);
-      expect(run.stderr).toMatch(new RegExp(`failed: ${endpoint.replace(/[.]/gu, '\\.')} is unavailable \\((TimeoutError|ETIMEDOUT)`, 'u'));
+      expect(run.stderr).toMatch(
+        new RegExp(`failed: ${endpoint.replace(/[.]/gu, '\\.')} is unavailable \\((TimeoutError|ETIMEDOUT)`, 'u'),
+      );
       // Two socket timeouts of 20 s under the SDK's strategy, and no second layer stacked on them.
       expect(seconds).toBeLessThan(60);
     } finally {

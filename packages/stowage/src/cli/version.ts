@@ -8,7 +8,10 @@ export function stowageVersion(): string {
   let directory = new URL('.', import.meta.url);
   for (let depth = 0; depth < 4; depth++) {
     try {
-      const manifest = JSON.parse(readFileSync(new URL('package.json', directory), 'utf8')) as { name?: unknown; version?: unknown };
+      const manifest = JSON.parse(readFileSync(new URL('package.json', directory), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
       if (manifest.name === 'stowage' && typeof manifest.version === 'string') return manifest.version;
     } catch {
       // No package.json at this level: look one up.

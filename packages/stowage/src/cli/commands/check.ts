@@ -45,7 +45,8 @@ function namesBothSides(env: Environment): boolean {
 }
 
 function deploymentOf(spec: StoreSpec, option: string): StorageSettings {
-  if (spec.kind !== 'deployment') throw new UsageError(`--${option} ${spec.text}: check takes a deployment, local:DIR or env:FILE`);
+  if (spec.kind !== 'deployment')
+    throw new UsageError(`--${option} ${spec.text}: check takes a deployment, local:DIR or env:FILE`);
   return spec.settings;
 }
 
@@ -53,7 +54,10 @@ function sidesToCheck(fromText: string | undefined, toText: string | undefined, 
   if (fromText === undefined && toText === undefined) {
     if (!namesBothSides(env)) {
       const settings = parseStorageSettings(env);
-      const store = settings.backend === 'local' ? `local:${settings.localUploadsDir}` : `s3://${settings.s3.uploadsBucket} and s3://${settings.s3.avatarsBucket}`;
+      const store =
+        settings.backend === 'local'
+          ? `local:${settings.localUploadsDir}`
+          : `s3://${settings.s3.uploadsBucket} and s3://${settings.s3.avatarsBucket}`;
       return [{ side: 'deployment', store, settings }];
     }
   }
@@ -67,7 +71,12 @@ function sidesToCheck(fromText: string | undefined, toText: string | undefined, 
 
 /** `stowage check`: verifies the configured stores work as the chat server (or a migration) needs. */
 export async function runCheck(args: readonly string[], context: CliContext): Promise<number> {
-  const { options } = parseCommandLine(args, { ...SETTINGS_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean' } });
+  const { options } = parseCommandLine(args, {
+    ...SETTINGS_OPTIONS,
+    from: { type: 'string' },
+    to: { type: 'string' },
+    json: { type: 'boolean' },
+  });
   const json = options.json === true;
   const env = settingsEnvironment(options, context);
   const sides = sidesToCheck(stringOption(options, 'from'), stringOption(options, 'to'), env);
@@ -80,13 +89,19 @@ export async function runCheck(args: readonly string[], context: CliContext): Pr
       for await (const result of checkDeployment(settings, stores)) {
         if (result.status === 'fail') failures++;
         results.push({ side, store, ...result });
-        if (!json) context.stdout.write(`${LABELS[result.status]}  ${result.namespace.padEnd(8)} ${result.check}: ${result.detail}\n`);
+        if (!json)
+          context.stdout.write(
+            `${LABELS[result.status]}  ${result.namespace.padEnd(8)} ${result.check}: ${result.detail}\n`,
+          );
       }
     } finally {
       stores.close();
     }
   }
   if (json) context.stdout.write(`${JSON.stringify({ ok: failures === 0, failed: failures, results }, null, 2)}\n`);
-  else context.stdout.write(failures === 0 ? 'all checks passed\n' : `${failures} check${failures === 1 ? '' : 's'} failed\n`);
+  else
+    context.stdout.write(
+      failures === 0 ? 'all checks passed\n' : `${failures} check${failures === 1 ? '' : 's'} failed\n`,
+    );
   return failures === 0 ? EXIT_OK : EXIT_FAILED;
 }

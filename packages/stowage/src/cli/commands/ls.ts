@@ -34,9 +34,13 @@ export async function runLs(args: readonly string[], context: CliContext): Promi
   if (options.long === true && options.json === true) throw new UsageError('--long and --json exclude each other');
   const env = settingsEnvironment(options, context);
   const storeText = stringOption(options, 'store');
-  const spec: StoreSpec = storeText === undefined ? { kind: 'deployment', text: 'settings', settings: parseStorageSettings(env) } : parseStoreSpec(storeText);
+  const spec: StoreSpec =
+    storeText === undefined
+      ? { kind: 'deployment', text: 'settings', settings: parseStorageSettings(env) }
+      : parseStoreSpec(storeText);
   const chosen = choiceOption(options, 'namespace', NAMESPACES);
-  const namespaces: readonly Namespace[] = spec.kind === 'deployment' ? (chosen === undefined ? NAMESPACES : [chosen]) : ['uploads'];
+  const namespaces: readonly Namespace[] =
+    spec.kind === 'deployment' ? (chosen === undefined ? NAMESPACES : [chosen]) : ['uploads'];
   const opened = openSpec(spec, { env, endpoint: stringOption(options, 'endpoint') });
   const prefix = options.prefix === undefined || typeof options.prefix === 'boolean' ? undefined : options.prefix;
   let objects = 0;
@@ -48,7 +52,13 @@ export async function runLs(args: readonly string[], context: CliContext): Promi
         objects++;
         bytes += summary.size;
         if (options.json === true) {
-          const line = { namespace: spec.kind === 'deployment' ? namespace : null, key: summary.key, size: summary.size, lastModified: summary.lastModified.toISOString(), etag: summary.etag };
+          const line = {
+            namespace: spec.kind === 'deployment' ? namespace : null,
+            key: summary.key,
+            size: summary.size,
+            lastModified: summary.lastModified.toISOString(),
+            etag: summary.etag,
+          };
           context.stdout.write(`${JSON.stringify(line)}\n`);
           continue;
         }

@@ -17,7 +17,15 @@ import { progressPrinter } from '../progress-display.ts';
 import type { ProgressStyle } from '../progress-display.ts';
 import { assertSourceHoldsObjects } from '../source-directory.ts';
 import { SETTINGS_OPTIONS, settingsEnvironment } from '../settings-source.ts';
-import { STORE_SPEC_FORMS, closeSpec, defaultSourceSpec, defaultTargetSpec, openSpec, parseStoreSpec, storeOf } from '../store-spec.ts';
+import {
+  STORE_SPEC_FORMS,
+  closeSpec,
+  defaultSourceSpec,
+  defaultTargetSpec,
+  openSpec,
+  parseStoreSpec,
+  storeOf,
+} from '../store-spec.ts';
 import type { OpenedSpec, StoreSpec } from '../store-spec.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -84,7 +92,13 @@ interface PlannedRun {
   readonly target: ObjectStore;
 }
 
-function plan(from: StoreSpec, to: StoreSpec, source: OpenedSpec, target: OpenedSpec, chosen: Namespace | undefined): PlannedRun[] {
+function plan(
+  from: StoreSpec,
+  to: StoreSpec,
+  source: OpenedSpec,
+  target: OpenedSpec,
+  chosen: Namespace | undefined,
+): PlannedRun[] {
   if (from.kind === 'deployment' && to.kind === 'deployment') {
     return (chosen === undefined ? NAMESPACES : [chosen]).map((namespace) => ({
       label: namespace,
@@ -126,11 +140,15 @@ function summarize(label: string, report: MigrationReport): string {
         `${report.failed} failed, in ${seconds}`,
     );
   }
-  if (report.vanished.objects > 0) lines.push(`  ${report.vanished.objects} objects were deleted at the source during the run`);
+  if (report.vanished.objects > 0)
+    lines.push(`  ${report.vanished.objects} objects were deleted at the source during the run`);
   for (const failure of report.failures) {
-    lines.push(`  FAILED ${failure.key}: ${failure.code}: ${failure.message} (${failure.attempts} attempt${failure.attempts === 1 ? '' : 's'})`);
+    lines.push(
+      `  FAILED ${failure.key}: ${failure.code}: ${failure.message} (${failure.attempts} attempt${failure.attempts === 1 ? '' : 's'})`,
+    );
   }
-  if (report.failed > report.failures.length) lines.push(`  ... and ${report.failed - report.failures.length} more failures`);
+  if (report.failed > report.failures.length)
+    lines.push(`  ... and ${report.failed - report.failures.length} more failures`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -172,17 +190,25 @@ export async function runMigrate(args: readonly string[], context: CliContext): 
   const verify = choiceOption(options, 'verify', ['head', 'read-back'] as const);
   const resumeBy = choiceOption(options, 'resume-by', ['sha256', 'size-and-time'] as const);
   const reportFile = stringOption(options, 'report');
-  const style: ProgressStyle = choiceOption(options, 'progress', ['bar', 'lines', 'json', 'none'] as const) ?? (context.interactive ? 'bar' : 'lines');
-  const intervalSeconds = numberOption(options, 'progress-interval') ?? (style === 'lines' ? 5 : style === 'json' ? 1 : 0.2);
+  const style: ProgressStyle =
+    choiceOption(options, 'progress', ['bar', 'lines', 'json', 'none'] as const) ??
+    (context.interactive ? 'bar' : 'lines');
+  const intervalSeconds =
+    numberOption(options, 'progress-interval') ?? (style === 'lines' ? 5 : style === 'json' ? 1 : 0.2);
   const partSizeMiB = integerOption(options, 'part-size', 5, 5 * 1024);
   const maxInFlightMiB = integerOption(options, 'max-in-flight', 1, 1024 * 1024) ?? DEFAULT_MAX_IN_FLIGHT_MIB;
   const prefix = typeof options.prefix === 'string' ? options.prefix : undefined;
   const endpoint = stringOption(options, 'endpoint');
-  const journalDirectory = options['no-journal'] === true ? undefined : (stringOption(options, 'journal-dir') ?? defaultJournalDirectory(env));
+  const journalDirectory =
+    options['no-journal'] === true ? undefined : (stringOption(options, 'journal-dir') ?? defaultJournalDirectory(env));
   const fromEndpoint = stringOption(options, 'from-endpoint') ?? endpoint ?? env.S3_ENDPOINT_URL ?? '';
   const toEndpoint = stringOption(options, 'to-endpoint') ?? endpoint ?? env.S3_ENDPOINT_URL ?? '';
   // A batch run with nothing else on its event loop: each file call costs less on the calling thread.
-  const storeOptions = { env, s3PartSize: partSizeMiB === undefined ? undefined : partSizeMiB * 1024 * 1024, localFileSystem: blockingNodeFileSystem };
+  const storeOptions = {
+    env,
+    s3PartSize: partSizeMiB === undefined ? undefined : partSizeMiB * 1024 * 1024,
+    localFileSystem: blockingNodeFileSystem,
+  };
 
   const source = openSpec(from, { ...storeOptions, endpoint: stringOption(options, 'from-endpoint') ?? endpoint });
   let target: OpenedSpec | undefined;
@@ -194,12 +220,17 @@ export async function runMigrate(args: readonly string[], context: CliContext): 
     target = openSpec(to, { ...storeOptions, endpoint: stringOption(options, 'to-endpoint') ?? endpoint });
     const runs = plan(from, to, source, target, chosen);
     for (const run of runs) {
-      if (run.source.name === run.target.name && (stringOption(options, 'from-endpoint') ?? endpoint) === (stringOption(options, 'to-endpoint') ?? endpoint)) {
+      if (
+        run.source.name === run.target.name &&
+        (stringOption(options, 'from-endpoint') ?? endpoint) === (stringOption(options, 'to-endpoint') ?? endpoint)
+      ) {
         throw new UsageError(`--from and --to are the same store (${run.source.name})`);
       }
     }
     assertSourceHoldsObjects(from, chosen);
-    context.stderr.write(`${verifyOnly ? 'comparing' : dryRun ? 'planning' : 'migrating'} ${from.text} -> ${to.text}\n`);
+    context.stderr.write(
+      `${verifyOnly ? 'comparing' : dryRun ? 'planning' : 'migrating'} ${from.text} -> ${to.text}\n`,
+    );
     for (const run of runs) {
       try {
         reports[run.label] = await migrate(run.source, run.target, {
@@ -211,9 +242,15 @@ export async function runMigrate(args: readonly string[], context: CliContext): 
           resume: options['no-resume'] !== true,
           resumeBy,
           verify,
-          journal: journalDirectory === undefined ? undefined : fileJournal(journalPath(journalDirectory, [run.source.name, fromEndpoint, run.target.name, toEndpoint])),
+          journal:
+            journalDirectory === undefined
+              ? undefined
+              : fileJournal(
+                  journalPath(journalDirectory, [run.source.name, fromEndpoint, run.target.name, toEndpoint]),
+                ),
           sha256: nodeSha256,
-          hashFirstFrom: run.source instanceof LocalStore && run.target instanceof S3Store ? HASH_FIRST_FROM_LOCAL_TO_S3 : undefined,
+          hashFirstFrom:
+            run.source instanceof LocalStore && run.target instanceof S3Store ? HASH_FIRST_FROM_LOCAL_TO_S3 : undefined,
           // Totals feed only the progress display's ETA: without one, the second listing of the source is waste.
           countTotals: style !== 'none',
           signal: context.signal,
@@ -223,7 +260,9 @@ export async function runMigrate(args: readonly string[], context: CliContext): 
           onObject:
             style === 'json'
               ? (event) => {
-                  context.stderr.write(`${JSON.stringify({ event: 'object', namespace: run.label, key: event.key, outcome: event.outcome, size: event.size })}\n`);
+                  context.stderr.write(
+                    `${JSON.stringify({ event: 'object', namespace: run.label, key: event.key, outcome: event.outcome, size: event.size })}\n`,
+                  );
                 }
               : undefined,
         });
@@ -245,7 +284,8 @@ export async function runMigrate(args: readonly string[], context: CliContext): 
   const all = Object.values(reports);
   const ok = !interrupted && all.every((report) => report.ok);
   if (reportFile !== undefined) {
-    const sum = (pick: (report: MigrationReport) => number): number => all.reduce((total, report) => total + pick(report), 0);
+    const sum = (pick: (report: MigrationReport) => number): number =>
+      all.reduce((total, report) => total + pick(report), 0);
     const document = {
       from: from.text,
       to: to.text,
@@ -264,7 +304,9 @@ export async function runMigrate(args: readonly string[], context: CliContext): 
     writeFileSync(reportFile, `${JSON.stringify(document, null, 2)}\n`);
   }
   if (interrupted) {
-    context.stderr.write('interrupted: objects copied so far are complete and verified; run the same command again to resume\n');
+    context.stderr.write(
+      'interrupted: objects copied so far are complete and verified; run the same command again to resume\n',
+    );
     return EXIT_INTERRUPTED;
   }
   return ok ? EXIT_OK : EXIT_FAILED;
