@@ -10,7 +10,7 @@ import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { openBetterSqliteDatabase } from '../../apps/chat/src/better-sqlite-database.ts';
+import { chooseSqliteDriver } from '../../apps/chat/src/sqlite-driver.ts';
 import { ChatData } from '../../apps/chat/src/chat-data.ts';
 import { startChatServer } from '../../apps/chat/src/chat-server.ts';
 import type { RunningChatServer } from '../../apps/chat/src/chat-server.ts';
@@ -188,7 +188,7 @@ async function startChatTarget(
   options: { readonly memoryCacheObjectBytes?: number; readonly nginx?: boolean },
 ): Promise<Target> {
   // The chat app: a logged-in user fetching a file posted in a private channel they are subscribed to.
-  const db = openBetterSqliteDatabase(':memory:');
+  const db = (await chooseSqliteDriver()).open(':memory:');
   ensureSchema(db);
   const data = new ChatData(db);
   await seedDatabase(data, Date.now());

@@ -21,7 +21,7 @@ import { parseStorageSettings } from '@stowage/core';
 import type { Environment } from '@stowage/core';
 import { checksumConfig } from '@stowage/s3';
 import { Upload } from 'tus-js-client';
-import { openBetterSqliteDatabase } from '../../apps/chat/src/better-sqlite-database.ts';
+import { chooseSqliteDriver } from '../../apps/chat/src/sqlite-driver.ts';
 import { ChatData } from '../../apps/chat/src/chat-data.ts';
 import { startChatServer } from '../../apps/chat/src/chat-server.ts';
 import { openChatStores } from '../../apps/chat/src/open-chat-stores.ts';
@@ -39,7 +39,7 @@ const BACKENDS = (argument('backend') ?? 'both') === 'both' ? ['local', 'ceph'] 
 async function serve(): Promise<void> {
   const settings = parseStorageSettings(process.env);
   const dir = process.env.BENCH_DIR ?? tmpdir();
-  const db = openBetterSqliteDatabase(':memory:');
+  const db = (await chooseSqliteDriver()).open(':memory:');
   ensureSchema(db);
   const data = new ChatData(db);
   await seedDatabase(data, Date.now());

@@ -5,7 +5,7 @@ import { parseStorageSettings } from '@stowage/core';
 import type { Environment } from '@stowage/core';
 import { S3RVER_CREDENTIALS, startS3Server } from '@stowage/s3-test-server';
 import type { S3TestServer } from '@stowage/s3-test-server';
-import { openBetterSqliteDatabase } from '../src/better-sqlite-database.ts';
+import { chooseSqliteDriver } from '../src/sqlite-driver.ts';
 import { ChatData } from '../src/chat-data.ts';
 import { startChatServer } from '../src/chat-server.ts';
 import type { RunningChatServer } from '../src/chat-server.ts';
@@ -65,7 +65,7 @@ export async function startChatUnderTest(backend: Backend, maxFileUploadBytes: n
       };
     }
     const settings = parseStorageSettings(env);
-    const openedDb = openBetterSqliteDatabase(join(dir, 'chat.sqlite3'));
+    const openedDb = (await chooseSqliteDriver()).open(join(dir, 'chat.sqlite3'));
     db = openedDb;
     ensureSchema(openedDb);
     const data = new ChatData(openedDb);

@@ -10,7 +10,7 @@ import type { S3TestServer } from '@stowage/s3-test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../test/chat-fixture.ts';
 import { freePort } from '../test/free-port.ts';
-import { openBetterSqliteDatabase } from '../src/better-sqlite-database.ts';
+import { chooseSqliteDriver } from '../src/sqlite-driver.ts';
 import { ChatData } from '../src/chat-data.ts';
 import { startChatServer } from '../src/chat-server.ts';
 import type { RunningChatServer } from '../src/chat-server.ts';
@@ -49,7 +49,7 @@ describe.each(['local', 's3'] as const)('behind nginx, as Zulip runs (%s)', (bac
       };
     }
     const settings = parseStorageSettings(env);
-    db = openBetterSqliteDatabase(':memory:');
+    db = (await chooseSqliteDriver()).open(':memory:');
     ensureSchema(db);
     const data = new ChatData(db);
     await seedDatabase(data, Date.now());

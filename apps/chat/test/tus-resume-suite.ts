@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import type { ObjectStore, PutOptions } from '@stowage/core';
 import type { Body } from '@stowage/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBetterSqliteDatabase } from '../src/better-sqlite-database.ts';
+import { chooseSqliteDriver } from '../src/sqlite-driver.ts';
 import { ChatData } from '../src/chat-data.ts';
 import { startChatServer } from '../src/chat-server.ts';
 import type { RunningChatServer } from '../src/chat-server.ts';
@@ -172,7 +172,7 @@ export function describeTusResume(name: string, makeStores: (dir: string) => Cha
       dir = await mkdtemp(join(tmpdir(), 'stowage-tus-resume-'));
       sourcePath = join(dir, 'source.bin');
       sourceSha = await writeDeterministicFile(sourcePath, FILE_BYTES);
-      db = openBetterSqliteDatabase(':memory:');
+      db = (await chooseSqliteDriver()).open(':memory:');
       ensureSchema(db);
       data = new ChatData(db);
       await seedDatabase(data, Date.now());
