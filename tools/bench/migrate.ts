@@ -547,7 +547,7 @@ async function benchOn(
           part(`local write path: LocalStore puts of the same files (user ${userOf(localPuts)} s)`, localCpu),
           part(`the AWS SDK alone: list, GET every object, drain its body (user ${userOf(sdkGets)} s)`, sdkCpu),
           part('process start (stowage --help)', startCpu),
-          part('the rest: migrate itself, hashing, streams', ours - localCpu - sdkCpu - startCpu),
+          part('the rest: migrate itself (decisions, streams, journal)', ours - localCpu - sdkCpu - startCpu),
         ],
       );
       const rcloneSyncCpu = median(down.rcloneSync.map((m) => m.cpuSeconds));
