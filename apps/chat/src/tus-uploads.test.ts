@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MemoryStore } from '@stowage/core';
+import type { ListOptions, ObjectStore, ObjectSummary } from '@stowage/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeS3ChatStores, startTestChat } from '../test/chat-fixture.ts';
 import type { Client, TestChat, TestChatOptions } from '../test/chat-fixture.ts';
@@ -272,4 +275,102 @@ describe.each(BACKENDS)('tus uploads at /api/v1/tus (%s)', (_backend, options) =
     expect(chat.data.tusUpload(location.split('/').pop() ?? '')).toBeUndefined();
     expect((await tus('HEAD', location)).status).toBe(404);
   });
+});
+
+/** A store whose next listing of an upload's segments waits, once armed, until released. */
+function gatedStore(): { store: ObjectStore; arm(): Promise<void>; release(): void } {
+  const inner = new MemoryStore();
+  let armed = false;
+  let reached: () => void = () => undefined;
+  let opened: Promise<void> = Promise.resolve();
+  let open: () => void = () => undefined;
+  const store = new Proxy(inner, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target) as unknown;
+      if (property !== 'list') return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      return (options?: ListOptions): AsyncIterable<ObjectSummary> => {
+        const waits = armed && options?.prefix?.endsWith('/parts/') === true;
+        if (waits) armed = false;
+        return (async function* listing() {
+          if (waits) {
+            reached();
+            await opened;
+          }
+          yield* target.list(options);
+        })();
+      };
+    },
+  });
+  return {
+    store,
+    arm: () => {
+      armed = true;
+      opened = new Promise((resolve) => (open = resolve));
+      return new Promise((resolve) => (reached = resolve));
+    },
+    release: () => {
+      open();
+    },
+  };
+}
+
+describe('a tus request whose upload another request took over', () => {
+  const gate = gatedStore();
+  let chat: TestChat;
+  let hamlet: Client;
+
+  beforeAll(async () => {
+    chat = await startTestChat({ tus: { store: gate.store, segmentBytes: SEGMENT, sweepIntervalMs: 0 } });
+    hamlet = await chat.login('hamlet@zulip.test');
+  });
+
+  afterAll(async () => {
+    gate.release();
+    await chat.close();
+  });
+
+  const tus = (method: string, path: string, headers: Record<string, string> = {}, body?: Uint8Array) =>
+    fetch(`${chat.url}${path}`, {
+      method,
+      headers: { 'tus-resumable': '1.0.0', ...sessionHeaders(hamlet), ...headers },
+      body: body as Uint8Array<ArrayBuffer> | undefined,
+    });
+
+  it('is answered 423 (which tus clients retry), not 400, and the upload goes on', async () => {
+    const source = bytes(10 * KIB, 3);
+    const created = await tus('POST', '/api/v1/tus', {
+      'upload-length': String(source.byteLength),
+      'upload-metadata': `filename ${Buffer.from('taken.bin').toString('base64')}`,
+    });
+    const location = created.headers.get('location') ?? '';
+    const patching = { 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' };
+    // The first PATCH holds the upload's lock while it reads the stored offset, which waits here.
+    const reached = gate.arm();
+    const first = tus('PATCH', location, patching, source);
+    await reached;
+    // A HEAD asks for the lock: @tus/server tells the holder to let go and aborts it after its drain time (3 s),
+    // counted from just after the HEAD has been let in (timers fire in the order they fall due, even under load).
+    const options = chat.server.app.tus.server.options;
+    const letIn = options.onIncomingRequest;
+    const headLetIn = new Promise<void>((resolve) => {
+      options.onIncomingRequest = async (request, id) => {
+        await letIn?.(request, id);
+        if (request.method === 'HEAD') resolve();
+      };
+    });
+    const head = tus('HEAD', location);
+    await headLetIn;
+    options.onIncomingRequest = letIn;
+    await sleep(3500);
+    gate.release();
+    const taken = await first;
+    expect(taken.status).toBe(423);
+    expect(await taken.text()).toMatch(/took it over: ask for its offset/u);
+    const asked = await head;
+    expect(asked.status).toBe(200);
+    expect(asked.headers.get('upload-offset')).toBe('0');
+    const resumed = await tus('PATCH', location, patching, source);
+    expect(resumed.status).toBe(200);
+    expect(((await resumed.json()) as { filename: string }).filename).toBe('taken.bin');
+  }, 20_000);
 });

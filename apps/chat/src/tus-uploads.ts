@@ -41,6 +41,8 @@ function refusal(status: number, message: string): TusError {
   return new TusError(status, message);
 }
 
+const UPLOAD_TAKEN_OVER = 'another request for this upload took it over: ask for its offset and go on from there';
+
 const FAILURE_TEXT: Readonly<Record<number, string>> = {
   503: 'the file store is unavailable right now; try again later',
   507: 'the file store is full; an administrator has to free space',
@@ -100,6 +102,10 @@ export class ChatTusUploads {
       },
       onResponseError: (_request, error) => {
         if (error === ERRORS.ERR_MAX_SIZE_EXCEEDED) return refusal(413, fileTooLarge(app.maxFileUploadBytes).message);
+        // @tus/server aborts a request whose upload another request asked for (as a rule the same client, resuming
+        // after a cut connection) with a 400, which ends the upload in tus clients; 423 Locked, as tusd answers a
+        // locked upload, makes them ask for the offset again and go on.
+        if (error === ERRORS.ABORTED) return refusal(423, UPLOAD_TAKEN_OVER);
         if ('status_code' in error)
           return error instanceof TusError ? { status_code: error.status_code, body: error.body } : undefined;
         const answer = app.failure(error);
