@@ -3,16 +3,5 @@ import type { SqlDatabase } from './sql-database.ts';
 
 /** Opens (creating when missing) an SQLite file with Node's better-sqlite3; `:memory:` for a throwaway one. */
 export function openBetterSqliteDatabase(path: string): SqlDatabase {
-  const db = new Database(path);
-  return {
-    exec(sql) {
-      db.exec(sql);
-    },
-    prepare(sql) {
-      return db.prepare(sql);
-    },
-    close() {
-      db.close();
-    },
-  };
+  return new Database(path);
 }

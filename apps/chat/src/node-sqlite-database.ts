@@ -21,20 +21,7 @@ export async function loadNodeSqlite(): Promise<((path: string) => SqlDatabase) 
   } catch {
     return undefined;
   }
-  return (path) => {
-    const db = new module.DatabaseSync(path);
-    return {
-      exec(sql) {
-        db.exec(sql);
-      },
-      prepare(sql) {
-        return db.prepare(sql);
-      },
-      close() {
-        db.close();
-      },
-    };
-  };
+  return (path) => new module.DatabaseSync(path);
 }
 
 /** Opens an SQLite file with `node:sqlite`; throws where the runtime has none. */
